@@ -1,0 +1,83 @@
+//! V2TIM's numeric error codes, as the SDK and the server both return them.
+//!
+//! The values are Tencent Cloud IM's (their names follow Tencent's `ERR_*` constants); the table
+//! with meanings and sources is `docs/compat.md`. Codes Oxim had to choose itself are marked so.
+
+/// Success.
+pub const OK: i32 = 0;
+
+// ---- SDK (local) errors -------------------------------------------------------------------
+
+/// `ERR_SDK_NOT_INITIALIZED`: a call before `initSDK`.
+pub const SDK_NOT_INITIALIZED: i32 = 6013;
+/// `ERR_SDK_NOT_LOGGED_IN`: a call that needs a logged-in user.
+pub const SDK_NOT_LOGGED_IN: i32 = 6014;
+/// `ERR_SDK_OPERATION_IN_PROGRESS`: e.g. `login` while another login is running.
+pub const SDK_OPERATION_IN_PROGRESS: i32 = 6015;
+/// `ERR_INVALID_PARAMETERS`: invalid parameter.
+pub const INVALID_PARAMETERS: i32 = 6017;
+/// `ERR_IO_OPERATION_FAILED`: local file I/O failed.
+pub const IO_OPERATION_FAILED: i32 = 6022;
+/// `ERR_SDK_DB_OPERATION_FAILED`: the local database failed.
+pub const DB_OPERATION_FAILED: i32 = 6019;
+/// `ERR_INVALID_JSON`: a frame or payload that does not parse.
+pub const INVALID_JSON: i32 = 6027;
+/// `ERR_LOGIN_KICKED_OFF_BY_OTHER`: the session was kicked by a login elsewhere.
+pub const LOGIN_KICKED_OFF_BY_OTHER: i32 = 6208;
+/// `ERR_SDK_MSG_BODY_SIZE_LIMIT`: message body over the size limit (checked by the SDK).
+pub const SDK_MSG_BODY_SIZE_LIMIT: i32 = 8001;
+/// `ERR_SDK_COMM_INTERRUPT`: the operation was interrupted by `unInitSDK` or `logout`.
+pub const SDK_COMM_INTERRUPT: i32 = 7009;
+/// `ERR_INVALID_MSG_ELEM`: the message has no valid element.
+pub const INVALID_MSG_ELEM: i32 = 6016;
+/// `ERR_SDK_NET_DISCONNECT`: no connection to the server.
+pub const SDK_NET_DISCONNECT: i32 = 9508;
+/// `ERR_SDK_NET_CONN_TIMEOUT`: connecting to the server timed out.
+pub const SDK_NET_CONN_TIMEOUT: i32 = 9510;
+/// `ERR_SDK_NET_WAIT_ACK_TIMEOUT`: the request was sent but the server did not answer in time.
+pub const SDK_NET_WAIT_ACK_TIMEOUT: i32 = 9520;
+
+// ---- Account / login (server) -------------------------------------------------------------
+
+/// UserSig expired.
+pub const USERSIG_EXPIRED: i32 = 70001;
+/// UserSig is empty.
+pub const USERSIG_EMPTY: i32 = 70002;
+/// UserSig cannot be decoded (not base64url / zlib / JSON).
+pub const USERSIG_INVALID: i32 = 70003;
+/// UserSig signature check failed: forged, or signed with another secret key.
+pub const USERSIG_VERIFY_FAILED: i32 = 70009;
+/// The identifier in the UserSig is not the user id of the login request.
+pub const USERSIG_IDENTIFIER_MISMATCH: i32 = 70013;
+/// The SDKAppID in the UserSig is not the SDKAppID of the login request.
+pub const USERSIG_SDKAPPID_MISMATCH: i32 = 70014;
+/// The login request's SDKAppID is not served by this server.
+pub const SDKAPPID_NOT_FOUND: i32 = 70020;
+/// `ERR_SVR_ACCOUNT_NOT_FOUND`: the account does not exist.
+pub const ACCOUNT_NOT_FOUND: i32 = 70107;
+/// `ERR_SVR_ACCOUNT_INTERNAL_ERROR`: the server failed internally; retry.
+pub const SVR_ACCOUNT_INTERNAL_ERROR: i32 = 70500;
+
+// ---- Messages (server) --------------------------------------------------------------------
+
+/// `ERR_SVR_MSG_INVALID_ID`: the receiver (or sender) is not a known user.
+pub const SVR_MSG_INVALID_ID: i32 = 20003;
+/// `ERR_SVR_MSG_INTERNAL_ERROR1`: the server failed to store the message; retry.
+pub const SVR_MSG_INTERNAL_ERROR: i32 = 20005;
+/// `ERR_SVR_COMM_BODY_SIZE_LIMIT`: message body over 12 KB (server-side check).
+pub const SVR_COMM_BODY_SIZE_LIMIT: i32 = 80002;
+
+/// Whether a login failure means the UserSig can never work again (so reconnecting with it is
+/// pointless and the app must get a new one).
+pub fn is_usersig_failure(code: i32) -> bool {
+    matches!(
+        code,
+        USERSIG_EXPIRED
+            | USERSIG_EMPTY
+            | USERSIG_INVALID
+            | USERSIG_VERIFY_FAILED
+            | USERSIG_IDENTIFIER_MISMATCH
+            | USERSIG_SDKAPPID_MISMATCH
+            | SDKAPPID_NOT_FOUND
+    )
+}

@@ -1,0 +1,43 @@
+//! Oxim wire protocol, shared by the SDK core (`oxim-core`) and the server (`oxim-server`).
+//!
+//! Plain data and serde only: no I/O. The protocol itself (frame layout, operations, pushes,
+//! ordering and delivery rules) is written down in `docs/protocol.md`; this crate is its
+//! executable form.
+//!
+//! - [`frame`]: the envelope every WebSocket text frame carries (request / response / push).
+//! - [`op`] and [`push`]: the names of requests and server pushes.
+//! - [`payload`]: typed request, response and push bodies.
+//! - [`code`]: V2TIM's numeric error codes, used by both sides.
+//! - [`ids`]: V2TIM conversation ids and the limits on user ids.
+
+pub mod code;
+pub mod frame;
+pub mod ids;
+pub mod payload;
+
+pub use frame::{FrameType, InFrame, OutFrame, PROTOCOL_VERSION};
+
+/// Request operation names (`op` of a request frame).
+pub mod op {
+    /// Authenticate the connection: [`crate::payload::LoginReq`] → [`crate::payload::LoginRes`].
+    pub const LOGIN: &str = "login";
+    /// Drop the authentication of the connection; it stays open.
+    pub const LOGOUT: &str = "logout";
+    /// Send a message: [`crate::payload::SendMsgReq`] → [`crate::payload::SendMsgRes`].
+    pub const MSG_SEND: &str = "msg.send";
+    /// Conversations changed since a version: [`crate::payload::SyncReq`] → [`crate::payload::SyncRes`].
+    pub const SYNC: &str = "sync";
+    /// A range of one conversation's messages: [`crate::payload::PullReq`] → [`crate::payload::PullRes`].
+    pub const MSG_PULL: &str = "msg.pull";
+}
+
+/// Server push event names (`op` of a push frame).
+pub mod push {
+    /// A new message in one of the user's conversations: [`crate::payload::WireMessage`].
+    pub const MSG: &str = "msg";
+    /// This session was kicked by a login of the same user on the same platform:
+    /// [`crate::payload::KickedPush`]. The connection stays open but is no longer authenticated.
+    pub const KICKED: &str = "kicked";
+    /// The session's UserSig expired; the connection is no longer authenticated.
+    pub const USERSIG_EXPIRED: &str = "usersig_expired";
+}

@@ -1,0 +1,143 @@
+//! Server configuration: defaults, then a TOML file (`--config`), then environment variables
+//! (`OXIM_*`), then command-line flags; later sources win.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Development default for the app id, printed at start so a developer can sign UserSigs.
+pub const DEV_SDK_APP_ID: u64 = 1_400_000_000;
+/// Development default secret key. Anyone can read it: set your own with `--secret-key`.
+pub const DEV_SECRET_KEY: &str = "oxim-dev-secret-key-do-not-use-in-production";
+
+/// Everything the server needs to run.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// Directory for the database (`oxim.db`) and, later, files.
+    pub data_dir: PathBuf,
+    /// The app this server serves.
+    pub sdk_app_id: u64,
+    /// The app's secret key for UserSig verification.
+    pub secret_key: String,
+    /// A connection that sends nothing (not even a heartbeat) for this long is closed.
+    pub idle_timeout: Duration,
+    /// How long a connection may stay open without logging in.
+    pub login_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".parse().expect("literal address"),
+            data_dir: PathBuf::from("./oxim-data"),
+            sdk_app_id: DEV_SDK_APP_ID,
+            secret_key: DEV_SECRET_KEY.to_owned(),
+            idle_timeout: Duration::from_secs(90),
+            login_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// A configuration for tests: an ephemeral loopback port and the given data directory.
+    pub fn for_tests(data_dir: impl Into<PathBuf>) -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:0".parse().expect("literal address"),
+            data_dir: data_dir.into(),
+            ..ServerConfig::default()
+        }
+    }
+
+    /// Whether the secret key is the published development default.
+    pub fn uses_dev_secret(&self) -> bool {
+        self.secret_key == DEV_SECRET_KEY
+    }
+
+    /// Applies a TOML file's settings over `self`.
+    pub fn merge_toml_file(&mut self, path: &Path) -> Result<(), String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        self.merge_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Applies TOML settings over `self`.
+    pub fn merge_toml(&mut self, text: &str) -> Result<(), String> {
+        let file: FileConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        self.merge(Overrides {
+            listen: file.listen,
+            data_dir: file.data_dir,
+            sdk_app_id: file.sdk_app_id,
+            secret_key: file.secret_key,
+            idle_timeout_secs: file.idle_timeout_secs,
+        });
+        Ok(())
+    }
+
+    /// Applies the settings that are present.
+    pub fn merge(&mut self, o: Overrides) {
+        if let Some(v) = o.listen {
+            self.listen = v;
+        }
+        if let Some(v) = o.data_dir {
+            self.data_dir = v;
+        }
+        if let Some(v) = o.sdk_app_id {
+            self.sdk_app_id = v;
+        }
+        if let Some(v) = o.secret_key {
+            self.secret_key = v;
+        }
+        if let Some(v) = o.idle_timeout_secs {
+            self.idle_timeout = Duration::from_secs(v);
+        }
+    }
+}
+
+/// Optional settings from one source (file, environment or flags).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `listen`.
+    pub listen: Option<SocketAddr>,
+    /// `data_dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `sdk_app_id`.
+    pub sdk_app_id: Option<u64>,
+    /// `secret_key`.
+    pub secret_key: Option<String>,
+    /// `idle_timeout_secs`.
+    pub idle_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    sdk_app_id: Option<u64>,
+    secret_key: Option<String>,
+    idle_timeout_secs: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_overrides_defaults_and_flags_override_toml() {
+        let mut cfg = ServerConfig::default();
+        cfg.merge_toml("listen = \"0.0.0.0:9000\"\nsdk_app_id = 7\nsecret_key = \"k\"\n").unwrap();
+        assert_eq!(cfg.listen.port(), 9000);
+        assert_eq!((cfg.sdk_app_id, cfg.secret_key.as_str()), (7, "k"));
+        assert_eq!(cfg.data_dir, PathBuf::from("./oxim-data"));
+        cfg.merge(Overrides { sdk_app_id: Some(8), ..Overrides::default() });
+        assert_eq!((cfg.sdk_app_id, cfg.listen.port()), (8, 9000));
+    }
+
+    #[test]
+    fn unknown_toml_keys_are_errors() {
+        assert!(ServerConfig::default().merge_toml("lisen = \"x\"").is_err());
+    }
+}

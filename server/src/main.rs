@@ -1,0 +1,141 @@
+//! The `oxim-server` command: serve (default) or print a development UserSig.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use oxim_server::config::{DEV_SECRET_KEY, Overrides, ServerConfig};
+use oxim_server::usersig::UserSigKey;
+use oxim_server::{Server, gateway};
+
+/// The self-hostable Oxim IM server.
+///
+/// Settings come from defaults, then `--config FILE` (TOML with the keys listen, data_dir,
+/// sdk_app_id, secret_key, idle_timeout_secs), then OXIM_* environment variables, then flags.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    /// TOML configuration file.
+    #[arg(long, env = "OXIM_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "OXIM_LISTEN", global = true)]
+    listen: Option<SocketAddr>,
+    /// Data directory [default: ./oxim-data].
+    #[arg(long, env = "OXIM_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// SDKAppID served [default: 1400000000].
+    #[arg(long, env = "OXIM_SDK_APP_ID", global = true)]
+    sdk_app_id: Option<u64>,
+    /// Secret key that UserSigs are signed with [default: a published development key].
+    #[arg(long, env = "OXIM_SECRET_KEY", global = true, hide_env_values = true)]
+    secret_key: Option<String>,
+    /// Log filter, e.g. "info" or "oxim_server=debug" [default: info, or RUST_LOG].
+    #[arg(long, env = "OXIM_LOG", global = true)]
+    log: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve (the default).
+    Serve,
+    /// Print a UserSig for a user, signed with the configured SDKAppID and secret key.
+    Usersig {
+        /// The user id.
+        #[arg(long)]
+        user: String,
+        /// Validity in seconds [default: 180 days].
+        #[arg(long, default_value_t = 180 * 86400)]
+        expire: i64,
+    },
+}
+
+fn config_from(cli: &Cli) -> Result<ServerConfig, String> {
+    let mut config = ServerConfig::default();
+    if let Some(path) = &cli.config {
+        config.merge_toml_file(path)?;
+    }
+    config.merge(Overrides {
+        listen: cli.listen,
+        data_dir: cli.data_dir.clone(),
+        sdk_app_id: cli.sdk_app_id,
+        secret_key: cli.secret_key.clone(),
+        idle_timeout_secs: None,
+    });
+    Ok(config)
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let config = match config_from(&cli) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("oxim-server: {e}");
+            std::process::exit(2);
+        }
+    };
+    match cli.command {
+        Some(Command::Usersig { user, expire }) => {
+            if !oxim_proto::ids::is_valid_user_id(&user) {
+                eprintln!("oxim-server: {user:?} is not a valid userID (1-32 printable ASCII characters)");
+                std::process::exit(2);
+            }
+            let key = UserSigKey::new(config.sdk_app_id, config.secret_key.clone());
+            println!("{}", key.sign(&user, gateway::now_ms() / 1000, expire));
+        }
+        Some(Command::Serve) | None => {
+            let filter = cli.log.clone().or_else(|| std::env::var("RUST_LOG").ok()).unwrap_or_else(|| "info".into());
+            tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).init();
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+            if let Err(e) = runtime.block_on(serve(config)) {
+                eprintln!("oxim-server: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+}
+
+async fn serve(config: ServerConfig) -> Result<(), String> {
+    let data_dir = config.data_dir.clone();
+    let (app_id, dev_key) = (config.sdk_app_id, config.uses_dev_secret());
+    let handle = Server::start(config).await?;
+    println!("oxim-server {} listening on {}", env!("CARGO_PKG_VERSION"), handle.addr());
+    println!("  websocket:  {}", handle.ws_url());
+    println!("  health:     {}/healthz", handle.http_url());
+    println!("  data dir:   {}", data_dir.display());
+    println!("  SDKAppID:   {app_id}");
+    if dev_key {
+        println!("  secret key: {DEV_SECRET_KEY}  (development default: set --secret-key for real use)");
+    } else {
+        println!("  secret key: (configured)");
+    }
+    println!("  a UserSig:  oxim-server usersig --user alice");
+
+    let trigger = handle.shutdown_trigger();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("signal received: shutting down");
+        let _ = trigger.send(true);
+    });
+    handle.wait().await;
+    println!("oxim-server stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

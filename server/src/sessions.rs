@@ -1,0 +1,141 @@
+//! Who is online: the authenticated sessions of each user, and delivery of frames to them.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::mpsc;
+
+/// Frames waiting for one connection before it counts as too slow and is dropped (it resyncs
+/// when it comes back, so nothing is lost).
+pub const OUTBOX_CAPACITY: usize = 4096;
+
+/// Out-of-band instructions to a connection task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Control {
+    /// Another login of the same user on the same platform took over.
+    Kicked {
+        /// Platform of the new login.
+        by_platform: String,
+    },
+    /// The connection could not keep up with its outbox; close it.
+    Overflow,
+    /// Close the connection (administrative, or a test simulating a network loss).
+    Disconnect,
+}
+
+/// One authenticated connection, as the registry sees it.
+#[derive(Debug, Clone)]
+pub struct SessionHandle {
+    /// Unique per connection.
+    pub conn_id: u64,
+    /// Platform given at login.
+    pub platform: String,
+    /// Frames to write to the socket.
+    pub frames: mpsc::Sender<Utf8Bytes>,
+    /// Instructions for the connection task.
+    pub control: mpsc::UnboundedSender<Control>,
+}
+
+impl SessionHandle {
+    /// Queues a frame without waiting; a full outbox closes the connection instead.
+    pub fn deliver(&self, frame: &Utf8Bytes) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.frames.try_send(frame.clone()) {
+            let _ = self.control.send(Control::Overflow);
+        }
+    }
+}
+
+/// The registry of online sessions.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    users: RwLock<HashMap<String, Vec<SessionHandle>>>,
+}
+
+impl Sessions {
+    /// Registers `handle` for `user`; returns the sessions it replaces (same platform), which the
+    /// caller kicks.
+    pub fn bind(&self, user: &str, handle: SessionHandle) -> Vec<SessionHandle> {
+        let mut users = self.users.write().expect("sessions lock");
+        let list = users.entry(user.to_owned()).or_default();
+        let (kicked, kept): (Vec<_>, Vec<_>) =
+            list.drain(..).partition(|s| s.platform == handle.platform && s.conn_id != handle.conn_id);
+        *list = kept;
+        list.retain(|s| s.conn_id != handle.conn_id);
+        list.push(handle);
+        kicked
+    }
+
+    /// Removes connection `conn_id` of `user`, if it is still registered.
+    pub fn unbind(&self, user: &str, conn_id: u64) {
+        let mut users = self.users.write().expect("sessions lock");
+        if let Some(list) = users.get_mut(user) {
+            list.retain(|s| s.conn_id != conn_id);
+            if list.is_empty() {
+                users.remove(user);
+            }
+        }
+    }
+
+    /// Queues `frame` for every session of `user` except connection `except`.
+    pub fn deliver(&self, user: &str, frame: &Utf8Bytes, except: Option<u64>) {
+        let users = self.users.read().expect("sessions lock");
+        if let Some(list) = users.get(user) {
+            for s in list.iter().filter(|s| Some(s.conn_id) != except) {
+                s.deliver(frame);
+            }
+        }
+    }
+
+    /// Sends `control` to every session of `user`; returns how many there were.
+    pub fn control_user(&self, user: &str, control: Control) -> usize {
+        let users = self.users.read().expect("sessions lock");
+        users.get(user).map_or(0, |list| {
+            list.iter().for_each(|s| drop(s.control.send(control.clone())));
+            list.len()
+        })
+    }
+
+    /// Number of authenticated sessions.
+    pub fn count(&self) -> usize {
+        self.users.read().expect("sessions lock").values().map(Vec::len).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handle(conn_id: u64, platform: &str) -> (SessionHandle, mpsc::Receiver<Utf8Bytes>) {
+        let (frames, rx) = mpsc::channel(2);
+        let (control, _) = mpsc::unbounded_channel();
+        (SessionHandle { conn_id, platform: platform.into(), frames, control }, rx)
+    }
+
+    #[test]
+    fn same_platform_replaces_other_platforms_coexist() {
+        let sessions = Sessions::default();
+        assert!(sessions.bind("alice", handle(1, "android").0).is_empty());
+        assert!(sessions.bind("alice", handle(2, "ios").0).is_empty());
+        let kicked = sessions.bind("alice", handle(3, "android").0);
+        assert_eq!(kicked.iter().map(|s| s.conn_id).collect::<Vec<_>>(), [1]);
+        assert_eq!(sessions.count(), 2);
+        sessions.unbind("alice", 1); // already gone: no effect
+        assert_eq!(sessions.count(), 2);
+        sessions.unbind("alice", 2);
+        sessions.unbind("alice", 3);
+        assert_eq!(sessions.count(), 0);
+    }
+
+    #[test]
+    fn deliver_skips_the_origin_connection() {
+        let sessions = Sessions::default();
+        let (h1, mut rx1) = handle(1, "android");
+        let (h2, mut rx2) = handle(2, "ios");
+        sessions.bind("alice", h1);
+        sessions.bind("alice", h2);
+        sessions.deliver("alice", &Utf8Bytes::from_static("x"), Some(1));
+        assert!(rx1.try_recv().is_err());
+        assert_eq!(rx2.try_recv().unwrap().as_str(), "x");
+    }
+}
