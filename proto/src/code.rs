@@ -28,6 +28,10 @@ pub const LOGIN_KICKED_OFF_BY_OTHER: i32 = 6208;
 pub const SDK_MSG_BODY_SIZE_LIMIT: i32 = 8001;
 /// `ERR_SDK_COMM_INTERRUPT`: the operation was interrupted by `unInitSDK` or `logout`.
 pub const SDK_COMM_INTERRUPT: i32 = 7009;
+/// `ERR_SDK_INTERNAL_ERROR`: the SDK failed internally (a bug; reported with details in the log).
+pub const SDK_INTERNAL_ERROR: i32 = 7012;
+/// `ERR_PARSE_RESPONSE_FAILED`: the server's answer could not be decoded.
+pub const PARSE_RESPONSE_FAILED: i32 = 6001;
 /// `ERR_INVALID_MSG_ELEM`: the message has no valid element.
 pub const INVALID_MSG_ELEM: i32 = 6016;
 /// `ERR_SDK_NET_DISCONNECT`: no connection to the server.

@@ -1,0 +1,205 @@
+//! The event dispatcher: ONE thread per SDK instance that calls the app's listeners, in the
+//! order events were emitted.
+//!
+//! Emitting never blocks and never calls app code. The dispatcher copies the listener list
+//! under a short lock and calls the listeners after releasing it, so a listener may add or
+//! remove listeners, or call back into the SDK. A listener that panics (or, through the FFI,
+//! throws) is logged and skipped; the SDK keeps running.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+use crate::listener::{SdkListener, SimpleMsgListener};
+use crate::types::{Elem, Message};
+
+/// Something the app is told about.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// `onConnecting`.
+    Connecting,
+    /// `onConnectSuccess`.
+    ConnectSuccess,
+    /// `onConnectFailed`.
+    ConnectFailed {
+        /// V2TIM error code.
+        code: i32,
+        /// Description.
+        desc: String,
+    },
+    /// `onKickedOffline`.
+    KickedOffline,
+    /// `onUserSigExpired`.
+    UserSigExpired,
+    /// A message arrived (from another user or another device of this user).
+    NewMessage(Message),
+}
+
+/// Identifies a registered listener, for removal.
+pub type ListenerId = u64;
+
+/// The registered listeners.
+#[derive(Default)]
+pub struct Listeners {
+    sdk: RwLock<Option<Arc<dyn SdkListener>>>,
+    simple: RwLock<Vec<(ListenerId, Arc<dyn SimpleMsgListener>)>>,
+    next_id: AtomicU64,
+}
+
+impl Listeners {
+    /// Sets (or clears) the SDK listener given to `initSDK`.
+    pub fn set_sdk(&self, listener: Option<Arc<dyn SdkListener>>) {
+        *self.sdk.write().expect("listeners lock") = listener;
+    }
+
+    /// Adds a simple message listener.
+    pub fn add_simple(&self, listener: Arc<dyn SimpleMsgListener>) -> ListenerId {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        self.simple.write().expect("listeners lock").push((id, listener));
+        id
+    }
+
+    /// Removes a simple message listener; unknown ids are ignored.
+    pub fn remove_simple(&self, id: ListenerId) {
+        self.simple.write().expect("listeners lock").retain(|(i, _)| *i != id);
+    }
+
+    fn sdk(&self) -> Option<Arc<dyn SdkListener>> {
+        self.sdk.read().expect("listeners lock").clone()
+    }
+
+    fn simple(&self) -> Vec<Arc<dyn SimpleMsgListener>> {
+        self.simple.read().expect("listeners lock").iter().map(|(_, l)| l.clone()).collect()
+    }
+}
+
+/// Runs `f`, containing a panic (a listener bug) so the event thread survives it.
+fn guarded(what: &str, f: impl FnOnce()) {
+    if catch_unwind(AssertUnwindSafe(f)).is_err() {
+        tracing::error!("a listener failed in {what}; the SDK continues");
+    }
+}
+
+fn deliver(event: Event, listeners: &Listeners) {
+    match event {
+        Event::Connecting => {
+            if let Some(l) = listeners.sdk() {
+                guarded("onConnecting", || l.on_connecting());
+            }
+        }
+        Event::ConnectSuccess => {
+            if let Some(l) = listeners.sdk() {
+                guarded("onConnectSuccess", || l.on_connect_success());
+            }
+        }
+        Event::ConnectFailed { code, desc } => {
+            if let Some(l) = listeners.sdk() {
+                guarded("onConnectFailed", || l.on_connect_failed(code, desc));
+            }
+        }
+        Event::KickedOffline => {
+            if let Some(l) = listeners.sdk() {
+                guarded("onKickedOffline", || l.on_kicked_offline());
+            }
+        }
+        Event::UserSigExpired => {
+            if let Some(l) = listeners.sdk() {
+                guarded("onUserSigExpired", || l.on_user_sig_expired());
+            }
+        }
+        Event::NewMessage(msg) => {
+            if !msg.group_id.is_empty() {
+                return;
+            }
+            for l in listeners.simple() {
+                match &msg.elem {
+                    Elem::Text { text } => guarded("onRecvC2CTextMessage", || {
+                        l.on_recv_c2c_text_message(msg.msg_id.clone(), msg.sender_info(), text.clone())
+                    }),
+                    Elem::Custom { data, .. } => guarded("onRecvC2CCustomMessage", || {
+                        l.on_recv_c2c_custom_message(msg.msg_id.clone(), msg.sender_info(), data.clone())
+                    }),
+                }
+            }
+        }
+    }
+}
+
+/// The event thread of one SDK instance.
+pub struct Dispatcher {
+    tx: Mutex<Option<mpsc::Sender<Event>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Dispatcher {
+    /// Starts the thread.
+    pub fn start(listeners: Arc<Listeners>) -> Dispatcher {
+        let (tx, rx) = mpsc::channel::<Event>();
+        let thread = std::thread::Builder::new()
+            .name("oxim-events".into())
+            .spawn(move || {
+                while let Ok(event) = rx.recv() {
+                    deliver(event, &listeners);
+                }
+            })
+            .expect("spawn the event thread");
+        Dispatcher { tx: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) }
+    }
+
+    /// Queues an event. After [`Dispatcher::stop`] events are dropped.
+    pub fn emit(&self, event: Event) {
+        if let Some(tx) = self.tx.lock().expect("dispatcher lock").as_ref() {
+            let _ = tx.send(event);
+        }
+    }
+
+    /// Delivers what is queued, then ends the thread. Called from the event thread itself (a
+    /// listener calling `unInitSDK`), it does not wait for itself.
+    pub fn stop(&self) {
+        self.tx.lock().expect("dispatcher lock").take();
+        let thread = self.thread.lock().expect("dispatcher lock").take();
+        if let Some(thread) = thread {
+            if thread.thread().id() != std::thread::current().id() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    struct Counting(Arc<AtomicUsize>);
+    impl SdkListener for Counting {
+        fn on_connecting(&self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    struct Panicking;
+    impl SdkListener for Panicking {
+        fn on_connecting(&self) {
+            panic!("app bug");
+        }
+    }
+
+    #[test]
+    fn a_panicking_listener_does_not_stop_the_thread() {
+        let listeners = Arc::new(Listeners::default());
+        let dispatcher = Dispatcher::start(listeners.clone());
+        listeners.set_sdk(Some(Arc::new(Panicking)));
+        dispatcher.emit(Event::Connecting);
+        let count = Arc::new(AtomicUsize::new(0));
+        // The listener is swapped on this thread; events already queued see whichever is set
+        // when they are delivered, so wait for the panic to have happened first.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        listeners.set_sdk(Some(Arc::new(Counting(count.clone()))));
+        dispatcher.emit(Event::Connecting);
+        dispatcher.emit(Event::Connecting);
+        dispatcher.stop();
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+    }
+}

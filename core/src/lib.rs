@@ -1,0 +1,35 @@
+//! oxim-core: the Oxim SDK engine, with V2TIM's model. It knows nothing of UniFFI; the
+//! `oxim-ffi` crate converts its types to the records the UDL declares.
+//!
+//! Layout (one concern per module):
+//! - [`manager`]: `V2TIMManager`, the facade apps call.
+//! - [`client`]: one initialised instance: login state, push routing.
+//! - [`link`]: the connection supervisor (reconnect with backoff and jitter, re-login).
+//! - [`transport`]: one WebSocket: request/response correlation, heartbeat.
+//! - [`session`]: a logged-in user's session; [`message`]: sending; [`sync`]: receiving
+//!   exactly once, in order (seq cursors, gap filling).
+//! - [`store`]: the per-user SQLite store (one thread, migrations).
+//! - [`events`]: the single event thread that calls listeners; [`listener`]: their traits.
+//! - [`runtime`]: the SDK's own tokio runtime.
+
+pub mod client;
+pub mod error;
+pub mod events;
+pub mod link;
+pub mod listener;
+pub mod manager;
+pub mod message;
+pub mod runtime;
+pub mod session;
+pub mod store;
+pub mod sync;
+pub mod transport;
+pub mod types;
+
+pub use error::{Error, Result};
+pub use listener::{SdkListener, SimpleMsgListener};
+pub use manager::Manager;
+pub use types::*;
+
+/// The SDK version (`getVersion`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,167 @@
+//! `V2TIMManager`: the SDK's entry point. A thin facade: it checks the calls' preconditions
+//! and hands the work to the client, session and manager modules.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::events::{ListenerId, Listeners};
+use crate::listener::{SdkListener, SimpleMsgListener};
+use crate::message;
+use crate::runtime;
+use crate::store;
+use crate::types::{Elem, LogLevel, LoginStatus, Message, SdkConfig};
+
+/// An SDK instance. Cheap to clone (all clones are the same instance).
+#[derive(Clone)]
+pub struct Manager {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Mutex<Option<Arc<Client>>>,
+    listeners: Arc<Listeners>,
+}
+
+static DEFAULT: OnceLock<Manager> = OnceLock::new();
+
+impl Default for Manager {
+    fn default() -> Self {
+        Manager::new()
+    }
+}
+
+impl Manager {
+    /// A new, independent instance (several can live in one process).
+    pub fn new() -> Manager {
+        Manager { inner: Arc::new(Inner { client: Mutex::new(None), listeners: Arc::new(Listeners::default()) }) }
+    }
+
+    /// The process-wide default instance (`V2TIMManager.getInstance()`).
+    pub fn instance() -> Manager {
+        DEFAULT.get_or_init(Manager::new).clone()
+    }
+
+    /// Whether two handles are the same instance.
+    pub fn same_instance(&self, other: &Manager) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// The SDK version.
+    pub fn version() -> &'static str {
+        crate::VERSION
+    }
+
+    fn client(&self) -> Result<Arc<Client>> {
+        self.inner.client.lock().expect("manager lock").clone().ok_or_else(Error::not_initialized)
+    }
+
+    /// `initSDK`: starts the instance for `sdk_app_id`; it connects to the server right away and
+    /// reports through `listener`. Calling it again while initialised only replaces the listener.
+    pub fn init_sdk(&self, sdk_app_id: u64, config: SdkConfig, listener: Option<Arc<dyn SdkListener>>) -> Result<()> {
+        init_logging(config.log_level);
+        let mut slot = self.inner.client.lock().expect("manager lock");
+        self.inner.listeners.set_sdk(listener);
+        if slot.is_none() {
+            // Enter the SDK runtime so the client's tasks start there.
+            let _rt = runtime::handle().enter();
+            *slot = Some(Client::start(sdk_app_id, config, self.inner.listeners.clone())?);
+        }
+        Ok(())
+    }
+
+    /// `unInitSDK`: ends the session locally, closes the connection and stops the event thread.
+    pub fn uninit_sdk(&self) {
+        let client = self.inner.client.lock().expect("manager lock").take();
+        if let Some(client) = client {
+            let _rt = runtime::handle().enter();
+            client.shutdown();
+        }
+    }
+
+    /// `getServerTime`: the server's clock in Unix seconds (0 before `initSDK`).
+    pub fn server_time(&self) -> i64 {
+        self.client().map(|c| c.server_time()).unwrap_or(0)
+    }
+
+    /// `login`.
+    pub async fn login(&self, user_id: String, user_sig: String) -> Result<()> {
+        let client = self.client()?;
+        runtime::run(async move { client.login(user_id, user_sig).await }).await
+    }
+
+    /// `logout`.
+    pub async fn logout(&self) -> Result<()> {
+        let client = self.client()?;
+        runtime::run(async move { client.logout().await }).await
+    }
+
+    /// `getLoginUser`: the logged-in user's id, empty when nobody is logged in.
+    pub fn login_user(&self) -> String {
+        self.client().ok().and_then(|c| c.login_user()).unwrap_or_default()
+    }
+
+    /// `getLoginStatus`.
+    pub fn login_status(&self) -> LoginStatus {
+        self.client().map(|c| c.status()).unwrap_or(LoginStatus::Logout)
+    }
+
+    /// `addSimpleMsgListener`; the id removes it again.
+    pub fn add_simple_msg_listener(&self, listener: Arc<dyn SimpleMsgListener>) -> ListenerId {
+        self.inner.listeners.add_simple(listener)
+    }
+
+    /// `removeSimpleMsgListener`.
+    pub fn remove_simple_msg_listener(&self, id: ListenerId) {
+        self.inner.listeners.remove_simple(id)
+    }
+
+    /// `sendC2CTextMessage`: returns the sent message (with its server seq and time).
+    pub async fn send_c2c_text_message(&self, text: String, user_id: String) -> Result<Message> {
+        self.send_c2c(user_id, Elem::Text { text }).await
+    }
+
+    /// `sendC2CCustomMessage`.
+    pub async fn send_c2c_custom_message(&self, data: Vec<u8>, user_id: String) -> Result<Message> {
+        self.send_c2c(user_id, Elem::Custom { data, description: String::new(), extension: String::new() }).await
+    }
+
+    async fn send_c2c(&self, user_id: String, elem: Elem) -> Result<Message> {
+        let session = self.client()?.session()?;
+        runtime::run(async move { message::send_c2c(&session, user_id, elem).await }).await
+    }
+
+    /// A message from the local store by id (`None` if this device does not have it).
+    pub async fn find_local_message(&self, msg_id: String) -> Result<Option<Message>> {
+        let session = self.client()?.session()?;
+        let me = session.user_id.clone();
+        runtime::run(async move { session.store.call(move |db| store::find_message(db, &me, &msg_id)).await }).await
+    }
+
+    /// Number of locally stored messages of a conversation (diagnostics).
+    pub async fn local_message_count(&self, conversation_id: String) -> Result<u64> {
+        let conv = crate::types::ConvId::parse(&conversation_id)
+            .ok_or_else(|| Error::invalid(format!("malformed conversationID {conversation_id:?}")))?;
+        let session = self.client()?.session()?;
+        runtime::run(async move { session.store.call(move |db| store::count_messages(db, &conv)).await }).await
+    }
+}
+
+/// Installs a log subscriber for `level` once per process (unless the app installed one).
+fn init_logging(level: LogLevel) {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let filter = match level {
+            LogLevel::None => return,
+            LogLevel::Debug => "oxim_core=debug",
+            LogLevel::Info => "oxim_core=info",
+            LogLevel::Warn => "oxim_core=warn",
+            LogLevel::Error => "oxim_core=error",
+        };
+        let filter = std::env::var("OXIM_SDK_LOG").unwrap_or_else(|_| filter.to_owned());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    });
+}

@@ -1,0 +1,108 @@
+//! A logged-in user's session: the local store, the sync actor and the outgoing messages in
+//! flight. It lives from a successful `login` to `logout`, a kick, an expired UserSig or
+//! `unInitSDK`, and survives reconnections.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use oxim_proto::payload::WireMessage;
+
+use crate::events::Dispatcher;
+use crate::link::Link;
+use crate::store::{self, Store};
+use crate::sync::{SyncCmd, SyncHandle};
+
+/// The logged-in user's session.
+pub struct Session {
+    /// The user.
+    pub user_id: String,
+    /// The user's local store.
+    pub store: Arc<Store>,
+    /// The connection (shared with the client).
+    pub link: Arc<Link>,
+    pub(crate) sync: SyncHandle,
+    /// Ids of outgoing messages currently being delivered, so a resend does not race a send.
+    inflight: Mutex<HashSet<String>>,
+    alive: AtomicBool,
+}
+
+impl Session {
+    /// Starts the session of `user_id` with its opened store; `born_ms` is the server time of
+    /// the device's first login ([`store::device_born_ms`]).
+    pub fn start(user_id: String, store: Arc<Store>, link: Arc<Link>, events: Arc<Dispatcher>, born_ms: i64) -> Arc<Session> {
+        let sync = SyncHandle::start(user_id.clone(), store.clone(), link.clone(), events, born_ms);
+        Arc::new(Session {
+            user_id,
+            store,
+            link,
+            sync,
+            inflight: Mutex::new(HashSet::new()),
+            alive: AtomicBool::new(true),
+        })
+    }
+
+    /// Whether the session is still the current one (not logged out, kicked or expired).
+    pub fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::SeqCst)
+    }
+
+    /// The session is (again) authenticated on a connection: catch up with the server and
+    /// resend what was not acknowledged.
+    pub fn on_connected(self: &Arc<Self>) {
+        self.sync.send(SyncCmd::Resync);
+        let session = self.clone();
+        crate::runtime::spawn(async move {
+            if let Err(e) = session.resend_pending().await {
+                tracing::info!("resending unsent messages: {e}");
+            }
+        });
+    }
+
+    /// A message pushed by the server.
+    pub fn on_push(&self, msg: WireMessage) {
+        self.sync.send(SyncCmd::Push(msg));
+    }
+
+    /// Marks `msg_id` as being delivered; false if it already is.
+    pub(crate) fn begin_delivery(&self, msg_id: &str) -> bool {
+        self.inflight.lock().expect("inflight lock").insert(msg_id.to_owned())
+    }
+
+    /// Marks `msg_id` as no longer being delivered.
+    pub(crate) fn end_delivery(&self, msg_id: &str) {
+        self.inflight.lock().expect("inflight lock").remove(msg_id);
+    }
+
+    /// Resends, oldest first, the messages stored as SENDING that nobody is delivering (left
+    /// over from a restart of the app or a disconnection that outlasted their send call).
+    async fn resend_pending(self: &Arc<Self>) -> crate::error::Result<()> {
+        let pending = self.store.call(|db| store::pending_outgoing(db)).await?;
+        for (conv, wire) in pending {
+            if !self.is_alive() {
+                break;
+            }
+            if self.begin_delivery(&wire.msg_id) {
+                let id = wire.msg_id.clone();
+                let result = crate::message::deliver(self, conv, wire).await;
+                self.end_delivery(&id);
+                if let Err(e) = result {
+                    tracing::info!("resend of {id} failed: {e}");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the session locally: no more sync, the store is closed once queued work is done.
+    pub fn close(&self) {
+        self.alive.store(false, Ordering::SeqCst);
+        self.sync.stop();
+        let store = self.store.clone();
+        // Joining the store thread is blocking work: keep it off the async workers.
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => drop(handle.spawn_blocking(move || store.close())),
+            Err(_) => store.close(),
+        }
+    }
+}

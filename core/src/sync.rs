@@ -1,0 +1,258 @@
+//! Keeping the local store in step with the server, exactly once and in seq order.
+//!
+//! One task per logged-in session (the sync actor) owns every change to the per-conversation
+//! cursors. It handles, strictly one at a time: pushes, acknowledgements of our own sends, and
+//! resyncs after (re)login. Because it is sequential, a push that arrives while a gap is being
+//! pulled waits its turn and is then seen as already stored.
+//!
+//! Rules (see `docs/protocol.md`, "Delivery"):
+//! - cursor = highest seq up to which the conversation is complete locally;
+//! - a push with seq = cursor + 1 is stored and announced; seq <= cursor is a duplicate and
+//!   dropped; seq > cursor + 1 first pulls the gap (cursor, seq];
+//! - on (re)login the actor asks which conversations changed since its last complete sync and
+//!   pulls each from its cursor; the sync version is saved only after the pulls succeeded;
+//! - a device that has never completed a sync roams: it takes the latest [`ROAM_COUNT`] messages
+//!   of each conversation it does not know; a device that has synced before pulls unknown
+//!   conversations from the start (they are newer than its last sync);
+//! - a stored message is announced (once) if the server accepted it after this device's first
+//!   login ("birth"); older ones are history the device roamed, not news.
+//! - messages are announced (onRecvNewMessage) only after they are committed to the store.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use oxim_proto::op;
+use oxim_proto::payload::{PullReq, PullRes, SyncReq, SyncRes, WireMessage};
+use tokio::sync::mpsc;
+
+use crate::error::Result;
+use crate::events::{Dispatcher, Event};
+use crate::link::Link;
+use crate::store::{self, Store};
+use crate::types::{ConvId, Message, MessageStatus};
+
+/// Messages per conversation a new device downloads as history.
+pub const ROAM_COUNT: u64 = 20;
+/// Page size of pulls.
+const PULL_PAGE: u32 = 200;
+/// Page size of conversation syncs.
+const SYNC_PAGE: u32 = 500;
+const KV_SYNC_VERSION: &str = "sync_version";
+const KV_SYNCED_ONCE: &str = "synced_once";
+
+/// Work for the sync actor.
+#[derive(Debug)]
+pub enum SyncCmd {
+    /// A message pushed by the server.
+    Push(WireMessage),
+    /// Our own message was accepted with `seq`.
+    Sent {
+        /// Its conversation.
+        conv: ConvId,
+        /// Its seq.
+        seq: u64,
+    },
+    /// Catch up with the server (after login or reconnect).
+    Resync,
+}
+
+/// Handle to a session's sync actor; the actor stops when the handle is dropped.
+pub struct SyncHandle {
+    tx: mpsc::UnboundedSender<SyncCmd>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SyncHandle {
+    /// Starts the actor for user `me` on a device first logged in at server time `born_ms`.
+    pub fn start(me: String, store: Arc<Store>, link: Arc<Link>, events: Arc<Dispatcher>, born_ms: i64) -> SyncHandle {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let actor = SyncActor { me, store, link, events, cursors: HashMap::new(), synced_once: None, born_ms };
+        let task = crate::runtime::spawn(actor.run(rx));
+        SyncHandle { tx, task }
+    }
+
+    /// Queues work.
+    pub fn send(&self, cmd: SyncCmd) {
+        let _ = self.tx.send(cmd);
+    }
+
+    /// Stops the actor (the session ended).
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for SyncHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+struct SyncActor {
+    me: String,
+    store: Arc<Store>,
+    link: Arc<Link>,
+    events: Arc<Dispatcher>,
+    /// Cache of the stored cursors.
+    cursors: HashMap<ConvId, u64>,
+    /// Whether this device completed a sync before (loaded on first use).
+    synced_once: Option<bool>,
+    /// Server time of this device's first login: messages accepted before are history.
+    born_ms: i64,
+}
+
+impl SyncActor {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<SyncCmd>) {
+        while let Some(cmd) = rx.recv().await {
+            let result = match cmd {
+                SyncCmd::Push(msg) => self.on_push(msg).await,
+                SyncCmd::Sent { conv, seq } => self.on_sent(conv, seq).await,
+                SyncCmd::Resync => self.resync().await,
+            };
+            if let Err(e) = result {
+                // Nothing advanced past what is stored: the next resync (after the reconnect a
+                // network error implies) or the next push retries from the stored cursor.
+                tracing::info!("sync step failed: {e}");
+            }
+        }
+    }
+
+    async fn synced_once(&mut self) -> Result<bool> {
+        if let Some(v) = self.synced_once {
+            return Ok(v);
+        }
+        let v = self.store.call(|db| store::kv_get(db, KV_SYNCED_ONCE)).await?.is_some();
+        self.synced_once = Some(v);
+        Ok(v)
+    }
+
+    async fn cursor(&mut self, conv: &ConvId) -> Result<Option<u64>> {
+        if let Some(c) = self.cursors.get(conv) {
+            return Ok(Some(*c));
+        }
+        let key = conv.clone();
+        let stored = self.store.call(move |db| store::synced_seq(db, &key)).await?;
+        if let Some(c) = stored {
+            self.cursors.insert(conv.clone(), c);
+        }
+        Ok(stored)
+    }
+
+    /// Where to start a conversation this device has never seen, given its newest seq: a
+    /// device that never completed a sync takes only the latest messages; one that did takes
+    /// everything (the conversation is newer than its last sync).
+    async fn start_of_unknown(&mut self, newest: u64) -> Result<u64> {
+        Ok(if self.synced_once().await? { 0 } else { newest.saturating_sub(ROAM_COUNT) })
+    }
+
+    async fn on_push(&mut self, msg: WireMessage) -> Result<()> {
+        if msg.seq == 0 {
+            // Online-only: never stored, never counted, announced once as it arrives.
+            let message = Message::from_wire(&msg, &self.me, MessageStatus::SendSucc);
+            self.events.emit(Event::NewMessage(message));
+            return Ok(());
+        }
+        let conv = msg.conv_id_for(&self.me);
+        let cursor = match self.cursor(&conv).await? {
+            Some(c) => c,
+            None => self.start_of_unknown(msg.seq).await?,
+        };
+        if msg.seq <= cursor {
+            return Ok(());
+        }
+        if msg.seq == cursor + 1 {
+            self.store_and_announce(conv, vec![msg], cursor + 1).await
+        } else {
+            self.pull_range(&conv, cursor, msg.seq).await
+        }
+    }
+
+    async fn on_sent(&mut self, conv: ConvId, seq: u64) -> Result<()> {
+        let cursor = match self.cursor(&conv).await? {
+            Some(c) => c,
+            None => self.start_of_unknown(seq).await?.min(seq - 1),
+        };
+        if seq <= cursor {
+            return Ok(());
+        }
+        if seq == cursor + 1 {
+            // Our own message is already stored (mark_sent); only the cursor moves.
+            let key = conv.clone();
+            self.store.call(move |db| store::set_synced_seq(db, &key, seq)).await?;
+            self.cursors.insert(conv, seq);
+            Ok(())
+        } else {
+            // Someone else's messages came in between and were not pushed to us yet.
+            self.pull_range(&conv, cursor, seq).await
+        }
+    }
+
+    async fn resync(&mut self) -> Result<()> {
+        let mut since: u64 = self
+            .store
+            .call(|db| store::kv_get(db, KV_SYNC_VERSION))
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        loop {
+            let transport = self.link.current_or_err()?;
+            let page: SyncRes = transport.request(op::SYNC, &SyncReq { since, limit: SYNC_PAGE }).await?;
+            for conv in &page.convs {
+                let cursor = match self.cursor(&conv.conv_id).await? {
+                    Some(c) => c,
+                    None => self.start_of_unknown(conv.max_seq).await?,
+                };
+                if conv.max_seq > cursor {
+                    self.pull_range(&conv.conv_id, cursor, conv.max_seq).await?;
+                } else if !self.cursors.contains_key(&conv.conv_id) {
+                    let key = conv.conv_id.clone();
+                    self.store.call(move |db| store::set_synced_seq(db, &key, cursor)).await?;
+                    self.cursors.insert(conv.conv_id.clone(), cursor);
+                }
+            }
+            since = page.version;
+            let version = since.to_string();
+            self.store.call(move |db| store::kv_set(db, KV_SYNC_VERSION, &version)).await?;
+            if !page.has_more {
+                break;
+            }
+        }
+        if !self.synced_once().await? {
+            self.store.call(|db| store::kv_set(db, KV_SYNCED_ONCE, "1")).await?;
+            self.synced_once = Some(true);
+        }
+        Ok(())
+    }
+
+    /// Pulls `(after, up_to]` of `conv` page by page, storing and announcing.
+    async fn pull_range(&mut self, conv: &ConvId, mut after: u64, up_to: u64) -> Result<()> {
+        while after < up_to {
+            let transport = self.link.current_or_err()?;
+            let req = PullReq { conv_id: conv.clone(), after_seq: after, up_to_seq: up_to, limit: PULL_PAGE };
+            let page: PullRes = transport.request(op::MSG_PULL, &req).await?;
+            let covered = page.covered_seq.min(up_to);
+            if covered <= after {
+                // The server has nothing more in this range (it never had those seqs).
+                break;
+            }
+            self.store_and_announce(conv.clone(), page.msgs, covered).await?;
+            after = covered;
+        }
+        Ok(())
+    }
+
+    /// Stores `msgs` and moves the cursor in one transaction, then announces the messages that
+    /// were new to the store and newer than this device.
+    async fn store_and_announce(&mut self, conv: ConvId, msgs: Vec<WireMessage>, cursor: u64) -> Result<()> {
+        let born = self.born_ms;
+        let me = self.me.clone();
+        let key = conv.clone();
+        let fresh = self.store.call(move |db| store::store_received(db, &me, &key, &msgs, cursor, born)).await?;
+        let entry = self.cursors.entry(conv).or_insert(0);
+        *entry = (*entry).max(cursor);
+        for message in fresh {
+            self.events.emit(Event::NewMessage(message));
+        }
+        Ok(())
+    }
+}

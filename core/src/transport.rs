@@ -1,0 +1,185 @@
+//! One WebSocket connection to the server: request/response correlation with timeouts,
+//! server pushes, and a heartbeat that notices a dead connection.
+//!
+//! A [`Transport`] never reconnects; [`crate::link`] replaces it when it closes.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use oxim_proto::{FrameType, InFrame, OutFrame, PROTOCOL_VERSION, code};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+use crate::error::{Error, Result};
+
+/// A push from the server: event name and raw JSON body.
+#[derive(Debug, Clone)]
+pub struct Push {
+    /// Event name (`oxim_proto::push::*`).
+    pub event: String,
+    /// Body JSON.
+    pub body: String,
+}
+
+/// A raw response: code, description and body JSON.
+type RawResponse = (i32, String, String);
+
+/// A live connection.
+pub struct Transport {
+    out: mpsc::UnboundedSender<WsMessage>,
+    pending: Mutex<HashMap<u64, oneshot::Sender<RawResponse>>>,
+    next_id: AtomicU64,
+    closed: watch::Sender<bool>,
+    request_timeout: Duration,
+}
+
+/// How long connecting may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Transport {
+    /// Connects to `url`; pushes go to `pushes`. A heartbeat (WebSocket ping) is sent every
+    /// `heartbeat`; three intervals without any frame from the server close the connection.
+    pub async fn connect(
+        url: &str,
+        heartbeat: Duration,
+        request_timeout: Duration,
+        pushes: mpsc::UnboundedSender<Push>,
+    ) -> Result<Arc<Transport>> {
+        let (ws, _) = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(url))
+            .await
+            .map_err(|_| Error::new(code::SDK_NET_CONN_TIMEOUT, format!("connecting to {url} timed out")))?
+            .map_err(|e| Error::disconnected(format!("cannot connect to {url}: {e}")))?;
+        let (mut sink, mut stream) = ws.split();
+        let (out_tx, mut out_rx) = mpsc::unbounded_channel::<WsMessage>();
+        let (closed_tx, _) = watch::channel(false);
+        let transport = Arc::new(Transport {
+            out: out_tx,
+            pending: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            closed: closed_tx,
+            request_timeout,
+        });
+
+        // Writer: queued frames, plus a ping every heartbeat interval.
+        let mut closed = transport.closed.subscribe();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(heartbeat);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticker.tick().await;
+            loop {
+                tokio::select! {
+                    msg = out_rx.recv() => match msg {
+                        Some(msg) => {
+                            let is_close = matches!(msg, WsMessage::Close(_));
+                            if sink.send(msg).await.is_err() || is_close { break }
+                        }
+                        None => break,
+                    },
+                    _ = ticker.tick() => if sink.send(WsMessage::Ping(Default::default())).await.is_err() { break },
+                    _ = async { let _ = closed.wait_for(|c| *c).await; } => break,
+                }
+            }
+            let _ = sink.close().await;
+        });
+
+        // Reader: responses to their waiters, pushes to the session.
+        let reader = transport.clone();
+        tokio::spawn(async move {
+            let silence = heartbeat * 3;
+            loop {
+                match tokio::time::timeout(silence, stream.next()).await {
+                    Err(_) => {
+                        tracing::info!("no frame from the server for {silence:?}: connection considered dead");
+                        break;
+                    }
+                    Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(WsMessage::Close(_)))) => break,
+                    Ok(Some(Ok(WsMessage::Text(text)))) => reader.on_text(text.as_str(), &pushes),
+                    Ok(Some(Ok(_))) => {} // pong, ping (answered by tungstenite), binary
+                }
+            }
+            reader.mark_closed();
+        });
+        Ok(transport)
+    }
+
+    fn on_text(&self, text: &str, pushes: &mpsc::UnboundedSender<Push>) {
+        let frame = match InFrame::parse(text) {
+            Ok(f) if f.v == PROTOCOL_VERSION => f,
+            Ok(f) => return tracing::warn!("frame of protocol version {} ignored", f.v),
+            Err(e) => return tracing::warn!("unparsable frame from server: {e}"),
+        };
+        let body = frame.body.map(|b| b.get().to_owned()).unwrap_or_else(|| "{}".to_owned());
+        match frame.t {
+            FrameType::Response => {
+                let waiter = self.pending.lock().expect("pending lock").remove(&frame.id);
+                if let Some(waiter) = waiter {
+                    let _ = waiter.send((frame.code, frame.desc, body));
+                }
+            }
+            FrameType::Push => {
+                let _ = pushes.send(Push { event: frame.op.into_owned(), body });
+            }
+            FrameType::Request => {}
+        }
+    }
+
+    fn mark_closed(&self) {
+        self.closed.send_replace(true);
+        // Waiters get "disconnected" by their oneshot being dropped.
+        self.pending.lock().expect("pending lock").clear();
+    }
+
+    /// Whether the connection has closed.
+    pub fn is_closed(&self) -> bool {
+        *self.closed.borrow()
+    }
+
+    /// Resolves when the connection has closed.
+    pub async fn closed(&self) {
+        let mut rx = self.closed.subscribe();
+        let _ = rx.wait_for(|c| *c).await;
+    }
+
+    /// Closes the connection (with a close handshake).
+    pub fn close(&self) {
+        let _ = self.out.send(WsMessage::Close(None));
+        self.mark_closed();
+    }
+
+    /// Sends request `op` and waits for its answer: the decoded body, or the server's error code.
+    pub async fn request<Req: Serialize, Res: DeserializeOwned>(&self, op: &str, req: &Req) -> Result<Res> {
+        let (code, desc, body) = self.request_raw(op, req).await?;
+        if code != code::OK {
+            return Err(Error::new(code, desc));
+        }
+        serde_json::from_str(&body)
+            .map_err(|e| Error::new(code::PARSE_RESPONSE_FAILED, format!("cannot decode the answer to {op}: {e}")))
+    }
+
+    async fn request_raw<Req: Serialize>(&self, op: &str, req: &Req) -> Result<RawResponse> {
+        if self.is_closed() {
+            return Err(Error::disconnected("not connected"));
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().expect("pending lock").insert(id, tx);
+        let text = OutFrame::request(id, op, req).to_json();
+        if self.out.send(WsMessage::Text(text.into())).is_err() {
+            self.pending.lock().expect("pending lock").remove(&id);
+            return Err(Error::disconnected("connection closed"));
+        }
+        match tokio::time::timeout(self.request_timeout, rx).await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(_)) => Err(Error::disconnected(format!("connection lost before the answer to {op}"))),
+            Err(_) => {
+                self.pending.lock().expect("pending lock").remove(&id);
+                Err(Error::new(code::SDK_NET_WAIT_ACK_TIMEOUT, format!("no answer to {op} within {:?}", self.request_timeout)))
+            }
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! Test harness: a real `oxim-server` on an ephemeral loopback port, real SDK instances
+//! (`oxim_core::Manager`) with their own data directories, and listeners that record what they
+//! are told so tests can wait for it.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use oxim_core::{LogLevel, Manager, SdkConfig, SdkListener, SimpleMsgListener, UserInfo};
+use oxim_server::{Server, ServerConfig, ServerHandle};
+use tokio::sync::Notify;
+
+/// How long tests wait for something that should happen.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+/// A server with its own data directory, restartable on the same address and data.
+pub struct TestServer {
+    handle: Option<ServerHandle>,
+    config: ServerConfig,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Starts a server on 127.0.0.1 with a free port.
+    pub async fn start() -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = ServerConfig::for_tests(dir.path().join("server"));
+        TestServer::start_with(config, dir).await
+    }
+
+    /// Starts a server with `config` (its data dir should live in `dir`).
+    pub async fn start_with(mut config: ServerConfig, dir: tempfile::TempDir) -> TestServer {
+        let handle = Server::start(config.clone()).await.expect("server start");
+        // Restarts reuse the port the first start got.
+        config.listen = handle.addr();
+        TestServer { handle: Some(handle), config, _dir: dir }
+    }
+
+    /// The running server.
+    pub fn handle(&self) -> &ServerHandle {
+        self.handle.as_ref().expect("server is running")
+    }
+
+    /// The URL SDKs are configured with.
+    pub fn url(&self) -> String {
+        format!("ws://{}", self.config.listen)
+    }
+
+    /// The served SDKAppID.
+    pub fn sdk_app_id(&self) -> u64 {
+        self.config.sdk_app_id
+    }
+
+    /// A valid UserSig for `user` (one day).
+    pub fn sig(&self, user: &str) -> String {
+        self.handle().user_sig(user, 86400)
+    }
+
+    /// Stops the server (graceful shutdown).
+    pub async fn stop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            handle.shutdown().await;
+        }
+    }
+
+    /// Starts it again on the same address and data directory.
+    pub async fn start_again(&mut self) {
+        assert!(self.handle.is_none(), "stop first");
+        // The port was just released; retry briefly in case the OS has not let go of it yet.
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match Server::start(self.config.clone()).await {
+                Ok(handle) => {
+                    self.handle = Some(handle);
+                    return;
+                }
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("restart: {e}; retrying");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("restart failed: {e}"),
+            }
+        }
+    }
+}
+
+/// Something a listener was told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    /// onConnecting
+    Connecting,
+    /// onConnectSuccess
+    ConnectSuccess,
+    /// onConnectFailed
+    ConnectFailed(i32),
+    /// onKickedOffline
+    KickedOffline,
+    /// onUserSigExpired
+    UserSigExpired,
+    /// onRecvC2CTextMessage(msgID, sender, text)
+    Text {
+        /// msgID
+        msg_id: String,
+        /// sender
+        from: String,
+        /// text
+        text: String,
+    },
+    /// onRecvC2CCustomMessage(msgID, sender, data)
+    Custom {
+        /// msgID
+        msg_id: String,
+        /// sender
+        from: String,
+        /// data
+        data: Vec<u8>,
+    },
+}
+
+/// Records every callback, in order.
+#[derive(Default)]
+pub struct Recorder {
+    seen: Mutex<Vec<Seen>>,
+    notify: Notify,
+}
+
+impl Recorder {
+    fn record(&self, s: Seen) {
+        self.seen.lock().unwrap().push(s);
+        self.notify.notify_waiters();
+    }
+
+    /// Everything recorded so far.
+    pub fn all(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Texts received, in order.
+    pub fn texts(&self) -> Vec<String> {
+        self.all()
+            .into_iter()
+            .filter_map(|s| match s {
+                Seen::Text { text, .. } => Some(text),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Forgets what was recorded.
+    pub fn clear(&self) {
+        self.seen.lock().unwrap().clear();
+    }
+
+    /// Waits until `pred` holds for the recording (panics after [`WAIT`]).
+    pub async fn wait_until(&self, what: &str, pred: impl Fn(&[Seen]) -> bool) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let notified = self.notify.notified();
+            if pred(&self.seen.lock().unwrap()) {
+                return;
+            }
+            if tokio::time::timeout_at(deadline.into(), notified).await.is_err() {
+                panic!("timed out waiting for {what}; seen: {:?}", self.all());
+            }
+        }
+    }
+
+    /// Waits until `n` texts were received.
+    pub async fn wait_texts(&self, n: usize) {
+        self.wait_until(&format!("{n} texts"), |s| s.iter().filter(|x| matches!(x, Seen::Text { .. })).count() >= n)
+            .await;
+    }
+}
+
+impl SdkListener for Recorder {
+    fn on_connecting(&self) {
+        self.record(Seen::Connecting);
+    }
+    fn on_connect_success(&self) {
+        self.record(Seen::ConnectSuccess);
+    }
+    fn on_connect_failed(&self, code: i32, _error: String) {
+        self.record(Seen::ConnectFailed(code));
+    }
+    fn on_kicked_offline(&self) {
+        self.record(Seen::KickedOffline);
+    }
+    fn on_user_sig_expired(&self) {
+        self.record(Seen::UserSigExpired);
+    }
+}
+
+impl SimpleMsgListener for Recorder {
+    fn on_recv_c2c_text_message(&self, msg_id: String, sender: UserInfo, text: String) {
+        self.record(Seen::Text { msg_id, from: sender.user_id, text });
+    }
+    fn on_recv_c2c_custom_message(&self, msg_id: String, sender: UserInfo, data: Vec<u8>) {
+        self.record(Seen::Custom { msg_id, from: sender.user_id, data });
+    }
+}
+
+/// An SDK instance with a recorder registered as SDK and simple message listener.
+pub struct TestClient {
+    /// The SDK.
+    pub sdk: Manager,
+    /// What its listeners were told.
+    pub seen: Arc<Recorder>,
+    dir: tempfile::TempDir,
+    platform: String,
+}
+
+impl TestClient {
+    /// A new device (empty data directory) on `platform`, initialised against `server`.
+    pub async fn new(server: &TestServer, platform: &str) -> TestClient {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let client = TestClient { sdk: Manager::new(), seen: Arc::new(Recorder::default()), dir, platform: platform.into() };
+        client.init(server);
+        client.wait_connected().await;
+        client
+    }
+
+    /// `initSDK` with this device's data directory.
+    pub fn init(&self, server: &TestServer) {
+        let mut config = SdkConfig::new(server.url(), self.dir.path());
+        config.platform = self.platform.clone();
+        config.log_level = LogLevel::None;
+        self.sdk.init_sdk(server.sdk_app_id(), config, Some(self.seen.clone())).expect("initSDK");
+        self.sdk.add_simple_msg_listener(self.seen.clone());
+    }
+
+    /// Waits for onConnectSuccess.
+    pub async fn wait_connected(&self) {
+        self.seen.wait_until("onConnectSuccess", |s| s.contains(&Seen::ConnectSuccess)).await;
+    }
+
+    /// Logs `user` in with a valid UserSig.
+    pub async fn login(&self, server: &TestServer, user: &str) {
+        self.sdk.login(user.into(), server.sig(user)).await.expect("login");
+    }
+
+    /// A new device that is logged in as `user`.
+    pub async fn logged_in(server: &TestServer, user: &str, platform: &str) -> TestClient {
+        let c = TestClient::new(server, platform).await;
+        c.login(server, user).await;
+        c
+    }
+}
+
+impl Drop for TestClient {
+    fn drop(&mut self) {
+        self.sdk.uninit_sdk();
+    }
+}
