@@ -76,16 +76,21 @@ pub async fn send_c2c(session: &Arc<Session>, receiver: String, elem: Elem) -> R
 }
 
 /// Delivers a stored outgoing message: retries on network trouble (same id) until the server
-/// answers or [`SEND_DEADLINE`] passes, then records the outcome.
+/// answers or [`SEND_DEADLINE`] passes, then records the outcome. If the session ends first
+/// (logout, `unInitSDK`), the message stays SENDING and goes out after the next login.
 pub async fn deliver(session: &Arc<Session>, conv: ConvId, mut wire: WireMessage) -> Result<Message> {
+    let interrupted = || Error::new(oxim_proto::code::SDK_COMM_INTERRUPT, "the session ended; the message is sent after the next login");
     let deadline = Instant::now() + SEND_DEADLINE;
     let outcome = loop {
         if !session.is_alive() {
-            break Err(Error::not_logged_in());
+            return Err(interrupted());
         }
-        let transport = match session.link.wait_until(deadline).await {
-            Ok(t) => t,
-            Err(e) => break Err(e),
+        let transport = tokio::select! {
+            t = session.link.wait_until(deadline) => match t {
+                Ok(t) => t,
+                Err(e) => break Err(e),
+            },
+            _ = session.ended() => return Err(interrupted()),
         };
         match transport.request::<_, SendMsgRes>(op::MSG_SEND, &SendMsgReq { msg: wire.clone() }).await {
             Ok(res) => break Ok(res),

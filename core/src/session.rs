@@ -3,7 +3,6 @@
 //! `unInitSDK`, and survives reconnections.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use oxim_proto::payload::WireMessage;
@@ -24,7 +23,7 @@ pub struct Session {
     pub(crate) sync: SyncHandle,
     /// Ids of outgoing messages currently being delivered, so a resend does not race a send.
     inflight: Mutex<HashSet<String>>,
-    alive: AtomicBool,
+    alive: tokio::sync::watch::Sender<bool>,
 }
 
 impl Session {
@@ -38,13 +37,19 @@ impl Session {
             link,
             sync,
             inflight: Mutex::new(HashSet::new()),
-            alive: AtomicBool::new(true),
+            alive: tokio::sync::watch::channel(true).0,
         })
     }
 
     /// Whether the session is still the current one (not logged out, kicked or expired).
     pub fn is_alive(&self) -> bool {
-        self.alive.load(Ordering::SeqCst)
+        *self.alive.borrow()
+    }
+
+    /// Resolves when the session ends.
+    pub async fn ended(&self) {
+        let mut rx = self.alive.subscribe();
+        let _ = rx.wait_for(|alive| !*alive).await;
     }
 
     /// The session is (again) authenticated on a connection: catch up with the server and
@@ -96,7 +101,7 @@ impl Session {
 
     /// Ends the session locally: no more sync, the store is closed once queued work is done.
     pub fn close(&self) {
-        self.alive.store(false, Ordering::SeqCst);
+        self.alive.send_replace(false);
         self.sync.stop();
         let store = self.store.clone();
         // Joining the store thread is blocking work: keep it off the async workers.

@@ -55,6 +55,16 @@ impl TestServer {
         self.handle().user_sig(user, 86400)
     }
 
+    /// A UserSig for `user` issued at `issued_at` (Unix seconds) for `expire` seconds, signed
+    /// with `secret` (the server's own key when `None`) for `sdk_app_id` (the server's when `None`).
+    pub fn sig_with(&self, user: &str, issued_at: i64, expire: i64, secret: Option<&str>, sdk_app_id: Option<u64>) -> String {
+        let key = oxim_server::usersig::UserSigKey::new(
+            sdk_app_id.unwrap_or(self.config.sdk_app_id),
+            secret.unwrap_or(&self.config.secret_key).to_owned(),
+        );
+        key.sign(user, issued_at, expire)
+    }
+
     /// Stops the server (graceful shutdown).
     pub async fn stop(&mut self) {
         if let Some(handle) = self.handle.take() {
@@ -198,6 +208,11 @@ impl SimpleMsgListener for Recorder {
     }
 }
 
+/// Current Unix time in seconds.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
 /// An SDK instance with a recorder registered as SDK and simple message listener.
 pub struct TestClient {
     /// The SDK.
@@ -220,10 +235,15 @@ impl TestClient {
 
     /// `initSDK` with this device's data directory.
     pub fn init(&self, server: &TestServer) {
+        self.init_as(server, server.sdk_app_id());
+    }
+
+    /// `initSDK` for `sdk_app_id` (which may differ from the server's).
+    pub fn init_as(&self, server: &TestServer, sdk_app_id: u64) {
         let mut config = SdkConfig::new(server.url(), self.dir.path());
         config.platform = self.platform.clone();
         config.log_level = LogLevel::None;
-        self.sdk.init_sdk(server.sdk_app_id(), config, Some(self.seen.clone())).expect("initSDK");
+        self.sdk.init_sdk(sdk_app_id, config, Some(self.seen.clone())).expect("initSDK");
         self.sdk.add_simple_msg_listener(self.seen.clone());
     }
 

@@ -138,7 +138,7 @@ async fn messages_left_sending_by_an_sdk_restart_are_delivered_once() {
     alice.sdk.uninit_sdk();
     for p in pending {
         let outcome = p.await.unwrap();
-        assert!(outcome.is_err(), "the interrupted send reports an error: {outcome:?}");
+        assert_eq!(outcome.unwrap_err().code, 7009, "the interrupted send reports ERR_SDK_COMM_INTERRUPT");
     }
 
     server.start_again().await;
