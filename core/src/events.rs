@@ -37,15 +37,17 @@ pub enum Event {
     NewMessage(Message),
 }
 
-/// Identifies a registered listener, for removal.
+/// Identifies a registered listener, for removal. Unique in the process, across listener kinds
+/// and SDK instances, so removing an id another instance issued is a harmless no-op.
 pub type ListenerId = u64;
+
+static NEXT_LISTENER_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The registered listeners.
 #[derive(Default)]
 pub struct Listeners {
     sdk: RwLock<Option<Arc<dyn SdkListener>>>,
     simple: RwLock<Vec<(ListenerId, Arc<dyn SimpleMsgListener>)>>,
-    next_id: AtomicU64,
 }
 
 impl Listeners {
@@ -56,14 +58,17 @@ impl Listeners {
 
     /// Adds a simple message listener.
     pub fn add_simple(&self, listener: Arc<dyn SimpleMsgListener>) -> ListenerId {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
         self.simple.write().expect("listeners lock").push((id, listener));
         id
     }
 
-    /// Removes a simple message listener; unknown ids are ignored.
-    pub fn remove_simple(&self, id: ListenerId) {
-        self.simple.write().expect("listeners lock").retain(|(i, _)| *i != id);
+    /// Removes the listener registered under `id`, whatever its kind; false if there is none.
+    pub fn remove(&self, id: ListenerId) -> bool {
+        let mut simple = self.simple.write().expect("listeners lock");
+        let before = simple.len();
+        simple.retain(|(i, _)| *i != id);
+        simple.len() != before
     }
 
     fn sdk(&self) -> Option<Arc<dyn SdkListener>> {

@@ -111,9 +111,10 @@ impl Manager {
         self.inner.listeners.add_simple(listener)
     }
 
-    /// `removeSimpleMsgListener`.
-    pub fn remove_simple_msg_listener(&self, id: ListenerId) {
-        self.inner.listeners.remove_simple(id)
+    /// Removes a listener added by any `add_*_listener` method; false if `id` is not registered
+    /// with this instance.
+    pub fn remove_listener(&self, id: ListenerId) -> bool {
+        self.inner.listeners.remove(id)
     }
 
     /// `sendC2CTextMessage`: returns the sent message (with its server seq and time).

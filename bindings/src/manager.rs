@@ -1,0 +1,99 @@
+//! `V2TIMManager`: forwards to `oxim_core::Manager`.
+
+use std::sync::Arc;
+
+use crate::V2TIMError;
+use crate::convert::{V2TIMMessage, V2TIMSDKConfig};
+use crate::enums::V2TIMLoginStatus;
+use crate::listeners::{SdkListenerAdapter, SimpleMsgListenerAdapter, V2TIMSDKListener, V2TIMSimpleMsgListener};
+
+/// `V2TIMManager`.
+pub struct V2TIMManager {
+    sdk: oxim_core::Manager,
+}
+
+type Result<T> = std::result::Result<T, V2TIMError>;
+
+impl V2TIMManager {
+    /// A new instance.
+    pub fn new() -> Self {
+        V2TIMManager { sdk: oxim_core::Manager::new() }
+    }
+
+    /// A handle to the process-wide default instance: every handle it returns drives the same
+    /// SDK instance.
+    pub fn get_instance() -> Self {
+        V2TIMManager { sdk: oxim_core::Manager::instance() }
+    }
+
+    /// `initSDK`.
+    pub fn init_sdk(&self, sdk_app_id: i64, config: V2TIMSDKConfig, listener: Option<Box<dyn V2TIMSDKListener>>) -> Result<bool> {
+        if sdk_app_id <= 0 {
+            return Err(oxim_core::Error::invalid("sdkAppID must be positive").into());
+        }
+        let listener = listener.map(|l| Arc::new(SdkListenerAdapter(l)) as Arc<dyn oxim_core::SdkListener>);
+        self.sdk.init_sdk(sdk_app_id as u64, config.into(), listener)?;
+        Ok(true)
+    }
+
+    /// `unInitSDK`.
+    pub fn un_init_sdk(&self) {
+        self.sdk.uninit_sdk()
+    }
+
+    /// `getVersion`.
+    pub fn get_version(&self) -> String {
+        oxim_core::Manager::version().to_owned()
+    }
+
+    /// `getServerTime`.
+    pub fn get_server_time(&self) -> i64 {
+        self.sdk.server_time()
+    }
+
+    /// `login`.
+    pub async fn login(&self, user_id: String, user_sig: String) -> Result<()> {
+        Ok(self.sdk.login(user_id, user_sig).await?)
+    }
+
+    /// `logout`.
+    pub async fn logout(&self) -> Result<()> {
+        Ok(self.sdk.logout().await?)
+    }
+
+    /// `getLoginUser`.
+    pub fn get_login_user(&self) -> String {
+        self.sdk.login_user()
+    }
+
+    /// `getLoginStatus`.
+    pub fn get_login_status(&self) -> V2TIMLoginStatus {
+        self.sdk.login_status().into()
+    }
+
+    /// Registers a simple message listener; the handle removes it.
+    pub fn add_simple_msg_listener_handle(&self, listener: Box<dyn V2TIMSimpleMsgListener>) -> i64 {
+        self.sdk.add_simple_msg_listener(Arc::new(SimpleMsgListenerAdapter(listener))) as i64
+    }
+
+    /// Removes a listener by handle; false if this instance has no such listener.
+    pub fn remove_listener_handle(&self, handle: i64) -> bool {
+        self.sdk.remove_listener(handle as u64)
+    }
+
+    /// `sendC2CTextMessage`.
+    pub async fn send_c2c_text_message(&self, text: String, user_id: String) -> Result<V2TIMMessage> {
+        Ok(self.sdk.send_c2c_text_message(text, user_id).await?.into())
+    }
+
+    /// `sendC2CCustomMessage`.
+    pub async fn send_c2c_custom_message(&self, custom_data: Vec<u8>, user_id: String) -> Result<V2TIMMessage> {
+        Ok(self.sdk.send_c2c_custom_message(custom_data, user_id).await?.into())
+    }
+}
+
+impl Default for V2TIMManager {
+    fn default() -> Self {
+        Self::new()
+    }
+}
