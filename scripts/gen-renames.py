@@ -8,8 +8,9 @@ argument and field in the UDL and writes a rename to the word-split form that Un
 turns into exactly that name ("V2_T_I_M_Manager", "send_c2_c_text_message", "user_i_d").
 
 Kotlin and Swift get every name; Python gets the type names only (its members stay snake_case).
-Kotlin's callback interfaces get the suffix "Callbacks": the hand-written Kotlin layer
-(bindings/kotlin) defines the V2TIM abstract listener classes under the V2TIM names.
+Callback interfaces themselves are NOT renamed: UniFFI 0.32 derives their vtable symbol from the
+renamed name, which then does not exist in the library. The hand-written layers give them their
+V2TIM names instead (Kotlin: abstract classes; Swift: typealiases; Python keeps them as written).
 
     scripts/gen-renames.py           rewrite bindings/uniffi.toml
     scripts/gen-renames.py --check   exit 1 if bindings/uniffi.toml is not up to date
@@ -99,28 +100,20 @@ def parse(udl: str):
 def renames(items, language: str):
     table = {}
 
-    def member(key: str, snake: str, canonical: str):
-        exact = EXCEPTIONS.get(canonical, v2tim_member_name(snake))
+    def member(key: str, snake: str):
+        exact = EXCEPTIONS.get(key, v2tim_member_name(snake))
         if exact != naive_camel(snake):
             table[key] = word_split(exact)
 
     for kind, name, members in items:
-        if kind == "callback" and language == "kotlin":
-            table[name] = word_split(name + "Callbacks")
-        elif kind == "callback" and language == "python":
-            pass  # Python keeps callback interface names as written
-        elif naive_type(name) != name or kind == "callback":
+        if kind != "callback" and naive_type(name) != name:
             table[name] = word_split(name)
         if language == "python":
             continue
-        # UniFFI looks up a callback interface's methods under the interface's renamed name
-        # (objects and records use the original one); give both.
-        owners = [name] + ([table[name]] if kind == "callback" and name in table else [])
-        for owner in owners:
-            for meth, args in members:
-                member(f"{owner}.{meth}", meth, f"{name}.{meth}")
-                for arg in args or []:
-                    member(f"{owner}.{meth}.{arg}", arg, f"{name}.{meth}.{arg}")
+        for meth, args in members:
+            member(f"{name}.{meth}", meth)
+            for arg in args or []:
+                member(f"{name}.{meth}.{arg}", arg)
     return table
 
 

@@ -58,7 +58,12 @@ pub struct V2TIMUserFullInfo {
 
 impl From<core::UserInfo> for V2TIMUserFullInfo {
     fn from(u: core::UserInfo) -> Self {
-        V2TIMUserFullInfo { user_id: u.user_id, nick_name: u.nick_name, face_url: u.face_url, self_signature: String::new() }
+        V2TIMUserFullInfo {
+            user_id: u.user_id,
+            nick_name: u.nick_name,
+            face_url: u.face_url,
+            self_signature: String::new(),
+        }
     }
 }
 

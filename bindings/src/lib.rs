@@ -15,7 +15,7 @@ mod manager;
 pub use convert::*;
 pub use enums::*;
 pub use listeners::{V2TIMSDKListener, V2TIMSimpleMsgListener};
-pub use manager::V2TIMManager;
+pub use manager::{V2TIMManager, get_default_manager};
 
 /// A failed call, with V2TIM's error code.
 #[derive(Debug, thiserror::Error)]

@@ -1,11 +1,18 @@
 //! `V2TIMManager`: forwards to `oxim_core::Manager`.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::V2TIMError;
 use crate::convert::{V2TIMMessage, V2TIMSDKConfig};
 use crate::enums::V2TIMLoginStatus;
 use crate::listeners::{SdkListenerAdapter, SimpleMsgListenerAdapter, V2TIMSDKListener, V2TIMSimpleMsgListener};
+
+/// A handle to the process-wide default instance (`V2TIMManager.getInstance()`): every handle
+/// it returns drives the same SDK instance.
+pub fn get_default_manager() -> Arc<V2TIMManager> {
+    static DEFAULT: OnceLock<Arc<V2TIMManager>> = OnceLock::new();
+    DEFAULT.get_or_init(|| Arc::new(V2TIMManager { sdk: oxim_core::Manager::instance() })).clone()
+}
 
 /// `V2TIMManager`.
 pub struct V2TIMManager {
@@ -20,14 +27,13 @@ impl V2TIMManager {
         V2TIMManager { sdk: oxim_core::Manager::new() }
     }
 
-    /// A handle to the process-wide default instance: every handle it returns drives the same
-    /// SDK instance.
-    pub fn get_instance() -> Self {
-        V2TIMManager { sdk: oxim_core::Manager::instance() }
-    }
-
     /// `initSDK`.
-    pub fn init_sdk(&self, sdk_app_id: i64, config: V2TIMSDKConfig, listener: Option<Box<dyn V2TIMSDKListener>>) -> Result<bool> {
+    pub fn init_sdk(
+        &self,
+        sdk_app_id: i64,
+        config: V2TIMSDKConfig,
+        listener: Option<Box<dyn V2TIMSDKListener>>,
+    ) -> Result<bool> {
         if sdk_app_id <= 0 {
             return Err(oxim_core::Error::invalid("sdkAppID must be positive").into());
         }

@@ -88,7 +88,9 @@ pub fn ws_url(server_url: &str) -> Result<String> {
         url.to_owned()
     };
     let Some(after_scheme) = url.strip_prefix("ws://").or_else(|| url.strip_prefix("wss://")) else {
-        return Err(Error::invalid(format!("serverURL must start with ws://, wss://, http:// or https://: {server_url:?}")));
+        return Err(Error::invalid(format!(
+            "serverURL must start with ws://, wss://, http:// or https://: {server_url:?}"
+        )));
     };
     if after_scheme.is_empty() {
         return Err(Error::invalid("serverURL has no host"));
@@ -268,13 +270,8 @@ impl Client {
                         close_store(store);
                         return Err(Error::new(6023, "logout was called before the login finished"));
                     }
-                    let session = Session::start(
-                        creds.user_id.clone(),
-                        store,
-                        self.link.clone(),
-                        self.events.clone(),
-                        born_ms,
-                    );
+                    let session =
+                        Session::start(creds.user_id.clone(), store, self.link.clone(), self.events.clone(), born_ms);
                     st.status = LoginStatus::Logined;
                     st.creds = Some(creds);
                     st.session = Some(session.clone());
@@ -296,11 +293,9 @@ impl Client {
     pub async fn logout(&self) -> Result<()> {
         let _guard = self.auth_lock.lock().await;
         let was_logged_in = self.state.lock().expect("state lock").status == LoginStatus::Logined;
-        if was_logged_in {
-            if let Some(t) = self.link.current() {
-                // Best effort: if the connection is gone the server has dropped the session too.
-                let _ = t.request::<_, serde_json::Value>(op::LOGOUT, &serde_json::json!({})).await;
-            }
+        if was_logged_in && let Some(t) = self.link.current() {
+            // Best effort: if the connection is gone the server has dropped the session too.
+            let _ = t.request::<_, serde_json::Value>(op::LOGOUT, &serde_json::json!({})).await;
         }
         if let Some(session) = self.take_session() {
             session.close();

@@ -34,7 +34,7 @@ pub enum Event {
     /// `onUserSigExpired`.
     UserSigExpired,
     /// A message arrived (from another user or another device of this user).
-    NewMessage(Message),
+    NewMessage(Box<Message>),
 }
 
 /// Identifies a registered listener, for removal. Unique in the process, across listener kinds
@@ -165,10 +165,10 @@ impl Dispatcher {
     pub fn stop(&self) {
         self.tx.lock().expect("dispatcher lock").take();
         let thread = self.thread.lock().expect("dispatcher lock").take();
-        if let Some(thread) = thread {
-            if thread.thread().id() != std::thread::current().id() {
-                let _ = thread.join();
-            }
+        if let Some(thread) = thread
+            && thread.thread().id() != std::thread::current().id()
+        {
+            let _ = thread.join();
         }
     }
 }

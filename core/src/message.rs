@@ -79,7 +79,9 @@ pub async fn send_c2c(session: &Arc<Session>, receiver: String, elem: Elem) -> R
 /// answers or [`SEND_DEADLINE`] passes, then records the outcome. If the session ends first
 /// (logout, `unInitSDK`), the message stays SENDING and goes out after the next login.
 pub async fn deliver(session: &Arc<Session>, conv: ConvId, mut wire: WireMessage) -> Result<Message> {
-    let interrupted = || Error::new(oxim_proto::code::SDK_COMM_INTERRUPT, "the session ended; the message is sent after the next login");
+    let interrupted = || {
+        Error::new(oxim_proto::code::SDK_COMM_INTERRUPT, "the session ended; the message is sent after the next login")
+    };
     let deadline = Instant::now() + SEND_DEADLINE;
     let outcome = loop {
         if !session.is_alive() {

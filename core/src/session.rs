@@ -29,7 +29,13 @@ pub struct Session {
 impl Session {
     /// Starts the session of `user_id` with its opened store; `born_ms` is the server time of
     /// the device's first login ([`store::device_born_ms`]).
-    pub fn start(user_id: String, store: Arc<Store>, link: Arc<Link>, events: Arc<Dispatcher>, born_ms: i64) -> Arc<Session> {
+    pub fn start(
+        user_id: String,
+        store: Arc<Store>,
+        link: Arc<Link>,
+        events: Arc<Dispatcher>,
+        born_ms: i64,
+    ) -> Arc<Session> {
         let sync = SyncHandle::start(user_id.clone(), store.clone(), link.clone(), events, born_ms);
         Arc::new(Session {
             user_id,

@@ -56,8 +56,9 @@ impl Store {
     /// Opens (creating and migrating) the database at `path`.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::new(oxim_proto::code::IO_OPERATION_FAILED, format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::new(oxim_proto::code::IO_OPERATION_FAILED, format!("cannot create {}: {e}", dir.display()))
+            })?;
         }
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -133,8 +134,10 @@ pub fn kv_get(conn: &Connection, key: &str) -> Result<Option<String>> {
 
 /// Sets a value in the key-value table.
 pub fn kv_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    conn.prepare_cached("INSERT INTO kv (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
-        .execute(params![key, value])?;
+    conn.prepare_cached(
+        "INSERT INTO kv (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![key, value])?;
     Ok(())
 }
 
@@ -186,8 +189,10 @@ pub fn insert_outgoing(conn: &Connection, conv: &ConvId, wire: &WireMessage) -> 
 
 /// Records the server's acceptance of an outgoing message.
 pub fn mark_sent(conn: &Connection, msg_id: &str, seq: u64, time_ms: i64) -> Result<()> {
-    let wire: Option<String> =
-        conn.prepare_cached("SELECT wire FROM message WHERE msg_id = ?1")?.query_row([msg_id], |r| r.get(0)).optional()?;
+    let wire: Option<String> = conn
+        .prepare_cached("SELECT wire FROM message WHERE msg_id = ?1")?
+        .query_row([msg_id], |r| r.get(0))
+        .optional()?;
     let Some(wire) = wire else { return Ok(()) };
     let mut wire: WireMessage = serde_json::from_str(&wire).map_err(Error::db)?;
     wire.seq = seq;
@@ -208,8 +213,16 @@ pub fn mark_sent(conn: &Connection, msg_id: &str, seq: u64, time_ms: i64) -> Res
 
 /// Records that an outgoing message failed, and why.
 pub fn mark_failed(conn: &Connection, msg_id: &str, error: &Error) -> Result<()> {
-    conn.prepare_cached("UPDATE message SET status = ?2, error_code = ?3, error_desc = ?4 WHERE msg_id = ?1 AND status = ?5")?
-        .execute(params![msg_id, MessageStatus::SendFail as i32, error.code, error.desc, MessageStatus::Sending as i32])?;
+    conn.prepare_cached(
+        "UPDATE message SET status = ?2, error_code = ?3, error_desc = ?4 WHERE msg_id = ?1 AND status = ?5",
+    )?
+    .execute(params![
+        msg_id,
+        MessageStatus::SendFail as i32,
+        error.code,
+        error.desc,
+        MessageStatus::Sending as i32
+    ])?;
     Ok(())
 }
 
@@ -267,7 +280,13 @@ pub fn store_received(
             if inserted == 1 && wire.time_ms >= news_since_ms {
                 fresh.push(Message::from_wire(wire, me, MessageStatus::SendSucc));
             } else {
-                settle.execute(params![wire.msg_id, wire.seq as i64, wire.time_ms, MessageStatus::SendSucc as i32, json])?;
+                settle.execute(params![
+                    wire.msg_id,
+                    wire.seq as i64,
+                    wire.time_ms,
+                    MessageStatus::SendSucc as i32,
+                    json
+                ])?;
             }
         }
     }
@@ -328,7 +347,14 @@ mod tests {
         let c = conv.clone();
         let fresh = store
             .call(move |db| {
-                store_received(db, "alice", &c, &[wire("old", 1, "bob", "alice"), wire("b1", 2, "bob", "alice"), wire("mine", 3, "alice", "bob")], 3, 2000)
+                store_received(
+                    db,
+                    "alice",
+                    &c,
+                    &[wire("old", 1, "bob", "alice"), wire("b1", 2, "bob", "alice"), wire("mine", 3, "alice", "bob")],
+                    3,
+                    2000,
+                )
             })
             .await
             .unwrap();
@@ -336,7 +362,10 @@ mod tests {
         assert_eq!(fresh.iter().map(|m| m.msg_id.as_str()).collect::<Vec<_>>(), ["b1"]);
         assert_eq!(store.call(|db| count_messages(db, &ConvId::C2C("bob".into()))).await.unwrap(), 3);
         let c = conv.clone();
-        let again = store.call(move |db| store_received(db, "alice", &c, &[wire("b1", 2, "bob", "alice")], 2, 0)).await.unwrap();
+        let again = store
+            .call(move |db| store_received(db, "alice", &c, &[wire("b1", 2, "bob", "alice")], 2, 0))
+            .await
+            .unwrap();
         assert!(again.is_empty());
         let own = store.call(|db| find_message(db, "alice", "mine")).await.unwrap().unwrap();
         assert_eq!((own.status, own.seq, own.is_self), (MessageStatus::SendSucc, 3, true));

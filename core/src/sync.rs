@@ -149,7 +149,7 @@ impl SyncActor {
         if msg.seq == 0 {
             // Online-only: never stored, never counted, announced once as it arrives.
             let message = Message::from_wire(&msg, &self.me, MessageStatus::SendSucc);
-            self.events.emit(Event::NewMessage(message));
+            self.events.emit(Event::NewMessage(Box::new(message)));
             return Ok(());
         }
         let conv = msg.conv_id_for(&self.me);
@@ -188,12 +188,8 @@ impl SyncActor {
     }
 
     async fn resync(&mut self) -> Result<()> {
-        let mut since: u64 = self
-            .store
-            .call(|db| store::kv_get(db, KV_SYNC_VERSION))
-            .await?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let mut since: u64 =
+            self.store.call(|db| store::kv_get(db, KV_SYNC_VERSION)).await?.and_then(|v| v.parse().ok()).unwrap_or(0);
         loop {
             let transport = self.link.current_or_err()?;
             let page: SyncRes = transport.request(op::SYNC, &SyncReq { since, limit: SYNC_PAGE }).await?;
@@ -251,7 +247,7 @@ impl SyncActor {
         let entry = self.cursors.entry(conv).or_insert(0);
         *entry = (*entry).max(cursor);
         for message in fresh {
-            self.events.emit(Event::NewMessage(message));
+            self.events.emit(Event::NewMessage(Box::new(message)));
         }
         Ok(())
     }

@@ -178,7 +178,10 @@ impl Transport {
             Ok(Err(_)) => Err(Error::disconnected(format!("connection lost before the answer to {op}"))),
             Err(_) => {
                 self.pending.lock().expect("pending lock").remove(&id);
-                Err(Error::new(code::SDK_NET_WAIT_ACK_TIMEOUT, format!("no answer to {op} within {:?}", self.request_timeout)))
+                Err(Error::new(
+                    code::SDK_NET_WAIT_ACK_TIMEOUT,
+                    format!("no answer to {op} within {:?}", self.request_timeout),
+                ))
             }
         }
     }

@@ -9,9 +9,7 @@ pub const MAX_USER_ID_BYTES: usize = 32;
 /// (e.g. `@` and `.` for e-mail style ids) but never control characters or whitespace, which
 /// keeps ids safe inside conversation keys and logs.
 pub fn is_valid_user_id(user_id: &str) -> bool {
-    !user_id.is_empty()
-        && user_id.len() <= MAX_USER_ID_BYTES
-        && user_id.bytes().all(|b| b.is_ascii_graphic())
+    !user_id.is_empty() && user_id.len() <= MAX_USER_ID_BYTES && user_id.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// Kind of conversation, with V2TIM's numeric values (`V2TIMConversationType`).

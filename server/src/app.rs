@@ -1,9 +1,9 @@
 //! State shared by every connection of one running server.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use tokio::sync::watch;
 

@@ -20,14 +20,10 @@ pub async fn login(conn: &mut Conn, req: LoginReq) -> Result<LoginRes, Refusal> 
         return Err(Refusal::new(code::SDKAPPID_NOT_FOUND, format!("SDKAppID {} is not served here", req.sdk_app_id)));
     }
     let now = now_ms() / 1000;
-    let claims = app
-        .sigs
-        .verify(&req.user_sig, &req.user_id, now)
-        .map_err(|e| Refusal::new(e.code(), e.to_string()))?;
+    let claims =
+        app.sigs.verify(&req.user_sig, &req.user_id, now).map_err(|e| Refusal::new(e.code(), e.to_string()))?;
 
-    app.register_user(&req.user_id)
-        .await
-        .map_err(|e| Refusal::new(code::SVR_ACCOUNT_INTERNAL_ERROR, e.to_string()))?;
+    app.register_user(&req.user_id).await.map_err(|e| Refusal::new(code::SVR_ACCOUNT_INTERNAL_ERROR, e.to_string()))?;
 
     // A new login on this connection replaces whatever was logged in before.
     conn.sign_out();

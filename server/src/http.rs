@@ -22,10 +22,7 @@ struct RouteState {
 
 /// The server's routes.
 pub fn router(app: Arc<App>, alive: mpsc::Sender<()>) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/v1/ws", get(websocket))
-        .with_state(RouteState { app, alive })
+    Router::new().route("/healthz", get(healthz)).route("/v1/ws", get(websocket)).with_state(RouteState { app, alive })
 }
 
 async fn healthz(State(state): State<RouteState>) -> impl IntoResponse {
@@ -38,6 +35,5 @@ async fn healthz(State(state): State<RouteState>) -> impl IntoResponse {
 }
 
 async fn websocket(State(state): State<RouteState>, ws: WebSocketUpgrade) -> impl IntoResponse {
-    ws.max_message_size(MAX_WS_MESSAGE)
-        .on_upgrade(move |socket| gateway::serve_socket(state.app, socket, state.alive))
+    ws.max_message_size(MAX_WS_MESSAGE).on_upgrade(move |socket| gateway::serve_socket(state.app, socket, state.alive))
 }

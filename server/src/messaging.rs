@@ -24,7 +24,8 @@ fn internal(e: StoreError) -> Refusal {
 
 /// Checks a message before anything is stored.
 async fn validate(conn: &Conn, msg: &WireMessage) -> Result<(), Refusal> {
-    if msg.msg_id.is_empty() || msg.msg_id.len() > MAX_MSG_ID_BYTES || !msg.msg_id.bytes().all(|b| b.is_ascii_graphic()) {
+    if msg.msg_id.is_empty() || msg.msg_id.len() > MAX_MSG_ID_BYTES || !msg.msg_id.bytes().all(|b| b.is_ascii_graphic())
+    {
         return Err(Refusal::new(code::INVALID_PARAMETERS, "msgID must be 1-64 printable ASCII characters"));
     }
     if msg.receiver.is_empty() == msg.group_id.is_empty() {

@@ -95,9 +95,8 @@ impl UserSigKey {
 
     /// The HMAC over the signed content, not yet finalised.
     fn hmac(&self, identifier: &str, sdk_app_id: u64, time: i64, expire: i64, userbuf: Option<&str>) -> HmacSha256 {
-        let mut content = format!(
-            "TLS.identifier:{identifier}\nTLS.sdkappid:{sdk_app_id}\nTLS.time:{time}\nTLS.expire:{expire}\n"
-        );
+        let mut content =
+            format!("TLS.identifier:{identifier}\nTLS.sdkappid:{sdk_app_id}\nTLS.time:{time}\nTLS.expire:{expire}\n");
         if let Some(buf) = userbuf {
             content.push_str(&format!("TLS.userbuf:{buf}\n"));
         }
@@ -135,9 +134,8 @@ impl UserSigKey {
         if user_sig.is_empty() {
             return Err(SigError::Empty);
         }
-        let compressed = STANDARD
-            .decode(from_url_variant(user_sig))
-            .map_err(|e| SigError::Malformed(format!("base64: {e}")))?;
+        let compressed =
+            STANDARD.decode(from_url_variant(user_sig)).map_err(|e| SigError::Malformed(format!("base64: {e}")))?;
         let mut json = Vec::new();
         flate2::read::ZlibDecoder::new(&compressed[..])
             .take(64 * 1024)
@@ -154,10 +152,8 @@ impl UserSigKey {
         let sdk_app_id = int_field(&doc, "TLS.sdkappid")? as u64;
         let time = int_field(&doc, "TLS.time")?;
         let expire = int_field(&doc, "TLS.expire")?;
-        let sig = doc
-            .get("TLS.sig")
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| SigError::Malformed("TLS.sig missing".into()))?;
+        let sig =
+            doc.get("TLS.sig").and_then(|v| v.as_str()).ok_or_else(|| SigError::Malformed("TLS.sig missing".into()))?;
         let userbuf = doc.get("TLS.userbuf").and_then(|v| v.as_str());
 
         if sdk_app_id != self.sdk_app_id {

@@ -48,7 +48,12 @@ fn sigterm_and_wait(mut child: Child) -> std::process::ExitStatus {
     panic!("oxim-server did not stop within 5 s of SIGTERM");
 }
 
-async fn call(ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>, id: u64, op: &str, body: Value) -> Value {
+async fn call(
+    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    id: u64,
+    op: &str,
+    body: Value,
+) -> Value {
     ws.send(Message::Text(json!({"v":1,"t":"req","id":id,"op":op,"body":body}).to_string().into())).await.unwrap();
     loop {
         if let Message::Text(t) = ws.next().await.unwrap().unwrap() {
@@ -108,9 +113,20 @@ async fn serves_stops_on_sigterm_and_restarts_with_its_data() {
     let res = call(&mut ws, 1, "login", json!({"sdk_app_id": 1400000042, "user_id": "bob", "user_sig": key.sign("bob", now(), 600), "platform": "test"})).await;
     assert_eq!(res["code"], 0);
     let pulled = call(&mut ws, 2, "msg.pull", json!({"conv_id": "c2c_alice", "after_seq": 0, "limit": 10})).await;
-    let texts: Vec<_> = pulled["body"]["msgs"].as_array().unwrap().iter().map(|m| m["elem"]["text"].as_str().unwrap().to_owned()).collect();
+    let texts: Vec<_> = pulled["body"]["msgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["elem"]["text"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(texts, ["kept 0", "kept 1", "kept 2"]);
-    let next = call(&mut ws, 3, "msg.send", json!({"msg": {"msg_id": "b3", "receiver": "alice", "elem": {"type": "text", "text": "x"}}})).await;
+    let next = call(
+        &mut ws,
+        3,
+        "msg.send",
+        json!({"msg": {"msg_id": "b3", "receiver": "alice", "elem": {"type": "text", "text": "x"}}}),
+    )
+    .await;
     assert_eq!(next["body"]["seq"], 4, "seq continues after the restart");
     assert!(sigterm_and_wait(child).success());
 }
@@ -125,6 +141,7 @@ fn usersig_subcommand_prints_a_valid_usersig() {
 
     let out = Command::new(BIN).args(["usersig", "--user", "has space"]).output().unwrap();
     assert!(!out.status.success());
-    let out = Command::new(BIN).args(["--config", "/nonexistent/oxim.toml", "usersig", "--user", "a"]).output().unwrap();
+    let out =
+        Command::new(BIN).args(["--config", "/nonexistent/oxim.toml", "usersig", "--user", "a"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }

@@ -57,7 +57,14 @@ impl TestServer {
 
     /// A UserSig for `user` issued at `issued_at` (Unix seconds) for `expire` seconds, signed
     /// with `secret` (the server's own key when `None`) for `sdk_app_id` (the server's when `None`).
-    pub fn sig_with(&self, user: &str, issued_at: i64, expire: i64, secret: Option<&str>, sdk_app_id: Option<u64>) -> String {
+    pub fn sig_with(
+        &self,
+        user: &str,
+        issued_at: i64,
+        expire: i64,
+        secret: Option<&str>,
+        sdk_app_id: Option<u64>,
+    ) -> String {
         let key = oxim_server::usersig::UserSigKey::new(
             sdk_app_id.unwrap_or(self.config.sdk_app_id),
             secret.unwrap_or(&self.config.secret_key).to_owned(),
@@ -227,7 +234,8 @@ impl TestClient {
     /// A new device (empty data directory) on `platform`, initialised against `server`.
     pub async fn new(server: &TestServer, platform: &str) -> TestClient {
         let dir = tempfile::tempdir().expect("temp dir");
-        let client = TestClient { sdk: Manager::new(), seen: Arc::new(Recorder::default()), dir, platform: platform.into() };
+        let client =
+            TestClient { sdk: Manager::new(), seen: Arc::new(Recorder::default()), dir, platform: platform.into() };
         client.init(server);
         client.wait_connected().await;
         client

@@ -18,15 +18,25 @@ async fn two_users_exchange_text_and_custom_both_ways() {
     assert!(sent.timestamp > 1_700_000_000, "server time filled in: {}", sent.timestamp);
 
     bob.seen.wait_texts(1).await;
-    assert!(bob.seen.all().contains(&Seen::Text { msg_id: sent.msg_id.clone(), from: "alice".into(), text: "hello bob".into() }));
+    assert!(bob.seen.all().contains(&Seen::Text {
+        msg_id: sent.msg_id.clone(),
+        from: "alice".into(),
+        text: "hello bob".into()
+    }));
 
     let reply = bob.sdk.send_c2c_custom_message(vec![0, 159, 146, 150, 255], "alice".into()).await.unwrap();
     assert_eq!(reply.seq, 2, "the conversation's seq is shared by both sides");
     alice.seen.wait_until("custom", |s| s.iter().any(|x| matches!(x, Seen::Custom { .. }))).await;
-    assert!(alice.seen.all().contains(&Seen::Custom { msg_id: reply.msg_id.clone(), from: "bob".into(), data: vec![0, 159, 146, 150, 255] }));
+    assert!(alice.seen.all().contains(&Seen::Custom {
+        msg_id: reply.msg_id.clone(),
+        from: "bob".into(),
+        data: vec![0, 159, 146, 150, 255]
+    }));
 
     // Both sides store both messages, with the server's seq.
-    for (client, id, seq) in [(&alice, &sent.msg_id, 1), (&bob, &sent.msg_id, 1), (&alice, &reply.msg_id, 2), (&bob, &reply.msg_id, 2)] {
+    for (client, id, seq) in
+        [(&alice, &sent.msg_id, 1), (&bob, &sent.msg_id, 1), (&alice, &reply.msg_id, 2), (&bob, &reply.msg_id, 2)]
+    {
         let stored = client.sdk.find_local_message(id.clone()).await.unwrap().expect("stored");
         assert_eq!((stored.seq, stored.status), (seq, MessageStatus::SendSucc));
     }

@@ -104,7 +104,10 @@ async fn calls_in_the_wrong_state_or_with_bad_parameters_get_v2tim_codes() {
     assert_eq!(fresh.login_status(), LoginStatus::Logout);
     // initSDK with a bad configuration: 6017.
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(fresh.init_sdk(server.sdk_app_id(), SdkConfig::new("ftp://nope", dir.path()), None).unwrap_err().code, 6017);
+    assert_eq!(
+        fresh.init_sdk(server.sdk_app_id(), SdkConfig::new("ftp://nope", dir.path()), None).unwrap_err().code,
+        6017
+    );
     assert_eq!(fresh.init_sdk(0, SdkConfig::new(server.url(), dir.path()), None).unwrap_err().code, 6017);
 
     // Initialised but not logged in: 6014.
@@ -136,6 +139,10 @@ async fn calls_in_the_wrong_state_or_with_bad_parameters_get_v2tim_codes() {
     bob.seen.wait_texts(1).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(bob.seen.texts().len(), 1, "only the valid message arrived");
-    assert_eq!(device.sdk.local_message_count("c2c_bob".into()).await.unwrap(), 1, "refused messages were never stored");
+    assert_eq!(
+        device.sdk.local_message_count("c2c_bob".into()).await.unwrap(),
+        1,
+        "refused messages were never stored"
+    );
     assert_eq!(bob.sdk.local_message_count("c2c_alice".into()).await.unwrap(), 1);
 }

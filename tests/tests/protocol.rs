@@ -67,7 +67,8 @@ async fn the_server_enforces_its_rules_itself() {
     assert_eq!(res["code"], 80002, "{res}");
     // Unknown receiver, malformed addressing, empty content, bad ids.
     assert_eq!(raw.call("msg.send", text_msg("m2", "nobody", "hi")).await["code"], 20003);
-    let both = json!({"msg": {"msg_id": "m3", "receiver": "bob", "group_id": "g", "elem": {"type": "text", "text": "x"}}});
+    let both =
+        json!({"msg": {"msg_id": "m3", "receiver": "bob", "group_id": "g", "elem": {"type": "text", "text": "x"}}});
     assert_eq!(raw.call("msg.send", both).await["code"], 6017);
     let neither = json!({"msg": {"msg_id": "m4", "elem": {"type": "text", "text": "x"}}});
     assert_eq!(raw.call("msg.send", neither).await["code"], 6017);

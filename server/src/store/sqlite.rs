@@ -117,7 +117,8 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating and migrating if needed) `dir/oxim.db`.
     pub fn open(dir: &Path) -> StoreResult<SqliteStore> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("oxim.db");
         let mut conn = open(&path)?;
         migrate(&mut conn)?;
@@ -261,10 +262,7 @@ impl WriterState {
 }
 
 /// Runs one job inside its own savepoint.
-fn run_job<T>(
-    tx: &mut rusqlite::Transaction<'_>,
-    f: impl FnOnce(&Connection) -> StoreResult<T>,
-) -> StoreResult<T> {
+fn run_job<T>(tx: &mut rusqlite::Transaction<'_>, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
     let sp = tx.savepoint()?;
     match f(&sp) {
         Ok(v) => {
@@ -308,9 +306,11 @@ fn writer_loop(mut conn: Connection, mut state: WriterState, mut rx: mpsc::Unbou
                 }
             }
             if state.version != snapshot_version {
-                tx.prepare_cached("INSERT INTO meta (key, value) VALUES ('version', ?1)
-                                   ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
-                    .execute([state.version as i64])?;
+                tx.prepare_cached(
+                    "INSERT INTO meta (key, value) VALUES ('version', ?1)
+                                   ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )?
+                .execute([state.version as i64])?;
             }
             tx.commit()
         })();
@@ -360,7 +360,10 @@ impl Store for SqliteStore {
     async fn user_exists(&self, user_id: &str) -> StoreResult<bool> {
         let user = user_id.to_owned();
         self.read(move |c| {
-            Ok(c.prepare_cached("SELECT 1 FROM user WHERE user_id = ?1")?.query_row([user], |_| Ok(())).optional()?.is_some())
+            Ok(c.prepare_cached("SELECT 1 FROM user WHERE user_id = ?1")?
+                .query_row([user], |_| Ok(()))
+                .optional()?
+                .is_some())
         })
         .await
     }
@@ -514,7 +517,9 @@ mod tests {
         let mut tasks = Vec::new();
         for i in 0..200 {
             let store = store.clone();
-            tasks.push(tokio::spawn(async move { store.append_c2c(text(&format!("c{i}"), "alice", "bob")).await.unwrap().msg.seq }));
+            tasks.push(tokio::spawn(async move {
+                store.append_c2c(text(&format!("c{i}"), "alice", "bob")).await.unwrap().msg.seq
+            }));
         }
         let mut seqs = Vec::new();
         for t in tasks {

@@ -1,0 +1,50 @@
+// Hand-written part of the Kotlin bindings (copied next to the generated code by
+// scripts/bindings.sh). It gives Kotlin V2TIM's listener shapes:
+//  - abstract listener classes with empty callbacks, so an app overrides only what it needs
+//    (`object : V2TIMSimpleMsgListener() { override fun onRecvC2CTextMessage(...) }`); they
+//    implement the generated callback interfaces (V2timsdkListener, V2timSimpleMsgListener:
+//    UniFFI cannot rename callback interfaces without breaking their symbols);
+//  - add/remove by object: UniFFI hands Rust a new handle each time an object crosses the
+//    boundary, so the identity of a listener is kept here, mapped to the handle Rust returned.
+package io.oxim.imsdk.v2
+
+/** Connection and login events (V2TIMSDKListener). Override the callbacks you need. */
+abstract class V2TIMSDKListener : V2timsdkListener {
+    override fun onConnecting() {}
+    override fun onConnectSuccess() {}
+    override fun onConnectFailed(code: Int, error: String) {}
+    override fun onKickedOffline() {}
+    override fun onUserSigExpired() {}
+    override fun onSelfInfoUpdated(info: V2TIMUserFullInfo) {}
+}
+
+/** Text and custom messages (V2TIMSimpleMsgListener). Override the callbacks you need. */
+abstract class V2TIMSimpleMsgListener : V2timSimpleMsgListener {
+    override fun onRecvC2CTextMessage(msgID: String, sender: V2TIMUserInfo, text: String) {}
+    override fun onRecvC2CCustomMessage(msgID: String, sender: V2TIMUserInfo, customData: ByteArray) {}
+}
+
+/** Listener objects -> the handle Rust gave them. Adding an object twice registers it once. */
+internal object V2TIMListenerRegistry {
+    private val handles = java.util.IdentityHashMap<Any, Long>()
+
+    @Synchronized
+    fun add(listener: Any, register: () -> Long) {
+        if (!handles.containsKey(listener)) handles[listener] = register()
+    }
+
+    @Synchronized
+    fun remove(listener: Any): Long? = handles.remove(listener)
+}
+
+/** Adds a simple message listener (V2TIMManager.addSimpleMsgListener). */
+fun V2TIMManager.addSimpleMsgListener(listener: V2TIMSimpleMsgListener) =
+    V2TIMListenerRegistry.add(listener) { addSimpleMsgListenerHandle(listener) }
+
+/** Removes a simple message listener added with [addSimpleMsgListener]. */
+fun V2TIMManager.removeSimpleMsgListener(listener: V2TIMSimpleMsgListener) {
+    V2TIMListenerRegistry.remove(listener)?.let { removeListenerHandle(it) }
+}
+
+/** The process-wide default SDK instance (V2TIMManager.getInstance()). */
+fun V2TIMManager.Companion.getInstance(): V2TIMManager = getDefaultManager()

@@ -1,0 +1,40 @@
+
+
+# ---- Hand-written part of the Python bindings (appended by scripts/bindings.sh) ----------------
+# Listener callbacks default to doing nothing, so a listener implements only what it needs, and
+# listeners are added and removed by object (UniFFI hands Rust a new handle each time an object
+# crosses the boundary; the object -> handle map is kept here).
+import threading as _oxim_threading
+
+_oxim_listener_lock = _oxim_threading.Lock()
+_oxim_listener_handles = {}  # id(listener) -> (listener, handle); holds the listener while registered
+
+
+def _oxim_noop(self, *args, **kwargs):
+    return None
+
+
+for _oxim_cls in (V2TIMSDKListener, V2TIMSimpleMsgListener):
+    for _oxim_name, _oxim_value in list(vars(_oxim_cls).items()):
+        if _oxim_name.startswith("on_") and callable(_oxim_value):
+            setattr(_oxim_cls, _oxim_name, _oxim_noop)
+
+
+def _oxim_add_listener(register):
+    def add(self, listener):
+        with _oxim_listener_lock:
+            if id(listener) not in _oxim_listener_handles:
+                _oxim_listener_handles[id(listener)] = (listener, register(self, listener))
+    return add
+
+
+def _oxim_remove_listener(self, listener):
+    with _oxim_listener_lock:
+        entry = _oxim_listener_handles.pop(id(listener), None)
+    if entry is not None:
+        self.remove_listener_handle(entry[1])
+
+
+V2TIMManager.add_simple_msg_listener = _oxim_add_listener(V2TIMManager.add_simple_msg_listener_handle)
+V2TIMManager.remove_simple_msg_listener = _oxim_remove_listener
+V2TIMManager.get_instance = staticmethod(get_default_manager)

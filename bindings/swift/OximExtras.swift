@@ -1,0 +1,67 @@
+// Hand-written part of the Swift bindings (copied next to the generated code by
+// scripts/bindings.sh). It gives Swift V2TIM's listener shapes:
+//  - every listener callback has an empty default, so a type adopts a protocol and implements
+//    only what it needs, as with V2TIM's optional protocol methods;
+//  - add/remove by object: UniFFI hands Rust a new handle each time an object crosses the
+//    boundary, so the identity of a listener is kept here, mapped to the handle Rust returned.
+import Foundation
+
+// UniFFI re-cases callback protocol names (and cannot rename them without breaking their
+// symbols): give them V2TIM's names.
+public typealias V2TIMSDKListener = V2timsdkListener
+public typealias V2TIMSimpleMsgListener = V2timSimpleMsgListener
+
+public extension V2TIMSDKListener {
+    func onConnecting() {}
+    func onConnectSuccess() {}
+    func onConnectFailed(code: Int32, error: String) {}
+    func onKickedOffline() {}
+    func onUserSigExpired() {}
+    func onSelfInfoUpdated(info: V2TIMUserFullInfo) {}
+}
+
+public extension V2TIMSimpleMsgListener {
+    func onRecvC2CTextMessage(msgID: String, sender: V2TIMUserInfo, text: String) {}
+    func onRecvC2CCustomMessage(msgID: String, sender: V2TIMUserInfo, customData: Data) {}
+}
+
+/// Listener objects -> the handle Rust gave them. Adding an object twice registers it once.
+final class V2TIMListenerRegistry: @unchecked Sendable {
+    static let shared = V2TIMListenerRegistry()
+    private let lock = NSLock()
+    private var handles: [ObjectIdentifier: Int64] = [:]
+
+    func add(_ listener: AnyObject, register: () -> Int64) {
+        lock.lock()
+        defer { lock.unlock() }
+        let key = ObjectIdentifier(listener)
+        if handles[key] == nil {
+            handles[key] = register()
+        }
+    }
+
+    func remove(_ listener: AnyObject) -> Int64? {
+        lock.lock()
+        defer { lock.unlock() }
+        return handles.removeValue(forKey: ObjectIdentifier(listener))
+    }
+}
+
+public extension V2TIMManager {
+    /// The process-wide default SDK instance (V2TIMManager sharedInstance).
+    static func getInstance() -> V2TIMManager {
+        getDefaultManager()
+    }
+
+    /// Adds a simple message listener (V2TIMManager addSimpleMsgListener:).
+    func addSimpleMsgListener(listener: V2TIMSimpleMsgListener) {
+        V2TIMListenerRegistry.shared.add(listener) { self.addSimpleMsgListenerHandle(listener: listener) }
+    }
+
+    /// Removes a simple message listener added with addSimpleMsgListener.
+    func removeSimpleMsgListener(listener: V2TIMSimpleMsgListener) {
+        if let handle = V2TIMListenerRegistry.shared.remove(listener) {
+            _ = removeListenerHandle(handle: handle)
+        }
+    }
+}
