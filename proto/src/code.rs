@@ -41,6 +41,26 @@ pub const SDK_NET_CONN_TIMEOUT: i32 = 9510;
 /// `ERR_SDK_NET_WAIT_ACK_TIMEOUT`: the request was sent but the server did not answer in time.
 pub const SDK_NET_WAIT_ACK_TIMEOUT: i32 = 9520;
 
+// ---- Files (media upload and download) ----------------------------------------------------
+
+/// `ERR_FILE_TRANS_AUTH_FAILED`: file transfer refused: missing or invalid credentials, or the
+/// user may not read the file.
+pub const FILE_TRANS_AUTH_FAILED: i32 = 6006;
+/// `ERR_FILE_TRANS_UPLOAD_FAILED`: the upload failed (network, or the server could not store it).
+pub const FILE_TRANS_UPLOAD_FAILED: i32 = 6008;
+/// `ERR_FILE_TRANS_DOWNLOAD_FAILED`: the download failed (network, or the server could not read it).
+pub const FILE_TRANS_DOWNLOAD_FAILED: i32 = 6009;
+/// `ERR_IMAGE_UPLOAD_FAILED_NOTIMAGE`: an image upload that is not a decodable image.
+pub const IMAGE_UPLOAD_FAILED_NOTIMAGE: i32 = 6031;
+/// `ERR_SDK_COMM_FILE_NOT_FOUND`: the local file does not exist, or the server has no such file.
+pub const SDK_COMM_FILE_NOT_FOUND: i32 = 7004;
+/// `ERR_SDK_COMM_FILE_TOO_LARGE`: over the kind's size limit (images, sound 28 MB; video, files 100 MB).
+pub const SDK_COMM_FILE_TOO_LARGE: i32 = 7005;
+/// `ERR_SDK_COMM_FILE_SIZE_EMPTY`: a 0-byte file.
+pub const SDK_COMM_FILE_SIZE_EMPTY: i32 = 7006;
+/// `ERR_SDK_COMM_FILE_OPEN_FAILED`: the local file cannot be opened or read.
+pub const SDK_COMM_FILE_OPEN_FAILED: i32 = 7007;
+
 // ---- Account / login (server) -------------------------------------------------------------
 
 /// UserSig expired.

@@ -9,10 +9,12 @@
 //! - [`payload`]: typed request, response and push bodies.
 //! - [`code`]: V2TIM's numeric error codes, used by both sides.
 //! - [`ids`]: V2TIM conversation ids and the limits on user ids.
+//! - [`media`]: file upload and download over HTTP (kinds, limits, image variants).
 
 pub mod code;
 pub mod frame;
 pub mod ids;
+pub mod media;
 pub mod payload;
 
 pub use frame::{FrameType, InFrame, OutFrame, PROTOCOL_VERSION};
