@@ -9,6 +9,7 @@
 //! - [`session`]: a logged-in user's session; [`message`]: sending; [`sync`]: receiving
 //!   exactly once, in order (seq cursors, gap filling).
 //! - [`store`]: the per-user SQLite store (one thread, migrations).
+//! - [`media`]: file upload and download over HTTP (image, sound, video, file messages).
 //! - [`events`]: the single event thread that calls listeners; [`listener`]: their traits.
 //! - [`runtime`]: the SDK's own tokio runtime.
 
@@ -18,6 +19,7 @@ pub mod events;
 pub mod link;
 pub mod listener;
 pub mod manager;
+pub mod media;
 pub mod message;
 pub mod runtime;
 pub mod session;
