@@ -9,12 +9,14 @@
 //! - [`gateway`]: one WebSocket connection; [`auth`] and [`messaging`]: its requests.
 //! - [`sessions`]: who is online, and delivery to them.
 //! - [`http`]: the HTTP routes (`/healthz`, `/v1/ws`).
+//! - [`media`]: file upload and download (`/v1/files`), image variants, blob storage.
 
 pub mod app;
 pub mod auth;
 pub mod config;
 pub mod gateway;
 pub mod http;
+pub mod media;
 pub mod messaging;
 pub mod sessions;
 pub mod store;
