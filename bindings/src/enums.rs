@@ -120,6 +120,94 @@ impl From<core::ElemType> for V2TIMElemType {
             core::ElemType::None => V2TIMElemType::V2TIM_ELEM_TYPE_NONE,
             core::ElemType::Text => V2TIMElemType::V2TIM_ELEM_TYPE_TEXT,
             core::ElemType::Custom => V2TIMElemType::V2TIM_ELEM_TYPE_CUSTOM,
+            core::ElemType::Image => V2TIMElemType::V2TIM_ELEM_TYPE_IMAGE,
+            core::ElemType::Sound => V2TIMElemType::V2TIM_ELEM_TYPE_SOUND,
+            core::ElemType::Video => V2TIMElemType::V2TIM_ELEM_TYPE_VIDEO,
+            core::ElemType::File => V2TIMElemType::V2TIM_ELEM_TYPE_FILE,
+            core::ElemType::Location => V2TIMElemType::V2TIM_ELEM_TYPE_LOCATION,
+            core::ElemType::Face => V2TIMElemType::V2TIM_ELEM_TYPE_FACE,
+            core::ElemType::GroupTips => V2TIMElemType::V2TIM_ELEM_TYPE_GROUP_TIPS,
+            core::ElemType::Merger => V2TIMElemType::V2TIM_ELEM_TYPE_MERGER,
         }
+    }
+}
+
+/// `V2TIMMessagePriority`.
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum V2TIMMessagePriority {
+    /// Default.
+    V2TIM_PRIORITY_DEFAULT = 0,
+    /// High (gifts, important notices).
+    V2TIM_PRIORITY_HIGH = 1,
+    /// Normal.
+    V2TIM_PRIORITY_NORMAL = 2,
+    /// Low (likes); dropped first under load.
+    V2TIM_PRIORITY_LOW = 3,
+}
+
+impl V2TIMMessagePriority {
+    /// From the number carried by messages.
+    pub fn from_i32(v: i32) -> Self {
+        match v {
+            1 => Self::V2TIM_PRIORITY_HIGH,
+            2 => Self::V2TIM_PRIORITY_NORMAL,
+            3 => Self::V2TIM_PRIORITY_LOW,
+            _ => Self::V2TIM_PRIORITY_DEFAULT,
+        }
+    }
+}
+
+/// `V2TIMImageType` (Android values).
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum V2TIMImageType {
+    /// The uploaded image.
+    V2TIM_IMAGE_TYPE_ORIGIN = 0,
+    /// Shorter side 198 px.
+    V2TIM_IMAGE_TYPE_THUMB = 1,
+    /// Shorter side 720 px.
+    V2TIM_IMAGE_TYPE_LARGE = 2,
+}
+
+impl V2TIMImageType {
+    /// From the number carried by messages.
+    pub fn from_i32(v: i32) -> Self {
+        match v {
+            1 => Self::V2TIM_IMAGE_TYPE_THUMB,
+            2 => Self::V2TIM_IMAGE_TYPE_LARGE,
+            _ => Self::V2TIM_IMAGE_TYPE_ORIGIN,
+        }
+    }
+}
+
+/// `V2TIMMessageGetType`.
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum V2TIMMessageGetType {
+    /// From the server, older.
+    V2TIM_GET_CLOUD_OLDER_MSG = 1,
+    /// From the server, newer.
+    V2TIM_GET_CLOUD_NEWER_MSG = 2,
+    /// From this device, older.
+    V2TIM_GET_LOCAL_OLDER_MSG = 3,
+    /// From this device, newer.
+    V2TIM_GET_LOCAL_NEWER_MSG = 4,
+}
+
+impl From<V2TIMMessageGetType> for core::HistoryGetType {
+    fn from(t: V2TIMMessageGetType) -> Self {
+        match t {
+            V2TIMMessageGetType::V2TIM_GET_CLOUD_OLDER_MSG => core::HistoryGetType::CloudOlder,
+            V2TIMMessageGetType::V2TIM_GET_CLOUD_NEWER_MSG => core::HistoryGetType::CloudNewer,
+            V2TIMMessageGetType::V2TIM_GET_LOCAL_OLDER_MSG => core::HistoryGetType::LocalOlder,
+            V2TIMMessageGetType::V2TIM_GET_LOCAL_NEWER_MSG => core::HistoryGetType::LocalNewer,
+        }
+    }
+}
+
+impl From<V2TIMMessageStatus> for core::MessageStatus {
+    fn from(s: V2TIMMessageStatus) -> Self {
+        core::MessageStatus::from_i32(s as i32)
     }
 }

@@ -11,11 +11,15 @@ mod convert;
 mod enums;
 mod listeners;
 mod manager;
+mod message_manager;
 
 pub use convert::*;
 pub use enums::*;
-pub use listeners::{V2TIMSDKListener, V2TIMSimpleMsgListener};
+pub use listeners::{
+    V2TIMAdvancedMsgListener, V2TIMDownloadCallback, V2TIMSDKListener, V2TIMSendCallback, V2TIMSimpleMsgListener,
+};
 pub use manager::{V2TIMManager, get_default_manager};
+pub use message_manager::V2TIMMessageManager;
 
 /// A failed call, with V2TIM's error code.
 #[derive(Debug, thiserror::Error)]

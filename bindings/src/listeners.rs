@@ -2,7 +2,7 @@
 
 use oxim_core as core;
 
-use crate::convert::{V2TIMUserFullInfo, V2TIMUserInfo};
+use crate::convert::{V2TIMMessage, V2TIMMessageReceipt, V2TIMUserFullInfo, V2TIMUserInfo};
 
 /// `V2TIMSDKListener`, implemented by the app.
 pub trait V2TIMSDKListener: Send + Sync {
@@ -61,5 +61,42 @@ impl core::SimpleMsgListener for SimpleMsgListenerAdapter {
     }
     fn on_recv_c2c_custom_message(&self, msg_id: String, sender: core::UserInfo, data: Vec<u8>) {
         self.0.on_recv_c2c_custom_message(msg_id, sender.into(), data)
+    }
+}
+
+/// `V2TIMAdvancedMsgListener`, implemented by the app.
+pub trait V2TIMAdvancedMsgListener: Send + Sync {
+    /// A new message.
+    fn on_recv_new_message(&self, msg: V2TIMMessage);
+    /// C2C read receipts.
+    fn on_recv_c2c_read_receipt(&self, receipt_list: Vec<V2TIMMessageReceipt>);
+    /// A revoked message.
+    fn on_recv_message_revoked(&self, msg_id: String);
+}
+
+/// Upload progress of a send.
+pub trait V2TIMSendCallback: Send + Sync {
+    /// 0-100.
+    fn on_progress(&self, progress: i32);
+}
+
+/// Download progress.
+pub trait V2TIMDownloadCallback: Send + Sync {
+    /// Bytes so far and in all.
+    fn on_progress(&self, current_size: i64, total_size: i64);
+}
+
+/// A foreign `V2TIMAdvancedMsgListener` as a core listener.
+pub(crate) struct AdvancedMsgListenerAdapter(pub Box<dyn V2TIMAdvancedMsgListener>);
+
+impl core::AdvancedMsgListener for AdvancedMsgListenerAdapter {
+    fn on_recv_new_message(&self, msg: core::Message) {
+        self.0.on_recv_new_message(msg.into())
+    }
+    fn on_recv_c2c_read_receipt(&self, receipts: Vec<core::MessageReceipt>) {
+        self.0.on_recv_c2c_read_receipt(receipts.into_iter().map(Into::into).collect())
+    }
+    fn on_recv_message_revoked(&self, msg_id: String) {
+        self.0.on_recv_message_revoked(msg_id)
     }
 }

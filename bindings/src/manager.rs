@@ -87,6 +87,11 @@ impl V2TIMManager {
         self.sdk.remove_listener(handle as u64)
     }
 
+    /// `getMessageManager`.
+    pub fn get_message_manager(&self) -> Arc<crate::V2TIMMessageManager> {
+        Arc::new(crate::V2TIMMessageManager { mm: self.sdk.message_manager(), sdk: self.sdk.clone() })
+    }
+
     /// `sendC2CTextMessage`.
     pub async fn send_c2c_text_message(&self, text: String, user_id: String) -> Result<V2TIMMessage> {
         Ok(self.sdk.send_c2c_text_message(text, user_id).await?.into())

@@ -72,7 +72,8 @@ pub struct Client {
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
-fn unix_ms() -> i64 {
+/// Local clock, Unix milliseconds.
+pub fn unix_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
@@ -264,14 +265,32 @@ impl Client {
                             return Err(e);
                         }
                     };
+                    let media = match crate::media::MediaClient::new(
+                        &crate::media::http_base_from_ws_url(&self.ws_url),
+                        self.sdk_app_id,
+                        &creds.user_id,
+                        &creds.user_sig,
+                    ) {
+                        Ok(m) => m,
+                        Err(e) => {
+                            close_store(store);
+                            return Err(e);
+                        }
+                    };
                     let mut st = self.state.lock().expect("state lock");
                     if st.generation != generation {
                         drop(st);
                         close_store(store);
                         return Err(Error::new(6023, "logout was called before the login finished"));
                     }
-                    let session =
-                        Session::start(creds.user_id.clone(), store, self.link.clone(), self.events.clone(), born_ms);
+                    let session = Session::start(
+                        creds.user_id.clone(),
+                        store,
+                        self.link.clone(),
+                        self.events.clone(),
+                        born_ms,
+                        media,
+                    );
                     st.status = LoginStatus::Logined;
                     st.creds = Some(creds);
                     st.session = Some(session.clone());

@@ -59,3 +59,6 @@ impl From<rusqlite::Error> for Error {
 
 /// Result of SDK calls.
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// V2TIM's error codes (re-exported from the protocol crate for the bindings).
+pub use oxim_proto::code as codes;

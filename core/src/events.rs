@@ -12,8 +12,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
-use crate::listener::{SdkListener, SimpleMsgListener};
-use crate::types::{Elem, Message};
+use crate::listener::{AdvancedMsgListener, SdkListener, SimpleMsgListener};
+use crate::types::{Elem, Message, MessageReceipt};
 
 /// Something the app is told about.
 #[derive(Debug, Clone)]
@@ -35,6 +35,10 @@ pub enum Event {
     UserSigExpired,
     /// A message arrived (from another user or another device of this user).
     NewMessage(Box<Message>),
+    /// `onRecvMessageRevoked`.
+    MessageRevoked(String),
+    /// `onRecvC2CReadReceipt`.
+    C2CReadReceipt(Vec<MessageReceipt>),
 }
 
 /// Identifies a registered listener, for removal. Unique in the process, across listener kinds
@@ -48,6 +52,7 @@ static NEXT_LISTENER_ID: AtomicU64 = AtomicU64::new(1);
 pub struct Listeners {
     sdk: RwLock<Option<Arc<dyn SdkListener>>>,
     simple: RwLock<Vec<(ListenerId, Arc<dyn SimpleMsgListener>)>>,
+    advanced: RwLock<Vec<(ListenerId, Arc<dyn AdvancedMsgListener>)>>,
 }
 
 impl Listeners {
@@ -63,12 +68,22 @@ impl Listeners {
         id
     }
 
+    /// Adds an advanced message listener.
+    pub fn add_advanced(&self, listener: Arc<dyn AdvancedMsgListener>) -> ListenerId {
+        let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
+        self.advanced.write().expect("listeners lock").push((id, listener));
+        id
+    }
+
     /// Removes the listener registered under `id`, whatever its kind; false if there is none.
     pub fn remove(&self, id: ListenerId) -> bool {
-        let mut simple = self.simple.write().expect("listeners lock");
-        let before = simple.len();
-        simple.retain(|(i, _)| *i != id);
-        simple.len() != before
+        fn remove_from<T: ?Sized>(list: &RwLock<Vec<(ListenerId, Arc<T>)>>, id: ListenerId) -> bool {
+            let mut list = list.write().expect("listeners lock");
+            let before = list.len();
+            list.retain(|(i, _)| *i != id);
+            list.len() != before
+        }
+        remove_from(&self.simple, id) || remove_from(&self.advanced, id)
     }
 
     fn sdk(&self) -> Option<Arc<dyn SdkListener>> {
@@ -77,6 +92,10 @@ impl Listeners {
 
     fn simple(&self) -> Vec<Arc<dyn SimpleMsgListener>> {
         self.simple.read().expect("listeners lock").iter().map(|(_, l)| l.clone()).collect()
+    }
+
+    fn advanced(&self) -> Vec<Arc<dyn AdvancedMsgListener>> {
+        self.advanced.read().expect("listeners lock").iter().map(|(_, l)| l.clone()).collect()
     }
 }
 
@@ -115,7 +134,13 @@ fn deliver(event: Event, listeners: &Listeners) {
             }
         }
         Event::NewMessage(msg) => {
-            if !msg.group_id.is_empty() {
+            let advanced = listeners.advanced();
+            for l in &advanced {
+                guarded("onRecvNewMessage", || l.on_recv_new_message((*msg).clone()));
+            }
+            // V2TIM warns that registering both listener kinds delivers text and custom
+            // messages twice; Oxim gives them to the advanced listeners only.
+            if !advanced.is_empty() || !msg.group_id.is_empty() {
                 return;
             }
             for l in listeners.simple() {
@@ -126,7 +151,18 @@ fn deliver(event: Event, listeners: &Listeners) {
                     Elem::Custom { data, .. } => guarded("onRecvC2CCustomMessage", || {
                         l.on_recv_c2c_custom_message(msg.msg_id.clone(), msg.sender_info(), data.clone())
                     }),
+                    _ => {}
                 }
+            }
+        }
+        Event::MessageRevoked(msg_id) => {
+            for l in listeners.advanced() {
+                guarded("onRecvMessageRevoked", || l.on_recv_message_revoked(msg_id.clone()));
+            }
+        }
+        Event::C2CReadReceipt(receipts) => {
+            for l in listeners.advanced() {
+                guarded("onRecvC2CReadReceipt", || l.on_recv_c2c_read_receipt(receipts.clone()));
             }
         }
     }

@@ -6,8 +6,9 @@
 //! - [`client`]: one initialised instance: login state, push routing.
 //! - [`link`]: the connection supervisor (reconnect with backoff and jitter, re-login).
 //! - [`transport`]: one WebSocket: request/response correlation, heartbeat.
-//! - [`session`]: a logged-in user's session; [`message`]: sending; [`sync`]: receiving
-//!   exactly once, in order (seq cursors, gap filling).
+//! - [`session`]: a logged-in user's session; [`message`]: the message manager (send, media,
+//!   history, revoke, receipts, deletion); [`sync`]: receiving exactly once, in order (seq
+//!   cursors, gap filling, revoke notices and user-stream events).
 //! - [`store`]: the per-user SQLite store (one thread, migrations).
 //! - [`media`]: file upload and download over HTTP (image, sound, video, file messages).
 //! - [`events`]: the single event thread that calls listeners; [`listener`]: their traits.
@@ -29,8 +30,9 @@ pub mod transport;
 pub mod types;
 
 pub use error::{Error, Result};
-pub use listener::{SdkListener, SimpleMsgListener};
+pub use listener::{AdvancedMsgListener, SdkListener, SimpleMsgListener};
 pub use manager::Manager;
+pub use message::MessageManager;
 pub use types::*;
 
 /// The SDK version (`getVersion`).

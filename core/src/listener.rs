@@ -2,7 +2,7 @@
 //! implements only what it needs. They are called on the SDK's event thread, one at a time,
 //! in the order things happened; never with an SDK lock held.
 
-use crate::types::UserInfo;
+use crate::types::{Message, MessageReceipt, UserInfo};
 
 /// `V2TIMSDKListener`: connection and login state.
 pub trait SdkListener: Send + Sync {
@@ -26,4 +26,17 @@ pub trait SimpleMsgListener: Send + Sync {
     fn on_recv_c2c_text_message(&self, _msg_id: String, _sender: UserInfo, _text: String) {}
     /// A C2C custom message.
     fn on_recv_c2c_custom_message(&self, _msg_id: String, _sender: UserInfo, _data: Vec<u8>) {}
+}
+
+/// `V2TIMAdvancedMsgListener`: every message, plus receipts and revokes.
+///
+/// When at least one advanced listener is registered, text and custom messages go to the
+/// advanced listeners only, so an app that registers both kinds does not see them twice.
+pub trait AdvancedMsgListener: Send + Sync {
+    /// A new message (from another user, or the user's own from another device).
+    fn on_recv_new_message(&self, _msg: Message) {}
+    /// The peer read my C2C messages.
+    fn on_recv_c2c_read_receipt(&self, _receipts: Vec<MessageReceipt>) {}
+    /// A message was revoked by its sender.
+    fn on_recv_message_revoked(&self, _msg_id: String) {}
 }

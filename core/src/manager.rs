@@ -6,9 +6,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::events::{ListenerId, Listeners};
-use crate::listener::{SdkListener, SimpleMsgListener};
-use crate::message;
+use crate::listener::{AdvancedMsgListener, SdkListener, SimpleMsgListener};
+use crate::message::{MessageManager, SendOptions};
 use crate::runtime;
+use crate::session::Session;
 use crate::store;
 use crate::types::{Elem, LogLevel, LoginStatus, Message, SdkConfig};
 
@@ -21,6 +22,7 @@ pub struct Manager {
 struct Inner {
     client: Mutex<Option<Arc<Client>>>,
     listeners: Arc<Listeners>,
+    drafts: crate::message::Drafts,
 }
 
 static DEFAULT: OnceLock<Manager> = OnceLock::new();
@@ -34,7 +36,13 @@ impl Default for Manager {
 impl Manager {
     /// A new, independent instance (several can live in one process).
     pub fn new() -> Manager {
-        Manager { inner: Arc::new(Inner { client: Mutex::new(None), listeners: Arc::new(Listeners::default()) }) }
+        Manager {
+            inner: Arc::new(Inner {
+                client: Mutex::new(None),
+                listeners: Arc::new(Listeners::default()),
+                drafts: crate::message::Drafts::default(),
+            }),
+        }
     }
 
     /// The process-wide default instance (`V2TIMManager.getInstance()`).
@@ -54,6 +62,21 @@ impl Manager {
 
     fn client(&self) -> Result<Arc<Client>> {
         self.inner.client.lock().expect("manager lock").clone().ok_or_else(Error::not_initialized)
+    }
+
+    /// The logged-in session (6013 before `initSDK`, 6014 before `login`).
+    pub(crate) fn session(&self) -> Result<Arc<Session>> {
+        self.client()?.session()
+    }
+
+    /// `getMessageManager`.
+    pub fn message_manager(&self) -> MessageManager {
+        MessageManager::new(self.clone())
+    }
+
+    /// Messages created but not sent yet (see [`crate::message::Drafts`]).
+    pub(crate) fn drafts(&self) -> &crate::message::Drafts {
+        &self.inner.drafts
     }
 
     /// `initSDK`: starts the instance for `sdk_app_id`; it connects to the server right away and
@@ -128,13 +151,20 @@ impl Manager {
     }
 
     async fn send_c2c(&self, user_id: String, elem: Elem) -> Result<Message> {
-        let session = self.client()?.session()?;
-        runtime::run(async move { message::send_c2c(&session, user_id, elem).await }).await
+        let session = self.session()?;
+        let msg = Message::draft(&session.user_id, elem, crate::message::new_msg_id(), crate::client::unix_ms());
+        let opts = SendOptions { receiver: user_id, ..SendOptions::default() };
+        runtime::run(async move { crate::message::send::send_message(&session, msg, opts).await }).await
+    }
+
+    /// `addAdvancedMsgListener`; the id removes it again.
+    pub fn add_advanced_msg_listener(&self, listener: Arc<dyn AdvancedMsgListener>) -> ListenerId {
+        self.inner.listeners.add_advanced(listener)
     }
 
     /// A message from the local store by id (`None` if this device does not have it).
     pub async fn find_local_message(&self, msg_id: String) -> Result<Option<Message>> {
-        let session = self.client()?.session()?;
+        let session = self.session()?;
         let me = session.user_id.clone();
         runtime::run(async move { session.store.call(move |db| store::find_message(db, &me, &msg_id)).await }).await
     }
@@ -143,7 +173,7 @@ impl Manager {
     pub async fn local_message_count(&self, conversation_id: String) -> Result<u64> {
         let conv = crate::types::ConvId::parse(&conversation_id)
             .ok_or_else(|| Error::invalid(format!("malformed conversationID {conversation_id:?}")))?;
-        let session = self.client()?.session()?;
+        let session = self.session()?;
         runtime::run(async move { session.store.call(move |db| store::count_messages(db, &conv)).await }).await
     }
 }

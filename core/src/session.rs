@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use oxim_proto::payload::WireMessage;
 
@@ -21,6 +22,10 @@ pub struct Session {
     /// The connection (shared with the client).
     pub link: Arc<Link>,
     pub(crate) sync: SyncHandle,
+    /// Uploads and downloads of message files.
+    pub media: crate::media::MediaClient,
+    /// When `deleteMessages` was last called (V2TIM allows once per second).
+    pub(crate) last_delete: Mutex<Option<Instant>>,
     /// Ids of outgoing messages currently being delivered, so a resend does not race a send.
     inflight: Mutex<HashSet<String>>,
     alive: tokio::sync::watch::Sender<bool>,
@@ -35,6 +40,7 @@ impl Session {
         link: Arc<Link>,
         events: Arc<Dispatcher>,
         born_ms: i64,
+        media: crate::media::MediaClient,
     ) -> Arc<Session> {
         let sync = SyncHandle::start(user_id.clone(), store.clone(), link.clone(), events, born_ms);
         Arc::new(Session {
@@ -42,6 +48,8 @@ impl Session {
             store,
             link,
             sync,
+            media,
+            last_delete: Mutex::new(None),
             inflight: Mutex::new(HashSet::new()),
             alive: tokio::sync::watch::channel(true).0,
         })
@@ -88,14 +96,15 @@ impl Session {
     /// Resends, oldest first, the messages stored as SENDING that nobody is delivering (left
     /// over from a restart of the app or a disconnection that outlasted their send call).
     async fn resend_pending(self: &Arc<Self>) -> crate::error::Result<()> {
-        let pending = self.store.call(|db| store::pending_outgoing(db)).await?;
-        for (conv, wire) in pending {
+        let me = self.user_id.clone();
+        let pending = self.store.call(move |db| store::pending_outgoing(db, &me)).await?;
+        for (conv, msg) in pending {
             if !self.is_alive() {
                 break;
             }
-            if self.begin_delivery(&wire.msg_id) {
-                let id = wire.msg_id.clone();
-                let result = crate::message::deliver(self, conv, wire).await;
+            if self.begin_delivery(&msg.msg_id) {
+                let id = msg.msg_id.clone();
+                let result = crate::message::send::deliver(self, conv, msg, None).await;
                 self.end_delivery(&id);
                 if let Err(e) = result {
                     tracing::info!("resend of {id} failed: {e}");

@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 use crate::error::Result;
 use crate::events::{Dispatcher, Event};
 use crate::link::Link;
-use crate::store::{self, Store};
+use crate::store::{self, Effect, Store};
 use crate::types::{ConvId, Message, MessageStatus};
 
 /// Messages per conversation a new device downloads as history.
@@ -161,7 +161,7 @@ impl SyncActor {
             return Ok(());
         }
         if msg.seq == cursor + 1 {
-            self.store_and_announce(conv, vec![msg], cursor + 1).await
+            self.store_and_announce(conv, vec![msg], cursor, cursor + 1).await
         } else {
             self.pull_range(&conv, cursor, msg.seq).await
         }
@@ -178,7 +178,12 @@ impl SyncActor {
         if seq == cursor + 1 {
             // Our own message is already stored (mark_sent); only the cursor moves.
             let key = conv.clone();
-            self.store.call(move |db| store::set_synced_seq(db, &key, seq)).await?;
+            self.store
+                .call(move |db| {
+                    store::start_conversation(db, &key, cursor)?;
+                    store::set_synced_seq(db, &key, seq)
+                })
+                .await?;
             self.cursors.insert(conv, seq);
             Ok(())
         } else {
@@ -202,7 +207,7 @@ impl SyncActor {
                     self.pull_range(&conv.conv_id, cursor, conv.max_seq).await?;
                 } else if !self.cursors.contains_key(&conv.conv_id) {
                     let key = conv.conv_id.clone();
-                    self.store.call(move |db| store::set_synced_seq(db, &key, cursor)).await?;
+                    self.store.call(move |db| store::start_conversation(db, &key, cursor)).await?;
                     self.cursors.insert(conv.conv_id.clone(), cursor);
                 }
             }
@@ -231,24 +236,50 @@ impl SyncActor {
                 // The server has nothing more in this range (it never had those seqs).
                 break;
             }
-            self.store_and_announce(conv.clone(), page.msgs, covered).await?;
+            self.store_and_announce(conv.clone(), page.msgs, after, covered).await?;
             after = covered;
         }
         Ok(())
     }
 
-    /// Stores `msgs` and moves the cursor in one transaction, then announces the messages that
-    /// were new to the store and newer than this device.
-    async fn store_and_announce(&mut self, conv: ConvId, msgs: Vec<WireMessage>, cursor: u64) -> Result<()> {
+    /// Stores `msgs` (the range `(after, cursor]`) and moves the cursor in one transaction, then
+    /// tells the app what it has to hear.
+    async fn store_and_announce(
+        &mut self,
+        conv: ConvId,
+        msgs: Vec<WireMessage>,
+        after: u64,
+        cursor: u64,
+    ) -> Result<()> {
         let born = self.born_ms;
         let me = self.me.clone();
         let key = conv.clone();
-        let fresh = self.store.call(move |db| store::store_received(db, &me, &key, &msgs, cursor, born)).await?;
+        let effects =
+            self.store.call(move |db| store::store_received(db, &me, &key, &msgs, Some((after, cursor)), born)).await?;
         let entry = self.cursors.entry(conv).or_insert(0);
         *entry = (*entry).max(cursor);
-        for message in fresh {
-            self.events.emit(Event::NewMessage(Box::new(message)));
-        }
+        emit_effects(&self.events, effects);
         Ok(())
+    }
+}
+
+/// Turns stored effects into events, in order; consecutive receipts become one event (V2TIM
+/// delivers receipts as a list).
+pub fn emit_effects(events: &Dispatcher, effects: Vec<Effect>) {
+    let mut receipts = Vec::new();
+    for effect in effects {
+        if !matches!(effect, Effect::Receipt(_)) && !receipts.is_empty() {
+            events.emit(Event::C2CReadReceipt(std::mem::take(&mut receipts)));
+        }
+        match effect {
+            Effect::NewMessage(m) => events.emit(Event::NewMessage(m)),
+            Effect::Revoked(id) => events.emit(Event::MessageRevoked(id)),
+            Effect::Receipt(r) => receipts.push(r),
+            // Conversation and unread events arrive with the conversation manager.
+            Effect::ReadChanged(_) | Effect::MessagesRemoved(_) => {}
+        }
+    }
+    if !receipts.is_empty() {
+        events.emit(Event::C2CReadReceipt(receipts));
     }
 }

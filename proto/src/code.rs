@@ -105,3 +105,22 @@ pub fn is_usersig_failure(code: i32) -> bool {
             | SDKAPPID_NOT_FOUND
     )
 }
+
+// ---- Message operations (server) -------------------------------------------------------------
+
+/// `ERR_SVR_MSG_REVOKE_TIME_LIMIT`: a C2C message older than the revoke window.
+pub const SVR_MSG_REVOKE_TIME_LIMIT: i32 = 20016;
+/// `ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND`: the message to revoke does not exist (Oxim uses it for
+/// C2C messages too).
+pub const SVR_REVOKE_MSG_NOT_FOUND: i32 = 10030;
+/// `ERR_SVR_GROUP_REVOKE_MSG_TIME_LIMIT`: a group message older than the revoke window.
+pub const SVR_GROUP_REVOKE_MSG_TIME_LIMIT: i32 = 10031;
+/// `ERR_SVR_GROUP_REVOKE_MSG_DENY`: the message cannot be revoked by this user (not theirs;
+/// Oxim uses it for C2C messages too).
+pub const SVR_REVOKE_MSG_DENY: i32 = 10032;
+/// `ERR_SVR_GROUP_NOT_FOUND`: the group does not exist or was dismissed.
+pub const SVR_GROUP_NOT_FOUND: i32 = 10010;
+/// `ERR_SDK_COMM_API_CALL_FREQUENCY_LIMIT`: an API called more often than V2TIM allows.
+pub const SDK_COMM_API_CALL_FREQUENCY_LIMIT: i32 = 7008;
+/// `ERR_INVALID_CONVERSATION`: the conversation id is malformed or unknown.
+pub const INVALID_CONVERSATION: i32 = 6004;

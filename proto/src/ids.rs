@@ -23,18 +23,28 @@ pub enum ConvType {
 
 /// A conversation as seen by one user: the peer for C2C, the group for groups.
 ///
-/// Its string form is V2TIM's conversation id: `c2c_<userID>` or `group_<groupID>`.
+/// Its string form is V2TIM's conversation id: `c2c_<userID>` or `group_<groupID>`. The user's
+/// own event stream (read positions, deletions, receipts; never shown as a conversation) is
+/// `@self`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConvId {
     /// `c2c_<peer user id>`.
     C2C(String),
     /// `group_<group id>`.
     Group(String),
+    /// `@self`: the user's own event stream.
+    System,
 }
+
+/// String form of [`ConvId::System`].
+pub const SYSTEM_STREAM: &str = "@self";
 
 impl ConvId {
     /// Parses a V2TIM conversation id; `None` if it is malformed.
     pub fn parse(s: &str) -> Option<ConvId> {
+        if s == SYSTEM_STREAM {
+            return Some(ConvId::System);
+        }
         if let Some(user) = s.strip_prefix("c2c_") {
             is_valid_user_id(user).then(|| ConvId::C2C(user.to_owned()))
         } else if let Some(group) = s.strip_prefix("group_") {
@@ -44,18 +54,24 @@ impl ConvId {
         }
     }
 
-    /// The conversation type.
+    /// Parses a V2TIM conversation id an app may use (`c2c_…` or `group_…`, not the stream).
+    pub fn parse_public(s: &str) -> Option<ConvId> {
+        ConvId::parse(s).filter(|c| *c != ConvId::System)
+    }
+
+    /// The conversation type (the user stream counts as C2C).
     pub fn conv_type(&self) -> ConvType {
         match self {
-            ConvId::C2C(_) => ConvType::C2C,
+            ConvId::C2C(_) | ConvId::System => ConvType::C2C,
             ConvId::Group(_) => ConvType::Group,
         }
     }
 
-    /// The peer user id (C2C) or group id.
+    /// The peer user id (C2C) or group id (empty for the user stream).
     pub fn target(&self) -> &str {
         match self {
             ConvId::C2C(s) | ConvId::Group(s) => s,
+            ConvId::System => "",
         }
     }
 }
@@ -65,6 +81,7 @@ impl std::fmt::Display for ConvId {
         match self {
             ConvId::C2C(user) => write!(f, "c2c_{user}"),
             ConvId::Group(group) => write!(f, "group_{group}"),
+            ConvId::System => f.write_str(SYSTEM_STREAM),
         }
     }
 }

@@ -6,6 +6,7 @@
 //!
 //! - [`frame`]: the envelope every WebSocket text frame carries (request / response / push).
 //! - [`op`] and [`push`]: the names of requests and server pushes.
+//! - [`message`]: the message envelope, elements, user events.
 //! - [`payload`]: typed request, response and push bodies.
 //! - [`code`]: V2TIM's numeric error codes, used by both sides.
 //! - [`ids`]: V2TIM conversation ids and the limits on user ids.
@@ -15,6 +16,7 @@ pub mod code;
 pub mod frame;
 pub mod ids;
 pub mod media;
+pub mod message;
 pub mod payload;
 
 pub use frame::{FrameType, InFrame, OutFrame, PROTOCOL_VERSION};
@@ -31,6 +33,16 @@ pub mod op {
     pub const SYNC: &str = "sync";
     /// A range of one conversation's messages: [`crate::payload::PullReq`] → [`crate::payload::PullRes`].
     pub const MSG_PULL: &str = "msg.pull";
+    /// A page of older messages: [`crate::payload::HistoryReq`] → [`crate::payload::HistoryRes`].
+    pub const MSG_HISTORY: &str = "msg.history";
+    /// Revoke an own message: [`crate::payload::RevokeReq`] → [`crate::payload::RevokeRes`].
+    pub const MSG_REVOKE: &str = "msg.revoke";
+    /// Report reading: [`crate::payload::ReadReq`] → [`crate::payload::ReadRes`].
+    pub const MSG_READ: &str = "msg.read";
+    /// Delete messages for the user: [`crate::payload::DeleteReq`] → `{}`.
+    pub const MSG_DELETE: &str = "msg.delete";
+    /// Clear a conversation's history for the user: [`crate::payload::ClearReq`] → [`crate::payload::ClearRes`].
+    pub const MSG_CLEAR: &str = "msg.clear";
 }
 
 /// Server push event names (`op` of a push frame).

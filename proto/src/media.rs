@@ -112,12 +112,13 @@ impl ImageVariantKind {
         }
     }
 
-    /// V2TIM's `V2TIMImageType` value: origin 1, thumb 2, large 4.
+    /// V2TIM's `V2TIMImageType` value (Android numbering, as Oxim's bindings use it): origin 0,
+    /// thumb 1, large 2. See [`crate::message::image_type`].
     pub fn v2tim_type(self) -> i32 {
         match self {
-            ImageVariantKind::Origin => 1,
-            ImageVariantKind::Thumb => 2,
-            ImageVariantKind::Large => 4,
+            ImageVariantKind::Origin => crate::message::image_type::ORIGIN,
+            ImageVariantKind::Thumb => crate::message::image_type::THUMB,
+            ImageVariantKind::Large => crate::message::image_type::LARGE,
         }
     }
 }

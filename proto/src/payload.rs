@@ -4,10 +4,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::ConvId;
 
-/// Largest message body (text, custom data + description + extension), in bytes: V2TIM's
-/// 12 KB content limit. Checked by the SDK (8001) and again by the server (80002).
-pub const MAX_MSG_BODY_BYTES: usize = 12 * 1024;
-
 /// Largest page a [`PullReq`] or [`SyncReq`] may ask for.
 pub const MAX_PAGE: u32 = 1000;
 
@@ -48,103 +44,7 @@ pub struct KickedPush {
 
 // ---- messages --------------------------------------------------------------------------------
 
-/// The content of a message: exactly one element (API 2.0 messages carry one elem).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Elem {
-    /// Text.
-    Text {
-        /// The text.
-        text: String,
-    },
-    /// Custom binary data (base64 on the wire) with optional description and extension.
-    Custom {
-        /// Opaque data.
-        #[serde(with = "b64")]
-        data: Vec<u8>,
-        /// Description (push text for custom messages).
-        #[serde(default, skip_serializing_if = "String::is_empty")]
-        description: String,
-        /// Extension.
-        #[serde(default, skip_serializing_if = "String::is_empty")]
-        extension: String,
-    },
-}
-
-impl Elem {
-    /// Size of the content that counts against [`MAX_MSG_BODY_BYTES`].
-    pub fn body_len(&self) -> usize {
-        match self {
-            Elem::Text { text } => text.len(),
-            Elem::Custom { data, description, extension } => data.len() + description.len() + extension.len(),
-        }
-    }
-
-    /// Whether the element has no content at all (V2TIM rejects empty text).
-    pub fn is_empty(&self) -> bool {
-        match self {
-            Elem::Text { text } => text.is_empty(),
-            Elem::Custom { .. } => false,
-        }
-    }
-}
-
-/// A message as it travels between SDK and server.
-///
-/// On `msg.send` the SDK fills the content and addressing; the server fills `sender`, `seq` and
-/// `time_ms`. Pushes and pulls carry the complete message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WireMessage {
-    /// Client-made id, kept across retries; the server deduplicates on it.
-    pub msg_id: String,
-    /// Position in the conversation, assigned by the server from 1, never reused. 0 for
-    /// online-only messages, which are never stored.
-    #[serde(default)]
-    pub seq: u64,
-    /// Sender's user id.
-    #[serde(default)]
-    pub sender: String,
-    /// C2C receiver's user id; empty for group messages.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub receiver: String,
-    /// Group id; empty for C2C messages.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub group_id: String,
-    /// Server time of acceptance, Unix milliseconds.
-    #[serde(default)]
-    pub time_ms: i64,
-    /// Client random, as V2TIM's `random`.
-    #[serde(default)]
-    pub random: u32,
-    /// `V2TIMMessagePriority` value.
-    #[serde(default)]
-    pub priority: i32,
-    /// Online-only: not stored, not synced, not counted.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub online_only: bool,
-    /// The content.
-    pub elem: Elem,
-    /// App data that roams with the message.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub cloud_custom_data: String,
-}
-
-impl WireMessage {
-    /// The conversation this message belongs to, seen by `me`.
-    pub fn conv_id_for(&self, me: &str) -> ConvId {
-        if !self.group_id.is_empty() {
-            ConvId::Group(self.group_id.clone())
-        } else if self.sender == me {
-            ConvId::C2C(self.receiver.clone())
-        } else {
-            ConvId::C2C(self.sender.clone())
-        }
-    }
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
+pub use crate::message::{Elem, MAX_MSG_BODY_BYTES, WireMessage};
 
 /// `msg.send` request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -160,6 +60,89 @@ pub struct SendMsgRes {
     pub seq: u64,
     /// Server time of acceptance, Unix milliseconds.
     pub time_ms: i64,
+}
+
+/// `msg.revoke` request: revoke one of the user's own messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevokeReq {
+    /// The conversation, seen by the requesting user.
+    pub conv_id: ConvId,
+    /// The message to revoke.
+    pub msg_id: String,
+}
+
+/// `msg.revoke` response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokeRes {
+    /// Seq of the revoke notice appended to the conversation.
+    pub seq: u64,
+}
+
+/// `msg.read` request: the user read `conv_id` up to `seq`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadReq {
+    /// The conversation.
+    pub conv_id: ConvId,
+    /// Read position; 0 = everything there is now.
+    #[serde(default)]
+    pub seq: u64,
+}
+
+/// `msg.read` response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadRes {
+    /// The user's read position now (it never moves back).
+    pub read_seq: u64,
+}
+
+/// Most messages one `msg.delete` may name (V2TIM: 30).
+pub const MAX_DELETE: usize = 30;
+
+/// `msg.delete` request: delete messages for this user (all of the user's devices).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeleteReq {
+    /// The conversation they are in.
+    pub conv_id: ConvId,
+    /// At most [`MAX_DELETE`] message ids.
+    pub msg_ids: Vec<String>,
+}
+
+/// `msg.clear` request: clear the conversation's history for this user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClearReq {
+    /// The conversation.
+    pub conv_id: ConvId,
+}
+
+/// `msg.clear` response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClearRes {
+    /// Everything up to this seq is gone for the user.
+    pub seq: u64,
+}
+
+/// `msg.history` request: a page of older messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryReq {
+    /// The conversation.
+    pub conv_id: ConvId,
+    /// Messages with a smaller seq; 0 = from the newest.
+    #[serde(default)]
+    pub before_seq: u64,
+    /// Page size, at most [`MAX_PAGE`].
+    pub limit: u32,
+}
+
+/// `msg.history` response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryRes {
+    /// Newest first. Messages this user deleted or cleared are left out.
+    pub msgs: Vec<WireMessage>,
+    /// The lowest seq this page covers: the next page is `before_seq = covered_from`. 1 (or
+    /// the user's clear position + 1) when the start of the conversation was reached.
+    pub covered_from: u64,
+    /// The page reached the start of the conversation (for this user).
+    pub reached_start: bool,
 }
 
 // ---- sync ------------------------------------------------------------------------------------
@@ -236,38 +219,5 @@ pub mod b64 {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         STANDARD.decode(s.as_bytes()).map_err(serde::de::Error::custom)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn custom_elem_is_base64_on_the_wire() {
-        let elem = Elem::Custom { data: vec![0, 1, 255], description: String::new(), extension: "x".into() };
-        let json = serde_json::to_string(&elem).unwrap();
-        assert_eq!(json, r#"{"type":"custom","data":"AAH/","extension":"x"}"#);
-        assert_eq!(serde_json::from_str::<Elem>(&json).unwrap(), elem);
-        assert_eq!(elem.body_len(), 4);
-    }
-
-    #[test]
-    fn conversation_of_a_message_depends_on_who_looks() {
-        let msg = WireMessage {
-            msg_id: "m".into(),
-            seq: 1,
-            sender: "alice".into(),
-            receiver: "bob".into(),
-            group_id: String::new(),
-            time_ms: 0,
-            random: 0,
-            priority: 0,
-            online_only: false,
-            elem: Elem::Text { text: "hi".into() },
-            cloud_custom_data: String::new(),
-        };
-        assert_eq!(msg.conv_id_for("alice"), ConvId::C2C("bob".into()));
-        assert_eq!(msg.conv_id_for("bob"), ConvId::C2C("alice".into()));
     }
 }

@@ -25,8 +25,8 @@ pub struct ServerConfig {
     pub secret_key: String,
     /// A connection that sends nothing (not even a heartbeat) for this long is closed.
     pub idle_timeout: Duration,
-    /// How long a connection may stay open without logging in.
-    pub login_timeout: Duration,
+    /// How long after sending a message its sender may revoke it (V2TIM: 2 minutes).
+    pub revoke_window: Duration,
 }
 
 impl Default for ServerConfig {
@@ -37,7 +37,7 @@ impl Default for ServerConfig {
             sdk_app_id: DEV_SDK_APP_ID,
             secret_key: DEV_SECRET_KEY.to_owned(),
             idle_timeout: Duration::from_secs(90),
-            login_timeout: Duration::from_secs(60),
+            revoke_window: Duration::from_secs(120),
         }
     }
 }
@@ -72,6 +72,7 @@ impl ServerConfig {
             sdk_app_id: file.sdk_app_id,
             secret_key: file.secret_key,
             idle_timeout_secs: file.idle_timeout_secs,
+            revoke_window_secs: file.revoke_window_secs,
         });
         Ok(())
     }
@@ -93,6 +94,9 @@ impl ServerConfig {
         if let Some(v) = o.idle_timeout_secs {
             self.idle_timeout = Duration::from_secs(v);
         }
+        if let Some(v) = o.revoke_window_secs {
+            self.revoke_window = Duration::from_secs(v);
+        }
     }
 }
 
@@ -109,6 +113,8 @@ pub struct Overrides {
     pub secret_key: Option<String>,
     /// `idle_timeout_secs`.
     pub idle_timeout_secs: Option<u64>,
+    /// `revoke_window_secs`.
+    pub revoke_window_secs: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,6 +125,7 @@ struct FileConfig {
     sdk_app_id: Option<u64>,
     secret_key: Option<String>,
     idle_timeout_secs: Option<u64>,
+    revoke_window_secs: Option<u64>,
 }
 
 #[cfg(test)]

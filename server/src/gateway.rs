@@ -260,6 +260,26 @@ async fn handle_text(conn: &mut Conn, text: &str) {
             Ok(req) => messaging::pull(conn, id, req),
             Err(e) => conn.out.refuse(id, &bad_body(e)).await,
         },
+        op::MSG_HISTORY => match frame.body() {
+            Ok(req) => messaging::history(conn, id, req),
+            Err(e) => conn.out.refuse(id, &bad_body(e)).await,
+        },
+        op::MSG_REVOKE => match frame.body() {
+            Ok(req) => messaging::revoke(conn, id, req).await,
+            Err(e) => conn.out.refuse(id, &bad_body(e)).await,
+        },
+        op::MSG_READ => match frame.body() {
+            Ok(req) => messaging::read(conn, id, req).await,
+            Err(e) => conn.out.refuse(id, &bad_body(e)).await,
+        },
+        op::MSG_DELETE => match frame.body() {
+            Ok(req) => messaging::delete(conn, id, req).await,
+            Err(e) => conn.out.refuse(id, &bad_body(e)).await,
+        },
+        op::MSG_CLEAR => match frame.body() {
+            Ok(req) => messaging::clear(conn, id, req).await,
+            Err(e) => conn.out.refuse(id, &bad_body(e)).await,
+        },
         other => {
             let refusal = Refusal::new(code::INVALID_PARAMETERS, format!("unknown operation {other:?}"));
             conn.out.refuse(id, &refusal).await;

@@ -1,4 +1,5 @@
-//! HTTP routes: `GET /healthz` and the WebSocket endpoint `GET /v1/ws`.
+//! HTTP routes: `GET /healthz`, the WebSocket endpoint `GET /v1/ws`, and the file routes of
+//! [`crate::media`] (`/v1/files`).
 
 use std::sync::Arc;
 
@@ -20,9 +21,28 @@ struct RouteState {
     alive: mpsc::Sender<()>,
 }
 
+/// Files may be read by their uploader and by the participants of every conversation a message
+/// referencing them was sent into.
+struct ConversationFileAccess {
+    store: Arc<dyn crate::store::Store>,
+}
+
+#[async_trait::async_trait]
+impl crate::media::FileAccess for ConversationFileAccess {
+    async fn may_read(&self, user: &str, uuid: &str, owner: &str) -> bool {
+        user == owner || self.store.file_shared_with(user, uuid).await.unwrap_or(false)
+    }
+}
+
 /// The server's routes.
-pub fn router(app: Arc<App>, alive: mpsc::Sender<()>) -> Router {
-    Router::new().route("/healthz", get(healthz)).route("/v1/ws", get(websocket)).with_state(RouteState { app, alive })
+pub fn router(app: Arc<App>, alive: mpsc::Sender<()>, blobs: Arc<dyn crate::media::BlobStore>) -> Router {
+    let access = Arc::new(ConversationFileAccess { store: app.store.clone() });
+    let media = crate::media::MediaState::new(app.sigs.clone(), app.config.sdk_app_id, blobs, access);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/ws", get(websocket))
+        .with_state(RouteState { app, alive })
+        .merge(crate::media::routes(media))
 }
 
 async fn healthz(State(state): State<RouteState>) -> impl IntoResponse {

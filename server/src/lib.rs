@@ -48,6 +48,8 @@ impl Server {
     /// Opens the data directory, binds `config.listen` and starts serving in the background.
     pub async fn start(config: ServerConfig) -> Result<ServerHandle, String> {
         let store = SqliteStore::open(&config.data_dir).map_err(|e| format!("cannot open store: {e}"))?;
+        let blobs = crate::media::FsBlobStore::open(&config.data_dir)
+            .map_err(|e| format!("cannot open the file store: {e}"))?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -57,7 +59,7 @@ impl Server {
 
         // Every connection task holds a clone of `alive`; when all are dropped, all have ended.
         let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
-        let router = http::router(app.clone(), alive_tx);
+        let router = http::router(app.clone(), alive_tx, Arc::new(blobs));
         let task_app = app.clone();
         let task = tokio::spawn(async move {
             let mut stop = shutdown_rx;

@@ -11,7 +11,8 @@ use oxim_server::{Server, gateway};
 /// The self-hostable Oxim IM server.
 ///
 /// Settings come from defaults, then `--config FILE` (TOML with the keys listen, data_dir,
-/// sdk_app_id, secret_key, idle_timeout_secs), then OXIM_* environment variables, then flags.
+/// sdk_app_id, secret_key, idle_timeout_secs, revoke_window_secs), then OXIM_* environment
+/// variables, then flags.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Cli {
@@ -30,6 +31,9 @@ struct Cli {
     /// Secret key that UserSigs are signed with [default: a published development key].
     #[arg(long, env = "OXIM_SECRET_KEY", global = true, hide_env_values = true)]
     secret_key: Option<String>,
+    /// Seconds after sending during which a message may be revoked [default: 120].
+    #[arg(long, env = "OXIM_REVOKE_WINDOW_SECS", global = true)]
+    revoke_window_secs: Option<u64>,
     /// Log filter, e.g. "info" or "oxim_server=debug" [default: info, or RUST_LOG].
     #[arg(long, env = "OXIM_LOG", global = true)]
     log: Option<String>,
@@ -63,6 +67,7 @@ fn config_from(cli: &Cli) -> Result<ServerConfig, String> {
         sdk_app_id: cli.sdk_app_id,
         secret_key: cli.secret_key.clone(),
         idle_timeout_secs: None,
+        revoke_window_secs: cli.revoke_window_secs,
     });
     Ok(config)
 }

@@ -1,35 +1,50 @@
-//! Sending, syncing and pulling messages.
+//! Message requests: send, pull, history, sync, revoke, read, delete, clear.
+//!
+//! Writes are queued to the store in request order; their answers are awaited in spawned
+//! tasks. Whatever a write appended (the message, a revoke notice, stream events) is pushed to
+//! its recipients' online sessions after the commit.
 
 use axum::extract::ws::Utf8Bytes;
 use oxim_proto::code;
 use oxim_proto::ids::{ConvId, is_valid_user_id};
+use oxim_proto::message::{MAX_AT_USERS, MAX_ELEM_BYTES, MAX_MERGED_MESSAGES};
 use oxim_proto::payload::{
-    MAX_MSG_BODY_BYTES, MAX_PAGE, PullReq, PullRes, SendMsgReq, SendMsgRes, SyncReq, SyncRes, WireMessage,
+    ClearReq, ClearRes, DeleteReq, HistoryReq, HistoryRes, MAX_DELETE, MAX_MSG_BODY_BYTES, MAX_PAGE, PullReq, PullRes,
+    ReadReq, ReadRes, RevokeReq, RevokeRes, SendMsgReq, SendMsgRes, SyncReq, SyncRes, WireMessage,
 };
 use oxim_proto::{OutFrame, push};
 
-use crate::gateway::{Conn, Refusal, now_ms};
-use crate::store::StoreError;
+use crate::app::App;
+use crate::gateway::{Conn, Refusal, Responder, now_ms};
+use crate::store::sqlite::c2c_target;
+use crate::store::{Appended, Queued, StoreError, Target, Written};
 
 /// Longest client message id accepted.
 const MAX_MSG_ID_BYTES: usize = 64;
 
-fn internal(e: StoreError) -> Refusal {
-    tracing::error!("store: {e}");
+fn refusal(e: StoreError) -> Refusal {
     match e {
         StoreError::MsgIdTaken(id) => Refusal::new(code::INVALID_PARAMETERS, format!("msgID {id} is already used")),
-        e => Refusal::new(code::SVR_MSG_INTERNAL_ERROR, e.to_string()),
+        StoreError::Refused { code, desc } => Refusal::new(code, desc),
+        e => {
+            tracing::error!("store: {e}");
+            Refusal::new(code::SVR_MSG_INTERNAL_ERROR, e.to_string())
+        }
     }
 }
 
 /// Checks a message before anything is stored.
 async fn validate(conn: &Conn, msg: &WireMessage) -> Result<(), Refusal> {
-    if msg.msg_id.is_empty() || msg.msg_id.len() > MAX_MSG_ID_BYTES || !msg.msg_id.bytes().all(|b| b.is_ascii_graphic())
-    {
-        return Err(Refusal::new(code::INVALID_PARAMETERS, "msgID must be 1-64 printable ASCII characters"));
+    // Letters, digits, '-' and '_': server-made ids (with '#') can never collide with them.
+    let id_ok = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    if msg.msg_id.is_empty() || msg.msg_id.len() > MAX_MSG_ID_BYTES || !msg.msg_id.bytes().all(id_ok) {
+        return Err(Refusal::new(code::INVALID_PARAMETERS, "msgID must be 1-64 letters, digits, '-' or '_'"));
     }
     if msg.receiver.is_empty() == msg.group_id.is_empty() {
         return Err(Refusal::new(code::INVALID_PARAMETERS, "exactly one of receiver and groupID must be set"));
+    }
+    if !msg.elem.is_sendable() {
+        return Err(Refusal::new(code::INVALID_PARAMETERS, "notices and events are made by the server"));
     }
     if msg.elem.is_empty() {
         return Err(Refusal::new(code::INVALID_PARAMETERS, "message content is empty"));
@@ -40,110 +55,224 @@ async fn validate(conn: &Conn, msg: &WireMessage) -> Result<(), Refusal> {
             format!("message body is {} bytes, the limit is {MAX_MSG_BODY_BYTES}", msg.elem.body_len()),
         ));
     }
+    let elem_len = serde_json::to_vec(&msg.elem).map(|v| v.len()).unwrap_or(usize::MAX);
+    if elem_len > MAX_ELEM_BYTES {
+        return Err(Refusal::new(code::SVR_COMM_BODY_SIZE_LIMIT, format!("message is {elem_len} bytes")));
+    }
+    if let oxim_proto::message::Elem::Merger { messages, .. } = &msg.elem
+        && messages.len() > MAX_MERGED_MESSAGES
+    {
+        return Err(Refusal::new(code::INVALID_PARAMETERS, format!("at most {MAX_MERGED_MESSAGES} merged messages")));
+    }
+    if msg.at_users.len() > MAX_AT_USERS {
+        return Err(Refusal::new(code::INVALID_PARAMETERS, format!("at most {MAX_AT_USERS} @ users")));
+    }
     if !msg.group_id.is_empty() {
         // Groups arrive with the groups feature; until then every group is unknown.
-        return Err(Refusal::new(10010, format!("group {} does not exist", msg.group_id)));
+        return Err(Refusal::new(code::SVR_GROUP_NOT_FOUND, format!("group {} does not exist", msg.group_id)));
     }
     if !is_valid_user_id(&msg.receiver) {
         return Err(Refusal::new(code::INVALID_PARAMETERS, "receiver is not a valid userID"));
     }
-    let exists = conn.app.user_exists(&msg.receiver).await.map_err(internal)?;
+    let exists = conn.app.user_exists(&msg.receiver).await.map_err(refusal)?;
     if !exists {
         return Err(Refusal::new(code::SVR_MSG_INVALID_ID, format!("user {} does not exist", msg.receiver)));
     }
     Ok(())
 }
 
-/// Handles `msg.send`: validates, queues the write in request order, then (in a spawned task)
-/// answers after the commit and pushes the message to the other online sessions of both users.
-pub async fn send(conn: &mut Conn, id: u64, req: SendMsgReq) {
-    let sender = match conn.user() {
-        Ok(auth) => auth.user.clone(),
-        Err(refusal) => return conn.out.refuse(id, &refusal).await,
-    };
-    let mut msg = req.msg;
-    msg.sender = sender;
-    msg.seq = 0;
-    if let Err(refusal) = validate(conn, &msg).await {
-        return conn.out.refuse(id, &refusal).await;
+/// Pushes a stored message to its recipients' sessions (not to the connection it came from).
+pub fn deliver(app: &App, appended: &Appended, origin_conn: u64) {
+    if appended.duplicate {
+        // It was pushed (or will be synced) when it was first stored.
+        return;
     }
-    let app = conn.app.clone();
-    let out = conn.out.clone();
-    let origin = conn.conn_id;
-
-    if msg.online_only {
-        // Never stored, no seq: delivered to whoever is online right now.
-        msg.time_ms = now_ms();
-        fan_out(&app, &msg, origin);
-        return out.ok(id, &SendMsgRes { seq: 0, time_ms: msg.time_ms }).await;
+    let frame: Utf8Bytes = OutFrame::push(push::MSG, &appended.msg).to_json().into();
+    for user in &appended.recipients {
+        app.sessions.deliver(user, &frame, Some(origin_conn));
     }
+}
 
-    let queued = app.store.append_c2c(msg);
+/// Awaits a queued write in a task, answers with `answer(result)`, then pushes what it appended.
+fn finish<T, R>(conn: &Conn, id: u64, queued: Queued<T>, answer: impl FnOnce(&T) -> R + Send + 'static)
+where
+    T: Into<Written> + Send + 'static,
+    R: serde::Serialize + Send + Sync,
+{
+    let (app, out, origin) = (conn.app.clone(), conn.out.clone(), conn.conn_id);
     tokio::spawn(async move {
         match queued.await {
-            Ok(appended) => {
-                out.ok(id, &SendMsgRes { seq: appended.msg.seq, time_ms: appended.msg.time_ms }).await;
-                // A duplicate was pushed (or will be synced) when it was first stored.
-                if !appended.duplicate {
-                    fan_out(&app, &appended.msg, origin);
+            Ok(value) => {
+                let body = answer(&value);
+                out.ok(id, &body).await;
+                for appended in &value.into().appended {
+                    deliver(&app, appended, origin);
                 }
             }
-            Err(e) => out.refuse(id, &internal(e)).await,
+            Err(e) => out.refuse(id, &refusal(e)).await,
         }
     });
 }
 
-/// Pushes `msg` to every online session of the receiver and to the sender's other sessions.
-fn fan_out(app: &crate::app::App, msg: &WireMessage, origin_conn: u64) {
-    let frame: Utf8Bytes = OutFrame::push(push::MSG, msg).to_json().into();
-    app.sessions.deliver(&msg.receiver, &frame, None);
-    if msg.sender != msg.receiver {
-        app.sessions.deliver(&msg.sender, &frame, Some(origin_conn));
+impl From<Appended> for Written {
+    fn from(a: Appended) -> Written {
+        Written { seq: a.msg.seq, appended: vec![a] }
     }
+}
+
+/// The authenticated user, or the refusal (answered right away).
+async fn user_or_refuse(conn: &Conn, id: u64) -> Option<String> {
+    match conn.user() {
+        Ok(auth) => Some(auth.user.clone()),
+        Err(refusal) => {
+            conn.out.refuse(id, &refusal).await;
+            None
+        }
+    }
+}
+
+/// Checks a conversation id an app named: not the user's own stream, groups not yet served.
+fn check_conv(conv: &ConvId) -> Result<(), Refusal> {
+    match conv {
+        ConvId::System => Err(Refusal::new(code::INVALID_CONVERSATION, "not a conversation")),
+        ConvId::Group(g) => Err(Refusal::new(code::SVR_GROUP_NOT_FOUND, format!("group {g} does not exist"))),
+        ConvId::C2C(_) => Ok(()),
+    }
+}
+
+/// Handles `msg.send`: validates, queues the write in request order, then answers after the
+/// commit and pushes the message to the other online sessions of both users.
+pub async fn send(conn: &mut Conn, id: u64, req: SendMsgReq) {
+    let Some(sender) = user_or_refuse(conn, id).await else { return };
+    let mut msg = req.msg;
+    msg.sender = sender;
+    msg.seq = 0;
+    msg.revoked = false;
+    // A sender's local file paths never leave the server (nor should they have reached it).
+    msg.elem = msg.elem.without_local_paths();
+    if let Err(refusal) = validate(conn, &msg).await {
+        return conn.out.refuse(id, &refusal).await;
+    }
+    if msg.online_only {
+        // Never stored, no seq: delivered to whoever is online right now.
+        msg.time_ms = now_ms();
+        let recipients = vec![msg.receiver.clone(), msg.sender.clone()];
+        let appended = Appended { msg, duplicate: false, recipients };
+        deliver(&conn.app, &appended, conn.conn_id);
+        return conn.out.ok(id, &SendMsgRes { seq: 0, time_ms: appended.msg.time_ms }).await;
+    }
+    let queued = conn.app.store.append(c2c_target(&msg.sender, &msg.receiver), msg);
+    finish(conn, id, queued, |a: &Appended| SendMsgRes { seq: a.msg.seq, time_ms: a.msg.time_ms });
+}
+
+/// Handles `msg.revoke`.
+pub async fn revoke(conn: &mut Conn, id: u64, req: RevokeReq) {
+    let Some(user) = user_or_refuse(conn, id).await else { return };
+    if let Err(r) = check_conv(&req.conv_id) {
+        return conn.out.refuse(id, &r).await;
+    }
+    let target = target_of(&user, &req.conv_id);
+    let window_ms = conn.app.config.revoke_window.as_millis() as i64;
+    let queued = conn.app.store.revoke(&user, target, &req.msg_id, window_ms);
+    finish(conn, id, queued, |w: &Written| RevokeRes { seq: w.seq });
+}
+
+/// Handles `msg.read`.
+pub async fn read(conn: &mut Conn, id: u64, req: ReadReq) {
+    let Some(user) = user_or_refuse(conn, id).await else { return };
+    if let Err(r) = check_conv(&req.conv_id) {
+        return conn.out.refuse(id, &r).await;
+    }
+    let queued = conn.app.store.mark_read(&user, &req.conv_id, req.seq);
+    finish(conn, id, queued, |w: &Written| ReadRes { read_seq: w.seq });
+}
+
+/// Handles `msg.delete`.
+pub async fn delete(conn: &mut Conn, id: u64, req: DeleteReq) {
+    let Some(user) = user_or_refuse(conn, id).await else { return };
+    if let Err(r) = check_conv(&req.conv_id) {
+        return conn.out.refuse(id, &r).await;
+    }
+    if req.msg_ids.is_empty() || req.msg_ids.len() > MAX_DELETE {
+        let r = Refusal::new(code::INVALID_PARAMETERS, format!("delete 1 to {MAX_DELETE} messages at a time"));
+        return conn.out.refuse(id, &r).await;
+    }
+    let queued = conn.app.store.delete_for_user(&user, &req.conv_id, req.msg_ids);
+    finish(conn, id, queued, |_: &Written| serde_json::json!({}));
+}
+
+/// Handles `msg.clear`.
+pub async fn clear(conn: &mut Conn, id: u64, req: ClearReq) {
+    let Some(user) = user_or_refuse(conn, id).await else { return };
+    if let Err(r) = check_conv(&req.conv_id) {
+        return conn.out.refuse(id, &r).await;
+    }
+    let queued = conn.app.store.clear_for_user(&user, &req.conv_id);
+    finish(conn, id, queued, |w: &Written| ClearRes { seq: w.seq });
+}
+
+/// The storage target of `user`'s conversation `conv`.
+fn target_of(user: &str, conv: &ConvId) -> Target {
+    match conv {
+        ConvId::C2C(peer) => c2c_target(user, peer),
+        ConvId::Group(g) => Target { key: format!("group:{g}"), members: Vec::new() },
+        ConvId::System => crate::store::sqlite::sys_target(user),
+    }
+}
+
+/// Runs a read in a task and answers with its result.
+fn answer_read<R, F>(conn: &Conn, id: u64, f: impl FnOnce(std::sync::Arc<App>, String) -> F + Send + 'static)
+where
+    R: serde::Serialize + Send + Sync + 'static,
+    F: std::future::Future<Output = Result<R, Refusal>> + Send + 'static,
+{
+    let user = conn.user().map(|a| a.user.clone());
+    let (app, out): (_, Responder) = (conn.app.clone(), conn.out.clone());
+    tokio::spawn(async move {
+        let result = match user {
+            Ok(user) => f(app, user).await,
+            Err(r) => Err(r),
+        };
+        out.answer(id, result).await;
+    });
 }
 
 /// Handles `sync`: the user's conversations changed since the client's version.
 pub fn sync(conn: &mut Conn, id: u64, req: SyncReq) {
-    let user = conn.user().map(|a| a.user.clone());
-    let app = conn.app.clone();
-    let out = conn.out.clone();
-    tokio::spawn(async move {
-        let result = async {
-            let user = user?;
-            let limit = req.limit.clamp(1, MAX_PAGE);
-            let convs = app.store.changed_conversations(&user, req.since, limit).await.map_err(internal)?;
-            let has_more = convs.len() as u32 == limit;
-            let version = convs.last().map_or(req.since, |c| c.version);
-            Ok(SyncRes { convs, version, has_more })
-        }
-        .await;
-        out.answer(id, result).await;
+    answer_read(conn, id, move |app, user| async move {
+        let limit = req.limit.clamp(1, MAX_PAGE);
+        let convs = app.store.changed_conversations(&user, req.since, limit).await.map_err(refusal)?;
+        let has_more = convs.len() as u32 == limit;
+        let version = convs.last().map_or(req.since, |c| c.version);
+        Ok(SyncRes { convs, version, has_more })
     });
 }
 
-/// Handles `msg.pull`: a range of one of the user's conversations.
+/// Handles `msg.pull`: a range of one of the user's streams, oldest first.
 pub fn pull(conn: &mut Conn, id: u64, req: PullReq) {
-    let user = conn.user().map(|a| a.user.clone());
-    let app = conn.app.clone();
-    let out = conn.out.clone();
-    tokio::spawn(async move {
-        let result = async {
-            let user = user?;
-            if let ConvId::Group(group) = &req.conv_id {
-                return Err(Refusal::new(10010, format!("group {group} does not exist")));
-            }
-            let limit = req.limit.clamp(1, MAX_PAGE);
-            let (msgs, max_seq) = app
-                .store
-                .messages_after(&user, &req.conv_id, req.after_seq, req.up_to_seq, limit)
-                .await
-                .map_err(internal)?;
-            let bound = if req.up_to_seq == 0 { max_seq } else { req.up_to_seq.min(max_seq) };
-            // A short page covers everything up to the bound; a full one up to its last message.
-            let covered_seq = if (msgs.len() as u32) < limit { bound } else { msgs.last().map_or(bound, |m| m.seq) };
-            Ok(PullRes { msgs, max_seq, covered_seq: covered_seq.max(req.after_seq) })
+    answer_read(conn, id, move |app, user| async move {
+        if let ConvId::Group(group) = &req.conv_id {
+            return Err(Refusal::new(code::SVR_GROUP_NOT_FOUND, format!("group {group} does not exist")));
         }
-        .await;
-        out.answer(id, result).await;
+        let limit = req.limit.clamp(1, MAX_PAGE);
+        let (msgs, max_seq) = app
+            .store
+            .messages_after(&user, &req.conv_id, req.after_seq, req.up_to_seq, limit)
+            .await
+            .map_err(refusal)?;
+        let bound = if req.up_to_seq == 0 { max_seq } else { req.up_to_seq.min(max_seq) };
+        // A short page covers everything up to the bound; a full one up to its last message.
+        let covered_seq = if (msgs.len() as u32) < limit { bound } else { msgs.last().map_or(bound, |m| m.seq) };
+        Ok(PullRes { msgs, max_seq, covered_seq: covered_seq.max(req.after_seq) })
+    });
+}
+
+/// Handles `msg.history`: older messages of a conversation, newest first.
+pub fn history(conn: &mut Conn, id: u64, req: HistoryReq) {
+    answer_read(conn, id, move |app, user| async move {
+        check_conv(&req.conv_id)?;
+        let limit = req.limit.clamp(1, MAX_PAGE);
+        let page = app.store.history(&user, &req.conv_id, req.before_seq, limit).await.map_err(refusal)?;
+        Ok(HistoryRes { msgs: page.msgs, covered_from: page.covered_from, reached_start: page.reached_start })
     });
 }

@@ -3,6 +3,10 @@
 //! The server talks to storage only through [`Store`]; [`sqlite::SqliteStore`] is the embedded
 //! default (one SQLite file in WAL mode, one writer thread that batches writes into
 //! transactions, a small pool of readers). A PostgreSQL store can implement the same trait.
+//!
+//! Every stream of messages has a storage key: `c2c:<a> <b>` (a C2C conversation, a < b),
+//! `group:<id>`, and `sys:<user>` (the user's own event stream: read positions, deletions,
+//! receipts). All of them get gapless seqs and the same exactly-once delivery.
 
 pub mod sqlite;
 
@@ -10,8 +14,8 @@ use async_trait::async_trait;
 use oxim_proto::ids::ConvId;
 use oxim_proto::payload::{ConvState, WireMessage};
 
-/// A storage failure. The request that hit it fails with a server error code; nothing is
-/// half-written because every write is one transaction.
+/// A storage failure or a refusal. The request that hit it fails; nothing is half-written
+/// because every write is one transaction (a savepoint inside a batch).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database failed.
@@ -26,6 +30,21 @@ pub enum StoreError {
     /// The message id is already used by another sender's message.
     #[error("message id {0} belongs to another sender")]
     MsgIdTaken(String),
+    /// The operation is not allowed; `code` is the V2TIM error code.
+    #[error("{desc}")]
+    Refused {
+        /// V2TIM error code.
+        code: i32,
+        /// Why.
+        desc: String,
+    },
+}
+
+impl StoreError {
+    /// A refusal with a V2TIM code.
+    pub fn refused(code: i32, desc: impl Into<String>) -> StoreError {
+        StoreError::Refused { code, desc: desc.into() }
+    }
 }
 
 /// Result of storage calls.
@@ -34,13 +53,45 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// A write that is already queued; awaiting it gives its outcome.
 pub type Queued<T> = std::pin::Pin<Box<dyn std::future::Future<Output = StoreResult<T>> + Send>>;
 
-/// Result of appending a message.
+/// Where a message goes: its stream key and the users taking part, each with their view of the
+/// conversation (so the stream shows up in their sync).
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Storage key.
+    pub key: String,
+    /// Participants and their conversation id.
+    pub members: Vec<(String, ConvId)>,
+}
+
+/// A stored message and who must be told about it.
 #[derive(Debug, Clone)]
 pub struct Appended {
     /// The message as stored (seq and time filled in).
     pub msg: WireMessage,
     /// The message id was already stored: this is the original, nothing new was written.
     pub duplicate: bool,
+    /// Users whose online sessions get it pushed.
+    pub recipients: Vec<String>,
+}
+
+/// Outcome of a write that appends notices or events.
+#[derive(Debug, Clone, Default)]
+pub struct Written {
+    /// Messages appended (to push after the commit).
+    pub appended: Vec<Appended>,
+    /// A seq the operation reports back (revoke notice seq, read position, cleared position).
+    pub seq: u64,
+}
+
+/// A page of history.
+#[derive(Debug, Clone)]
+pub struct HistoryPage {
+    /// Newest first.
+    pub msgs: Vec<WireMessage>,
+    /// Lowest seq the page covers.
+    pub covered_from: u64,
+    /// The start of the conversation (for this user) was reached.
+    pub reached_start: bool,
 }
 
 /// What the server needs from storage.
@@ -52,19 +103,36 @@ pub trait Store: Send + Sync + 'static {
     /// Whether `user_id` has ever logged in.
     async fn user_exists(&self, user_id: &str) -> StoreResult<bool>;
 
-    /// Stores a C2C message from `msg.sender` to `msg.receiver`: deduplicates on `msg_id`,
-    /// assigns the next seq of the conversation and the server time.
+    /// Stores `msg` in `target`: deduplicates on `msg_id`, assigns the next seq and the server
+    /// time (never earlier than the stream's previous message).
     ///
     /// The write is queued by this call, not when the future is first polled, so one
-    /// connection's messages are stored in the order it sent them even when it does not wait for
-    /// each result before reading its next request.
-    fn append_c2c(&self, msg: WireMessage) -> Queued<Appended>;
+    /// connection's messages are stored in the order it sent them even when it does not wait
+    /// for each result before reading its next request.
+    fn append(&self, target: Target, msg: WireMessage) -> Queued<Appended>;
+
+    /// Revokes `user`'s message `msg_id` in `target` if it is at most `window_ms` old: marks it
+    /// revoked and appends a revoke notice (returned, with its seq). Revoking a revoked message
+    /// again succeeds without a new notice.
+    fn revoke(&self, user: &str, target: Target, msg_id: &str, window_ms: i64) -> Queued<Written>;
+
+    /// Moves `user`'s read position in `conv` to `seq` (0 = its newest message); never back.
+    /// Tells the user's devices (stream event) and, for C2C, the peer (receipt event).
+    fn mark_read(&self, user: &str, conv: &ConvId, seq: u64) -> Queued<Written>;
+
+    /// Deletes messages of `conv` for `user` (hidden from every pull of theirs) and tells the
+    /// user's devices.
+    fn delete_for_user(&self, user: &str, conv: &ConvId, msg_ids: Vec<String>) -> Queued<Written>;
+
+    /// Clears `conv`'s history for `user` up to its newest message and tells the user's devices.
+    fn clear_for_user(&self, user: &str, conv: &ConvId) -> Queued<Written>;
 
     /// The conversations of `user_id` that changed after `since`, ascending by version.
     async fn changed_conversations(&self, user_id: &str, since: u64, limit: u32) -> StoreResult<Vec<ConvState>>;
 
     /// Messages of `user_id`'s conversation `conv` with `after < seq <= up_to` (`up_to` 0 = no
-    /// bound), ascending, at most `limit`; and the conversation's highest seq.
+    /// bound), ascending, at most `limit`, without those the user deleted or cleared; and the
+    /// conversation's highest seq.
     async fn messages_after(
         &self,
         user_id: &str,
@@ -73,6 +141,12 @@ pub trait Store: Send + Sync + 'static {
         up_to: u64,
         limit: u32,
     ) -> StoreResult<(Vec<WireMessage>, u64)>;
+
+    /// Messages of `conv` with `seq < before` (0 = no bound), newest first, for `user_id`.
+    async fn history(&self, user_id: &str, conv: &ConvId, before: u64, limit: u32) -> StoreResult<HistoryPage>;
+
+    /// Whether a message referencing file `uuid` reached a conversation `user_id` takes part in.
+    async fn file_shared_with(&self, user_id: &str, uuid: &str) -> StoreResult<bool>;
 
     /// Finishes pending writes and closes the database.
     async fn close(&self);

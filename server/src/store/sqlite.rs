@@ -1,11 +1,11 @@
 //! The embedded SQLite store.
 //!
-//! - One writer thread owns the write connection. Callers send it jobs; it takes every job that
-//!   is waiting (up to [`MAX_BATCH`]), runs them in one transaction (a savepoint each, so one
-//!   failing job does not fail its neighbours) and answers after the commit. Under load this is
-//!   group commit: one fsync for many messages.
-//! - Seqs and the change version are allocated in the writer, in memory, so they are gapless
-//!   and never go backwards; the database is the source they are reloaded from.
+//! - One writer thread owns the write connection. Callers queue jobs; the writer takes every
+//!   job that is waiting (up to [`MAX_BATCH`]), runs them in one transaction (a savepoint each,
+//!   so one failing job does not fail its neighbours) and answers after the commit. Under load
+//!   this is group commit: one fsync for many messages.
+//! - Seqs, stream times and the change version are allocated in the writer, in memory, so they
+//!   are gapless and never go backwards; the database is what they are reloaded from.
 //! - Reads run on a small pool of read connections (WAL lets them run beside the writer).
 
 use std::collections::HashMap;
@@ -14,12 +14,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
+use oxim_proto::code;
 use oxim_proto::ids::ConvId;
+use oxim_proto::message::{Elem, UserEvent};
 use oxim_proto::payload::{ConvState, WireMessage};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Appended, Queued, Store, StoreError, StoreResult};
+use super::{Appended, HistoryPage, Queued, Store, StoreError, StoreResult, Target, Written};
 
 /// Most jobs the writer puts into one transaction.
 const MAX_BATCH: usize = 1024;
@@ -31,13 +33,14 @@ const MIGRATIONS: &[&str] = &[
         user_id    TEXT PRIMARY KEY,
         created_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
-    -- conv_key: 'c2c:<a> <b>' with a < b (user ids never contain spaces), or 'group:<id>'.
+    -- conv_key: 'c2c:<a> <b>' with a < b (user ids never contain spaces), 'group:<id>',
+    -- 'sys:<user>' (the user's own event stream).
     CREATE TABLE conv (
         conv_key TEXT PRIMARY KEY,
         max_seq  INTEGER NOT NULL,
         version  INTEGER NOT NULL   -- change stamp for incremental sync
     ) WITHOUT ROWID;
-    -- One row per user and conversation they take part in; conv_id is the user's view of it.
+    -- One row per user and stream they take part in; conv_id is the user's view of it.
     CREATE TABLE user_conv (
         user_id  TEXT NOT NULL,
         conv_id  TEXT NOT NULL,
@@ -60,6 +63,25 @@ const MIGRATIONS: &[&str] = &[
         key   TEXT PRIMARY KEY,
         value INTEGER NOT NULL
     ) WITHOUT ROWID;",
+    // 2: revoke, read positions, per-user deletion and clearing, file references.
+    "ALTER TABLE conv ADD COLUMN last_time_ms INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE msg ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;       -- 0 message, 1 notice/event
+    ALTER TABLE msg ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE user_conv ADD COLUMN read_seq INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE user_conv ADD COLUMN cleared_seq INTEGER NOT NULL DEFAULT 0;
+    -- Messages a user deleted: hidden from that user's pulls only.
+    CREATE TABLE msg_hidden (
+        user_id  TEXT NOT NULL,
+        conv_key TEXT NOT NULL,
+        seq      INTEGER NOT NULL,
+        PRIMARY KEY (user_id, conv_key, seq)
+    ) WITHOUT ROWID;
+    -- Which streams a stored file was sent into (its readers are their participants).
+    CREATE TABLE file_ref (
+        uuid     TEXT NOT NULL,
+        conv_key TEXT NOT NULL,
+        PRIMARY KEY (uuid, conv_key)
+    ) WITHOUT ROWID;",
 ];
 
 /// The storage key of the C2C conversation between two users.
@@ -73,7 +95,22 @@ pub fn conv_key(user: &str, conv: &ConvId) -> String {
     match conv {
         ConvId::C2C(peer) => c2c_key(user, peer),
         ConvId::Group(group) => format!("group:{group}"),
+        ConvId::System => format!("sys:{user}"),
     }
+}
+
+/// The target for a C2C message between `sender` and `receiver`.
+pub fn c2c_target(sender: &str, receiver: &str) -> Target {
+    let mut members = vec![(sender.to_owned(), ConvId::C2C(receiver.to_owned()))];
+    if sender != receiver {
+        members.push((receiver.to_owned(), ConvId::C2C(sender.to_owned())));
+    }
+    Target { key: c2c_key(sender, receiver), members }
+}
+
+/// The target for `user`'s own event stream.
+pub fn sys_target(user: &str) -> Target {
+    Target { key: format!("sys:{user}"), members: vec![(user.to_owned(), ConvId::System)] }
 }
 
 fn now_ms() -> i64 {
@@ -102,10 +139,10 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-enum Job {
-    RegisterUser(String, oneshot::Sender<StoreResult<()>>),
-    AppendC2C(WireMessage, oneshot::Sender<StoreResult<Appended>>),
-}
+/// Called once the batch's transaction committed (`None`) or failed (`Some(reason)`).
+type Finish = Box<dyn FnOnce(Option<String>) + Send>;
+/// A write: runs inside the batch transaction, returns how to answer its caller.
+type Job = Box<dyn FnOnce(&mut Transaction<'_>, &mut WriterState) -> Finish + Send>;
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
@@ -135,9 +172,40 @@ impl SqliteStore {
         })
     }
 
-    fn submit(&self, job: Job) -> StoreResult<()> {
-        let jobs = self.jobs.lock().expect("jobs lock");
-        jobs.as_ref().ok_or(StoreError::Closed)?.send(job).map_err(|_| StoreError::Closed)
+    /// Queues `f` for the writer (now, in call order); the result arrives after the commit.
+    fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection, &mut WriterState) -> StoreResult<T> + Send + 'static,
+    ) -> Queued<T> {
+        let (tx, rx) = oneshot::channel::<StoreResult<T>>();
+        let job: Job = Box::new(move |batch, state| {
+            // A savepoint per job: a failing job rolls back alone.
+            let result = match batch.savepoint() {
+                Ok(sp) => {
+                    let r = f(&sp, state);
+                    match r {
+                        Ok(v) => sp.commit().map(|_| v).map_err(StoreError::from),
+                        Err(e) => Err(e), // dropping the savepoint rolls it back
+                    }
+                }
+                Err(e) => Err(e.into()),
+            };
+            Box::new(move |commit_error: Option<String>| {
+                let outcome = match commit_error {
+                    None => result,
+                    Some(reason) => Err(StoreError::Corrupt(format!("commit failed: {reason}"))),
+                };
+                let _ = tx.send(outcome);
+            })
+        });
+        let queued = {
+            let jobs = self.jobs.lock().expect("jobs lock");
+            jobs.as_ref().ok_or(StoreError::Closed).and_then(|j| j.send(job).map_err(|_| StoreError::Closed))
+        };
+        Box::pin(async move {
+            queued?;
+            rx.await.map_err(|_| StoreError::Closed)?
+        })
     }
 
     async fn read<T: Send + 'static>(
@@ -182,32 +250,43 @@ impl ReaderPool {
     }
 }
 
+/// Per-stream state the writer keeps in memory.
+#[derive(Clone, Copy, Default)]
+struct StreamHead {
+    max_seq: u64,
+    last_time_ms: i64,
+}
+
 /// What the writer keeps in memory between batches.
 struct WriterState {
-    /// Highest seq per conversation key, filled on first use.
-    max_seq: HashMap<String, u64>,
+    /// Head of each stream, filled on first use.
+    heads: HashMap<String, StreamHead>,
     /// Last change version handed out.
     version: u64,
+}
+
+fn parse_msg(body: &str) -> StoreResult<WireMessage> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("stored message: {e}")))
 }
 
 impl WriterState {
     fn load(conn: &Connection) -> rusqlite::Result<WriterState> {
         let version: Option<i64> =
             conn.query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| r.get(0)).optional()?;
-        Ok(WriterState { max_seq: HashMap::new(), version: version.unwrap_or(0) as u64 })
+        Ok(WriterState { heads: HashMap::new(), version: version.unwrap_or(0) as u64 })
     }
 
-    fn seq_of(&mut self, tx: &Connection, key: &str) -> rusqlite::Result<u64> {
-        if let Some(seq) = self.max_seq.get(key) {
-            return Ok(*seq);
+    fn head(&mut self, tx: &Connection, key: &str) -> rusqlite::Result<StreamHead> {
+        if let Some(head) = self.heads.get(key) {
+            return Ok(*head);
         }
-        let seq: Option<i64> = tx
-            .prepare_cached("SELECT max_seq FROM conv WHERE conv_key = ?1")?
-            .query_row([key], |r| r.get(0))
+        let row: Option<(i64, i64)> = tx
+            .prepare_cached("SELECT max_seq, last_time_ms FROM conv WHERE conv_key = ?1")?
+            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let seq = seq.unwrap_or(0) as u64;
-        self.max_seq.insert(key.to_owned(), seq);
-        Ok(seq)
+        let head = row.map(|(s, t)| StreamHead { max_seq: s as u64, last_time_ms: t }).unwrap_or_default();
+        self.heads.insert(key.to_owned(), head);
+        Ok(head)
     }
 
     fn register_user(&mut self, tx: &Connection, user: &str) -> StoreResult<()> {
@@ -216,8 +295,10 @@ impl WriterState {
         Ok(())
     }
 
-    fn append_c2c(&mut self, tx: &Connection, mut msg: WireMessage) -> StoreResult<Appended> {
-        // Deduplicate on the client's message id: a resend gets the original back.
+    /// Appends `msg` to `target`'s stream (deduplicating on msg_id).
+    fn append(&mut self, tx: &Connection, target: &Target, mut msg: WireMessage) -> StoreResult<Appended> {
+        let recipients: Vec<String> = target.members.iter().map(|(u, _)| u.clone()).collect();
+        // A resend gets the original back.
         let existing: Option<(String, String)> = tx
             .prepare_cached("SELECT sender, body FROM msg WHERE msg_id = ?1")?
             .query_row([&msg.msg_id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -226,61 +307,187 @@ impl WriterState {
             if sender != msg.sender {
                 return Err(StoreError::MsgIdTaken(msg.msg_id));
             }
-            let stored: WireMessage = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            return Ok(Appended { msg: stored, duplicate: true });
+            return Ok(Appended { msg: parse_msg(&body)?, duplicate: true, recipients });
         }
 
-        let key = c2c_key(&msg.sender, &msg.receiver);
-        let seq = self.seq_of(tx, &key)? + 1;
+        let head = self.head(tx, &target.key)?;
+        let seq = head.max_seq + 1;
+        let time_ms = now_ms().max(head.last_time_ms);
         let version = self.version + 1;
+        if msg.msg_id.is_empty() {
+            // Server-made notices and events: ids that no client id (hex) can collide with.
+            msg.msg_id = format!("{}#{seq}", target.key);
+        }
         msg.seq = seq;
-        msg.time_ms = now_ms();
+        msg.time_ms = time_ms;
         let body = serde_json::to_string(&msg).expect("message serialisation");
+        let kind = i64::from(msg.elem.is_notice());
         tx.prepare_cached(
-            "INSERT INTO msg (conv_key, seq, msg_id, sender, time_ms, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO msg (conv_key, seq, msg_id, sender, time_ms, body, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
-        .execute(params![key, seq as i64, msg.msg_id, msg.sender, msg.time_ms, body])?;
+        .execute(params![target.key, seq as i64, msg.msg_id, msg.sender, time_ms, body, kind])?;
         tx.prepare_cached(
-            "INSERT INTO conv (conv_key, max_seq, version) VALUES (?1, ?2, ?3)
-             ON CONFLICT (conv_key) DO UPDATE SET max_seq = excluded.max_seq, version = excluded.version",
+            "INSERT INTO conv (conv_key, max_seq, version, last_time_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (conv_key) DO UPDATE SET max_seq = excluded.max_seq, version = excluded.version,
+                                                  last_time_ms = excluded.last_time_ms",
         )?
-        .execute(params![key, seq as i64, version as i64])?;
+        .execute(params![target.key, seq as i64, version as i64, time_ms])?;
         if seq == 1 {
             let mut add = tx.prepare_cached(
                 "INSERT OR IGNORE INTO user_conv (user_id, conv_id, conv_key, version) VALUES (?1, ?2, ?3, ?4)",
             )?;
-            add.execute(params![msg.sender, ConvId::C2C(msg.receiver.clone()).to_string(), key, version as i64])?;
-            if msg.receiver != msg.sender {
-                add.execute(params![msg.receiver, ConvId::C2C(msg.sender.clone()).to_string(), key, version as i64])?;
+            for (user, view) in &target.members {
+                add.execute(params![user, view.to_string(), target.key, version as i64])?;
+            }
+        }
+        let files = msg.elem.file_uuids();
+        if !files.is_empty() {
+            let mut add = tx.prepare_cached("INSERT OR IGNORE INTO file_ref (uuid, conv_key) VALUES (?1, ?2)")?;
+            for uuid in files {
+                add.execute(params![uuid, target.key])?;
             }
         }
         // Only now, with every statement done, does the in-memory state move on.
-        self.max_seq.insert(key, seq);
+        self.heads.insert(target.key.clone(), StreamHead { max_seq: seq, last_time_ms: time_ms });
         self.version = version;
-        Ok(Appended { msg, duplicate: false })
+        Ok(Appended { msg, duplicate: false, recipients })
     }
-}
 
-/// Runs one job inside its own savepoint.
-fn run_job<T>(tx: &mut rusqlite::Transaction<'_>, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
-    let sp = tx.savepoint()?;
-    match f(&sp) {
-        Ok(v) => {
-            sp.commit()?;
-            Ok(v)
+    /// Appends `event` to `user`'s own stream.
+    fn user_event(&mut self, tx: &Connection, user: &str, event: UserEvent) -> StoreResult<Appended> {
+        let mut msg = WireMessage::new("", Elem::Event { event });
+        msg.sender = user.to_owned();
+        msg.receiver = user.to_owned();
+        self.append(tx, &sys_target(user), msg)
+    }
+
+    fn revoke(
+        &mut self,
+        tx: &Connection,
+        user: &str,
+        target: &Target,
+        msg_id: &str,
+        window_ms: i64,
+    ) -> StoreResult<Written> {
+        let row: Option<(i64, String, i64, String, i64)> = tx
+            .prepare_cached(
+                "SELECT seq, sender, time_ms, body, revoked FROM msg WHERE msg_id = ?1 AND conv_key = ?2 AND kind = 0",
+            )?
+            .query_row(params![msg_id, target.key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .optional()?;
+        let Some((seq, sender, time_ms, body, revoked)) = row else {
+            return Err(StoreError::refused(code::SVR_REVOKE_MSG_NOT_FOUND, format!("message {msg_id} not found")));
+        };
+        if sender != user {
+            return Err(StoreError::refused(code::SVR_REVOKE_MSG_DENY, "only the sender may revoke a message"));
         }
-        // Dropping the savepoint rolls it back.
-        Err(e) => Err(e),
+        if revoked != 0 {
+            return Ok(Written { appended: Vec::new(), seq: seq as u64 });
+        }
+        if now_ms() - time_ms > window_ms {
+            let code = if target.key.starts_with("group:") {
+                code::SVR_GROUP_REVOKE_MSG_TIME_LIMIT
+            } else {
+                code::SVR_MSG_REVOKE_TIME_LIMIT
+            };
+            return Err(StoreError::refused(code, format!("messages can be revoked for {} s", window_ms / 1000)));
+        }
+        let mut original = parse_msg(&body)?;
+        original.revoked = true;
+        tx.prepare_cached("UPDATE msg SET revoked = 1, body = ?3 WHERE conv_key = ?1 AND seq = ?2")?
+            .execute(params![target.key, seq, serde_json::to_string(&original).expect("message serialisation")])?;
+        let mut notice = WireMessage::new("", Elem::Revoke { msg_id: msg_id.to_owned() });
+        notice.sender = user.to_owned();
+        notice.receiver = original.receiver.clone();
+        notice.group_id = original.group_id.clone();
+        let appended = self.append(tx, target, notice)?;
+        let seq = appended.msg.seq;
+        Ok(Written { appended: vec![appended], seq })
     }
-}
 
-enum Reply {
-    Unit(oneshot::Sender<StoreResult<()>>, StoreResult<()>),
-    Appended(oneshot::Sender<StoreResult<Appended>>, StoreResult<Appended>),
+    /// The user's row for a stream, creating it (the user may read or clear a conversation that
+    /// has no message for them yet: nothing to do then).
+    fn user_row(&mut self, tx: &Connection, user: &str, conv: &ConvId) -> StoreResult<Option<(String, u64, u64)>> {
+        Ok(tx
+            .prepare_cached(
+                "SELECT conv_key, read_seq, cleared_seq FROM user_conv WHERE user_id = ?1 AND conv_id = ?2",
+            )?
+            .query_row(params![user, conv.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64))
+            })
+            .optional()?)
+    }
+
+    fn mark_read(&mut self, tx: &Connection, user: &str, conv: &ConvId, seq: u64) -> StoreResult<Written> {
+        let Some((key, read_seq, _)) = self.user_row(tx, user, conv)? else {
+            return Ok(Written::default());
+        };
+        let max_seq = self.head(tx, &key)?.max_seq;
+        let wanted = if seq == 0 { max_seq } else { seq.min(max_seq) };
+        if wanted <= read_seq {
+            return Ok(Written { appended: Vec::new(), seq: read_seq });
+        }
+        tx.prepare_cached("UPDATE user_conv SET read_seq = ?3 WHERE user_id = ?1 AND conv_id = ?2")?
+            .execute(params![user, conv.to_string(), wanted as i64])?;
+        let mut appended = vec![self.user_event(tx, user, UserEvent::Read { conv_id: conv.clone(), seq: wanted })?];
+        if let ConvId::C2C(peer) = conv
+            && peer != user
+        {
+            let receipt = UserEvent::PeerRead { conv_id: ConvId::C2C(user.to_owned()), seq: wanted, time_ms: now_ms() };
+            appended.push(self.user_event(tx, peer, receipt)?);
+        }
+        Ok(Written { appended, seq: wanted })
+    }
+
+    fn delete_for_user(
+        &mut self,
+        tx: &Connection,
+        user: &str,
+        conv: &ConvId,
+        msg_ids: &[String],
+    ) -> StoreResult<Written> {
+        let Some((key, _, _)) = self.user_row(tx, user, conv)? else {
+            return Ok(Written::default());
+        };
+        let mut hidden = Vec::new();
+        for id in msg_ids {
+            let seq: Option<i64> = tx
+                .prepare_cached("SELECT seq FROM msg WHERE msg_id = ?1 AND conv_key = ?2")?
+                .query_row(params![id, key], |r| r.get(0))
+                .optional()?;
+            if let Some(seq) = seq {
+                tx.prepare_cached("INSERT OR IGNORE INTO msg_hidden (user_id, conv_key, seq) VALUES (?1, ?2, ?3)")?
+                    .execute(params![user, key, seq])?;
+                hidden.push(id.clone());
+            }
+        }
+        if hidden.is_empty() {
+            return Ok(Written::default());
+        }
+        let event = UserEvent::Deleted { conv_id: conv.clone(), msg_ids: hidden };
+        Ok(Written { appended: vec![self.user_event(tx, user, event)?], seq: 0 })
+    }
+
+    fn clear_for_user(&mut self, tx: &Connection, user: &str, conv: &ConvId) -> StoreResult<Written> {
+        let Some((key, _, cleared)) = self.user_row(tx, user, conv)? else {
+            return Ok(Written::default());
+        };
+        let max_seq = self.head(tx, &key)?.max_seq;
+        if max_seq <= cleared {
+            return Ok(Written { appended: Vec::new(), seq: cleared });
+        }
+        // Clearing also reads everything: nothing cleared can stay unread.
+        tx.prepare_cached(
+            "UPDATE user_conv SET cleared_seq = ?3, read_seq = max(read_seq, ?3) WHERE user_id = ?1 AND conv_id = ?2",
+        )?
+        .execute(params![user, conv.to_string(), max_seq as i64])?;
+        let event = UserEvent::Cleared { conv_id: conv.clone(), seq: max_seq };
+        Ok(Written { appended: vec![self.user_event(tx, user, event)?], seq: max_seq })
+    }
 }
 
 fn writer_loop(mut conn: Connection, mut state: WriterState, mut rx: mpsc::UnboundedReceiver<Job>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -290,53 +497,33 @@ fn writer_loop(mut conn: Connection, mut state: WriterState, mut rx: mpsc::Unbou
             }
         }
         let snapshot_version = state.version;
-        let mut replies = Vec::with_capacity(batch.len());
+        let mut finishers = Vec::with_capacity(batch.len());
         let outcome = (|| -> rusqlite::Result<()> {
             let mut tx = conn.transaction()?;
             for job in batch.drain(..) {
-                match job {
-                    Job::RegisterUser(user, reply) => {
-                        let r = run_job(&mut tx, |c| state.register_user(c, &user));
-                        replies.push(Reply::Unit(reply, r));
-                    }
-                    Job::AppendC2C(msg, reply) => {
-                        let r = run_job(&mut tx, |c| state.append_c2c(c, msg));
-                        replies.push(Reply::Appended(reply, r));
-                    }
-                }
+                finishers.push(job(&mut tx, &mut state));
             }
             if state.version != snapshot_version {
                 tx.prepare_cached(
                     "INSERT INTO meta (key, value) VALUES ('version', ?1)
-                                   ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 )?
                 .execute([state.version as i64])?;
             }
             tx.commit()
         })();
-        match outcome {
-            Ok(()) => {
-                for reply in replies {
-                    match reply {
-                        Reply::Unit(tx, r) => drop(tx.send(r)),
-                        Reply::Appended(tx, r) => drop(tx.send(r)),
-                    }
-                }
-            }
+        let failure = match outcome {
+            Ok(()) => None,
             Err(e) => {
                 tracing::error!("store commit failed: {e}");
                 // Nothing of the batch was written: forget what memory believes and reload.
-                state.max_seq.clear();
+                state.heads.clear();
                 state.version = WriterState::load(&conn).map(|s| s.version).unwrap_or(snapshot_version);
-                for reply in replies {
-                    match reply {
-                        Reply::Unit(tx, _) => drop(tx.send(Err(StoreError::Corrupt(format!("commit failed: {e}"))))),
-                        Reply::Appended(tx, _) => {
-                            drop(tx.send(Err(StoreError::Corrupt(format!("commit failed: {e}")))))
-                        }
-                    }
-                }
+                Some(e.to_string())
             }
+        };
+        for finish in finishers {
+            finish(failure.clone());
         }
     }
     // Channel closed: every job was answered. Fold the WAL into the main file before exiting.
@@ -345,16 +532,19 @@ fn writer_loop(mut conn: Connection, mut state: WriterState, mut rx: mpsc::Unbou
     }
 }
 
-fn parse_msg(body: &str) -> StoreResult<WireMessage> {
-    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("stored message: {e}")))
+/// The user's clear position in a stream (0 if none).
+fn cleared_seq(c: &Connection, user: &str, key: &str) -> StoreResult<i64> {
+    Ok(c.prepare_cached("SELECT cleared_seq FROM user_conv WHERE user_id = ?1 AND conv_key = ?2")?
+        .query_row(params![user, key], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn register_user(&self, user_id: &str) -> StoreResult<()> {
-        let (tx, rx) = oneshot::channel();
-        self.submit(Job::RegisterUser(user_id.to_owned(), tx))?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        let user = user_id.to_owned();
+        self.write(move |tx, state| state.register_user(tx, &user)).await
     }
 
     async fn user_exists(&self, user_id: &str) -> StoreResult<bool> {
@@ -368,13 +558,28 @@ impl Store for SqliteStore {
         .await
     }
 
-    fn append_c2c(&self, msg: WireMessage) -> Queued<Appended> {
-        let (tx, rx) = oneshot::channel();
-        let queued = self.submit(Job::AppendC2C(msg, tx));
-        Box::pin(async move {
-            queued?;
-            rx.await.map_err(|_| StoreError::Closed)?
-        })
+    fn append(&self, target: Target, msg: WireMessage) -> Queued<Appended> {
+        self.write(move |tx, state| state.append(tx, &target, msg))
+    }
+
+    fn revoke(&self, user: &str, target: Target, msg_id: &str, window_ms: i64) -> Queued<Written> {
+        let (user, msg_id) = (user.to_owned(), msg_id.to_owned());
+        self.write(move |tx, state| state.revoke(tx, &user, &target, &msg_id, window_ms))
+    }
+
+    fn mark_read(&self, user: &str, conv: &ConvId, seq: u64) -> Queued<Written> {
+        let (user, conv) = (user.to_owned(), conv.clone());
+        self.write(move |tx, state| state.mark_read(tx, &user, &conv, seq))
+    }
+
+    fn delete_for_user(&self, user: &str, conv: &ConvId, msg_ids: Vec<String>) -> Queued<Written> {
+        let (user, conv) = (user.to_owned(), conv.clone());
+        self.write(move |tx, state| state.delete_for_user(tx, &user, &conv, &msg_ids))
+    }
+
+    fn clear_for_user(&self, user: &str, conv: &ConvId) -> Queued<Written> {
+        let (user, conv) = (user.to_owned(), conv.clone());
+        self.write(move |tx, state| state.clear_for_user(tx, &user, &conv))
     }
 
     async fn changed_conversations(&self, user_id: &str, since: u64, limit: u32) -> StoreResult<Vec<ConvState>> {
@@ -409,6 +614,7 @@ impl Store for SqliteStore {
         up_to: u64,
         limit: u32,
     ) -> StoreResult<(Vec<WireMessage>, u64)> {
+        let user = user_id.to_owned();
         let key = conv_key(user_id, conv);
         let up_to = if up_to == 0 { i64::MAX } else { up_to as i64 };
         self.read(move |c| {
@@ -417,15 +623,62 @@ impl Store for SqliteStore {
                 .query_row([&key], |r| r.get(0))
                 .optional()?
                 .unwrap_or(0);
+            let from = (after as i64).max(cleared_seq(c, &user, &key)?);
             let mut stmt = c.prepare_cached(
-                "SELECT body FROM msg WHERE conv_key = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq LIMIT ?4",
+                "SELECT m.body FROM msg m
+                  WHERE m.conv_key = ?1 AND m.seq > ?2 AND m.seq <= ?3
+                    AND NOT EXISTS (SELECT 1 FROM msg_hidden h WHERE h.user_id = ?5 AND h.conv_key = ?1 AND h.seq = m.seq)
+                  ORDER BY m.seq LIMIT ?4",
             )?;
-            let rows = stmt.query_map(params![key, after as i64, up_to, limit as i64], |r| r.get::<_, String>(0))?;
+            let rows = stmt.query_map(params![key, from, up_to, limit as i64, user], |r| r.get::<_, String>(0))?;
             let mut msgs = Vec::new();
             for body in rows {
                 msgs.push(parse_msg(&body?)?);
             }
             Ok((msgs, max_seq as u64))
+        })
+        .await
+    }
+
+    async fn history(&self, user_id: &str, conv: &ConvId, before: u64, limit: u32) -> StoreResult<HistoryPage> {
+        let user = user_id.to_owned();
+        let key = conv_key(user_id, conv);
+        let before = if before == 0 { i64::MAX } else { before as i64 };
+        self.read(move |c| {
+            let floor = cleared_seq(c, &user, &key)?;
+            let mut stmt = c.prepare_cached(
+                "SELECT m.seq, m.body FROM msg m
+                  WHERE m.conv_key = ?1 AND m.seq < ?2 AND m.seq > ?3
+                    AND NOT EXISTS (SELECT 1 FROM msg_hidden h WHERE h.user_id = ?5 AND h.conv_key = ?1 AND h.seq = m.seq)
+                  ORDER BY m.seq DESC LIMIT ?4",
+            )?;
+            let rows = stmt.query_map(params![key, before, floor, limit as i64, user], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?;
+            let mut msgs = Vec::new();
+            let mut lowest = None;
+            for row in rows {
+                let (seq, body) = row?;
+                lowest = Some(seq);
+                msgs.push(parse_msg(&body)?);
+            }
+            let reached_start = (msgs.len() as u32) < limit;
+            let covered_from = if reached_start { floor + 1 } else { lowest.unwrap_or(floor + 1) };
+            Ok(HistoryPage { msgs, covered_from: covered_from as u64, reached_start })
+        })
+        .await
+    }
+
+    async fn file_shared_with(&self, user_id: &str, uuid: &str) -> StoreResult<bool> {
+        let (user, uuid) = (user_id.to_owned(), uuid.to_owned());
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT 1 FROM file_ref f JOIN user_conv uc ON uc.conv_key = f.conv_key
+                  WHERE f.uuid = ?1 AND uc.user_id = ?2 LIMIT 1",
+            )?
+            .query_row(params![uuid, user], |_| Ok(()))
+            .optional()?
+            .is_some())
         })
         .await
     }
@@ -443,22 +696,16 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oxim_proto::payload::Elem;
 
     fn text(id: &str, from: &str, to: &str) -> WireMessage {
-        WireMessage {
-            msg_id: id.into(),
-            seq: 0,
-            sender: from.into(),
-            receiver: to.into(),
-            group_id: String::new(),
-            time_ms: 0,
-            random: 0,
-            priority: 0,
-            online_only: false,
-            elem: Elem::Text { text: format!("text of {id}") },
-            cloud_custom_data: String::new(),
-        }
+        let mut m = WireMessage::new(id, Elem::Text { text: format!("text of {id}") });
+        m.sender = from.into();
+        m.receiver = to.into();
+        m
+    }
+
+    async fn send(store: &SqliteStore, id: &str, from: &str, to: &str) -> Appended {
+        store.append(c2c_target(from, to), text(id, from, to)).await.unwrap()
     }
 
     #[tokio::test]
@@ -466,19 +713,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = SqliteStore::open(dir.path()).unwrap();
-            let a1 = store.append_c2c(text("m1", "alice", "bob")).await.unwrap();
-            let a2 = store.append_c2c(text("m2", "bob", "alice")).await.unwrap();
-            let c1 = store.append_c2c(text("m3", "alice", "carol")).await.unwrap();
+            let a1 = send(&store, "m1", "alice", "bob").await;
+            let a2 = send(&store, "m2", "bob", "alice").await;
+            let c1 = send(&store, "m3", "alice", "carol").await;
             assert_eq!((a1.msg.seq, a2.msg.seq, c1.msg.seq), (1, 2, 1));
-            let again = store.append_c2c(text("m1", "alice", "bob")).await.unwrap();
+            assert!(a2.msg.time_ms >= a1.msg.time_ms, "time never goes back along a stream");
+            let again = send(&store, "m1", "alice", "bob").await;
             assert!(again.duplicate);
             assert_eq!((again.msg.seq, again.msg.time_ms), (1, a1.msg.time_ms));
             // The same id from someone else is refused, not merged.
-            assert!(matches!(store.append_c2c(text("m1", "mallory", "bob")).await, Err(StoreError::MsgIdTaken(_))));
+            let stolen = store.append(c2c_target("mallory", "bob"), text("m1", "mallory", "bob")).await;
+            assert!(matches!(stolen, Err(StoreError::MsgIdTaken(_))));
             store.close().await;
         }
         let store = SqliteStore::open(dir.path()).unwrap();
-        let next = store.append_c2c(text("m4", "bob", "alice")).await.unwrap();
+        let next = send(&store, "m4", "bob", "alice").await;
         assert_eq!(next.msg.seq, 3, "seq continues after a restart");
         let (msgs, max) = store.messages_after("bob", &ConvId::C2C("alice".into()), 0, 0, 10).await.unwrap();
         assert_eq!(max, 3);
@@ -493,14 +742,14 @@ mod tests {
     async fn changed_conversations_are_incremental() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).unwrap();
-        store.append_c2c(text("x1", "alice", "bob")).await.unwrap();
-        store.append_c2c(text("x2", "carol", "alice")).await.unwrap();
+        send(&store, "x1", "alice", "bob").await;
+        send(&store, "x2", "carol", "alice").await;
         let all = store.changed_conversations("alice", 0, 100).await.unwrap();
         assert_eq!(all.len(), 2);
         assert!(all[0].version < all[1].version);
         let since = all[1].version;
         assert!(store.changed_conversations("alice", since, 100).await.unwrap().is_empty());
-        store.append_c2c(text("x3", "bob", "alice")).await.unwrap();
+        send(&store, "x3", "bob", "alice").await;
         let changed = store.changed_conversations("alice", since, 100).await.unwrap();
         assert_eq!(changed.len(), 1);
         assert_eq!((changed[0].conv_id.to_string(), changed[0].max_seq), ("c2c_bob".to_string(), 2));
@@ -517,9 +766,7 @@ mod tests {
         let mut tasks = Vec::new();
         for i in 0..200 {
             let store = store.clone();
-            tasks.push(tokio::spawn(async move {
-                store.append_c2c(text(&format!("c{i}"), "alice", "bob")).await.unwrap().msg.seq
-            }));
+            tasks.push(tokio::spawn(async move { send(&store, &format!("c{i}"), "alice", "bob").await.msg.seq }));
         }
         let mut seqs = Vec::new();
         for t in tasks {
@@ -527,6 +774,88 @@ mod tests {
         }
         seqs.sort();
         assert_eq!(seqs, (1..=200).collect::<Vec<u64>>());
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn revoke_marks_the_message_and_appends_a_notice_only_for_the_sender_in_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        send(&store, "r1", "alice", "bob").await;
+        let deny = store.revoke("bob", c2c_target("bob", "alice"), "r1", 120_000).await.unwrap_err();
+        assert!(matches!(deny, StoreError::Refused { code: 10032, .. }));
+        let missing = store.revoke("alice", c2c_target("alice", "bob"), "nope", 120_000).await.unwrap_err();
+        assert!(matches!(missing, StoreError::Refused { code: 10030, .. }));
+        let late = store.revoke("alice", c2c_target("alice", "bob"), "r1", -1).await.unwrap_err();
+        assert!(matches!(late, StoreError::Refused { code: 20016, .. }));
+        let done = store.revoke("alice", c2c_target("alice", "bob"), "r1", 120_000).await.unwrap();
+        assert_eq!(done.seq, 2);
+        assert!(matches!(&done.appended[0].msg.elem, Elem::Revoke { msg_id } if msg_id == "r1"));
+        let again = store.revoke("alice", c2c_target("alice", "bob"), "r1", 120_000).await.unwrap();
+        assert!(again.appended.is_empty(), "a second revoke adds no notice");
+        let (msgs, _) = store.messages_after("bob", &ConvId::C2C("alice".into()), 0, 0, 10).await.unwrap();
+        assert!(msgs[0].revoked);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn read_delete_and_clear_are_per_user_and_become_stream_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        for i in 0..4 {
+            send(&store, &format!("d{i}"), "alice", "bob").await;
+        }
+        let bob_view = ConvId::C2C("alice".into());
+        let read = store.mark_read("bob", &bob_view, 0).await.unwrap();
+        assert_eq!(read.seq, 4);
+        // An event on bob's stream, a receipt on alice's.
+        assert_eq!(read.appended.len(), 2);
+        assert_eq!(read.appended[0].recipients, ["bob"]);
+        assert!(matches!(read.appended[1].msg.elem, Elem::Event { event: UserEvent::PeerRead { seq: 4, .. } }));
+        assert_eq!(read.appended[1].recipients, ["alice"]);
+        assert!(store.mark_read("bob", &bob_view, 2).await.unwrap().appended.is_empty(), "never moves back");
+
+        store.delete_for_user("bob", &bob_view, vec!["d1".into(), "unknown".into()]).await.unwrap();
+        let (msgs, _) = store.messages_after("bob", &bob_view, 0, 0, 10).await.unwrap();
+        assert_eq!(msgs.iter().map(|m| m.msg_id.as_str()).collect::<Vec<_>>(), ["d0", "d2", "d3"]);
+        let (alices, _) = store.messages_after("alice", &ConvId::C2C("bob".into()), 0, 0, 10).await.unwrap();
+        assert_eq!(alices.len(), 4, "deleting is for the deleting user only");
+
+        let page = store.history("bob", &bob_view, 0, 2).await.unwrap();
+        assert_eq!(page.msgs.iter().map(|m| m.msg_id.as_str()).collect::<Vec<_>>(), ["d3", "d2"]);
+        assert!(!page.reached_start);
+        let page = store.history("bob", &bob_view, page.covered_from, 2).await.unwrap();
+        assert_eq!(page.msgs.iter().map(|m| m.msg_id.as_str()).collect::<Vec<_>>(), ["d0"]);
+        assert!(page.reached_start);
+
+        let cleared = store.clear_for_user("bob", &bob_view).await.unwrap();
+        assert_eq!(cleared.seq, 4);
+        assert!(store.messages_after("bob", &bob_view, 0, 0, 10).await.unwrap().0.is_empty());
+        assert!(store.history("bob", &bob_view, 0, 10).await.unwrap().msgs.is_empty());
+        let (bob_stream, _) = store.messages_after("bob", &ConvId::System, 0, 0, 10).await.unwrap();
+        assert_eq!(bob_stream.len(), 3, "read, deleted, cleared");
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn files_are_shared_with_the_participants_of_conversations_they_were_sent_into() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let mut m = WireMessage::new(
+            "f1",
+            Elem::File {
+                path: String::new(),
+                file_name: "a.txt".into(),
+                file: oxim_proto::message::FileRef { uuid: "u-1".into(), url: "/v1/files/u-1".into(), size: 1 },
+            },
+        );
+        m.sender = "alice".into();
+        m.receiver = "bob".into();
+        store.append(c2c_target("alice", "bob"), m).await.unwrap();
+        assert!(store.file_shared_with("bob", "u-1").await.unwrap());
+        assert!(store.file_shared_with("alice", "u-1").await.unwrap());
+        assert!(!store.file_shared_with("carol", "u-1").await.unwrap());
+        assert!(!store.file_shared_with("bob", "u-2").await.unwrap());
         store.close().await;
     }
 }

@@ -1,0 +1,201 @@
+//! Sending messages.
+//!
+//! An outgoing message is stored locally as SENDING before anything goes to the network. Its
+//! id is made at creation and kept across every retry, so the server's deduplication makes
+//! resending safe: after a lost answer, a reconnect or an app restart, the message is stored
+//! once. Files are uploaded first (with progress); the message ends SEND_SUCC (with the
+//! server's seq and time) or SEND_FAIL with the error. Online-only messages are never stored.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use oxim_proto::ids::is_valid_user_id;
+use oxim_proto::message::{MAX_AT_USERS, MAX_ELEM_BYTES};
+use oxim_proto::op;
+use oxim_proto::payload::{MAX_MSG_BODY_BYTES, SendMsgReq, SendMsgRes};
+
+use super::media;
+use crate::error::{Error, Result};
+use crate::session::Session;
+use crate::store;
+use crate::sync::SyncCmd;
+use crate::types::{ConvId, Elem, Message, MessageStatus, OfflinePushInfo};
+
+/// How long a send keeps trying to reach the server before the message is marked failed.
+/// (A failed message may still be resent with the same id; the server keeps it once.)
+pub const SEND_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Progress of a send, 0–100 (file upload; 100 when the server accepted the message).
+pub type Progress = Arc<dyn Fn(u32) + Send + Sync>;
+
+/// A new message id: 128 random bits as hex. Unique without coordination, so the SDK can make
+/// it before the network is reachable.
+pub fn new_msg_id() -> String {
+    format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
+}
+
+/// Checks content against V2TIM's rules: not empty, text/custom at most 12 KB, any element at
+/// most [`MAX_ELEM_BYTES`] serialised.
+pub fn check_content(elem: &Elem) -> Result<()> {
+    if !elem.is_sendable() {
+        return Err(Error::invalid("this element cannot be sent"));
+    }
+    if elem.is_empty() {
+        return Err(Error::invalid("message content is empty"));
+    }
+    let too_big = |len: usize| {
+        Error::new(
+            oxim_proto::code::SDK_MSG_BODY_SIZE_LIMIT,
+            format!("message body is {len} bytes; the limit is {MAX_MSG_BODY_BYTES}"),
+        )
+    };
+    if elem.body_len() > MAX_MSG_BODY_BYTES {
+        return Err(too_big(elem.body_len()));
+    }
+    let len = serde_json::to_vec(elem).map(|v| v.len()).unwrap_or(usize::MAX);
+    if len > MAX_ELEM_BYTES {
+        return Err(too_big(len));
+    }
+    Ok(())
+}
+
+/// How a message is to be sent (`sendMessage`'s parameters after the message).
+#[derive(Clone, Default)]
+pub struct SendOptions {
+    /// C2C receiver (exactly one of `receiver` and `group_id`).
+    pub receiver: String,
+    /// Group.
+    pub group_id: String,
+    /// `V2TIMMessagePriority`.
+    pub priority: i32,
+    /// Deliver to online users only; never stored.
+    pub online_user_only: bool,
+    /// Offline push settings.
+    pub offline_push_info: Option<OfflinePushInfo>,
+    /// Upload progress.
+    pub progress: Option<Progress>,
+}
+
+/// `sendMessage`: addresses `msg`, stores it as SENDING (unless online-only), uploads its files
+/// and sends it. Returns the sent message with its seq and server time.
+pub async fn send_message(session: &Arc<Session>, mut msg: Message, opts: SendOptions) -> Result<Message> {
+    if opts.receiver.is_empty() == opts.group_id.is_empty() {
+        return Err(Error::invalid("give exactly one of receiver and groupID"));
+    }
+    if !opts.receiver.is_empty() && !is_valid_user_id(&opts.receiver) {
+        return Err(Error::invalid("receiver must be 1-32 printable ASCII characters without spaces"));
+    }
+    if !(0..=3).contains(&opts.priority) {
+        return Err(Error::invalid("priority must be a V2TIMMessagePriority value (0-3)"));
+    }
+    if msg.group_at_user_list.len() > MAX_AT_USERS {
+        return Err(Error::invalid(format!("at most {MAX_AT_USERS} users can be @-mentioned")));
+    }
+    if msg.msg_id.is_empty() {
+        msg.msg_id = new_msg_id();
+    }
+    check_content(&msg.elem)?;
+    media::check_local_files(&msg.elem)?;
+    msg.sender = session.user_id.clone();
+    msg.is_self = true;
+    msg.is_read = true;
+    msg.user_id = opts.receiver.clone();
+    msg.group_id = opts.group_id.clone();
+    msg.priority = opts.priority;
+    msg.online_user_only = opts.online_user_only;
+    msg.offline_push_info = opts.offline_push_info.clone();
+    msg.status = MessageStatus::Sending;
+    msg.seq = 0;
+    msg.time_ms = crate::client::unix_ms();
+    msg.timestamp = msg.time_ms / 1000;
+    let conv = msg.conv_id();
+
+    if !msg.online_user_only {
+        let (c, m) = (conv.clone(), msg.clone());
+        session.store.call(move |db| store::insert_outgoing(db, &c, &m)).await?;
+    }
+    let id = msg.msg_id.clone();
+    session.begin_delivery(&id);
+    let result = deliver(session, conv, msg, opts.progress).await;
+    session.end_delivery(&id);
+    result
+}
+
+/// Delivers a stored outgoing message: uploads its files if that has not happened yet, then
+/// sends it, retrying on network trouble (same id) until the server answers or
+/// [`SEND_DEADLINE`] passes, and records the outcome. If the session ends first (logout,
+/// `unInitSDK`), the message stays SENDING and goes out after the next login.
+pub async fn deliver(
+    session: &Arc<Session>,
+    conv: ConvId,
+    mut msg: Message,
+    progress: Option<Progress>,
+) -> Result<Message> {
+    let interrupted = || {
+        Error::new(oxim_proto::code::SDK_COMM_INTERRUPT, "the session ended; the message is sent after the next login")
+    };
+    let report = |p: u32| {
+        if let Some(progress) = &progress {
+            progress(p);
+        }
+    };
+    let outcome: Result<SendMsgRes> = async {
+        if media::needs_upload(&msg.elem) {
+            let uploaded = tokio::select! {
+                r = media::upload_elem(session, &msg.elem, &report) => r?,
+                _ = session.ended() => return Err(interrupted()),
+            };
+            msg.elem = uploaded;
+            if !msg.online_user_only {
+                let (id, elem) = (msg.msg_id.clone(), msg.elem.clone());
+                session.store.call(move |db| store::update_elem(db, &id, &elem)).await?;
+            }
+        }
+        let mut wire = msg.to_wire();
+        wire.elem = wire.elem.without_local_paths();
+        let deadline = Instant::now() + SEND_DEADLINE;
+        loop {
+            if !session.is_alive() {
+                return Err(interrupted());
+            }
+            let transport = tokio::select! {
+                t = session.link.wait_until(deadline) => t?,
+                _ = session.ended() => return Err(interrupted()),
+            };
+            match transport.request::<_, SendMsgRes>(op::MSG_SEND, &SendMsgReq { msg: wire.clone() }).await {
+                Ok(res) => return Ok(res),
+                // The answer was lost or never came: send again; the server keeps it once.
+                Err(e) if e.is_network() && Instant::now() < deadline => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    .await;
+
+    let id = msg.msg_id.clone();
+    match outcome {
+        Ok(res) => {
+            if !msg.online_user_only {
+                session.store.call(move |db| store::mark_sent(db, &id, res.seq, res.time_ms)).await?;
+            }
+            if res.seq > 0 {
+                session.sync.send(SyncCmd::Sent { conv, seq: res.seq });
+            }
+            msg.seq = res.seq;
+            msg.time_ms = res.time_ms;
+            msg.timestamp = res.time_ms / 1000;
+            msg.status = MessageStatus::SendSucc;
+            report(100);
+            Ok(msg)
+        }
+        Err(e) if e.code == oxim_proto::code::SDK_COMM_INTERRUPT => Err(e),
+        Err(e) => {
+            if !msg.online_user_only {
+                let recorded = e.clone();
+                // The store may already be closed if the session ended; the error stands anyway.
+                let _ = session.store.call(move |db| store::mark_failed(db, &id, &recorded)).await;
+            }
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Applying what the server delivered: messages, revoke notices and user-stream events are
+//! stored (deduplicated by msgID) and their effects applied in one transaction with the cursor
+//! move. The returned [`Effect`]s are what the app is then told, in order.
+
+use rusqlite::{Connection, params};
+
+use super::cursor::{advance_peer_read, advance_read, set_synced_seq, start_conversation};
+use super::messages::{clear_messages, delete_messages, mark_revoked};
+use crate::error::Result;
+use crate::types::{ConvId, Elem, ElemType, Message, MessageReceipt, MessageStatus, WireMessage};
+use oxim_proto::message::UserEvent;
+
+/// Something the app must hear about after a delivery was stored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// A message new to this device (and newer than the device).
+    NewMessage(Box<Message>),
+    /// A message this device has was revoked by its sender.
+    Revoked(String),
+    /// The peer read my C2C messages.
+    Receipt(MessageReceipt),
+    /// My read position of a conversation moved (read on another device).
+    ReadChanged(ConvId),
+    /// Messages of a conversation were deleted or cleared (on another device).
+    MessagesRemoved(ConvId),
+}
+
+/// Stores `msgs` of `conv` and applies them. With `range = Some((after, cursor))` this is a
+/// delivery in seq order: the conversation is tracked from `after` and its cursor moves to
+/// `cursor`. With `None` it is history: nothing about the cursor changes.
+///
+/// Messages are announced only if they are new to the store and the server accepted them at or
+/// after `news_since_ms` (older ones are history this device roamed). A message that is our own
+/// outgoing copy (same msgID, still SENDING or FAILED) becomes sent instead.
+pub fn store_received(
+    conn: &mut Connection,
+    me: &str,
+    conv: &ConvId,
+    msgs: &[WireMessage],
+    range: Option<(u64, u64)>,
+    news_since_ms: i64,
+) -> Result<Vec<Effect>> {
+    let tx = conn.transaction()?;
+    let mut effects = Vec::new();
+    {
+        let conv_text = conv.to_string();
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO message (msg_id, conv_id, seq, sender, time_ms, status, is_self, elem_type, wire, notice)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (msg_id) DO NOTHING",
+        )?;
+        let mut settle = tx.prepare_cached(
+            "UPDATE message SET seq = ?2, time_ms = ?3, status = ?4, wire = ?5, error_code = 0, error_desc = ''
+             WHERE msg_id = ?1 AND status IN (1, 3)",
+        )?;
+        for wire in msgs {
+            let news = wire.time_ms >= news_since_ms;
+            let status = if wire.revoked { MessageStatus::LocalRevoked } else { MessageStatus::SendSucc };
+            let json = serde_json::to_string(wire).expect("message serialisation");
+            let inserted = insert.execute(params![
+                wire.msg_id,
+                conv_text,
+                wire.seq as i64,
+                wire.sender,
+                wire.time_ms,
+                status as i32,
+                wire.sender == me,
+                ElemType::of(&wire.elem) as i32,
+                json,
+                wire.elem.is_notice(),
+            ])? == 1;
+            match &wire.elem {
+                Elem::Revoke { msg_id } => {
+                    if inserted && mark_revoked(&tx, msg_id)? && news {
+                        effects.push(Effect::Revoked(msg_id.clone()));
+                    }
+                }
+                Elem::Event { event } => {
+                    if inserted {
+                        apply_event(&tx, event, news, &mut effects)?;
+                    }
+                }
+                _ if inserted => {
+                    // A message revoked before this device saw it is history, not news.
+                    if news && !wire.revoked {
+                        effects.push(Effect::NewMessage(Box::new(Message::from_wire(wire, me, status))));
+                    }
+                }
+                _ => {
+                    settle.execute(params![wire.msg_id, wire.seq as i64, wire.time_ms, status as i32, json])?;
+                }
+            }
+        }
+    }
+    if let Some((after, cursor)) = range {
+        start_conversation(&tx, conv, after)?;
+        set_synced_seq(&tx, conv, cursor)?;
+    }
+    tx.commit()?;
+    Ok(effects)
+}
+
+fn apply_event(tx: &Connection, event: &UserEvent, news: bool, effects: &mut Vec<Effect>) -> Result<()> {
+    match event {
+        UserEvent::Read { conv_id, seq } => {
+            if advance_read(tx, conv_id, *seq)? {
+                effects.push(Effect::ReadChanged(conv_id.clone()));
+            }
+        }
+        UserEvent::PeerRead { conv_id, seq, time_ms } => {
+            if advance_peer_read(tx, conv_id, *seq, *time_ms)? && news {
+                effects.push(Effect::Receipt(MessageReceipt {
+                    user_id: conv_id.target().to_owned(),
+                    timestamp: time_ms / 1000,
+                    seq: *seq,
+                }));
+            }
+        }
+        UserEvent::Deleted { conv_id, msg_ids } => {
+            if delete_messages(tx, conv_id, msg_ids)? > 0 {
+                effects.push(Effect::MessagesRemoved(conv_id.clone()));
+            }
+        }
+        UserEvent::Cleared { conv_id, seq } => {
+            let removed = clear_messages(tx, conv_id, Some(*seq))?;
+            let read = advance_read(tx, conv_id, *seq)?;
+            if removed > 0 || read {
+                effects.push(Effect::MessagesRemoved(conv_id.clone()));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! Per-conversation sync state: the cursor (`synced_seq`: complete up to here) and the floor
+//! (`floor_seq`: complete from here), and the read positions.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::Result;
+use crate::types::ConvId;
+
+/// The sync cursor of a conversation, `None` if this device has never seen it.
+pub fn synced_seq(conn: &Connection, conv: &ConvId) -> Result<Option<u64>> {
+    Ok(conn
+        .prepare_cached("SELECT synced_seq FROM conversation WHERE conv_id = ?1")?
+        .query_row([conv.to_string()], |r| r.get::<_, i64>(0))
+        .optional()?
+        .map(|v| v as u64))
+}
+
+/// Starts tracking a conversation the device has not seen, complete from `after + 1`.
+/// No effect if it is already tracked.
+pub fn start_conversation(conn: &Connection, conv: &ConvId, after: u64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO conversation (conv_id, synced_seq, floor_seq) VALUES (?1, ?2, ?3) ON CONFLICT (conv_id) DO NOTHING",
+    )?
+    .execute(params![conv.to_string(), after as i64, after as i64 + 1])?;
+    Ok(())
+}
+
+/// Moves a conversation's sync cursor forward (never back).
+pub fn set_synced_seq(conn: &Connection, conv: &ConvId, seq: u64) -> Result<()> {
+    conn.prepare_cached("UPDATE conversation SET synced_seq = max(synced_seq, ?2) WHERE conv_id = ?1")?
+        .execute(params![conv.to_string(), seq as i64])?;
+    Ok(())
+}
+
+/// The history floor of a conversation (1 = complete from the start; 0 if untracked).
+pub fn floor_seq(conn: &Connection, conv: &ConvId) -> Result<u64> {
+    Ok(conn
+        .prepare_cached("SELECT floor_seq FROM conversation WHERE conv_id = ?1")?
+        .query_row([conv.to_string()], |r| r.get::<_, i64>(0))
+        .optional()?
+        .unwrap_or(0) as u64)
+}
+
+/// Lowers the history floor (older history was fetched); never raises it.
+pub fn lower_floor(conn: &Connection, conv: &ConvId, floor: u64) -> Result<()> {
+    conn.prepare_cached("UPDATE conversation SET floor_seq = min(floor_seq, ?2) WHERE conv_id = ?1")?
+        .execute(params![conv.to_string(), floor.max(1) as i64])?;
+    Ok(())
+}
+
+/// Read positions of a conversation: (mine, the peer's, when the peer read, Unix ms).
+pub fn read_state(conn: &Connection, conv: &ConvId) -> Result<(u64, u64, i64)> {
+    Ok(conn
+        .prepare_cached("SELECT read_seq, peer_read_seq, peer_read_ms FROM conv_read WHERE conv_id = ?1")?
+        .query_row([conv.to_string()], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get(2)?)))
+        .optional()?
+        .unwrap_or((0, 0, 0)))
+}
+
+/// Moves my read position forward; true if it moved.
+pub fn advance_read(conn: &Connection, conv: &ConvId, seq: u64) -> Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "INSERT INTO conv_read (conv_id, read_seq) VALUES (?1, ?2)
+             ON CONFLICT (conv_id) DO UPDATE SET read_seq = excluded.read_seq WHERE excluded.read_seq > read_seq",
+        )?
+        .execute(params![conv.to_string(), seq as i64])?;
+    Ok(changed > 0)
+}
+
+/// Moves the peer's read position forward; true if it moved.
+pub fn advance_peer_read(conn: &Connection, conv: &ConvId, seq: u64, time_ms: i64) -> Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "INSERT INTO conv_read (conv_id, peer_read_seq, peer_read_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (conv_id) DO UPDATE SET peer_read_seq = excluded.peer_read_seq, peer_read_ms = excluded.peer_read_ms
+             WHERE excluded.peer_read_seq > peer_read_seq",
+        )?
+        .execute(params![conv.to_string(), seq as i64, time_ms])?;
+    Ok(changed > 0)
+}

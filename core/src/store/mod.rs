@@ -1,0 +1,307 @@
+//! The SDK's local store: one SQLite file per user (`<data_dir>/<sdkAppID>/<userID>/oxim.db`),
+//! WAL mode, schema migrations from version 1, and ONE thread that does all database work, so
+//! neither the caller's thread nor the event thread ever waits on disk.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::oneshot;
+
+use crate::error::{Error, Result};
+
+mod apply;
+mod cursor;
+mod messages;
+
+pub use apply::{Effect, store_received};
+pub use cursor::*;
+pub use messages::*;
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[
+    // 1: messages, per-conversation sync cursors, key-value settings.
+    "CREATE TABLE message (
+        msg_id      TEXT PRIMARY KEY,
+        conv_id     TEXT NOT NULL,      -- 'c2c_<peer>' or 'group_<id>'
+        seq         INTEGER NOT NULL,   -- 0 until the server assigned one
+        sender      TEXT NOT NULL,
+        time_ms     INTEGER NOT NULL,   -- server time once sent; local time before
+        status      INTEGER NOT NULL,   -- V2TIMMessageStatus
+        is_self     INTEGER NOT NULL,
+        elem_type   INTEGER NOT NULL,
+        wire        TEXT NOT NULL,      -- the WireMessage as JSON
+        error_code  INTEGER NOT NULL DEFAULT 0,
+        error_desc  TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX message_by_conv_seq ON message(conv_id, seq);
+    CREATE INDEX message_sending ON message(status) WHERE status = 1;
+    -- synced_seq: every message of the conversation with seq <= synced_seq is stored here (or
+    -- lies in the history a new device did not download).
+    CREATE TABLE conversation (
+        conv_id    TEXT PRIMARY KEY,
+        synced_seq INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE kv (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;",
+    // 2: local custom data, notices, history completeness, read positions.
+    "ALTER TABLE message ADD COLUMN local_custom_data TEXT NOT NULL DEFAULT '';
+    ALTER TABLE message ADD COLUMN local_custom_int INTEGER NOT NULL DEFAULT 0;
+    -- 1 for revoke notices and user-stream events: applied, never listed or counted.
+    ALTER TABLE message ADD COLUMN notice INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX message_by_conv_time ON message(conv_id, time_ms, seq) WHERE notice = 0;
+    -- floor_seq: every server message of the conversation from floor_seq to synced_seq is here
+    -- (or was deleted): history below it comes from the server.
+    ALTER TABLE conversation ADD COLUMN floor_seq INTEGER NOT NULL DEFAULT 1;
+    -- What the user has read, and (C2C) what the peer has read of the user's messages.
+    CREATE TABLE conv_read (
+        conv_id       TEXT PRIMARY KEY,
+        read_seq      INTEGER NOT NULL DEFAULT 0,
+        peer_read_seq INTEGER NOT NULL DEFAULT 0,
+        peer_read_ms  INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;",
+];
+
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// Handle to the store thread.
+pub struct Store {
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Store {
+    /// Opens (creating and migrating) the database at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::new(oxim_proto::code::IO_OPERATION_FAILED, format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Android cannot always create temp files; keep temporaries in memory.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        migrate(&mut conn)?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("oxim-store".into())
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    job(&mut conn);
+                }
+                let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+            })
+            .map_err(|e| Error::db(format!("cannot start the store thread: {e}")))?;
+        Ok(Store { jobs: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) })
+    }
+
+    /// Runs `f` on the store thread and returns its result.
+    pub async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let _ = tx.send(f(conn));
+        });
+        {
+            let jobs = self.jobs.lock().expect("store lock");
+            let jobs = jobs.as_ref().ok_or_else(|| Error::db("the store is closed"))?;
+            jobs.send(job).map_err(|_| Error::db("the store is closed"))?;
+        }
+        rx.await.map_err(|_| Error::db("the store thread stopped"))?
+    }
+
+    /// Finishes queued work and closes the database.
+    pub fn close(&self) {
+        self.jobs.lock().expect("store lock").take();
+        if let Some(thread) = self.thread.lock().expect("store lock").take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let done = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+    if done > MIGRATIONS.len() {
+        return Err(Error::db(format!("the database has schema version {done}, newer than this SDK")));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+// ---- key-value settings ---------------------------------------------------------------------
+
+/// A value from the key-value table.
+pub fn kv_get(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn.prepare_cached("SELECT value FROM kv WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?)
+}
+
+/// Sets a value in the key-value table.
+pub fn kv_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO kv (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![key, value])?;
+    Ok(())
+}
+
+/// The server time of this device's first login for the user, recording `now_ms` if this is it.
+pub fn device_born_ms(conn: &Connection, now_ms: i64) -> Result<i64> {
+    if let Some(v) = kv_get(conn, "born_ms")?.and_then(|v| v.parse().ok()) {
+        return Ok(v);
+    }
+    kv_set(conn, "born_ms", &now_ms.to_string())?;
+    Ok(now_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{ConvId, Elem, Message, MessageStatus, WireMessage};
+    use oxim_proto::message::UserEvent;
+
+    fn wire(id: &str, seq: u64, from: &str, to: &str) -> WireMessage {
+        let mut w = WireMessage::new(id, Elem::Text { text: id.into() });
+        w.seq = seq;
+        w.sender = from.into();
+        w.receiver = to.into();
+        w.time_ms = 1000 * seq as i64;
+        w
+    }
+
+    fn ids(msgs: &[Message]) -> Vec<&str> {
+        msgs.iter().map(|m| m.msg_id.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn received_messages_are_stored_once_and_settle_own_copies() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("u/oxim.db")).unwrap();
+        let conv = ConvId::C2C("bob".into());
+        let mut mine = Message::draft("alice", Elem::Text { text: "mine".into() }, "mine".into(), 1);
+        mine.user_id = "bob".into();
+        let c = conv.clone();
+        store.call(move |db| insert_outgoing(db, &c, &mine)).await.unwrap();
+        let c = conv.clone();
+        let batch =
+            vec![wire("old", 1, "bob", "alice"), wire("b1", 2, "bob", "alice"), wire("mine", 3, "alice", "bob")];
+        let effects = store.call(move |db| store_received(db, "alice", &c, &batch, Some((0, 3)), 2000)).await.unwrap();
+        // "old" is stored but is history (before news_since); our own copy is settled, not news.
+        assert_eq!(effects.len(), 1);
+        assert!(matches!(&effects[0], Effect::NewMessage(m) if m.msg_id == "b1"));
+        assert_eq!(store.call(|db| count_messages(db, &ConvId::C2C("bob".into()))).await.unwrap(), 3);
+        let c = conv.clone();
+        let again = store
+            .call(move |db| store_received(db, "alice", &c, &[wire("b1", 2, "bob", "alice")], Some((0, 2)), 0))
+            .await
+            .unwrap();
+        assert!(again.is_empty());
+        let own = store.call(|db| find_message(db, "alice", "mine")).await.unwrap().unwrap();
+        assert_eq!((own.status, own.seq, own.is_self), (MessageStatus::SendSucc, 3, true));
+        let c = conv.clone();
+        assert_eq!(store.call(move |db| synced_seq(db, &c)).await.unwrap(), Some(3), "cursor never moves back");
+        assert!(store.call(|db| pending_outgoing(db, "alice")).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn notices_and_events_are_applied_once_and_never_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("oxim.db")).unwrap();
+        let conv = ConvId::C2C("bob".into());
+        let mut revoke = wire("bob#3", 3, "bob", "alice");
+        revoke.elem = Elem::Revoke { msg_id: "b1".into() };
+        let batch = vec![wire("b1", 1, "bob", "alice"), wire("b2", 2, "bob", "alice"), revoke.clone()];
+        let c = conv.clone();
+        let effects = store.call(move |db| store_received(db, "alice", &c, &batch, Some((0, 3)), 0)).await.unwrap();
+        assert_eq!(effects.len(), 3);
+        assert_eq!(effects[2], Effect::Revoked("b1".into()));
+        let c = conv.clone();
+        let again = store.call(move |db| store_received(db, "alice", &c, &[revoke], Some((0, 3)), 0)).await.unwrap();
+        assert!(again.is_empty(), "a notice applies once");
+        let c = conv.clone();
+        let page = store.call(move |db| history_page(db, "alice", &c, None, true, 10)).await.unwrap();
+        assert_eq!(ids(&page), ["b2", "b1"], "newest first, the notice is not a message");
+        assert_eq!(page[1].status, MessageStatus::LocalRevoked);
+
+        // User-stream events: a receipt from bob, my read position, a deletion.
+        let mut events = Vec::new();
+        for (i, event) in [
+            UserEvent::PeerRead { conv_id: conv.clone(), seq: 2, time_ms: 5000 },
+            UserEvent::Read { conv_id: conv.clone(), seq: 1 },
+            UserEvent::Deleted { conv_id: conv.clone(), msg_ids: vec!["b2".into()] },
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut w = wire(&format!("sys:alice#{}", i + 1), i as u64 + 1, "alice", "alice");
+            w.elem = Elem::Event { event };
+            events.push(w);
+        }
+        let effects =
+            store.call(move |db| store_received(db, "alice", &ConvId::System, &events, Some((0, 3)), 0)).await.unwrap();
+        assert_eq!(
+            effects,
+            [
+                Effect::Receipt(crate::types::MessageReceipt { user_id: "bob".into(), timestamp: 5, seq: 2 }),
+                Effect::ReadChanged(conv.clone()),
+                Effect::MessagesRemoved(conv.clone()),
+            ]
+        );
+        let c = conv.clone();
+        let page = store.call(move |db| history_page(db, "alice", &c, None, true, 10)).await.unwrap();
+        assert_eq!(ids(&page), ["b1"]);
+        assert!(page[0].is_read, "read up to seq 1");
+    }
+
+    #[tokio::test]
+    async fn history_pages_by_time_then_seq_in_both_directions() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("oxim.db")).unwrap();
+        let conv = ConvId::C2C("bob".into());
+        let batch: Vec<_> = (1..=7).map(|i| wire(&format!("m{i}"), i, "bob", "alice")).collect();
+        let c = conv.clone();
+        store.call(move |db| store_received(db, "alice", &c, &batch, Some((0, 7)), 0)).await.unwrap();
+        let c = conv.clone();
+        let first = store.call(move |db| history_page(db, "alice", &c, None, true, 3)).await.unwrap();
+        assert_eq!(ids(&first), ["m7", "m6", "m5"]);
+        let anchor = Anchor { time_ms: first[2].time_ms, seq: first[2].seq, msg_id: first[2].msg_id.clone() };
+        let (c, a) = (conv.clone(), anchor.clone());
+        let second = store.call(move |db| history_page(db, "alice", &c, Some(&a), true, 3)).await.unwrap();
+        assert_eq!(ids(&second), ["m4", "m3", "m2"]);
+        let c = conv.clone();
+        let newer = store.call(move |db| history_page(db, "alice", &c, Some(&anchor), false, 10)).await.unwrap();
+        assert_eq!(ids(&newer), ["m6", "m7"]);
+    }
+
+    #[tokio::test]
+    async fn schema_survives_reopen_and_refuses_newer_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oxim.db");
+        let store = Store::open(&path).unwrap();
+        store.call(|db| kv_set(db, "k", "v")).await.unwrap();
+        store.close();
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.call(|db| kv_get(db, "k")).await.unwrap().as_deref(), Some("v"));
+        store.close();
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        assert_eq!(Store::open(&path).err().unwrap().code, oxim_proto::code::DB_OPERATION_FAILED);
+    }
+}
