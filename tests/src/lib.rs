@@ -5,7 +5,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use oxim_core::{LogLevel, Manager, SdkConfig, SdkListener, SimpleMsgListener, UserInfo};
+use oxim_core::{
+    AdvancedMsgListener, LogLevel, Manager, Message, MessageManager, MessageReceipt, SdkConfig, SdkListener,
+    SimpleMsgListener, UserInfo,
+};
 use oxim_server::{Server, ServerConfig, ServerHandle};
 use tokio::sync::Notify;
 
@@ -24,6 +27,14 @@ impl TestServer {
     pub async fn start() -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = ServerConfig::for_tests(dir.path().join("server"));
+        TestServer::start_with(config, dir).await
+    }
+
+    /// Starts a server whose configuration `tweak` adjusted.
+    pub async fn start_configured(tweak: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = ServerConfig::for_tests(dir.path().join("server"));
+        tweak(&mut config);
         TestServer::start_with(config, dir).await
     }
 
@@ -101,7 +112,7 @@ impl TestServer {
 }
 
 /// Something a listener was told.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Seen {
     /// onConnecting
     Connecting,
@@ -131,6 +142,12 @@ pub enum Seen {
         /// data
         data: Vec<u8>,
     },
+    /// onRecvNewMessage (advanced listener)
+    New(Box<Message>),
+    /// onRecvC2CReadReceipt
+    Receipts(Vec<MessageReceipt>),
+    /// onRecvMessageRevoked
+    Revoked(String),
 }
 
 /// Records every callback, in order.
@@ -160,6 +177,23 @@ impl Recorder {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Messages received by the advanced listener, in order.
+    pub fn new_messages(&self) -> Vec<Message> {
+        self.all()
+            .into_iter()
+            .filter_map(|s| match s {
+                Seen::New(m) => Some(*m),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Waits until the advanced listener received `n` messages.
+    pub async fn wait_new(&self, n: usize) {
+        self.wait_until(&format!("{n} new messages"), |s| s.iter().filter(|x| matches!(x, Seen::New(_))).count() >= n)
+            .await;
     }
 
     /// Forgets what was recorded.
@@ -215,6 +249,18 @@ impl SimpleMsgListener for Recorder {
     }
 }
 
+impl AdvancedMsgListener for Recorder {
+    fn on_recv_new_message(&self, msg: Message) {
+        self.record(Seen::New(Box::new(msg)));
+    }
+    fn on_recv_c2c_read_receipt(&self, receipts: Vec<MessageReceipt>) {
+        self.record(Seen::Receipts(receipts));
+    }
+    fn on_recv_message_revoked(&self, msg_id: String) {
+        self.record(Seen::Revoked(msg_id));
+    }
+}
+
 /// Current Unix time in seconds.
 pub fn unix_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
@@ -253,6 +299,21 @@ impl TestClient {
         config.log_level = LogLevel::None;
         self.sdk.init_sdk(sdk_app_id, config, Some(self.seen.clone())).expect("initSDK");
         self.sdk.add_simple_msg_listener(self.seen.clone());
+    }
+
+    /// The message manager.
+    pub fn mm(&self) -> MessageManager {
+        self.sdk.message_manager()
+    }
+
+    /// Registers the recorder as advanced message listener too.
+    pub fn listen_advanced(&self) {
+        self.sdk.add_advanced_msg_listener(self.seen.clone());
+    }
+
+    /// This device's data directory.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
     }
 
     /// Waits for onConnectSuccess.

@@ -108,10 +108,12 @@ async fn auto_page(
     // the server decides.
     let below_floor = anchor.as_ref().is_some_and(|a| (a.seq > 0 && a.seq < floor) || a.msg_id.is_empty());
     if floor == 0 || below_floor {
-        return match session.link.current() {
-            Some(_) => cloud_page(session, conv, anchor.as_ref(), older, count).await,
-            None => local_page(session, conv, anchor.as_ref(), older, count).await,
-        };
+        // Fetch the page from the server into the store, then read it locally, so that messages
+        // only this device has (unsent, imported) take their places in it.
+        if session.link.current().is_some() {
+            cloud_page(session, conv, anchor.as_ref(), older, count).await?;
+        }
+        return local_page(session, conv, anchor.as_ref(), older, count).await;
     }
     if !older {
         // Newer than an anchor at or above the floor: all of it is local.

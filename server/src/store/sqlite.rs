@@ -430,8 +430,19 @@ impl WriterState {
         tx.prepare_cached("UPDATE user_conv SET read_seq = ?3 WHERE user_id = ?1 AND conv_id = ?2")?
             .execute(params![user, conv.to_string(), wanted as i64])?;
         let mut appended = vec![self.user_event(tx, user, UserEvent::Read { conv_id: conv.clone(), seq: wanted })?];
+        // A receipt only when something the peer wrote was newly read.
+        let peer_wrote = |peer: &str| -> StoreResult<bool> {
+            Ok(tx
+                .prepare_cached(
+                    "SELECT 1 FROM msg WHERE conv_key = ?1 AND seq > ?2 AND seq <= ?3 AND sender = ?4 AND kind = 0 LIMIT 1",
+                )?
+                .query_row(params![key, read_seq as i64, wanted as i64, peer], |_| Ok(()))
+                .optional()?
+                .is_some())
+        };
         if let ConvId::C2C(peer) = conv
             && peer != user
+            && peer_wrote(peer)?
         {
             let receipt = UserEvent::PeerRead { conv_id: ConvId::C2C(user.to_owned()), seq: wanted, time_ms: now_ms() };
             appended.push(self.user_event(tx, peer, receipt)?);
