@@ -14,7 +14,8 @@ def _oxim_noop(self, *args, **kwargs):
     return None
 
 
-for _oxim_cls in (V2TIMSDKListener, V2TIMSimpleMsgListener):
+for _oxim_cls in (V2TIMSDKListener, V2TIMSimpleMsgListener, V2TIMAdvancedMsgListener,
+                 V2TIMSendCallback, V2TIMDownloadCallback):
     for _oxim_name, _oxim_value in list(vars(_oxim_cls).items()):
         if _oxim_name.startswith("on_") and callable(_oxim_value):
             setattr(_oxim_cls, _oxim_name, _oxim_noop)
@@ -38,3 +39,5 @@ def _oxim_remove_listener(self, listener):
 V2TIMManager.add_simple_msg_listener = _oxim_add_listener(V2TIMManager.add_simple_msg_listener_handle)
 V2TIMManager.remove_simple_msg_listener = _oxim_remove_listener
 V2TIMManager.get_instance = staticmethod(get_default_manager)
+V2TIMMessageManager.add_advanced_msg_listener = _oxim_add_listener(V2TIMMessageManager.add_advanced_msg_listener_handle)
+V2TIMMessageManager.remove_advanced_msg_listener = _oxim_remove_listener

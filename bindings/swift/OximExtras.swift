@@ -10,6 +10,9 @@ import Foundation
 // symbols): give them V2TIM's names.
 public typealias V2TIMSDKListener = V2timsdkListener
 public typealias V2TIMSimpleMsgListener = V2timSimpleMsgListener
+public typealias V2TIMAdvancedMsgListener = V2timAdvancedMsgListener
+public typealias V2TIMSendCallback = V2timSendCallback
+public typealias V2TIMDownloadCallback = V2timDownloadCallback
 
 public extension V2TIMSDKListener {
     func onConnecting() {}
@@ -23,6 +26,12 @@ public extension V2TIMSDKListener {
 public extension V2TIMSimpleMsgListener {
     func onRecvC2CTextMessage(msgID: String, sender: V2TIMUserInfo, text: String) {}
     func onRecvC2CCustomMessage(msgID: String, sender: V2TIMUserInfo, customData: Data) {}
+}
+
+public extension V2TIMAdvancedMsgListener {
+    func onRecvNewMessage(msg: V2TIMMessage) {}
+    func onRecvC2CReadReceipt(receiptList: [V2TIMMessageReceipt]) {}
+    func onRecvMessageRevoked(msgID: String) {}
 }
 
 /// Listener objects -> the handle Rust gave them. Adding an object twice registers it once.
@@ -60,6 +69,20 @@ public extension V2TIMManager {
 
     /// Removes a simple message listener added with addSimpleMsgListener.
     func removeSimpleMsgListener(listener: V2TIMSimpleMsgListener) {
+        if let handle = V2TIMListenerRegistry.shared.remove(listener) {
+            _ = removeListenerHandle(handle: handle)
+        }
+    }
+}
+
+public extension V2TIMMessageManager {
+    /// Adds an advanced message listener (V2TIMManager addAdvancedMsgListener:).
+    func addAdvancedMsgListener(listener: V2TIMAdvancedMsgListener) {
+        V2TIMListenerRegistry.shared.add(listener) { self.addAdvancedMsgListenerHandle(listener: listener) }
+    }
+
+    /// Removes an advanced message listener added with addAdvancedMsgListener.
+    func removeAdvancedMsgListener(listener: V2TIMAdvancedMsgListener) {
         if let handle = V2TIMListenerRegistry.shared.remove(listener) {
             _ = removeListenerHandle(handle: handle)
         }

@@ -290,6 +290,7 @@ impl Client {
                         self.events.clone(),
                         born_ms,
                         media,
+                        self.config.send_timeout,
                     );
                     st.status = LoginStatus::Logined;
                     st.creds = Some(creds);

@@ -24,6 +24,8 @@ pub struct Session {
     pub(crate) sync: SyncHandle,
     /// Uploads and downloads of message files.
     pub media: crate::media::MediaClient,
+    /// How long a send keeps trying before the message is marked failed.
+    pub send_timeout: std::time::Duration,
     /// When `deleteMessages` was last called (V2TIM allows once per second).
     pub(crate) last_delete: Mutex<Option<Instant>>,
     /// Ids of outgoing messages currently being delivered, so a resend does not race a send.
@@ -41,6 +43,7 @@ impl Session {
         events: Arc<Dispatcher>,
         born_ms: i64,
         media: crate::media::MediaClient,
+        send_timeout: std::time::Duration,
     ) -> Arc<Session> {
         let sync = SyncHandle::start(user_id.clone(), store.clone(), link.clone(), events, born_ms);
         Arc::new(Session {
@@ -49,6 +52,7 @@ impl Session {
             link,
             sync,
             media,
+            send_timeout,
             last_delete: Mutex::new(None),
             inflight: Mutex::new(HashSet::new()),
             alive: tokio::sync::watch::channel(true).0,
@@ -80,7 +84,7 @@ impl Session {
 
     /// A message pushed by the server.
     pub fn on_push(&self, msg: WireMessage) {
-        self.sync.send(SyncCmd::Push(msg));
+        self.sync.send(SyncCmd::Push(Box::new(msg)));
     }
 
     /// Marks `msg_id` as being delivered; false if it already is.

@@ -44,7 +44,7 @@ const KV_SYNCED_ONCE: &str = "synced_once";
 #[derive(Debug)]
 pub enum SyncCmd {
     /// A message pushed by the server.
-    Push(WireMessage),
+    Push(Box<WireMessage>),
     /// Our own message was accepted with `seq`.
     Sent {
         /// Its conversation.
@@ -105,7 +105,7 @@ impl SyncActor {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<SyncCmd>) {
         while let Some(cmd) = rx.recv().await {
             let result = match cmd {
-                SyncCmd::Push(msg) => self.on_push(msg).await,
+                SyncCmd::Push(msg) => self.on_push(*msg).await,
                 SyncCmd::Sent { conv, seq } => self.on_sent(conv, seq).await,
                 SyncCmd::Resync => self.resync().await,
             };

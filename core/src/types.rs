@@ -39,6 +39,9 @@ pub struct SdkConfig {
     pub heartbeat_interval: Duration,
     /// How long a request may wait for its answer.
     pub request_timeout: Duration,
+    /// How long a message send keeps trying (through reconnects) before the message is marked
+    /// failed. It can be resent later with the same msgID.
+    pub send_timeout: Duration,
 }
 
 impl SdkConfig {
@@ -51,6 +54,7 @@ impl SdkConfig {
             platform: String::new(),
             heartbeat_interval: Duration::from_secs(20),
             request_timeout: Duration::from_secs(15),
+            send_timeout: Duration::from_secs(30),
         }
     }
 

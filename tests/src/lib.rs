@@ -279,12 +279,27 @@ pub struct TestClient {
 impl TestClient {
     /// A new device (empty data directory) on `platform`, initialised against `server`.
     pub async fn new(server: &TestServer, platform: &str) -> TestClient {
+        TestClient::new_configured(server, platform, |_| {}).await
+    }
+
+    /// A new device whose SDK configuration `tweak` adjusted.
+    pub async fn new_configured(server: &TestServer, platform: &str, tweak: impl FnOnce(&mut SdkConfig)) -> TestClient {
         let dir = tempfile::tempdir().expect("temp dir");
         let client =
             TestClient { sdk: Manager::new(), seen: Arc::new(Recorder::default()), dir, platform: platform.into() };
-        client.init(server);
+        let mut config = client.config(server);
+        tweak(&mut config);
+        client.sdk.init_sdk(server.sdk_app_id(), config, Some(client.seen.clone())).expect("initSDK");
+        client.sdk.add_simple_msg_listener(client.seen.clone());
         client.wait_connected().await;
         client
+    }
+
+    fn config(&self, server: &TestServer) -> SdkConfig {
+        let mut config = SdkConfig::new(server.url(), self.dir.path());
+        config.platform = self.platform.clone();
+        config.log_level = LogLevel::None;
+        config
     }
 
     /// `initSDK` with this device's data directory.
@@ -294,10 +309,7 @@ impl TestClient {
 
     /// `initSDK` for `sdk_app_id` (which may differ from the server's).
     pub fn init_as(&self, server: &TestServer, sdk_app_id: u64) {
-        let mut config = SdkConfig::new(server.url(), self.dir.path());
-        config.platform = self.platform.clone();
-        config.log_level = LogLevel::None;
-        self.sdk.init_sdk(sdk_app_id, config, Some(self.seen.clone())).expect("initSDK");
+        self.sdk.init_sdk(sdk_app_id, self.config(server), Some(self.seen.clone())).expect("initSDK");
         self.sdk.add_simple_msg_listener(self.seen.clone());
     }
 

@@ -441,7 +441,7 @@ async fn local_import_lookup_and_device_data() {
     assert_eq!(found.len(), 1);
     assert_eq!((found[0].local_custom_data.as_str(), found[0].local_custom_int), ("played", 1));
     let history = mm.get_c2c_history_message_list("bob".into(), 10, None).await.unwrap();
-    assert_eq!(history.iter().map(|m| m.msg_id.clone()).collect::<Vec<_>>(), [imported.msg_id.clone()]);
+    assert_eq!(history.iter().map(|m| m.msg_id.as_str()).collect::<Vec<_>>(), [imported.msg_id.as_str()]);
     assert_eq!(alice.sdk.local_message_count(ConvId::C2C("bob".into()).to_string()).await.unwrap(), 1);
 }
 
@@ -544,4 +544,33 @@ async fn a_receiver_whose_connection_keeps_dropping_gets_1000_messages_exactly_o
     assert_eq!(got.iter().map(|m| m.seq).collect::<Vec<_>>(), (1..=total as u64).collect::<Vec<_>>(), "in seq order");
     let reconnects = bob.seen.all().iter().filter(|s| **s == Seen::ConnectSuccess).count();
     assert!(drops >= 3 && reconnects >= 4, "the connection was cut {drops} times, {reconnects} connects");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_message_resent_keeps_its_id_and_arrives_once() {
+    let mut server = TestServer::start().await;
+    let bob = TestClient::logged_in(&server, "bob", "android").await;
+    let alice = TestClient::new_configured(&server, "android", |c| c.send_timeout = Duration::from_secs(1)).await;
+    alice.login(&server, "alice").await;
+    let mm = alice.mm();
+
+    server.stop().await;
+    let msg = mm.create_text_message("retry me".into());
+    let err = mm.send_message(msg.clone(), to("bob")).await.unwrap_err();
+    assert_eq!(err.code, 9508, "{err}");
+    let failed = mm.find_messages(vec![msg.msg_id.clone()]).await.unwrap();
+    assert_eq!(failed[0].status, MessageStatus::SendFail, "stored as failed, with the same id");
+
+    alice.seen.clear();
+    server.start_again().await;
+    alice.wait_connected().await;
+    let sent = mm.send_message(failed[0].clone(), to("bob")).await.unwrap();
+    assert_eq!((sent.msg_id.as_str(), sent.status), (msg.msg_id.as_str(), MessageStatus::SendSucc));
+    // And once more, as an app retrying a message it believes failed: still one message.
+    mm.send_message(failed[0].clone(), to("bob")).await.unwrap();
+    bob.seen.wait_texts(1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(bob.seen.texts(), ["retry me"]);
+    assert_eq!(alice.sdk.local_message_count("c2c_bob".into()).await.unwrap(), 1);
+    assert_eq!(bob.sdk.local_message_count("c2c_alice".into()).await.unwrap(), 1);
 }

@@ -7,7 +7,7 @@
 //! server's seq and time) or SEND_FAIL with the error. Online-only messages are never stored.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use oxim_proto::ids::is_valid_user_id;
 use oxim_proto::message::{MAX_AT_USERS, MAX_ELEM_BYTES};
@@ -20,10 +20,6 @@ use crate::session::Session;
 use crate::store;
 use crate::sync::SyncCmd;
 use crate::types::{ConvId, Elem, Message, MessageStatus, OfflinePushInfo};
-
-/// How long a send keeps trying to reach the server before the message is marked failed.
-/// (A failed message may still be resent with the same id; the server keeps it once.)
-pub const SEND_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Progress of a send, 0–100 (file upload; 100 when the server accepted the message).
 pub type Progress = Arc<dyn Fn(u32) + Send + Sync>;
@@ -122,8 +118,8 @@ pub async fn send_message(session: &Arc<Session>, mut msg: Message, opts: SendOp
 }
 
 /// Delivers a stored outgoing message: uploads its files if that has not happened yet, then
-/// sends it, retrying on network trouble (same id) until the server answers or
-/// [`SEND_DEADLINE`] passes, and records the outcome. If the session ends first (logout,
+/// sends it, retrying on network trouble (same id) until the server answers or the session's
+/// send timeout passes, and records the outcome. If the session ends first (logout,
 /// `unInitSDK`), the message stays SENDING and goes out after the next login.
 pub async fn deliver(
     session: &Arc<Session>,
@@ -153,7 +149,7 @@ pub async fn deliver(
         }
         let mut wire = msg.to_wire();
         wire.elem = wire.elem.without_local_paths();
-        let deadline = Instant::now() + SEND_DEADLINE;
+        let deadline = Instant::now() + session.send_timeout;
         loop {
             if !session.is_alive() {
                 return Err(interrupted());

@@ -48,3 +48,28 @@ fun V2TIMManager.removeSimpleMsgListener(listener: V2TIMSimpleMsgListener) {
 
 /** The process-wide default SDK instance (V2TIMManager.getInstance()). */
 fun V2TIMManager.Companion.getInstance(): V2TIMManager = getDefaultManager()
+
+/** All message events (V2TIMAdvancedMsgListener). Override the callbacks you need. */
+abstract class V2TIMAdvancedMsgListener : V2timAdvancedMsgListener {
+    override fun onRecvNewMessage(msg: V2TIMMessage) {}
+    override fun onRecvC2CReadReceipt(receiptList: List<V2TIMMessageReceipt>) {}
+    override fun onRecvMessageRevoked(msgID: String) {}
+}
+
+/** Upload progress of sendMessage (V2TIMSendCallback.onProgress, 0-100). */
+typealias V2TIMSendCallback = V2timSendCallback
+
+/** Download progress (V2TIMDownloadCallback.onProgress, bytes). */
+typealias V2TIMDownloadCallback = V2timDownloadCallback
+
+/** The default instance's message manager (V2TIMManager.getMessageManager()). */
+fun V2TIMManager.Companion.getMessageManager(): V2TIMMessageManager = getInstance().getMessageManager()
+
+/** Adds an advanced message listener (V2TIMMessageManager.addAdvancedMsgListener). */
+fun V2TIMMessageManager.addAdvancedMsgListener(listener: V2TIMAdvancedMsgListener) =
+    V2TIMListenerRegistry.add(listener) { addAdvancedMsgListenerHandle(listener) }
+
+/** Removes an advanced message listener added with [addAdvancedMsgListener]. */
+fun V2TIMMessageManager.removeAdvancedMsgListener(listener: V2TIMAdvancedMsgListener) {
+    V2TIMListenerRegistry.remove(listener)?.let { removeListenerHandle(it) }
+}

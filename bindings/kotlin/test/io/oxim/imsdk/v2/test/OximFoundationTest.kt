@@ -44,7 +44,7 @@ class OximFoundationTest {
     }
 
     @Test
-    fun loginThenSendAndReceiveTextAndCustomThroughListeners() = runBlocking {
+    fun loginThenSendAndReceiveTextAndCustomThroughListeners(): Unit = runBlocking {
         // The default instance, as V2TIM apps use it.
         val manager = V2TIMManager.getInstance()
         val connection = Connection()
@@ -93,7 +93,7 @@ class OximFoundationTest {
     }
 
     @Test
-    fun errorsArriveAsExceptionsWithTheirCode() = runBlocking {
+    fun errorsArriveAsExceptionsWithTheirCode(): Unit = runBlocking {
         val sdk = V2TIMManager()
         sdk.initSDK(server.sdkAppID, server.config("errors"), null)
         val notLoggedIn = assertThrows(V2TIMException.Failure::class.java) {
@@ -117,7 +117,7 @@ class OximFoundationTest {
     }
 
     @Test
-    fun aSecondLoginOnTheSamePlatformKicksTheFirst() = runBlocking {
+    fun aSecondLoginOnTheSamePlatformKicksTheFirst(): Unit = runBlocking {
         val first = V2TIMManager()
         val firstEvents = Connection()
         first.initSDK(server.sdkAppID, server.config("dave-1", platform = "android"), firstEvents)
