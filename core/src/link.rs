@@ -53,24 +53,27 @@ impl Link {
     }
 }
 
-/// Exponential backoff with jitter: 0.25 s doubling to 16 s, each delay drawn from
-/// [50 %, 100 %] of the step so that many clients do not reconnect in lockstep after a restart.
+/// Exponential backoff with jitter: 0.25 s doubling up to a maximum (16 s by default), each
+/// delay drawn from [50 %, 100 %] of the step so that many clients do not reconnect in lockstep
+/// after a restart.
 pub struct Backoff {
     step: u32,
+    max: Duration,
 }
 
 impl Backoff {
     const BASE: Duration = Duration::from_millis(250);
-    const MAX: Duration = Duration::from_secs(16);
+    /// The default maximum.
+    pub const MAX: Duration = Duration::from_secs(16);
 
-    /// A fresh backoff.
-    pub fn new() -> Backoff {
-        Backoff { step: 0 }
+    /// A fresh backoff up to `max`.
+    pub fn new(max: Duration) -> Backoff {
+        Backoff { step: 0, max }
     }
 
     /// The next delay.
     pub fn next_delay(&mut self) -> Duration {
-        let full = Self::BASE.saturating_mul(1 << self.step.min(10)).min(Self::MAX);
+        let full = Self::BASE.saturating_mul(1 << self.step.min(10)).min(self.max);
         self.step = self.step.saturating_add(1);
         full.mul_f64(0.5 + fastrand::f64() * 0.5)
     }
@@ -83,16 +86,18 @@ impl Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff::new()
+        Backoff::new(Backoff::MAX)
     }
 }
 
-/// A connection that lived at least this long resets the backoff.
-const STABLE: Duration = Duration::from_secs(10);
+/// A connection that lived at least this long resets the backoff: the server was up and let the
+/// user in, so losing the connection later is the network's doing, not a server turning
+/// clients away.
+const STABLE: Duration = Duration::from_secs(2);
 
 /// The supervisor loop; runs until the SDK is uninitialised (its task is aborted).
 pub async fn supervise(client: Arc<Client>) {
-    let mut backoff = Backoff::new();
+    let mut backoff = Backoff::new(client.config.reconnect_max_delay);
     loop {
         client.events.emit(Event::Connecting);
         let transport = match Transport::connect(
@@ -149,7 +154,7 @@ mod tests {
 
     #[test]
     fn backoff_grows_with_jitter_and_caps() {
-        let mut b = Backoff::new();
+        let mut b = Backoff::default();
         let first = b.next_delay();
         assert!(first >= Duration::from_millis(125) && first <= Duration::from_millis(250), "{first:?}");
         let delays: Vec<_> = (0..20).map(|_| b.next_delay()).collect();

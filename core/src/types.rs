@@ -39,6 +39,9 @@ pub struct SdkConfig {
     pub heartbeat_interval: Duration,
     /// How long a request may wait for its answer.
     pub request_timeout: Duration,
+    /// Longest wait between two reconnection attempts (the backoff doubles from 0.25 s up to
+    /// this, with jitter).
+    pub reconnect_max_delay: Duration,
     /// How long a message send keeps trying (through reconnects) before the message is marked
     /// failed. It can be resent later with the same msgID.
     pub send_timeout: Duration,
@@ -55,6 +58,7 @@ impl SdkConfig {
             heartbeat_interval: Duration::from_secs(20),
             request_timeout: Duration::from_secs(15),
             send_timeout: Duration::from_secs(30),
+            reconnect_max_delay: Duration::from_secs(16),
         }
     }
 
