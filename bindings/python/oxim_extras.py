@@ -14,7 +14,7 @@ def _oxim_noop(self, *args, **kwargs):
     return None
 
 
-for _oxim_cls in (V2TIMSDKListener, V2TIMSimpleMsgListener, V2TIMAdvancedMsgListener,
+for _oxim_cls in (V2TIMSDKListener, V2TIMSimpleMsgListener, V2TIMAdvancedMsgListener, V2TIMGroupListener,
                  V2TIMSendCallback, V2TIMDownloadCallback):
     for _oxim_name, _oxim_value in list(vars(_oxim_cls).items()):
         if _oxim_name.startswith("on_") and callable(_oxim_value):
@@ -41,3 +41,6 @@ V2TIMManager.remove_simple_msg_listener = _oxim_remove_listener
 V2TIMManager.get_instance = staticmethod(get_default_manager)
 V2TIMMessageManager.add_advanced_msg_listener = _oxim_add_listener(V2TIMMessageManager.add_advanced_msg_listener_handle)
 V2TIMMessageManager.remove_advanced_msg_listener = _oxim_remove_listener
+V2TIMManager.add_group_listener = _oxim_add_listener(
+    lambda self, listener: self.get_group_manager().add_group_listener_handle(listener))
+V2TIMManager.remove_group_listener = _oxim_remove_listener

@@ -331,6 +331,8 @@ pub struct V2TIMMessage {
     pub face_elem: Option<V2TIMFaceElem>,
     /// Merged messages.
     pub merger_elem: Option<V2TIMMergerElem>,
+    /// Group tip (received only).
+    pub group_tips_elem: Option<crate::group_manager::V2TIMGroupTipsElem>,
     /// Priority.
     pub priority: V2TIMMessagePriority,
     /// @-mentioned users.
@@ -380,6 +382,7 @@ impl From<core::Message> for V2TIMMessage {
             location_elem: None,
             face_elem: None,
             merger_elem: None,
+            group_tips_elem: None,
             priority: V2TIMMessagePriority::from_i32(m.priority),
             group_at_user_list: m.group_at_user_list,
             seq: m.seq as i64,
@@ -454,6 +457,9 @@ impl From<core::Message> for V2TIMMessage {
                     abstract_list,
                     compatible_text,
                 })
+            }
+            core::Elem::GroupTips { tips } => {
+                out.group_tips_elem = Some(crate::group_manager::V2TIMGroupTipsElem::of(&out.group_id, tips))
             }
             core::Elem::Revoke { .. } | core::Elem::Event { .. } => {}
         }

@@ -211,3 +211,125 @@ impl From<V2TIMMessageStatus> for core::MessageStatus {
         core::MessageStatus::from_i32(s as i32)
     }
 }
+
+/// Declares a V2TIM enum with numeric values and its conversions from and to the number.
+macro_rules! v2tim_int_enum {
+    ($(#[$doc:meta])* $name:ident, default $default:ident { $($(#[$vdoc:meta])* $variant:ident = $value:tt,)+ }) => {
+        $(#[$doc])*
+        #[repr(i32)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant = $value,)+
+        }
+
+        impl $name {
+            /// From the number (unknown numbers give the default).
+            pub fn from_i32(v: i32) -> Self {
+                match v {
+                    $($value => Self::$variant,)+
+                    _ => Self::$default,
+                }
+            }
+        }
+    };
+}
+
+v2tim_int_enum!(
+    /// `V2TIMGroupAddOpt`: how users join a Public group.
+    V2TIMGroupAddOpt, default V2TIM_GROUP_ADD_AUTH {
+        /// Nobody may join.
+        V2TIM_GROUP_ADD_FORBID = 0,
+        /// Owner or admin approval.
+        V2TIM_GROUP_ADD_AUTH = 1,
+        /// Anyone joins at once.
+        V2TIM_GROUP_ADD_ANY = 2,
+    }
+);
+
+v2tim_int_enum!(
+    /// `V2TIMGroupMemberRole`.
+    V2TIMGroupMemberRole, default V2TIM_GROUP_MEMBER_UNDEFINED {
+        /// Not a member / not set.
+        V2TIM_GROUP_MEMBER_UNDEFINED = 0,
+        /// Ordinary member.
+        V2TIM_GROUP_MEMBER_ROLE_MEMBER = 200,
+        /// Administrator.
+        V2TIM_GROUP_MEMBER_ROLE_ADMIN = 300,
+        /// Owner.
+        V2TIM_GROUP_MEMBER_ROLE_SUPER = 400,
+    }
+);
+
+v2tim_int_enum!(
+    /// `V2TIMGroupReceiveMessageOpt`.
+    V2TIMGroupReceiveMessageOpt, default V2TIM_GROUP_RECEIVE_MESSAGE {
+        /// Receive online, push offline.
+        V2TIM_GROUP_RECEIVE_MESSAGE = 0,
+        /// Receive nothing.
+        V2TIM_GROUP_NOT_RECEIVE_MESSAGE = 1,
+        /// Receive online, no offline push.
+        V2TIM_GROUP_RECEIVE_NOT_NOTIFY_MESSAGE = 2,
+    }
+);
+
+v2tim_int_enum!(
+    /// `V2TIMGroupMemberFilter`.
+    V2TIMGroupMemberFilter, default V2TIM_GROUP_MEMBER_FILTER_ALL {
+        /// Everyone.
+        V2TIM_GROUP_MEMBER_FILTER_ALL = 0,
+        /// The owner.
+        V2TIM_GROUP_MEMBER_FILTER_OWNER = 1,
+        /// Administrators.
+        V2TIM_GROUP_MEMBER_FILTER_ADMIN = 2,
+        /// Ordinary members.
+        V2TIM_GROUP_MEMBER_FILTER_COMMON = 4,
+    }
+);
+
+v2tim_int_enum!(
+    /// `V2TIMGroupTipsType`.
+    V2TIMGroupTipsType, default V2TIM_GROUP_TIPS_TYPE_INVALID {
+        /// Unknown.
+        V2TIM_GROUP_TIPS_TYPE_INVALID = 0,
+        /// Users joined.
+        V2TIM_GROUP_TIPS_TYPE_JOIN = 1,
+        /// Users were invited.
+        V2TIM_GROUP_TIPS_TYPE_INVITE = 2,
+        /// A user quit.
+        V2TIM_GROUP_TIPS_TYPE_QUIT = 3,
+        /// Users were kicked.
+        V2TIM_GROUP_TIPS_TYPE_KICKED = 4,
+        /// Users became administrators.
+        V2TIM_GROUP_TIPS_TYPE_SET_ADMIN = 5,
+        /// Users stopped being administrators.
+        V2TIM_GROUP_TIPS_TYPE_CANCEL_ADMIN = 6,
+        /// The profile changed.
+        V2TIM_GROUP_TIPS_TYPE_GROUP_INFO_CHANGE = 7,
+        /// Members' info (mute) changed.
+        V2TIM_GROUP_TIPS_TYPE_MEMBER_INFO_CHANGE = 8,
+    }
+);
+
+v2tim_int_enum!(
+    /// `V2TIMGroupInfoChangeType`.
+    V2TIMGroupInfoChangeType, default V2TIM_GROUP_INFO_CHANGE_TYPE_INVALID {
+        /// Unknown.
+        V2TIM_GROUP_INFO_CHANGE_TYPE_INVALID = 0,
+        /// Name.
+        V2TIM_GROUP_INFO_CHANGE_TYPE_NAME = 1,
+        /// Introduction.
+        V2TIM_GROUP_INFO_CHANGE_TYPE_INTRODUCTION = 2,
+        /// Notification.
+        V2TIM_GROUP_INFO_CHANGE_TYPE_NOTIFICATION = 3,
+        /// Avatar.
+        V2TIM_GROUP_INFO_CHANGE_TYPE_FACE = 4,
+        /// Owner.
+        V2TIM_GROUP_INFO_CHANGE_TYPE_OWNER = 5,
+        /// A custom field.
+        V2TIM_GROUP_INFO_CHANGE_TYPE_CUSTOM = 6,
+        /// Whole-group mute.
+        V2TIM_GROUP_INFO_CHANGE_TYPE_SHUT_UP_ALL = 8,
+        /// Join option.
+        V2TIM_GROUP_INFO_CHANGE_TYPE_GROUP_ADD_OPT = 11,
+    }
+);

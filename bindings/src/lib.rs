@@ -9,12 +9,14 @@
 
 mod convert;
 mod enums;
+mod group_manager;
 mod listeners;
 mod manager;
 mod message_manager;
 
 pub use convert::*;
 pub use enums::*;
+pub use group_manager::*;
 pub use listeners::{
     V2TIMAdvancedMsgListener, V2TIMDownloadCallback, V2TIMSDKListener, V2TIMSendCallback, V2TIMSimpleMsgListener,
 };

@@ -3,6 +3,7 @@
 use oxim_core as core;
 
 use crate::convert::{V2TIMMessage, V2TIMMessageReceipt, V2TIMUserFullInfo, V2TIMUserInfo};
+use crate::group_manager::V2TIMGroupMemberInfo;
 
 /// `V2TIMSDKListener`, implemented by the app.
 pub trait V2TIMSDKListener: Send + Sync {
@@ -26,6 +27,16 @@ pub trait V2TIMSimpleMsgListener: Send + Sync {
     fn on_recv_c2c_text_message(&self, msg_id: String, sender: V2TIMUserInfo, text: String);
     /// C2C custom data.
     fn on_recv_c2c_custom_message(&self, msg_id: String, sender: V2TIMUserInfo, custom_data: Vec<u8>);
+    /// Group text.
+    fn on_recv_group_text_message(&self, msg_id: String, group_id: String, sender: V2TIMGroupMemberInfo, text: String);
+    /// Group custom data.
+    fn on_recv_group_custom_message(
+        &self,
+        msg_id: String,
+        group_id: String,
+        sender: V2TIMGroupMemberInfo,
+        custom_data: Vec<u8>,
+    );
 }
 
 /// A foreign `V2TIMSDKListener` as a core listener.
@@ -61,6 +72,24 @@ impl core::SimpleMsgListener for SimpleMsgListenerAdapter {
     }
     fn on_recv_c2c_custom_message(&self, msg_id: String, sender: core::UserInfo, data: Vec<u8>) {
         self.0.on_recv_c2c_custom_message(msg_id, sender.into(), data)
+    }
+    fn on_recv_group_text_message(
+        &self,
+        msg_id: String,
+        group_id: String,
+        sender: core::group::GroupMemberInfo,
+        text: String,
+    ) {
+        self.0.on_recv_group_text_message(msg_id, group_id, sender.into(), text)
+    }
+    fn on_recv_group_custom_message(
+        &self,
+        msg_id: String,
+        group_id: String,
+        sender: core::group::GroupMemberInfo,
+        data: Vec<u8>,
+    ) {
+        self.0.on_recv_group_custom_message(msg_id, group_id, sender.into(), data)
     }
 }
 

@@ -4,7 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::V2TIMError;
 use crate::convert::{V2TIMMessage, V2TIMSDKConfig};
-use crate::enums::V2TIMLoginStatus;
+use crate::enums::{V2TIMLoginStatus, V2TIMMessagePriority};
 use crate::listeners::{SdkListenerAdapter, SimpleMsgListenerAdapter, V2TIMSDKListener, V2TIMSimpleMsgListener};
 
 /// A handle to the process-wide default instance (`V2TIMManager.getInstance()`): every handle
@@ -100,6 +100,57 @@ impl V2TIMManager {
     /// `sendC2CCustomMessage`.
     pub async fn send_c2c_custom_message(&self, custom_data: Vec<u8>, user_id: String) -> Result<V2TIMMessage> {
         Ok(self.sdk.send_c2c_custom_message(custom_data, user_id).await?.into())
+    }
+
+    /// `getGroupManager`.
+    pub fn get_group_manager(&self) -> Arc<crate::V2TIMGroupManager> {
+        Arc::new(crate::V2TIMGroupManager { gm: self.sdk.group_manager(), sdk: self.sdk.clone() })
+    }
+
+    /// `createGroup(groupType, groupID, groupName)`.
+    pub async fn create_group(
+        &self,
+        group_type: String,
+        group_id: Option<String>,
+        group_name: String,
+    ) -> Result<String> {
+        Ok(self.sdk.create_group(group_type, group_id, group_name).await?)
+    }
+
+    /// `joinGroup`.
+    pub async fn join_group(&self, group_id: String, message: String) -> Result<()> {
+        self.sdk.join_group(group_id, message).await?;
+        Ok(())
+    }
+
+    /// `quitGroup`.
+    pub async fn quit_group(&self, group_id: String) -> Result<()> {
+        Ok(self.sdk.quit_group(group_id).await?)
+    }
+
+    /// `dismissGroup`.
+    pub async fn dismiss_group(&self, group_id: String) -> Result<()> {
+        Ok(self.sdk.dismiss_group(group_id).await?)
+    }
+
+    /// `sendGroupTextMessage`.
+    pub async fn send_group_text_message(
+        &self,
+        text: String,
+        group_id: String,
+        priority: V2TIMMessagePriority,
+    ) -> Result<V2TIMMessage> {
+        Ok(self.sdk.send_group_text_message(text, group_id, priority as i32).await?.into())
+    }
+
+    /// `sendGroupCustomMessage`.
+    pub async fn send_group_custom_message(
+        &self,
+        custom_data: Vec<u8>,
+        group_id: String,
+        priority: V2TIMMessagePriority,
+    ) -> Result<V2TIMMessage> {
+        Ok(self.sdk.send_group_custom_message(custom_data, group_id, priority as i32).await?.into())
     }
 }
 

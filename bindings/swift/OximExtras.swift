@@ -11,6 +11,7 @@ import Foundation
 public typealias V2TIMSDKListener = V2timsdkListener
 public typealias V2TIMSimpleMsgListener = V2timSimpleMsgListener
 public typealias V2TIMAdvancedMsgListener = V2timAdvancedMsgListener
+public typealias V2TIMGroupListener = V2timGroupListener
 public typealias V2TIMSendCallback = V2timSendCallback
 public typealias V2TIMDownloadCallback = V2timDownloadCallback
 
@@ -26,6 +27,26 @@ public extension V2TIMSDKListener {
 public extension V2TIMSimpleMsgListener {
     func onRecvC2CTextMessage(msgID: String, sender: V2TIMUserInfo, text: String) {}
     func onRecvC2CCustomMessage(msgID: String, sender: V2TIMUserInfo, customData: Data) {}
+    func onRecvGroupTextMessage(msgID: String, groupID: String, sender: V2TIMGroupMemberInfo, text: String) {}
+    func onRecvGroupCustomMessage(msgID: String, groupID: String, sender: V2TIMGroupMemberInfo, customData: Data) {}
+}
+
+public extension V2TIMGroupListener {
+    func onMemberEnter(groupID: String, memberList: [V2TIMGroupMemberInfo]) {}
+    func onMemberLeave(groupID: String, member: V2TIMGroupMemberInfo) {}
+    func onMemberInvited(groupID: String, opUser: V2TIMGroupMemberInfo, memberList: [V2TIMGroupMemberInfo]) {}
+    func onMemberKicked(groupID: String, opUser: V2TIMGroupMemberInfo, memberList: [V2TIMGroupMemberInfo]) {}
+    func onMemberInfoChanged(groupID: String, changeInfoList: [V2TIMGroupMemberChangeInfo]) {}
+    func onGroupCreated(groupID: String) {}
+    func onGroupDismissed(groupID: String, opUser: V2TIMGroupMemberInfo) {}
+    func onGroupRecycled(groupID: String, opUser: V2TIMGroupMemberInfo) {}
+    func onGroupInfoChanged(groupID: String, changeInfos: [V2TIMGroupChangeInfo]) {}
+    func onReceiveJoinApplication(groupID: String, member: V2TIMGroupMemberInfo, opReason: String) {}
+    func onApplicationProcessed(groupID: String, opUser: V2TIMGroupMemberInfo, isAgreeJoin: Bool, opReason: String) {}
+    func onGrantAdministrator(groupID: String, opUser: V2TIMGroupMemberInfo, memberList: [V2TIMGroupMemberInfo]) {}
+    func onRevokeAdministrator(groupID: String, opUser: V2TIMGroupMemberInfo, memberList: [V2TIMGroupMemberInfo]) {}
+    func onQuitFromGroup(groupID: String) {}
+    func onGroupAttributeChanged(groupID: String, groupAttributeMap: [String: String]) {}
 }
 
 public extension V2TIMAdvancedMsgListener {
@@ -69,6 +90,18 @@ public extension V2TIMManager {
 
     /// Removes a simple message listener added with addSimpleMsgListener.
     func removeSimpleMsgListener(listener: V2TIMSimpleMsgListener) {
+        if let handle = V2TIMListenerRegistry.shared.remove(listener) {
+            _ = removeListenerHandle(handle: handle)
+        }
+    }
+
+    /// Adds a group listener (V2TIMManager addGroupListener:).
+    func addGroupListener(listener: V2TIMGroupListener) {
+        V2TIMListenerRegistry.shared.add(listener) { self.getGroupManager().addGroupListenerHandle(listener: listener) }
+    }
+
+    /// Removes a group listener added with addGroupListener.
+    func removeGroupListener(listener: V2TIMGroupListener) {
         if let handle = V2TIMListenerRegistry.shared.remove(listener) {
             _ = removeListenerHandle(handle: handle)
         }

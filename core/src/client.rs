@@ -382,6 +382,14 @@ async fn route_pushes(client: Arc<Client>, mut rx: mpsc::UnboundedReceiver<Push>
                 }
                 Err(e) => tracing::warn!("malformed message push: {e}"),
             },
+            push::GROUP_ATTRS => match serde_json::from_str::<oxim_proto::group::GroupAttrs>(&push.body) {
+                Ok(attrs) => {
+                    if let Ok(session) = client.session() {
+                        session.groups.on_attrs_push(attrs, &session.events);
+                    }
+                }
+                Err(e) => tracing::warn!("malformed group attributes push: {e}"),
+            },
             push::KICKED => client.end_session_by_server(Event::KickedOffline).await,
             push::USERSIG_EXPIRED => client.end_session_by_server(Event::UserSigExpired).await,
             other => tracing::debug!("push {other} ignored"),

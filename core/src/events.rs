@@ -12,7 +12,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
-use crate::listener::{AdvancedMsgListener, SdkListener, SimpleMsgListener};
+use crate::group::{GroupEvent, GroupMemberInfo};
+use crate::listener::{AdvancedMsgListener, GroupListener, SdkListener, SimpleMsgListener};
 use crate::types::{Elem, Message, MessageReceipt};
 
 /// Something the app is told about.
@@ -39,6 +40,8 @@ pub enum Event {
     MessageRevoked(String),
     /// `onRecvC2CReadReceipt`.
     C2CReadReceipt(Vec<MessageReceipt>),
+    /// A `V2TIMGroupListener` callback.
+    Group(GroupEvent),
 }
 
 /// Identifies a registered listener, for removal. Unique in the process, across listener kinds
@@ -53,6 +56,7 @@ pub struct Listeners {
     sdk: RwLock<Option<Arc<dyn SdkListener>>>,
     simple: RwLock<Vec<(ListenerId, Arc<dyn SimpleMsgListener>)>>,
     advanced: RwLock<Vec<(ListenerId, Arc<dyn AdvancedMsgListener>)>>,
+    group: RwLock<Vec<(ListenerId, Arc<dyn GroupListener>)>>,
 }
 
 impl Listeners {
@@ -75,6 +79,13 @@ impl Listeners {
         id
     }
 
+    /// Adds a group listener.
+    pub fn add_group(&self, listener: Arc<dyn GroupListener>) -> ListenerId {
+        let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
+        self.group.write().expect("listeners lock").push((id, listener));
+        id
+    }
+
     /// Removes the listener registered under `id`, whatever its kind; false if there is none.
     pub fn remove(&self, id: ListenerId) -> bool {
         fn remove_from<T: ?Sized>(list: &RwLock<Vec<(ListenerId, Arc<T>)>>, id: ListenerId) -> bool {
@@ -83,7 +94,7 @@ impl Listeners {
             list.retain(|(i, _)| *i != id);
             list.len() != before
         }
-        remove_from(&self.simple, id) || remove_from(&self.advanced, id)
+        remove_from(&self.simple, id) || remove_from(&self.advanced, id) || remove_from(&self.group, id)
     }
 
     fn sdk(&self) -> Option<Arc<dyn SdkListener>> {
@@ -96,6 +107,10 @@ impl Listeners {
 
     fn advanced(&self) -> Vec<Arc<dyn AdvancedMsgListener>> {
         self.advanced.read().expect("listeners lock").iter().map(|(_, l)| l.clone()).collect()
+    }
+
+    fn group(&self) -> Vec<Arc<dyn GroupListener>> {
+        self.group.read().expect("listeners lock").iter().map(|(_, l)| l.clone()).collect()
     }
 }
 
@@ -140,16 +155,30 @@ fn deliver(event: Event, listeners: &Listeners) {
             }
             // V2TIM warns that registering both listener kinds delivers text and custom
             // messages twice; Oxim gives them to the advanced listeners only.
-            if !advanced.is_empty() || !msg.group_id.is_empty() {
+            if !advanced.is_empty() {
                 return;
             }
+            let group = msg.group_id.clone();
+            let member = || GroupMemberInfo {
+                user_id: msg.sender.clone(),
+                nick_name: msg.nick_name.clone(),
+                name_card: msg.name_card.clone(),
+                friend_remark: msg.friend_remark.clone(),
+                face_url: msg.face_url.clone(),
+            };
             for l in listeners.simple() {
-                match &msg.elem {
-                    Elem::Text { text } => guarded("onRecvC2CTextMessage", || {
+                match (&msg.elem, group.is_empty()) {
+                    (Elem::Text { text }, true) => guarded("onRecvC2CTextMessage", || {
                         l.on_recv_c2c_text_message(msg.msg_id.clone(), msg.sender_info(), text.clone())
                     }),
-                    Elem::Custom { data, .. } => guarded("onRecvC2CCustomMessage", || {
+                    (Elem::Custom { data, .. }, true) => guarded("onRecvC2CCustomMessage", || {
                         l.on_recv_c2c_custom_message(msg.msg_id.clone(), msg.sender_info(), data.clone())
+                    }),
+                    (Elem::Text { text }, false) => guarded("onRecvGroupTextMessage", || {
+                        l.on_recv_group_text_message(msg.msg_id.clone(), group.clone(), member(), text.clone())
+                    }),
+                    (Elem::Custom { data, .. }, false) => guarded("onRecvGroupCustomMessage", || {
+                        l.on_recv_group_custom_message(msg.msg_id.clone(), group.clone(), member(), data.clone())
                     }),
                     _ => {}
                 }
@@ -165,6 +194,38 @@ fn deliver(event: Event, listeners: &Listeners) {
                 guarded("onRecvC2CReadReceipt", || l.on_recv_c2c_read_receipt(receipts.clone()));
             }
         }
+        Event::Group(event) => {
+            for l in listeners.group() {
+                guarded("V2TIMGroupListener", || deliver_group(l.as_ref(), event.clone()));
+            }
+        }
+    }
+}
+
+fn deliver_group(l: &dyn GroupListener, event: GroupEvent) {
+    match event {
+        GroupEvent::MemberEnter { group_id, members } => l.on_member_enter(group_id, members),
+        GroupEvent::MemberLeave { group_id, member } => l.on_member_leave(group_id, member),
+        GroupEvent::MemberInvited { group_id, op_user, members } => l.on_member_invited(group_id, op_user, members),
+        GroupEvent::MemberKicked { group_id, op_user, members } => l.on_member_kicked(group_id, op_user, members),
+        GroupEvent::MemberInfoChanged { group_id, changes } => l.on_member_info_changed(group_id, changes),
+        GroupEvent::GroupCreated { group_id } => l.on_group_created(group_id),
+        GroupEvent::GroupDismissed { group_id, op_user } => l.on_group_dismissed(group_id, op_user),
+        GroupEvent::GroupInfoChanged { group_id, changes } => l.on_group_info_changed(group_id, changes),
+        GroupEvent::ReceiveJoinApplication { group_id, member, reason } => {
+            l.on_receive_join_application(group_id, member, reason)
+        }
+        GroupEvent::ApplicationProcessed { group_id, op_user, agreed, reason } => {
+            l.on_application_processed(group_id, op_user, agreed, reason)
+        }
+        GroupEvent::GrantAdministrator { group_id, op_user, members } => {
+            l.on_grant_administrator(group_id, op_user, members)
+        }
+        GroupEvent::RevokeAdministrator { group_id, op_user, members } => {
+            l.on_revoke_administrator(group_id, op_user, members)
+        }
+        GroupEvent::QuitFromGroup { group_id } => l.on_quit_from_group(group_id),
+        GroupEvent::AttributeChanged { group_id, attributes } => l.on_group_attribute_changed(group_id, attributes),
     }
 }
 

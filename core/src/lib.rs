@@ -9,6 +9,8 @@
 //! - [`session`]: a logged-in user's session; [`message`]: the message manager (send, media,
 //!   history, revoke, receipts, deletion); [`sync`]: receiving exactly once, in order (seq
 //!   cursors, gap filling, revoke notices and user-stream events).
+//! - [`group`]: the group manager (groups, members, applications, attributes) and the group
+//!   listener's events.
 //! - [`store`]: the per-user SQLite store (one thread, migrations).
 //! - [`media`]: file upload and download over HTTP (image, sound, video, file messages).
 //! - [`events`]: the single event thread that calls listeners; [`listener`]: their traits.
@@ -17,6 +19,7 @@
 pub mod client;
 pub mod error;
 pub mod events;
+pub mod group;
 pub mod link;
 pub mod listener;
 pub mod manager;
@@ -30,7 +33,8 @@ pub mod transport;
 pub mod types;
 
 pub use error::{Error, Result};
-pub use listener::{AdvancedMsgListener, SdkListener, SimpleMsgListener};
+pub use group::GroupManager;
+pub use listener::{AdvancedMsgListener, GroupListener, SdkListener, SimpleMsgListener};
 pub use manager::Manager;
 pub use message::MessageManager;
 pub use types::*;

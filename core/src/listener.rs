@@ -2,6 +2,9 @@
 //! implements only what it needs. They are called on the SDK's event thread, one at a time,
 //! in the order things happened; never with an SDK lock held.
 
+use std::collections::BTreeMap;
+
+use crate::group::{GroupChange, GroupMemberInfo, MemberChange};
 use crate::types::{Message, MessageReceipt, UserInfo};
 
 /// `V2TIMSDKListener`: connection and login state.
@@ -26,6 +29,53 @@ pub trait SimpleMsgListener: Send + Sync {
     fn on_recv_c2c_text_message(&self, _msg_id: String, _sender: UserInfo, _text: String) {}
     /// A C2C custom message.
     fn on_recv_c2c_custom_message(&self, _msg_id: String, _sender: UserInfo, _data: Vec<u8>) {}
+    /// A group text message.
+    fn on_recv_group_text_message(&self, _msg_id: String, _group_id: String, _sender: GroupMemberInfo, _text: String) {}
+    /// A group custom message.
+    fn on_recv_group_custom_message(
+        &self,
+        _msg_id: String,
+        _group_id: String,
+        _sender: GroupMemberInfo,
+        _data: Vec<u8>,
+    ) {
+    }
+}
+
+/// `V2TIMGroupListener`: what happens in the user's groups. Who hears what follows V2TIM's
+/// table (see `docs/compat.md`): member changes reach every member (the subject included),
+/// applications reach the owner and administrators, results reach the applicant.
+pub trait GroupListener: Send + Sync {
+    /// Users joined (`joinGroup`, or an accepted application).
+    fn on_member_enter(&self, _group_id: String, _members: Vec<GroupMemberInfo>) {}
+    /// A member quit (to the other members).
+    fn on_member_leave(&self, _group_id: String, _member: GroupMemberInfo) {}
+    /// Users were pulled in (Work groups).
+    fn on_member_invited(&self, _group_id: String, _op_user: GroupMemberInfo, _members: Vec<GroupMemberInfo>) {}
+    /// Members were kicked (the kicked hear it too).
+    fn on_member_kicked(&self, _group_id: String, _op_user: GroupMemberInfo, _members: Vec<GroupMemberInfo>) {}
+    /// Members' mutes changed.
+    fn on_member_info_changed(&self, _group_id: String, _changes: Vec<MemberChange>) {}
+    /// The user created a group (on any of their devices).
+    fn on_group_created(&self, _group_id: String) {}
+    /// A group the user was in was dismissed.
+    fn on_group_dismissed(&self, _group_id: String, _op_user: GroupMemberInfo) {}
+    /// A group was recycled by the service (Oxim never recycles groups; kept for V2TIM parity).
+    fn on_group_recycled(&self, _group_id: String, _op_user: GroupMemberInfo) {}
+    /// The profile changed (name, notification, owner, custom fields, ...).
+    fn on_group_info_changed(&self, _group_id: String, _changes: Vec<GroupChange>) {}
+    /// Someone applied to join a group the user manages.
+    fn on_receive_join_application(&self, _group_id: String, _member: GroupMemberInfo, _reason: String) {}
+    /// The user's application was accepted or refused.
+    fn on_application_processed(&self, _group_id: String, _op_user: GroupMemberInfo, _agreed: bool, _reason: String) {}
+    /// Members became administrators.
+    fn on_grant_administrator(&self, _group_id: String, _op_user: GroupMemberInfo, _members: Vec<GroupMemberInfo>) {}
+    /// Members stopped being administrators.
+    fn on_revoke_administrator(&self, _group_id: String, _op_user: GroupMemberInfo, _members: Vec<GroupMemberInfo>) {}
+    /// The user quit a group (on any of their devices).
+    fn on_quit_from_group(&self, _group_id: String) {}
+    /// The group's attributes changed: the complete map.
+    fn on_group_attribute_changed(&self, _group_id: String, _attributes: BTreeMap<String, String>) {}
 }
 
 /// `V2TIMAdvancedMsgListener`: every message, plus receipts and revokes.

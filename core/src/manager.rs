@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::events::{ListenerId, Listeners};
-use crate::listener::{AdvancedMsgListener, SdkListener, SimpleMsgListener};
+use crate::group::{GroupCreation, GroupManager};
+use crate::listener::{AdvancedMsgListener, GroupListener, SdkListener, SimpleMsgListener};
 use crate::message::{MessageManager, SendOptions};
 use crate::runtime;
 use crate::session::Session;
@@ -72,6 +73,11 @@ impl Manager {
     /// `getMessageManager`.
     pub fn message_manager(&self) -> MessageManager {
         MessageManager::new(self.clone())
+    }
+
+    /// `getGroupManager`.
+    pub fn group_manager(&self) -> GroupManager {
+        GroupManager::new(self.clone())
     }
 
     /// Messages created but not sent yet (see [`crate::message::Drafts`]).
@@ -154,6 +160,66 @@ impl Manager {
         let session = self.session()?;
         let msg = Message::draft(&session.user_id, elem, crate::message::new_msg_id(), crate::client::unix_ms());
         let opts = SendOptions { receiver: user_id, ..SendOptions::default() };
+        runtime::run(async move { crate::message::send::send_message(&session, msg, opts).await }).await
+    }
+
+    /// `addGroupListener`; the id removes it again.
+    pub fn add_group_listener(&self, listener: Arc<dyn GroupListener>) -> ListenerId {
+        self.inner.listeners.add_group(listener)
+    }
+
+    /// `createGroup(groupType, groupID, groupName)`: returns the group id (assigned by the
+    /// server when `group_id` is `None` or empty).
+    pub async fn create_group(
+        &self,
+        group_type: String,
+        group_id: Option<String>,
+        group_name: String,
+    ) -> Result<String> {
+        let req = GroupCreation {
+            group_type,
+            group_id: group_id.unwrap_or_default(),
+            name: group_name,
+            add_opt: crate::group::add_opt::AUTH,
+            ..GroupCreation::default()
+        };
+        self.group_manager().create_group(req).await
+    }
+
+    /// `joinGroup`: joins, or for a Public group that needs approval, applies (the result is
+    /// then false until an administrator accepts).
+    pub async fn join_group(&self, group_id: String, message: String) -> Result<bool> {
+        self.group_manager().join_group(group_id, message).await
+    }
+
+    /// `quitGroup`.
+    pub async fn quit_group(&self, group_id: String) -> Result<()> {
+        self.group_manager().quit_group(group_id).await
+    }
+
+    /// `dismissGroup`.
+    pub async fn dismiss_group(&self, group_id: String) -> Result<()> {
+        self.group_manager().dismiss_group(group_id).await
+    }
+
+    /// `sendGroupTextMessage`.
+    pub async fn send_group_text_message(&self, text: String, group_id: String, priority: i32) -> Result<Message> {
+        self.send_group(group_id, Elem::Text { text }, priority).await
+    }
+
+    /// `sendGroupCustomMessage`.
+    pub async fn send_group_custom_message(&self, data: Vec<u8>, group_id: String, priority: i32) -> Result<Message> {
+        let elem = Elem::Custom { data, description: String::new(), extension: String::new() };
+        self.send_group(group_id, elem, priority).await
+    }
+
+    async fn send_group(&self, group_id: String, elem: Elem, priority: i32) -> Result<Message> {
+        if group_id.is_empty() {
+            return Err(Error::invalid("groupID is empty"));
+        }
+        let session = self.session()?;
+        let msg = Message::draft(&session.user_id, elem, crate::message::new_msg_id(), crate::client::unix_ms());
+        let opts = SendOptions { group_id, priority, ..SendOptions::default() };
         runtime::run(async move { crate::message::send::send_message(&session, msg, opts).await }).await
     }
 

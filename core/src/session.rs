@@ -30,6 +30,10 @@ pub struct Session {
     pub(crate) last_delete: Mutex<Option<Instant>>,
     /// Ids of outgoing messages currently being delivered, so a resend does not race a send.
     inflight: Mutex<HashSet<String>>,
+    /// Rooms joined, attribute versions seen, attribute call rates.
+    pub groups: crate::group::GroupState,
+    /// The instance's event thread.
+    pub events: Arc<Dispatcher>,
     alive: tokio::sync::watch::Sender<bool>,
 }
 
@@ -45,7 +49,7 @@ impl Session {
         media: crate::media::MediaClient,
         send_timeout: std::time::Duration,
     ) -> Arc<Session> {
-        let sync = SyncHandle::start(user_id.clone(), store.clone(), link.clone(), events, born_ms);
+        let sync = SyncHandle::start(user_id.clone(), store.clone(), link.clone(), events.clone(), born_ms);
         Arc::new(Session {
             user_id,
             store,
@@ -55,6 +59,8 @@ impl Session {
             send_timeout,
             last_delete: Mutex::new(None),
             inflight: Mutex::new(HashSet::new()),
+            groups: crate::group::GroupState::default(),
+            events,
             alive: tokio::sync::watch::channel(true).0,
         })
     }
@@ -76,6 +82,7 @@ impl Session {
         self.sync.send(SyncCmd::Resync);
         let session = self.clone();
         crate::runtime::spawn(async move {
+            crate::group::rejoin_rooms(&session).await;
             if let Err(e) = session.resend_pending().await {
                 tracing::info!("resending unsent messages: {e}");
             }

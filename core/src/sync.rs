@@ -148,8 +148,7 @@ impl SyncActor {
     async fn on_push(&mut self, msg: WireMessage) -> Result<()> {
         if msg.seq == 0 {
             // Online-only: never stored, never counted, announced once as it arrives.
-            let message = Message::from_wire(&msg, &self.me, MessageStatus::SendSucc);
-            self.events.emit(Event::NewMessage(Box::new(message)));
+            announce_online(&self.events, &self.me, &msg);
             return Ok(());
         }
         let conv = msg.conv_id_for(&self.me);
@@ -263,6 +262,26 @@ impl SyncActor {
     }
 }
 
+/// Announces an online-only message: a message (and, for a group tip, its group callback), or
+/// a room event (an AVChatRoom dismissed).
+fn announce_online(events: &Dispatcher, me: &str, msg: &WireMessage) {
+    match &msg.elem {
+        oxim_proto::message::Elem::Event { event } => {
+            if let Some(e) = crate::group::notify::from_user_event(event) {
+                events.emit(Event::Group(e));
+            }
+        }
+        elem => {
+            events.emit(Event::NewMessage(Box::new(Message::from_wire(msg, me, MessageStatus::SendSucc))));
+            if let oxim_proto::message::Elem::GroupTips { tips } = elem
+                && let Some(e) = crate::group::notify::from_tips(&msg.group_id, tips)
+            {
+                events.emit(Event::Group(e));
+            }
+        }
+    }
+}
+
 /// Turns stored effects into events, in order; consecutive receipts become one event (V2TIM
 /// delivers receipts as a list).
 pub fn emit_effects(events: &Dispatcher, effects: Vec<Effect>) {
@@ -275,6 +294,7 @@ pub fn emit_effects(events: &Dispatcher, effects: Vec<Effect>) {
             Effect::NewMessage(m) => events.emit(Event::NewMessage(m)),
             Effect::Revoked(id) => events.emit(Event::MessageRevoked(id)),
             Effect::Receipt(r) => receipts.push(r),
+            Effect::Group(e) => events.emit(Event::Group(e)),
             // Conversation and unread events arrive with the conversation manager.
             Effect::ReadChanged(_) | Effect::MessagesRemoved(_) => {}
         }

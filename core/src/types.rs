@@ -160,6 +160,7 @@ impl ElemType {
             Elem::Location { .. } => ElemType::Location,
             Elem::Face { .. } => ElemType::Face,
             Elem::Merger { .. } => ElemType::Merger,
+            Elem::GroupTips { .. } => ElemType::GroupTips,
             Elem::Revoke { .. } | Elem::Event { .. } => ElemType::None,
         }
     }

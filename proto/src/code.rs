@@ -124,3 +124,59 @@ pub const SVR_GROUP_NOT_FOUND: i32 = 10010;
 pub const SDK_COMM_API_CALL_FREQUENCY_LIMIT: i32 = 7008;
 /// `ERR_INVALID_CONVERSATION`: the conversation id is malformed or unknown.
 pub const INVALID_CONVERSATION: i32 = 6004;
+
+// Groups (server side, 10xxx).
+
+/// Invalid group parameters (a field too long, a bad value).
+pub const SVR_GROUP_INVALID_PARAMETERS: i32 = 10004;
+/// The user may not do this in this group (role or group type forbids it, or not a member).
+pub const SVR_GROUP_PERMISSION_DENY: i32 = 10007;
+/// The owner may not quit this group (dismiss or transfer it first).
+pub const SVR_GROUP_SUPER_NOT_ALLOW_QUIT: i32 = 10009;
+/// The user is already a member.
+pub const SVR_GROUP_ALLREADY_MEMBER: i32 = 10013;
+/// The group is full.
+pub const SVR_GROUP_FULL_MEMBER_COUNT: i32 = 10014;
+/// The group id is not acceptable.
+pub const SVR_GROUP_INVALID_GROUPID: i32 = 10015;
+/// The sender is muted (or the whole group is).
+pub const SVR_GROUP_SHUTUP_DENY: i32 = 10017;
+/// A user named does not exist.
+pub const SVR_GROUP_ACCOUNT_NOT_FOUND: i32 = 10019;
+/// The group id is taken.
+pub const SVR_GROUP_GROUPID_IN_USED: i32 = 10021;
+/// The group's message rate limit was hit (AVChatRoom: 40 messages/s).
+pub const SVR_GROUP_SEND_MSG_FREQ_LIMIT: i32 = 10023;
+/// The application was already handled.
+pub const SVR_GROUP_REQ_ALLREADY_BEEN_PROCESSED: i32 = 10024;
+/// More initial members than the group may have.
+pub const SVR_GROUP_MEMBER_COUNT_LIMIT: i32 = 10038;
+/// Group attributes written too often (server: 5 writes/s per group).
+pub const SVR_GROUP_ATTR_FREQUENCY_LIMIT: i32 = 10049;
+/// A group-attribute write was based on a stale view; read the attributes and retry.
+pub const SVR_GROUP_ATTRIBUTE_WRITE_CONFLICT: i32 = 10056;
+
+// Groups (SDK side, 85xx: checked before anything is sent).
+
+/// Invalid group id (1-48 printable ASCII bytes, not starting with `@TGS#`).
+pub const SDK_GROUP_INVALID_ID: i32 = 8501;
+/// Group name longer than 30 bytes.
+pub const SDK_GROUP_INVALID_NAME: i32 = 8502;
+/// Introduction longer than 240 bytes.
+pub const SDK_GROUP_INVALID_INTRODUCTION: i32 = 8503;
+/// Notification longer than 300 bytes.
+pub const SDK_GROUP_INVALID_NOTIFICATION: i32 = 8504;
+/// Avatar URL longer than 100 bytes.
+pub const SDK_GROUP_INVALID_FACE_URL: i32 = 8505;
+/// Name card longer than 50 bytes.
+pub const SDK_GROUP_INVALID_NAME_CARD: i32 = 8506;
+/// More members than allowed in one call.
+pub const SDK_GROUP_MEMBER_COUNT_LIMIT: i32 = 8507;
+/// A Work group cannot be applied to.
+pub const SDK_GROUP_JOIN_PRIVATE_GROUP_DENY: i32 = 8508;
+/// An owner cannot be invited.
+pub const SDK_GROUP_INVITE_SUPER_DENY: i32 = 8509;
+/// Inviting nobody.
+pub const SDK_GROUP_INVITE_NO_MEMBER: i32 = 8510;
+/// Group attributes used too often (SDK: 10 writes or 20 reads per 5 s).
+pub const SDK_GROUP_ATTR_FREQUENCY_LIMIT: i32 = 8511;

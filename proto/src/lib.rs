@@ -7,6 +7,7 @@
 //! - [`frame`]: the envelope every WebSocket text frame carries (request / response / push).
 //! - [`op`] and [`push`]: the names of requests and server pushes.
 //! - [`message`]: the message envelope, elements, user events.
+//! - [`group`]: groups, members, group tips, group attributes.
 //! - [`payload`]: typed request, response and push bodies.
 //! - [`code`]: V2TIM's numeric error codes, used by both sides.
 //! - [`ids`]: V2TIM conversation ids and the limits on user ids.
@@ -14,6 +15,7 @@
 
 pub mod code;
 pub mod frame;
+pub mod group;
 pub mod ids;
 pub mod media;
 pub mod message;
@@ -43,6 +45,50 @@ pub mod op {
     pub const MSG_DELETE: &str = "msg.delete";
     /// Clear a conversation's history for the user: [`crate::payload::ClearReq`] → [`crate::payload::ClearRes`].
     pub const MSG_CLEAR: &str = "msg.clear";
+    /// Create a group: [`crate::group::CreateGroupReq`] → [`crate::group::CreateGroupRes`].
+    pub const GROUP_CREATE: &str = "group.create";
+    /// Join (or apply to) a group: [`crate::group::JoinGroupReq`] → [`crate::group::JoinGroupRes`].
+    pub const GROUP_JOIN: &str = "group.join";
+    /// Quit a group: [`crate::group::GroupReq`] → `{}`.
+    pub const GROUP_QUIT: &str = "group.quit";
+    /// Dismiss a group: [`crate::group::GroupReq`] → `{}`.
+    pub const GROUP_DISMISS: &str = "group.dismiss";
+    /// Group profiles: [`crate::group::GroupsInfoReq`] → [`crate::group::GroupsInfoRes`].
+    pub const GROUP_INFO: &str = "group.info";
+    /// The user's groups: `{}` → [`crate::group::JoinedGroupsRes`].
+    pub const GROUP_JOINED: &str = "group.joined";
+    /// Change the profile: [`crate::group::SetGroupInfoReq`] → `{}`.
+    pub const GROUP_SET_INFO: &str = "group.set_info";
+    /// A page of members: [`crate::group::MembersReq`] → [`crate::group::MembersRes`].
+    pub const GROUP_MEMBERS: &str = "group.members";
+    /// Members by id: [`crate::group::GroupUsersReq`] → [`crate::group::MembersInfoRes`].
+    pub const GROUP_MEMBERS_INFO: &str = "group.members_info";
+    /// Change a member's card or fields: [`crate::group::SetMemberReq`] → `{}`.
+    pub const GROUP_SET_MEMBER: &str = "group.set_member";
+    /// Mute a member: [`crate::group::MuteReq`] → `{}`.
+    pub const GROUP_MUTE: &str = "group.mute";
+    /// Pull users in: [`crate::group::GroupUsersReq`] → [`crate::group::MemberOpRes`].
+    pub const GROUP_INVITE: &str = "group.invite";
+    /// Kick members: [`crate::group::GroupUsersReq`] → [`crate::group::MemberOpRes`].
+    pub const GROUP_KICK: &str = "group.kick";
+    /// Make a member admin or member: [`crate::group::RoleReq`] → `{}`.
+    pub const GROUP_SET_ROLE: &str = "group.set_role";
+    /// Hand the group to another member: [`crate::group::RoleReq`] → `{}`.
+    pub const GROUP_TRANSFER: &str = "group.transfer";
+    /// Join applications: `{}` → [`crate::group::ApplicationsRes`].
+    pub const GROUP_APPLICATIONS: &str = "group.applications";
+    /// Accept or refuse an application: [`crate::group::HandleApplicationReq`] → `{}`.
+    pub const GROUP_HANDLE_APPLICATION: &str = "group.application.handle";
+    /// Mark the applications read: `{}` → `{}`.
+    pub const GROUP_APPLICATIONS_READ: &str = "group.applications.read";
+    /// Set the user's receive option: [`crate::group::RecvOptReq`] → `{}`.
+    pub const GROUP_RECV_OPT: &str = "group.recv_opt";
+    /// Members online: [`crate::group::GroupReq`] → [`crate::group::OnlineCountRes`].
+    pub const GROUP_ONLINE_COUNT: &str = "group.online_count";
+    /// Read attributes: [`crate::group::GetAttrsReq`] → [`crate::group::GroupAttrs`].
+    pub const GROUP_ATTRS_GET: &str = "group.attrs.get";
+    /// Write attributes: [`crate::group::WriteAttrsReq`] → [`crate::group::GroupAttrs`].
+    pub const GROUP_ATTRS_WRITE: &str = "group.attrs.write";
 }
 
 /// Server push event names (`op` of a push frame).
@@ -54,4 +100,6 @@ pub mod push {
     pub const KICKED: &str = "kicked";
     /// The session's UserSig expired; the connection is no longer authenticated.
     pub const USERSIG_EXPIRED: &str = "usersig_expired";
+    /// A group's attributes changed: [`crate::group::GroupAttrsPush`] (the complete map).
+    pub const GROUP_ATTRS: &str = "group_attrs";
 }

@@ -173,6 +173,11 @@ pub enum Elem {
         #[serde(default)]
         layers_over_limit: bool,
     },
+    /// A group tip: something happened in the group (members, profile, roles).
+    GroupTips {
+        /// What happened.
+        tips: crate::group::GroupTips,
+    },
     /// Conversation notice: the message `msg_id` of this notice's sender was revoked. Not shown
     /// as a message and not counted; clients mark the target revoked.
     Revoke {
@@ -211,9 +216,9 @@ impl Elem {
         matches!(self, Elem::Revoke { .. } | Elem::Event { .. })
     }
 
-    /// Whether apps may send it (notices and events are made by the server).
+    /// Whether apps may send it (notices, events and group tips are made by the server).
     pub fn is_sendable(&self) -> bool {
-        !self.is_notice()
+        !self.is_notice() && !matches!(self, Elem::GroupTips { .. })
     }
 
     /// The same element with the sender's local file paths removed (what goes on the wire).
@@ -307,6 +312,43 @@ pub enum UserEvent {
         conv_id: ConvId,
         /// Everything up to here is gone for this user.
         seq: u64,
+    },
+    /// Someone applied to join a group this user manages (`onReceiveJoinApplication`).
+    JoinApplication {
+        /// The group.
+        group_id: String,
+        /// The applicant.
+        applicant: String,
+        /// The application message.
+        reason: String,
+    },
+    /// This user's application was handled (`onApplicationProcessed`).
+    ApplicationProcessed {
+        /// The group.
+        group_id: String,
+        /// Who handled it.
+        op_user: String,
+        /// Accepted.
+        agree: bool,
+        /// The handler's message.
+        reason: String,
+    },
+    /// A group this user was in was dismissed (`onGroupDismissed`).
+    GroupDismissed {
+        /// The group.
+        group_id: String,
+        /// Who dismissed it.
+        op_user: String,
+    },
+    /// This user created a group (on some device: `onGroupCreated`).
+    GroupCreated {
+        /// The group.
+        group_id: String,
+    },
+    /// This user quit a group (on some device: `onQuitFromGroup`).
+    QuitGroup {
+        /// The group.
+        group_id: String,
     },
 }
 

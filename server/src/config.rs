@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::groups::rules::MemberLimits;
+
 /// Development default for the app id, printed at start so a developer can sign UserSigs.
 pub const DEV_SDK_APP_ID: u64 = 1_400_000_000;
 /// Development default secret key. Anyone can read it: set your own with `--secret-key`.
@@ -27,6 +29,15 @@ pub struct ServerConfig {
     pub idle_timeout: Duration,
     /// How long after sending a message its sender may revoke it (V2TIM: 2 minutes).
     pub revoke_window: Duration,
+    /// Largest member count per group type (V2TIM: 200, AVChatRoom unlimited).
+    pub member_limits: MemberLimits,
+    /// Messages an AVChatRoom passes per [`ServerConfig::room_window`] (V2TIM: 40 per second);
+    /// low-priority messages are refused first.
+    pub room_msgs_per_window: u32,
+    /// The AVChatRoom rate window.
+    pub room_window: Duration,
+    /// Group-attribute writes per group per second (V2TIM's server: 5).
+    pub attr_writes_per_sec: u32,
 }
 
 impl Default for ServerConfig {
@@ -38,6 +49,10 @@ impl Default for ServerConfig {
             secret_key: DEV_SECRET_KEY.to_owned(),
             idle_timeout: Duration::from_secs(90),
             revoke_window: Duration::from_secs(120),
+            member_limits: MemberLimits::default(),
+            room_msgs_per_window: 40,
+            room_window: Duration::from_secs(1),
+            attr_writes_per_sec: 5,
         }
     }
 }
@@ -74,6 +89,18 @@ impl ServerConfig {
             idle_timeout_secs: file.idle_timeout_secs,
             revoke_window_secs: file.revoke_window_secs,
         });
+        if let Some(limits) = file.member_limits {
+            self.member_limits = limits;
+        }
+        if let Some(n) = file.room_msgs_per_window {
+            self.room_msgs_per_window = n;
+        }
+        if let Some(ms) = file.room_window_ms {
+            self.room_window = Duration::from_millis(ms);
+        }
+        if let Some(n) = file.attr_writes_per_sec {
+            self.attr_writes_per_sec = n;
+        }
         Ok(())
     }
 
@@ -126,6 +153,11 @@ struct FileConfig {
     secret_key: Option<String>,
     idle_timeout_secs: Option<u64>,
     revoke_window_secs: Option<u64>,
+    /// `[member_limits]`: `work`, `public`, `meeting`, `avchatroom` (0 = unlimited).
+    member_limits: Option<MemberLimits>,
+    room_msgs_per_window: Option<u32>,
+    room_window_ms: Option<u64>,
+    attr_writes_per_sec: Option<u32>,
 }
 
 #[cfg(test)]
@@ -141,6 +173,15 @@ mod tests {
         assert_eq!(cfg.data_dir, PathBuf::from("./oxim-data"));
         cfg.merge(Overrides { sdk_app_id: Some(8), ..Overrides::default() });
         assert_eq!((cfg.sdk_app_id, cfg.listen.port()), (8, 9000));
+    }
+
+    #[test]
+    fn group_limits_come_from_toml() {
+        let mut cfg = ServerConfig::default();
+        assert_eq!(cfg.member_limits.of("Work"), 200);
+        cfg.merge_toml("room_msgs_per_window = 10\n[member_limits]\nwork = 3\n").unwrap();
+        assert_eq!((cfg.member_limits.of("Work"), cfg.member_limits.of("Public")), (3, 200));
+        assert_eq!(cfg.room_msgs_per_window, 10);
     }
 
     #[test]

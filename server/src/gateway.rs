@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use crate::app::App;
 use crate::sessions::{Control, OUTBOX_CAPACITY, SessionHandle};
-use crate::{auth, messaging};
+use crate::{auth, groups, messaging};
 
 /// Who is logged in on a connection.
 #[derive(Debug, Clone)]
@@ -112,8 +112,11 @@ impl Conn {
 
     /// Drops the login of this connection (it stays open).
     pub fn sign_out(&mut self) {
-        if let Some(auth) = self.auth.take() {
-            self.app.sessions.unbind(&auth.user, self.conn_id);
+        if let Some(auth) = self.auth.take()
+            && self.app.sessions.unbind(&auth.user, self.conn_id)
+        {
+            // Room membership lasts while the user is online; the SDK joins again on reconnect.
+            self.app.rooms.leave_all(&auth.user);
         }
     }
 }
@@ -281,6 +284,9 @@ async fn handle_text(conn: &mut Conn, text: &str) {
             Err(e) => conn.out.refuse(id, &bad_body(e)).await,
         },
         other => {
+            if other.starts_with("group.") && groups::handle(conn, id, &frame).await {
+                return;
+            }
             let refusal = Refusal::new(code::INVALID_PARAMETERS, format!("unknown operation {other:?}"));
             conn.out.refuse(id, &refusal).await;
         }

@@ -7,6 +7,7 @@
 //! - [`usersig`]: TLSSigAPIv2 UserSig verification and signing.
 //! - [`store`]: the storage trait and its SQLite implementation.
 //! - [`gateway`]: one WebSocket connection; [`auth`] and [`messaging`]: its requests.
+//! - [`groups`]: group requests, the group-type rules, AVChatRoom rooms (online membership).
 //! - [`sessions`]: who is online, and delivery to them.
 //! - [`http`]: the HTTP routes (`/healthz`, `/v1/ws`).
 //! - [`media`]: file upload and download (`/v1/files`), image variants, blob storage.
@@ -15,6 +16,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod gateway;
+pub mod groups;
 pub mod http;
 pub mod media;
 pub mod messaging;
@@ -47,7 +49,8 @@ pub struct Server;
 impl Server {
     /// Opens the data directory, binds `config.listen` and starts serving in the background.
     pub async fn start(config: ServerConfig) -> Result<ServerHandle, String> {
-        let store = SqliteStore::open(&config.data_dir).map_err(|e| format!("cannot open store: {e}"))?;
+        let store = SqliteStore::open_with(&config.data_dir, config.member_limits)
+            .map_err(|e| format!("cannot open store: {e}"))?;
         let blobs = crate::media::FsBlobStore::open(&config.data_dir)
             .map_err(|e| format!("cannot open the file store: {e}"))?;
         let listener = tokio::net::TcpListener::bind(config.listen)

@@ -16,13 +16,15 @@ use oxim_proto::{OutFrame, push};
 
 use crate::app::App;
 use crate::gateway::{Conn, Refusal, Responder, now_ms};
+use crate::groups;
 use crate::store::sqlite::c2c_target;
 use crate::store::{Appended, Queued, StoreError, Target, Written};
 
 /// Longest client message id accepted.
 const MAX_MSG_ID_BYTES: usize = 64;
 
-fn refusal(e: StoreError) -> Refusal {
+/// The refusal for a store error.
+pub fn refusal(e: StoreError) -> Refusal {
     match e {
         StoreError::MsgIdTaken(id) => Refusal::new(code::INVALID_PARAMETERS, format!("msgID {id} is already used")),
         StoreError::Refused { code, desc } => Refusal::new(code, desc),
@@ -68,8 +70,8 @@ async fn validate(conn: &Conn, msg: &WireMessage) -> Result<(), Refusal> {
         return Err(Refusal::new(code::INVALID_PARAMETERS, format!("at most {MAX_AT_USERS} @ users")));
     }
     if !msg.group_id.is_empty() {
-        // Groups arrive with the groups feature; until then every group is unknown.
-        return Err(Refusal::new(code::SVR_GROUP_NOT_FOUND, format!("group {} does not exist", msg.group_id)));
+        // Membership, mutes and the group's existence are checked where the message goes.
+        return Ok(());
     }
     if !is_valid_user_id(&msg.receiver) {
         return Err(Refusal::new(code::INVALID_PARAMETERS, "receiver is not a valid userID"));
@@ -90,6 +92,18 @@ pub fn deliver(app: &App, appended: &Appended, origin_conn: u64) {
     let frame: Utf8Bytes = OutFrame::push(push::MSG, &appended.msg).to_json().into();
     for user in &appended.recipients {
         app.sessions.deliver(user, &frame, Some(origin_conn));
+    }
+}
+
+/// Pushes a stored message to every session of its recipients, the originating one included
+/// (group tips and events: no device knows their seq before it arrives).
+pub fn deliver_to_all(app: &App, appended: &Appended) {
+    if appended.duplicate {
+        return;
+    }
+    let frame: Utf8Bytes = OutFrame::push(push::MSG, &appended.msg).to_json().into();
+    for user in &appended.recipients {
+        app.sessions.deliver(user, &frame, None);
     }
 }
 
@@ -131,12 +145,11 @@ async fn user_or_refuse(conn: &Conn, id: u64) -> Option<String> {
     }
 }
 
-/// Checks a conversation id an app named: not the user's own stream, groups not yet served.
+/// Checks a conversation id an app named: not the user's own stream.
 fn check_conv(conv: &ConvId) -> Result<(), Refusal> {
     match conv {
         ConvId::System => Err(Refusal::new(code::INVALID_CONVERSATION, "not a conversation")),
-        ConvId::Group(g) => Err(Refusal::new(code::SVR_GROUP_NOT_FOUND, format!("group {g} does not exist"))),
-        ConvId::C2C(_) => Ok(()),
+        ConvId::Group(_) | ConvId::C2C(_) => Ok(()),
     }
 }
 
@@ -153,6 +166,9 @@ pub async fn send(conn: &mut Conn, id: u64, req: SendMsgReq) {
     if let Err(refusal) = validate(conn, &msg).await {
         return conn.out.refuse(id, &refusal).await;
     }
+    if !msg.group_id.is_empty() {
+        return send_to_group(conn, id, msg).await;
+    }
     if msg.online_only {
         // Never stored, no seq: delivered to whoever is online right now.
         msg.time_ms = now_ms();
@@ -165,13 +181,56 @@ pub async fn send(conn: &mut Conn, id: u64, req: SendMsgReq) {
     finish(conn, id, queued, |a: &Appended| SendMsgRes { seq: a.msg.seq, time_ms: a.msg.time_ms });
 }
 
+/// A group message: online to a room (AVChatRoom), otherwise stored in the group's stream.
+async fn send_to_group(conn: &mut Conn, id: u64, msg: WireMessage) {
+    let app = conn.app.clone();
+    let group = match groups::group_or_refuse(&app, &msg.group_id).await {
+        Ok(g) => g,
+        Err(r) => return conn.out.refuse(id, &r).await,
+    };
+    if !group.rules().stores_messages {
+        let result =
+            groups::send_to_room(&app, &group, msg, conn.conn_id).map(|m| SendMsgRes { seq: 0, time_ms: m.time_ms });
+        return conn.out.answer(id, result).await;
+    }
+    if msg.online_only {
+        // Checked like any group message, then pushed to the members online and not stored.
+        let members = match app.store.group_members(&msg.group_id).await {
+            Ok(m) => m.unwrap_or_default(),
+            Err(e) => return conn.out.refuse(id, &refusal(e)).await,
+        };
+        if !members.contains(&msg.sender) {
+            let r = Refusal::new(code::SVR_GROUP_PERMISSION_DENY, format!("you are not a member of {}", msg.group_id));
+            return conn.out.refuse(id, &r).await;
+        }
+        let mut msg = msg;
+        msg.time_ms = now_ms();
+        let appended = Appended { msg, duplicate: false, recipients: members };
+        deliver(&app, &appended, conn.conn_id);
+        return conn.out.ok(id, &SendMsgRes { seq: 0, time_ms: appended.msg.time_ms }).await;
+    }
+    let queued = app.store.group_send(msg);
+    finish(conn, id, queued, |a: &Appended| SendMsgRes { seq: a.msg.seq, time_ms: a.msg.time_ms });
+}
+
 /// Handles `msg.revoke`.
 pub async fn revoke(conn: &mut Conn, id: u64, req: RevokeReq) {
     let Some(user) = user_or_refuse(conn, id).await else { return };
     if let Err(r) = check_conv(&req.conv_id) {
         return conn.out.refuse(id, &r).await;
     }
-    let target = target_of(&user, &req.conv_id);
+    let mut target = target_of(&user, &req.conv_id);
+    if let ConvId::Group(g) = &req.conv_id {
+        // The notice goes to every member online.
+        match conn.app.store.group_members(g).await {
+            Ok(Some(members)) => target.members = members.into_iter().map(|m| (m, req.conv_id.clone())).collect(),
+            Ok(None) => {
+                let r = Refusal::new(code::SVR_GROUP_NOT_FOUND, format!("group {g} has no stored messages"));
+                return conn.out.refuse(id, &r).await;
+            }
+            Err(e) => return conn.out.refuse(id, &refusal(e)).await,
+        }
+    }
     let window_ms = conn.app.config.revoke_window.as_millis() as i64;
     let queued = conn.app.store.revoke(&user, target, &req.msg_id, window_ms);
     finish(conn, id, queued, |w: &Written| RevokeRes { seq: w.seq });
@@ -251,9 +310,7 @@ pub fn sync(conn: &mut Conn, id: u64, req: SyncReq) {
 /// Handles `msg.pull`: a range of one of the user's streams, oldest first.
 pub fn pull(conn: &mut Conn, id: u64, req: PullReq) {
     answer_read(conn, id, move |app, user| async move {
-        if let ConvId::Group(group) = &req.conv_id {
-            return Err(Refusal::new(code::SVR_GROUP_NOT_FOUND, format!("group {group} does not exist")));
-        }
+        check_conv(&req.conv_id)?;
         let limit = req.limit.clamp(1, MAX_PAGE);
         let (msgs, max_seq) = app
             .store

@@ -66,8 +66,9 @@ impl Sessions {
         kicked
     }
 
-    /// Removes connection `conn_id` of `user`, if it is still registered.
-    pub fn unbind(&self, user: &str, conn_id: u64) {
+    /// Removes connection `conn_id` of `user`, if it is still registered. Returns true if the
+    /// user has no session left.
+    pub fn unbind(&self, user: &str, conn_id: u64) -> bool {
         let mut users = self.users.write().expect("sessions lock");
         if let Some(list) = users.get_mut(user) {
             list.retain(|s| s.conn_id != conn_id);
@@ -75,6 +76,12 @@ impl Sessions {
                 users.remove(user);
             }
         }
+        !users.contains_key(user)
+    }
+
+    /// Whether `user` has a session.
+    pub fn is_online(&self, user: &str) -> bool {
+        self.users.read().expect("sessions lock").contains_key(user)
     }
 
     /// Queues `frame` for every session of `user` except connection `except`.

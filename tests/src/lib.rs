@@ -5,12 +5,18 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use std::collections::BTreeMap;
+
+use futures_util::{SinkExt, StreamExt};
+use oxim_core::group::{GroupChange, GroupEvent, GroupMemberInfo, MemberChange};
 use oxim_core::{
-    AdvancedMsgListener, LogLevel, Manager, Message, MessageManager, MessageReceipt, SdkConfig, SdkListener,
-    SimpleMsgListener, UserInfo,
+    AdvancedMsgListener, GroupListener, GroupManager, LogLevel, Manager, Message, MessageManager, MessageReceipt,
+    SdkConfig, SdkListener, SimpleMsgListener, UserInfo,
 };
 use oxim_server::{Server, ServerConfig, ServerHandle};
+use serde_json::{Value, json};
 use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 /// How long tests wait for something that should happen.
 pub const WAIT: Duration = Duration::from_secs(15);
@@ -148,6 +154,26 @@ pub enum Seen {
     Receipts(Vec<MessageReceipt>),
     /// onRecvMessageRevoked
     Revoked(String),
+    /// onRecvGroupTextMessage(msgID, groupID, sender, text)
+    GroupText {
+        /// groupID
+        group_id: String,
+        /// sender
+        from: String,
+        /// text
+        text: String,
+    },
+    /// onRecvGroupCustomMessage(msgID, groupID, sender, data)
+    GroupCustom {
+        /// groupID
+        group_id: String,
+        /// sender
+        from: String,
+        /// data
+        data: Vec<u8>,
+    },
+    /// A V2TIMGroupListener callback.
+    Group(GroupEvent),
 }
 
 /// Records every callback, in order.
@@ -215,6 +241,28 @@ impl Recorder {
         }
     }
 
+    /// Group listener callbacks received, in order.
+    pub fn group_events(&self) -> Vec<GroupEvent> {
+        self.all()
+            .into_iter()
+            .filter_map(|s| match s {
+                Seen::Group(e) => Some(e),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Waits until a group callback matching `pred` arrived; returns it.
+    pub async fn wait_group(&self, what: &str, pred: impl Fn(&GroupEvent) -> bool) -> GroupEvent {
+        self.wait_until(what, |s| s.iter().any(|x| matches!(x, Seen::Group(e) if pred(e)))).await;
+        self.group_events().into_iter().find(|e| pred(e)).expect("just seen")
+    }
+
+    /// How many group callbacks match `pred`.
+    pub fn count_group(&self, pred: impl Fn(&GroupEvent) -> bool) -> usize {
+        self.group_events().iter().filter(|e| pred(e)).count()
+    }
+
     /// Waits until `n` texts were received.
     pub async fn wait_texts(&self, n: usize) {
         self.wait_until(&format!("{n} texts"), |s| s.iter().filter(|x| matches!(x, Seen::Text { .. })).count() >= n)
@@ -246,6 +294,57 @@ impl SimpleMsgListener for Recorder {
     }
     fn on_recv_c2c_custom_message(&self, msg_id: String, sender: UserInfo, data: Vec<u8>) {
         self.record(Seen::Custom { msg_id, from: sender.user_id, data });
+    }
+    fn on_recv_group_text_message(&self, _msg_id: String, group_id: String, sender: GroupMemberInfo, text: String) {
+        self.record(Seen::GroupText { group_id, from: sender.user_id, text });
+    }
+    fn on_recv_group_custom_message(&self, _msg_id: String, group_id: String, sender: GroupMemberInfo, data: Vec<u8>) {
+        self.record(Seen::GroupCustom { group_id, from: sender.user_id, data });
+    }
+}
+
+impl GroupListener for Recorder {
+    fn on_member_enter(&self, group_id: String, members: Vec<GroupMemberInfo>) {
+        self.record(Seen::Group(GroupEvent::MemberEnter { group_id, members }));
+    }
+    fn on_member_leave(&self, group_id: String, member: GroupMemberInfo) {
+        self.record(Seen::Group(GroupEvent::MemberLeave { group_id, member }));
+    }
+    fn on_member_invited(&self, group_id: String, op_user: GroupMemberInfo, members: Vec<GroupMemberInfo>) {
+        self.record(Seen::Group(GroupEvent::MemberInvited { group_id, op_user, members }));
+    }
+    fn on_member_kicked(&self, group_id: String, op_user: GroupMemberInfo, members: Vec<GroupMemberInfo>) {
+        self.record(Seen::Group(GroupEvent::MemberKicked { group_id, op_user, members }));
+    }
+    fn on_member_info_changed(&self, group_id: String, changes: Vec<MemberChange>) {
+        self.record(Seen::Group(GroupEvent::MemberInfoChanged { group_id, changes }));
+    }
+    fn on_group_created(&self, group_id: String) {
+        self.record(Seen::Group(GroupEvent::GroupCreated { group_id }));
+    }
+    fn on_group_dismissed(&self, group_id: String, op_user: GroupMemberInfo) {
+        self.record(Seen::Group(GroupEvent::GroupDismissed { group_id, op_user }));
+    }
+    fn on_group_info_changed(&self, group_id: String, changes: Vec<GroupChange>) {
+        self.record(Seen::Group(GroupEvent::GroupInfoChanged { group_id, changes }));
+    }
+    fn on_receive_join_application(&self, group_id: String, member: GroupMemberInfo, reason: String) {
+        self.record(Seen::Group(GroupEvent::ReceiveJoinApplication { group_id, member, reason }));
+    }
+    fn on_application_processed(&self, group_id: String, op_user: GroupMemberInfo, agreed: bool, reason: String) {
+        self.record(Seen::Group(GroupEvent::ApplicationProcessed { group_id, op_user, agreed, reason }));
+    }
+    fn on_grant_administrator(&self, group_id: String, op_user: GroupMemberInfo, members: Vec<GroupMemberInfo>) {
+        self.record(Seen::Group(GroupEvent::GrantAdministrator { group_id, op_user, members }));
+    }
+    fn on_revoke_administrator(&self, group_id: String, op_user: GroupMemberInfo, members: Vec<GroupMemberInfo>) {
+        self.record(Seen::Group(GroupEvent::RevokeAdministrator { group_id, op_user, members }));
+    }
+    fn on_quit_from_group(&self, group_id: String) {
+        self.record(Seen::Group(GroupEvent::QuitFromGroup { group_id }));
+    }
+    fn on_group_attribute_changed(&self, group_id: String, attributes: BTreeMap<String, String>) {
+        self.record(Seen::Group(GroupEvent::AttributeChanged { group_id, attributes }));
     }
 }
 
@@ -318,6 +417,16 @@ impl TestClient {
         self.sdk.message_manager()
     }
 
+    /// The group manager.
+    pub fn gm(&self) -> GroupManager {
+        self.sdk.group_manager()
+    }
+
+    /// Registers the recorder as group listener too.
+    pub fn listen_group(&self) {
+        self.sdk.add_group_listener(self.seen.clone());
+    }
+
     /// Registers the recorder as advanced message listener too.
     pub fn listen_advanced(&self) {
         self.sdk.add_advanced_msg_listener(self.seen.clone());
@@ -349,5 +458,75 @@ impl TestClient {
 impl Drop for TestClient {
     fn drop(&mut self) {
         self.sdk.uninit_sdk();
+    }
+}
+
+/// A raw protocol client (no SDK): for checks of the server's own rules, and for crowds too
+/// large for one SDK instance each.
+pub struct RawClient {
+    ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    next_id: u64,
+    /// Pushes read while waiting for responses.
+    pub pushes: Vec<Value>,
+}
+
+impl RawClient {
+    /// Connects to `server`.
+    pub async fn connect(server: &TestServer) -> RawClient {
+        let (ws, _) = tokio_tungstenite::connect_async(server.handle().ws_url()).await.unwrap();
+        RawClient { ws, next_id: 1, pushes: Vec::new() }
+    }
+
+    /// Sends a request and returns its response frame (pushes in between are kept).
+    pub async fn call(&mut self, op: &str, body: Value) -> Value {
+        self.call_v(1, op, body).await
+    }
+
+    /// Sends a request with protocol version `v`.
+    pub async fn call_v(&mut self, v: u32, op: &str, body: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let frame = json!({"v": v, "t": "req", "id": id, "op": op, "body": body});
+        self.ws.send(WsMessage::Text(frame.to_string().into())).await.unwrap();
+        loop {
+            let frame = self.next_frame(WAIT).await.expect("response in time");
+            if frame["t"] == "res" && frame["id"] == id {
+                return frame;
+            }
+            if frame["t"] == "push" {
+                self.pushes.push(frame);
+            }
+        }
+    }
+
+    /// The next frame, if one arrives within `wait`.
+    pub async fn next_frame(&mut self, wait: Duration) -> Option<Value> {
+        loop {
+            let msg = tokio::time::timeout(wait, self.ws.next()).await.ok()??.ok()?;
+            if let WsMessage::Text(text) = msg {
+                return serde_json::from_str(&text).ok();
+            }
+        }
+    }
+
+    /// The next push (one kept earlier first), if one arrives within `wait`.
+    pub async fn next_push(&mut self, wait: Duration) -> Option<Value> {
+        if !self.pushes.is_empty() {
+            return Some(self.pushes.remove(0));
+        }
+        loop {
+            let frame = self.next_frame(wait).await?;
+            if frame["t"] == "push" {
+                return Some(frame);
+            }
+        }
+    }
+
+    /// Logs `user` in (platform "test").
+    pub async fn login(&mut self, server: &TestServer, user: &str) {
+        let res = self
+            .call("login", json!({"sdk_app_id": server.sdk_app_id(), "user_id": user, "user_sig": server.sig(user), "platform": "test"}))
+            .await;
+        assert_eq!(res["code"], 0, "{res}");
     }
 }

@@ -1,50 +1,8 @@
 //! The server's own checks, seen by a raw WebSocket client that bypasses the SDK's checks:
 //! the server never relies on the client.
 
-use futures_util::{SinkExt, StreamExt};
-use oxim_tests::TestServer;
+use oxim_tests::{RawClient as Raw, TestServer};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-
-struct Raw {
-    ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-    next_id: u64,
-}
-
-impl Raw {
-    async fn connect(server: &TestServer) -> Raw {
-        let (ws, _) = tokio_tungstenite::connect_async(server.handle().ws_url()).await.unwrap();
-        Raw { ws, next_id: 1 }
-    }
-
-    /// Sends a request and returns its response frame (pushes in between are skipped).
-    async fn call(&mut self, op: &str, body: Value) -> Value {
-        self.call_v(1, op, body).await
-    }
-
-    async fn call_v(&mut self, v: u32, op: &str, body: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        let frame = json!({"v": v, "t": "req", "id": id, "op": op, "body": body});
-        self.ws.send(Message::Text(frame.to_string().into())).await.unwrap();
-        loop {
-            let msg = tokio::time::timeout(oxim_tests::WAIT, self.ws.next()).await.unwrap().unwrap().unwrap();
-            if let Message::Text(text) = msg {
-                let frame: Value = serde_json::from_str(&text).unwrap();
-                if frame["t"] == "res" && frame["id"] == id {
-                    return frame;
-                }
-            }
-        }
-    }
-
-    async fn login(&mut self, server: &TestServer, user: &str) {
-        let res = self
-            .call("login", json!({"sdk_app_id": server.sdk_app_id(), "user_id": user, "user_sig": server.sig(user), "platform": "test"}))
-            .await;
-        assert_eq!(res["code"], 0, "{res}");
-    }
-}
 
 fn text_msg(id: &str, to: &str, text: &str) -> Value {
     json!({"msg": {"msg_id": id, "receiver": to, "elem": {"type": "text", "text": text}}})

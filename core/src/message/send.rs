@@ -171,7 +171,11 @@ pub async fn deliver(
     let id = msg.msg_id.clone();
     match outcome {
         Ok(res) => {
-            if !msg.online_user_only {
+            if !msg.online_user_only && res.seq == 0 {
+                // Not stored by the server (an AVChatRoom message): not kept here either.
+                let c = conv.clone();
+                session.store.call(move |db| store::delete_messages(db, &c, std::slice::from_ref(&id))).await?;
+            } else if !msg.online_user_only {
                 session.store.call(move |db| store::mark_sent(db, &id, res.seq, res.time_ms)).await?;
             }
             if res.seq > 0 {

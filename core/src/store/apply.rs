@@ -7,6 +7,7 @@ use rusqlite::{Connection, params};
 use super::cursor::{advance_peer_read, advance_read, set_synced_seq, start_conversation};
 use super::messages::{clear_messages, delete_messages, mark_revoked};
 use crate::error::Result;
+use crate::group::{GroupEvent, notify};
 use crate::types::{ConvId, Elem, ElemType, Message, MessageReceipt, MessageStatus, WireMessage};
 use oxim_proto::message::UserEvent;
 
@@ -23,6 +24,8 @@ pub enum Effect {
     ReadChanged(ConvId),
     /// Messages of a conversation were deleted or cleared (on another device).
     MessagesRemoved(ConvId),
+    /// A group listener callback (from a group tip or one of the user's group events).
+    Group(GroupEvent),
 }
 
 /// Stores `msgs` of `conv` and applies them. With `range = Some((after, cursor))` this is a
@@ -84,6 +87,11 @@ pub fn store_received(
                     // A message revoked before this device saw it is history, not news.
                     if news && !wire.revoked {
                         effects.push(Effect::NewMessage(Box::new(Message::from_wire(wire, me, status))));
+                        if let Elem::GroupTips { tips } = &wire.elem
+                            && let Some(event) = notify::from_tips(&wire.group_id, tips)
+                        {
+                            effects.push(Effect::Group(event));
+                        }
                     }
                 }
                 _ => {
@@ -126,6 +134,11 @@ fn apply_event(tx: &Connection, event: &UserEvent, news: bool, effects: &mut Vec
             let read = advance_read(tx, conv_id, *seq)?;
             if removed > 0 || read {
                 effects.push(Effect::MessagesRemoved(conv_id.clone()));
+            }
+        }
+        group_event => {
+            if news && let Some(event) = notify::from_user_event(group_event) {
+                effects.push(Effect::Group(event));
             }
         }
     }

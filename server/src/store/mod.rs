@@ -10,9 +10,17 @@
 
 pub mod sqlite;
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
+use oxim_proto::group::{
+    CreateGroupReq, GroupApplication, GroupAttrs, GroupInfo, MemberInfo, MemberOpResult, SetGroupInfoReq, SetMemberReq,
+    WriteAttrsReq,
+};
 use oxim_proto::ids::ConvId;
 use oxim_proto::payload::{ConvState, WireMessage};
+
+use crate::groups::rules::{self, Rules};
 
 /// A storage failure or a refusal. The request that hit it fails; nothing is half-written
 /// because every write is one transaction (a savepoint inside a batch).
@@ -94,6 +102,151 @@ pub struct HistoryPage {
     pub reached_start: bool,
 }
 
+/// A group as stored: profile (without member count or the caller's standing) and attributes.
+#[derive(Debug, Clone)]
+pub struct GroupRow {
+    /// Profile.
+    pub info: GroupInfo,
+    /// Attribute key → (value, attributes' version when it was written).
+    pub attrs: BTreeMap<String, (String, u64)>,
+    /// Attributes' version: every write moves it on.
+    pub attr_version: u64,
+}
+
+impl GroupRow {
+    /// The rules of the group's type.
+    pub fn rules(&self) -> &'static Rules {
+        rules::of(&self.info.group_type).expect("stored group types are valid")
+    }
+
+    /// The attributes as the API shows them.
+    pub fn attrs(&self) -> GroupAttrs {
+        GroupAttrs {
+            group_id: self.info.group_id.clone(),
+            attrs: self.attrs.iter().map(|(k, (v, _))| (k.clone(), v.clone())).collect(),
+            version: self.attr_version,
+        }
+    }
+}
+
+/// A group write by a user. Each is one transaction that checks the group-type rules, changes
+/// the rows and appends the group tips and user events it causes.
+#[derive(Debug, Clone)]
+pub enum GroupOp {
+    /// Create a group (the user owns it).
+    Create(CreateGroupReq),
+    /// Join, or apply to, a group with stored membership.
+    Join {
+        /// The group.
+        group_id: String,
+        /// Application message.
+        message: String,
+    },
+    /// Quit.
+    Quit {
+        /// The group.
+        group_id: String,
+    },
+    /// Dismiss (owner).
+    Dismiss {
+        /// The group.
+        group_id: String,
+    },
+    /// Change the profile.
+    SetInfo(SetGroupInfoReq),
+    /// Change a member's card or custom fields.
+    SetMember(SetMemberReq),
+    /// Mute a member for `seconds` (0 = unmute).
+    Mute {
+        /// The group.
+        group_id: String,
+        /// The member.
+        user_id: String,
+        /// Seconds.
+        seconds: u32,
+    },
+    /// Pull users in (Work).
+    Invite {
+        /// The group.
+        group_id: String,
+        /// The users.
+        users: Vec<String>,
+    },
+    /// Kick members.
+    Kick {
+        /// The group.
+        group_id: String,
+        /// The members.
+        users: Vec<String>,
+    },
+    /// Make a member admin (300) or ordinary member (200).
+    SetRole {
+        /// The group.
+        group_id: String,
+        /// The member.
+        user_id: String,
+        /// The new role.
+        role: i32,
+    },
+    /// Hand the group to another member.
+    Transfer {
+        /// The group.
+        group_id: String,
+        /// The new owner.
+        user_id: String,
+    },
+    /// Accept or refuse a join application.
+    HandleApplication {
+        /// The application.
+        app_id: String,
+        /// Accept.
+        accept: bool,
+        /// Message to the applicant.
+        reason: String,
+    },
+    /// Mark the applications the user sees read.
+    ApplicationsRead,
+    /// Set the user's receive option for the group.
+    RecvOpt {
+        /// The group.
+        group_id: String,
+        /// `recv_opt` value.
+        opt: i32,
+    },
+    /// Write attributes. `is_member` says whether the caller is in the group where membership
+    /// is not stored (AVChatRoom; the caller knows who is in the room). A write that would
+    /// change something is refused (10049) once the group had `max_per_sec` writes in the last
+    /// second; a stale write is refused (10056) whatever the rate.
+    WriteAttrs {
+        /// The write.
+        req: WriteAttrsReq,
+        /// Membership of a non-stored group.
+        is_member: bool,
+        /// The server's rate limit per group.
+        max_per_sec: u32,
+    },
+}
+
+/// What a group write produced besides its stored changes.
+#[derive(Debug, Default)]
+pub struct GroupOutcome {
+    /// Messages appended (stored tips, user events), to push after the commit.
+    pub written: Written,
+    /// Tips of groups whose tips are not stored (Meeting, AVChatRoom), each with the members
+    /// to push it to online.
+    pub online_tips: Vec<(WireMessage, Vec<String>)>,
+    /// The group id (create).
+    pub group_id: String,
+    /// Joined at once (join; false: an application awaits approval).
+    pub joined: bool,
+    /// Per-user results (invite, kick).
+    pub results: Vec<MemberOpResult>,
+    /// Attributes after a write.
+    pub attrs: Option<GroupAttrs>,
+    /// Stored members to tell about an attribute change.
+    pub members: Vec<String>,
+}
+
 /// What the server needs from storage.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -147,6 +300,44 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether a message referencing file `uuid` reached a conversation `user_id` takes part in.
     async fn file_shared_with(&self, user_id: &str, uuid: &str) -> StoreResult<bool>;
+
+    /// Runs a group write for `user`.
+    fn group_write(&self, user: &str, op: GroupOp) -> Queued<GroupOutcome>;
+
+    /// Stores a member's message in a group with stored messages, checking membership and
+    /// mutes; the recipients are the members who receive the group's messages.
+    fn group_send(&self, msg: WireMessage) -> Queued<Appended>;
+
+    /// A group's stored row (`None`: no such group).
+    async fn group(&self, group_id: &str) -> StoreResult<Option<GroupRow>>;
+
+    /// Profiles with member counts and `user`'s standing, in request order (`None`: no such
+    /// group).
+    async fn groups_info(&self, user: &str, group_ids: Vec<String>) -> StoreResult<Vec<Option<GroupInfo>>>;
+
+    /// The groups `user` is a stored member of (never AVChatRooms).
+    async fn joined_groups(&self, user: &str) -> StoreResult<Vec<GroupInfo>>;
+
+    /// A page of stored members in join order after `next_seq`, filtered by role bits; and the
+    /// next page's `next_seq` (0 = last page).
+    async fn group_member_page(
+        &self,
+        group_id: &str,
+        filter: i32,
+        next_seq: u64,
+        limit: u32,
+    ) -> StoreResult<(Vec<MemberInfo>, u64)>;
+
+    /// The stored members among `users`.
+    async fn group_members_info(&self, group_id: &str, users: Vec<String>) -> StoreResult<Vec<MemberInfo>>;
+
+    /// The user ids of a group with stored membership (`None`: no such group or an AVChatRoom,
+    /// whose members only the server's memory knows).
+    async fn group_members(&self, group_id: &str) -> StoreResult<Option<Vec<String>>>;
+
+    /// Join applications to groups `user` owns or administers, newest first, and how many are
+    /// unhandled and unread.
+    async fn group_applications(&self, user: &str) -> StoreResult<(u32, Vec<GroupApplication>)>;
 
     /// Finishes pending writes and closes the database.
     async fn close(&self);

@@ -21,7 +21,14 @@ use oxim_proto::payload::{ConvState, WireMessage};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Appended, HistoryPage, Queued, Store, StoreError, StoreResult, Target, Written};
+use super::{
+    Appended, GroupOp, GroupOutcome, GroupRow, HistoryPage, Queued, Store, StoreError, StoreResult, Target, Written,
+};
+use crate::groups::rules::MemberLimits;
+use oxim_proto::group::{GroupApplication, GroupInfo, MemberInfo};
+
+#[path = "sqlite_groups.rs"]
+mod groups;
 
 /// Most jobs the writer puts into one transaction.
 const MAX_BATCH: usize = 1024;
@@ -82,6 +89,8 @@ const MIGRATIONS: &[&str] = &[
         conv_key TEXT NOT NULL,
         PRIMARY KEY (uuid, conv_key)
     ) WITHOUT ROWID;",
+    // 3: groups.
+    groups::MIGRATION,
 ];
 
 /// The storage key of the C2C conversation between two users.
@@ -113,7 +122,7 @@ pub fn sys_target(user: &str) -> Target {
     Target { key: format!("sys:{user}"), members: vec![(user.to_owned(), ConvId::System)] }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
@@ -152,14 +161,21 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating and migrating if needed) `dir/oxim.db`.
+    /// Opens (creating and migrating if needed) `dir/oxim.db`, with V2TIM's default member
+    /// limits.
     pub fn open(dir: &Path) -> StoreResult<SqliteStore> {
+        SqliteStore::open_with(dir, MemberLimits::default())
+    }
+
+    /// Opens `dir/oxim.db` with the given group member limits.
+    pub fn open_with(dir: &Path, member_limits: MemberLimits) -> StoreResult<SqliteStore> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("oxim.db");
         let mut conn = open(&path)?;
         migrate(&mut conn)?;
-        let writer_state = WriterState::load(&conn)?;
+        let mut writer_state = WriterState::load(&conn)?;
+        writer_state.member_limits = member_limits;
         let (tx, rx) = mpsc::unbounded_channel();
         let writer = std::thread::Builder::new()
             .name("oxim-store-writer".into())
@@ -185,7 +201,12 @@ impl SqliteStore {
                     let r = f(&sp, state);
                     match r {
                         Ok(v) => sp.commit().map(|_| v).map_err(StoreError::from),
-                        Err(e) => Err(e), // dropping the savepoint rolls it back
+                        Err(e) => {
+                            // Dropping the savepoint rolls it back; what memory learned during
+                            // the job may be rolled back with it, so reload on next use.
+                            state.forget_cached();
+                            Err(e)
+                        }
                     }
                 }
                 Err(e) => Err(e.into()),
@@ -263,6 +284,12 @@ struct WriterState {
     heads: HashMap<String, StreamHead>,
     /// Last change version handed out.
     version: u64,
+    /// Member ids of groups (the fan-out list of group messages), filled on first use.
+    group_members: HashMap<String, Arc<Vec<String>>>,
+    /// Member limits per group type.
+    member_limits: MemberLimits,
+    /// Recent attribute writes per group (the server's rate limit).
+    attr_writes: HashMap<String, std::collections::VecDeque<std::time::Instant>>,
 }
 
 fn parse_msg(body: &str) -> StoreResult<WireMessage> {
@@ -273,7 +300,19 @@ impl WriterState {
     fn load(conn: &Connection) -> rusqlite::Result<WriterState> {
         let version: Option<i64> =
             conn.query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| r.get(0)).optional()?;
-        Ok(WriterState { heads: HashMap::new(), version: version.unwrap_or(0) as u64 })
+        Ok(WriterState {
+            heads: HashMap::new(),
+            version: version.unwrap_or(0) as u64,
+            group_members: HashMap::new(),
+            member_limits: MemberLimits::default(),
+            attr_writes: HashMap::new(),
+        })
+    }
+
+    /// Drops the caches (after a rollback they may be ahead of the database).
+    fn forget_cached(&mut self) {
+        self.heads.clear();
+        self.group_members.clear();
     }
 
     fn head(&mut self, tx: &Connection, key: &str) -> rusqlite::Result<StreamHead> {
@@ -528,7 +567,7 @@ fn writer_loop(mut conn: Connection, mut state: WriterState, mut rx: mpsc::Unbou
             Err(e) => {
                 tracing::error!("store commit failed: {e}");
                 // Nothing of the batch was written: forget what memory believes and reload.
-                state.heads.clear();
+                state.forget_cached();
                 state.version = WriterState::load(&conn).map(|s| s.version).unwrap_or(snapshot_version);
                 Some(e.to_string())
             }
@@ -543,12 +582,30 @@ fn writer_loop(mut conn: Connection, mut state: WriterState, mut rx: mpsc::Unbou
     }
 }
 
-/// The user's clear position in a stream (0 if none).
-fn cleared_seq(c: &Connection, user: &str, key: &str) -> StoreResult<i64> {
-    Ok(c.prepare_cached("SELECT cleared_seq FROM user_conv WHERE user_id = ?1 AND conv_key = ?2")?
-        .query_row(params![user, key], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0))
+/// The part of a stream a user sees: after `from` (cleared, or joined later), up to `until`
+/// (a former group member's last seq; `i64::MAX` = no bound).
+struct View {
+    from: i64,
+    until: i64,
+}
+
+/// `user`'s view of stream `key`. A group the user never belonged to has none (they see
+/// nothing of it); other streams start empty.
+fn view_of(c: &Connection, user: &str, key: &str) -> StoreResult<Option<View>> {
+    let row: Option<(i64, i64)> = c
+        .prepare_cached("SELECT cleared_seq, until_seq FROM user_conv WHERE user_id = ?1 AND conv_key = ?2")?
+        .query_row(params![user, key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(match row {
+        Some((from, until)) => Some(View { from, until: if until > 0 { until } else { i64::MAX } }),
+        None if key.starts_with("group:") => None,
+        None => Some(View { from: 0, until: i64::MAX }),
+    })
+}
+
+fn not_a_member(key: &str) -> StoreError {
+    let group = key.trim_start_matches("group:");
+    StoreError::refused(code::SVR_GROUP_PERMISSION_DENY, format!("you are not a member of group {group}"))
 }
 
 #[async_trait]
@@ -596,8 +653,13 @@ impl Store for SqliteStore {
     async fn changed_conversations(&self, user_id: &str, since: u64, limit: u32) -> StoreResult<Vec<ConvState>> {
         let user = user_id.to_owned();
         self.read(move |c| {
+            // A former member's group ends at until_seq and no longer changes for them; a group
+            // the user does not receive (recv_opt 1) changes only by the user's own doing.
             let mut stmt = c.prepare_cached(
-                "SELECT uc.conv_id, c.max_seq, max(c.version, uc.version) AS v
+                "SELECT uc.conv_id,
+                        CASE WHEN uc.until_seq > 0 THEN min(c.max_seq, uc.until_seq) ELSE c.max_seq END,
+                        CASE WHEN uc.until_seq > 0 OR uc.recv_opt = 1 THEN uc.version
+                             ELSE max(c.version, uc.version) END AS v
                    FROM user_conv uc JOIN conv c ON c.conv_key = uc.conv_key
                   WHERE uc.user_id = ?1 AND v > ?2
                   ORDER BY v LIMIT ?3",
@@ -634,7 +696,10 @@ impl Store for SqliteStore {
                 .query_row([&key], |r| r.get(0))
                 .optional()?
                 .unwrap_or(0);
-            let from = (after as i64).max(cleared_seq(c, &user, &key)?);
+            let view = view_of(c, &user, &key)?.ok_or_else(|| not_a_member(&key))?;
+            let max_seq = max_seq.min(view.until);
+            let from = (after as i64).max(view.from);
+            let up_to = up_to.min(view.until);
             let mut stmt = c.prepare_cached(
                 "SELECT m.body FROM msg m
                   WHERE m.conv_key = ?1 AND m.seq > ?2 AND m.seq <= ?3
@@ -656,7 +721,9 @@ impl Store for SqliteStore {
         let key = conv_key(user_id, conv);
         let before = if before == 0 { i64::MAX } else { before as i64 };
         self.read(move |c| {
-            let floor = cleared_seq(c, &user, &key)?;
+            let view = view_of(c, &user, &key)?.ok_or_else(|| not_a_member(&key))?;
+            let floor = view.from;
+            let before = before.min(view.until.saturating_add(1));
             let mut stmt = c.prepare_cached(
                 "SELECT m.seq, m.body FROM msg m
                   WHERE m.conv_key = ?1 AND m.seq < ?2 AND m.seq > ?3
@@ -692,6 +759,67 @@ impl Store for SqliteStore {
             .is_some())
         })
         .await
+    }
+
+    fn group_write(&self, user: &str, op: GroupOp) -> Queued<GroupOutcome> {
+        let user = user.to_owned();
+        self.write(move |tx, state| state.group_op(tx, &user, op))
+    }
+
+    fn group_send(&self, msg: WireMessage) -> Queued<Appended> {
+        self.write(move |tx, state| state.group_send(tx, msg))
+    }
+
+    async fn group(&self, group_id: &str) -> StoreResult<Option<GroupRow>> {
+        let id = group_id.to_owned();
+        self.read(move |c| groups::load_group(c, &id)).await
+    }
+
+    async fn groups_info(&self, user: &str, group_ids: Vec<String>) -> StoreResult<Vec<Option<GroupInfo>>> {
+        let user = user.to_owned();
+        self.read(move |c| group_ids.iter().map(|id| groups::group_info_for(c, id, &user)).collect()).await
+    }
+
+    async fn joined_groups(&self, user: &str) -> StoreResult<Vec<GroupInfo>> {
+        let user = user.to_owned();
+        self.read(move |c| groups::joined_groups(c, &user)).await
+    }
+
+    async fn group_member_page(
+        &self,
+        group_id: &str,
+        filter: i32,
+        next_seq: u64,
+        limit: u32,
+    ) -> StoreResult<(Vec<MemberInfo>, u64)> {
+        let id = group_id.to_owned();
+        self.read(move |c| groups::member_page(c, &id, filter, next_seq, limit)).await
+    }
+
+    async fn group_members_info(&self, group_id: &str, users: Vec<String>) -> StoreResult<Vec<MemberInfo>> {
+        let id = group_id.to_owned();
+        self.read(move |c| {
+            let mut out = Vec::new();
+            for u in &users {
+                out.extend(groups::load_member(c, &id, u)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn group_members(&self, group_id: &str) -> StoreResult<Option<Vec<String>>> {
+        let id = group_id.to_owned();
+        self.read(move |c| match groups::load_group(c, &id)? {
+            Some(g) if g.rules().persistent_members => Ok(Some(groups::member_ids(c, &id)?)),
+            _ => Ok(None),
+        })
+        .await
+    }
+
+    async fn group_applications(&self, user: &str) -> StoreResult<(u32, Vec<GroupApplication>)> {
+        let user = user.to_owned();
+        self.read(move |c| groups::applications_for(c, &user)).await
     }
 
     async fn close(&self) {

@@ -22,6 +22,8 @@ abstract class V2TIMSDKListener : V2timsdkListener {
 abstract class V2TIMSimpleMsgListener : V2timSimpleMsgListener {
     override fun onRecvC2CTextMessage(msgID: String, sender: V2TIMUserInfo, text: String) {}
     override fun onRecvC2CCustomMessage(msgID: String, sender: V2TIMUserInfo, customData: ByteArray) {}
+    override fun onRecvGroupTextMessage(msgID: String, groupID: String, sender: V2TIMGroupMemberInfo, text: String) {}
+    override fun onRecvGroupCustomMessage(msgID: String, groupID: String, sender: V2TIMGroupMemberInfo, customData: ByteArray) {}
 }
 
 /** Listener objects -> the handle Rust gave them. Adding an object twice registers it once. */
@@ -71,5 +73,36 @@ fun V2TIMMessageManager.addAdvancedMsgListener(listener: V2TIMAdvancedMsgListene
 
 /** Removes an advanced message listener added with [addAdvancedMsgListener]. */
 fun V2TIMMessageManager.removeAdvancedMsgListener(listener: V2TIMAdvancedMsgListener) {
+    V2TIMListenerRegistry.remove(listener)?.let { removeListenerHandle(it) }
+}
+
+/** What happens in the user's groups (V2TIMGroupListener). Override the callbacks you need. */
+abstract class V2TIMGroupListener : V2timGroupListener {
+    override fun onMemberEnter(groupID: String, memberList: List<V2TIMGroupMemberInfo>) {}
+    override fun onMemberLeave(groupID: String, member: V2TIMGroupMemberInfo) {}
+    override fun onMemberInvited(groupID: String, opUser: V2TIMGroupMemberInfo, memberList: List<V2TIMGroupMemberInfo>) {}
+    override fun onMemberKicked(groupID: String, opUser: V2TIMGroupMemberInfo, memberList: List<V2TIMGroupMemberInfo>) {}
+    override fun onMemberInfoChanged(groupID: String, changeInfoList: List<V2TIMGroupMemberChangeInfo>) {}
+    override fun onGroupCreated(groupID: String) {}
+    override fun onGroupDismissed(groupID: String, opUser: V2TIMGroupMemberInfo) {}
+    override fun onGroupRecycled(groupID: String, opUser: V2TIMGroupMemberInfo) {}
+    override fun onGroupInfoChanged(groupID: String, changeInfos: List<V2TIMGroupChangeInfo>) {}
+    override fun onReceiveJoinApplication(groupID: String, member: V2TIMGroupMemberInfo, opReason: String) {}
+    override fun onApplicationProcessed(groupID: String, opUser: V2TIMGroupMemberInfo, isAgreeJoin: Boolean, opReason: String) {}
+    override fun onGrantAdministrator(groupID: String, opUser: V2TIMGroupMemberInfo, memberList: List<V2TIMGroupMemberInfo>) {}
+    override fun onRevokeAdministrator(groupID: String, opUser: V2TIMGroupMemberInfo, memberList: List<V2TIMGroupMemberInfo>) {}
+    override fun onQuitFromGroup(groupID: String) {}
+    override fun onGroupAttributeChanged(groupID: String, groupAttributeMap: Map<String, String>) {}
+}
+
+/** The default instance's group manager (V2TIMManager.getGroupManager()). */
+fun V2TIMManager.Companion.getGroupManager(): V2TIMGroupManager = getInstance().getGroupManager()
+
+/** Adds a group listener (V2TIMManager.addGroupListener). */
+fun V2TIMManager.addGroupListener(listener: V2TIMGroupListener) =
+    V2TIMListenerRegistry.add(listener) { getGroupManager().addGroupListenerHandle(listener) }
+
+/** Removes a group listener added with [addGroupListener]. */
+fun V2TIMManager.removeGroupListener(listener: V2TIMGroupListener) {
     V2TIMListenerRegistry.remove(listener)?.let { removeListenerHandle(it) }
 }
