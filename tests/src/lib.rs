@@ -57,6 +57,11 @@ impl TestServer {
         self.handle.as_ref().expect("server is running")
     }
 
+    /// The server's data directory (its SQLite file is `oxim.db` in it).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.config.data_dir
+    }
+
     /// The URL SDKs are configured with.
     pub fn url(&self) -> String {
         format!("ws://{}", self.config.listen)

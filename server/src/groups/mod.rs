@@ -123,10 +123,10 @@ fn push_online_except(app: &App, msg: &WireMessage, users: &[String], except: Op
 }
 
 /// A group tip for a room (never stored), sent to everyone in it unless the room is busy:
-/// room notices are the lowest priority.
+/// room notices count as low-priority messages.
 fn room_tip(app: &App, group_id: &str, op_user: &str, tip_type: i32, members: Vec<String>, changes: Vec<MemberChange>) {
     let rate = room_rate(app);
-    if !app.rooms.notice_allowed(group_id, rate) {
+    if !app.rooms.admit_notice(group_id, rate) {
         return;
     }
     let tips = GroupTips {

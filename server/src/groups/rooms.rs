@@ -223,10 +223,10 @@ impl Rooms {
         true
     }
 
-    /// Whether a room notice (join/quit tip, lowest priority, not counted) may go out now.
-    pub fn notice_allowed(&self, group: &str, rate: RoomRate) -> bool {
-        let mut inner = self.inner.lock().expect("rooms lock");
-        inner.rooms.get_mut(group).is_some_and(|room| room.used_now(rate.window) < rate.ceiling(PRIORITY_LOW))
+    /// Admits a room notice (join/quit/mute tip): it counts like a low-priority message, so a
+    /// crowd joining at once cannot flood the room (V2TIM drops such notices first too).
+    pub fn admit_notice(&self, group: &str, rate: RoomRate) -> bool {
+        self.admit(group, PRIORITY_LOW, rate)
     }
 }
 
@@ -263,6 +263,6 @@ mod tests {
             high += u32::from(rooms.admit("live", PRIORITY_HIGH, rate));
         }
         assert_eq!((low, high), (10, 30));
-        assert!(!rooms.notice_allowed("live", rate));
+        assert!(!rooms.admit_notice("live", rate));
     }
 }
