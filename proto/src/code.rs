@@ -124,3 +124,14 @@ pub const SVR_GROUP_NOT_FOUND: i32 = 10010;
 pub const SDK_COMM_API_CALL_FREQUENCY_LIMIT: i32 = 7008;
 /// `ERR_INVALID_CONVERSATION`: the conversation id is malformed or unknown.
 pub const INVALID_CONVERSATION: i32 = 6004;
+
+// ---- Signaling ---------------------------------------------------------------------------------
+
+/// `ERR_SDK_SIGNALING_INVALID_INVITE_ID`: no such invitation, or it was already processed
+/// (ended, cancelled, timed out, or already answered by this invitee).
+pub const SIGNALING_INVALID_INVITE_ID: i32 = 8010;
+/// `ERR_SDK_SIGNALING_NO_PERMISSION`: the user may not do this to the invitation (cancel someone
+/// else's, answer one that does not invite them, invite in a group they are not in).
+pub const SIGNALING_NO_PERMISSION: i32 = 8011;
+/// `ERR_SDK_SIGNALING_ALREADY_EXISTS`: `addInvitedSignaling` of an invitation this device knows.
+pub const SIGNALING_ALREADY_EXISTS: i32 = 8012;

@@ -11,6 +11,7 @@
 //! - [`code`]: V2TIM's numeric error codes, used by both sides.
 //! - [`ids`]: V2TIM conversation ids and the limits on user ids.
 //! - [`media`]: file upload and download over HTTP (kinds, limits, image variants).
+//! - [`signaling`]: invitations (V2TIM's signaling payload, requests).
 
 pub mod code;
 pub mod frame;
@@ -18,6 +19,7 @@ pub mod ids;
 pub mod media;
 pub mod message;
 pub mod payload;
+pub mod signaling;
 
 pub use frame::{FrameType, InFrame, OutFrame, PROTOCOL_VERSION};
 
@@ -43,6 +45,16 @@ pub mod op {
     pub const MSG_DELETE: &str = "msg.delete";
     /// Clear a conversation's history for the user: [`crate::payload::ClearReq`] → [`crate::payload::ClearRes`].
     pub const MSG_CLEAR: &str = "msg.clear";
+    /// Invite (C2C or in a group): [`crate::signaling::InviteReq`] → [`crate::signaling::SignalRes`].
+    pub const SIGNAL_INVITE: &str = "signal.invite";
+    /// Cancel an own invitation: [`crate::signaling::SignalReq`] → [`crate::signaling::SignalRes`].
+    pub const SIGNAL_CANCEL: &str = "signal.cancel";
+    /// Accept an invitation: [`crate::signaling::SignalReq`] → [`crate::signaling::SignalRes`].
+    pub const SIGNAL_ACCEPT: &str = "signal.accept";
+    /// Reject an invitation: [`crate::signaling::SignalReq`] → [`crate::signaling::SignalRes`].
+    pub const SIGNAL_REJECT: &str = "signal.reject";
+    /// An invitation as issued: [`crate::signaling::SignalGetReq`] → [`crate::signaling::SignalingInfo`].
+    pub const SIGNAL_GET: &str = "signal.get";
 }
 
 /// Server push event names (`op` of a push frame).
@@ -54,4 +66,8 @@ pub mod push {
     pub const KICKED: &str = "kicked";
     /// The session's UserSig expired; the connection is no longer authenticated.
     pub const USERSIG_EXPIRED: &str = "usersig_expired";
+    /// A signaling action of an online-only invitation (never stored): a
+    /// [`crate::payload::WireMessage`] with `online_only` set, seq 0, and the signaling payload
+    /// as its custom element.
+    pub const SIGNAL: &str = "signal";
 }

@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use crate::config::ServerConfig;
 use crate::sessions::Sessions;
+use crate::signaling::timer::Deadlines;
 use crate::store::{Store, StoreResult};
 use crate::usersig::UserSigKey;
 
@@ -22,6 +23,8 @@ pub struct App {
     pub sigs: UserSigKey,
     /// Online sessions.
     pub sessions: Sessions,
+    /// Invitation deadlines, for the signaling timer.
+    pub deadlines: Deadlines,
     /// Users known to exist (a cache in front of the store; users are never deleted).
     known_users: RwLock<HashSet<String>>,
     next_conn: AtomicU64,
@@ -38,6 +41,7 @@ impl App {
             store,
             sigs,
             sessions: Sessions::default(),
+            deadlines: Deadlines::default(),
             known_users: RwLock::new(HashSet::new()),
             next_conn: AtomicU64::new(1),
             shutdown,

@@ -7,12 +7,17 @@
 //! Every stream of messages has a storage key: `c2c:<a> <b>` (a C2C conversation, a < b),
 //! `group:<id>`, and `sys:<user>` (the user's own event stream: read positions, deletions,
 //! receipts). All of them get gapless seqs and the same exactly-once delivery.
+//!
+//! Signaling invitations ([`crate::signaling::machine::Invitation`]) are kept here too; their
+//! state changes and the action messages they append commit together.
 
 pub mod sqlite;
 
 use async_trait::async_trait;
 use oxim_proto::ids::ConvId;
 use oxim_proto::payload::{ConvState, WireMessage};
+
+use crate::signaling::machine::Invitation;
 
 /// A storage failure or a refusal. The request that hit it fails; nothing is half-written
 /// because every write is one transaction (a savepoint inside a batch).
@@ -94,6 +99,27 @@ pub struct HistoryPage {
     pub reached_start: bool,
 }
 
+/// Outcome of a signaling write.
+#[derive(Debug, Clone)]
+pub struct Signaled {
+    /// The invitation after the write.
+    pub invitation: Invitation,
+    /// The action messages: appended to conversations (with seqs), or, for online-only
+    /// invitations, made but not stored (seq 0) with the users to push them to.
+    pub appended: Vec<Appended>,
+}
+
+/// A signaling request that changes an existing invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalAct {
+    /// `accept` by an invitee.
+    Accept,
+    /// `reject` by an invitee.
+    Reject,
+    /// `cancel` by the inviter.
+    Cancel,
+}
+
 /// What the server needs from storage.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -147,6 +173,40 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether a message referencing file `uuid` reached a conversation `user_id` takes part in.
     async fn file_shared_with(&self, user_id: &str, uuid: &str) -> StoreResult<bool>;
+
+    /// The members of group `group_id`; `None` if there is no such group.
+    async fn group_members(&self, group_id: &str) -> StoreResult<Option<Vec<String>>>;
+
+    /// Stores a new invitation and appends its invite message(s) (unless it is online-only):
+    /// to the C2C conversation of the inviter and each invitee, or to the group conversation,
+    /// whose `members` are given. An invitation id the same inviter already used is a retry:
+    /// the stored invitation and its original messages come back (marked duplicate); another
+    /// inviter's is refused (6017).
+    fn signal_invite(&self, invitation: Invitation, members: Option<Vec<String>>) -> Queued<Signaled>;
+
+    /// Applies `act` by `user` with `action_id` and `data` to invitation `invite_id` (see
+    /// [`crate::signaling::machine`]) and appends the action message; refusals are 8010/8011
+    /// and change nothing. `members`: the group's, for group invitations.
+    fn signal_act(
+        &self,
+        invite_id: &str,
+        user: &str,
+        act: SignalAct,
+        action_id: &str,
+        data: &str,
+        members: Option<Vec<String>>,
+    ) -> Queued<Signaled>;
+
+    /// Times out the pending invitees of `invite_id` if its deadline has passed and appends the
+    /// timeout message; nothing when it is not due (or no longer active).
+    fn signal_expire(&self, invite_id: &str, members: Option<Vec<String>>) -> Queued<Signaled>;
+
+    /// An invitation by id.
+    async fn invitation(&self, invite_id: &str) -> StoreResult<Option<Invitation>>;
+
+    /// Active invitations with a deadline: (invite id, deadline Unix ms), for the timer after a
+    /// restart.
+    async fn invitation_deadlines(&self) -> StoreResult<Vec<(String, i64)>>;
 
     /// Finishes pending writes and closes the database.
     async fn close(&self);

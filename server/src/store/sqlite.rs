@@ -21,7 +21,10 @@ use oxim_proto::payload::{ConvState, WireMessage};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Appended, HistoryPage, Queued, Store, StoreError, StoreResult, Target, Written};
+use super::{Appended, HistoryPage, Queued, SignalAct, Signaled, Store, StoreError, StoreResult, Target, Written};
+use crate::signaling::machine::Invitation;
+
+mod signaling;
 
 /// Most jobs the writer puts into one transaction.
 const MAX_BATCH: usize = 1024;
@@ -82,6 +85,15 @@ const MIGRATIONS: &[&str] = &[
         conv_key TEXT NOT NULL,
         PRIMARY KEY (uuid, conv_key)
     ) WITHOUT ROWID;",
+    // 3: signaling invitations (the state machine is crate::signaling::machine).
+    "CREATE TABLE invitation (
+        invite_id   TEXT PRIMARY KEY,
+        inviter     TEXT NOT NULL,
+        state       TEXT NOT NULL,      -- 'active', 'ended', 'cancelled'
+        deadline_ms INTEGER NOT NULL,   -- unanswered invitees time out then; 0 = never
+        body        TEXT NOT NULL       -- the Invitation as JSON
+    ) WITHOUT ROWID;
+    CREATE INDEX invitation_deadline ON invitation(deadline_ms) WHERE state = 'active' AND deadline_ms > 0;",
 ];
 
 /// The storage key of the C2C conversation between two users.
@@ -692,6 +704,44 @@ impl Store for SqliteStore {
             .is_some())
         })
         .await
+    }
+
+    /// Groups arrive with the groups feature: this store knows none yet, so every group is
+    /// unknown (`None`). The groups implementation fills this in from its membership table.
+    async fn group_members(&self, _group_id: &str) -> StoreResult<Option<Vec<String>>> {
+        Ok(None)
+    }
+
+    fn signal_invite(&self, invitation: Invitation, members: Option<Vec<String>>) -> Queued<Signaled> {
+        self.write(move |tx, state| state.signal_invite(tx, invitation, members))
+    }
+
+    fn signal_act(
+        &self,
+        invite_id: &str,
+        user: &str,
+        act: SignalAct,
+        action_id: &str,
+        data: &str,
+        members: Option<Vec<String>>,
+    ) -> Queued<Signaled> {
+        let (id, user, action_id, data) =
+            (invite_id.to_owned(), user.to_owned(), action_id.to_owned(), data.to_owned());
+        self.write(move |tx, state| state.signal_act(tx, &id, &user, act, &action_id, &data, members))
+    }
+
+    fn signal_expire(&self, invite_id: &str, members: Option<Vec<String>>) -> Queued<Signaled> {
+        let id = invite_id.to_owned();
+        self.write(move |tx, state| state.signal_expire(tx, &id, members))
+    }
+
+    async fn invitation(&self, invite_id: &str) -> StoreResult<Option<Invitation>> {
+        let id = invite_id.to_owned();
+        self.read(move |c| signaling::load(c, &id)).await
+    }
+
+    async fn invitation_deadlines(&self) -> StoreResult<Vec<(String, i64)>> {
+        self.read(signaling::deadlines).await
     }
 
     async fn close(&self) {
