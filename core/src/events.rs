@@ -12,8 +12,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
-use crate::listener::{AdvancedMsgListener, SdkListener, SimpleMsgListener};
-use crate::types::{Elem, Message, MessageReceipt};
+use crate::listener::{AdvancedMsgListener, SdkListener, SignalingListener, SimpleMsgListener};
+use crate::types::{Elem, Message, MessageReceipt, SignalingAction, SignalingInfo};
 
 /// Something the app is told about.
 #[derive(Debug, Clone)]
@@ -39,6 +39,13 @@ pub enum Event {
     MessageRevoked(String),
     /// `onRecvC2CReadReceipt`.
     C2CReadReceipt(Vec<MessageReceipt>),
+    /// A signaling action (`V2TIMSignalingListener`, by its `action_type`).
+    Signaling {
+        /// The action.
+        info: Box<SignalingInfo>,
+        /// Who did it (the invitee for accept and reject).
+        from: String,
+    },
 }
 
 /// Identifies a registered listener, for removal. Unique in the process, across listener kinds
@@ -53,6 +60,7 @@ pub struct Listeners {
     sdk: RwLock<Option<Arc<dyn SdkListener>>>,
     simple: RwLock<Vec<(ListenerId, Arc<dyn SimpleMsgListener>)>>,
     advanced: RwLock<Vec<(ListenerId, Arc<dyn AdvancedMsgListener>)>>,
+    signaling: RwLock<Vec<(ListenerId, Arc<dyn SignalingListener>)>>,
 }
 
 impl Listeners {
@@ -75,6 +83,13 @@ impl Listeners {
         id
     }
 
+    /// Adds a signaling listener.
+    pub fn add_signaling(&self, listener: Arc<dyn SignalingListener>) -> ListenerId {
+        let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
+        self.signaling.write().expect("listeners lock").push((id, listener));
+        id
+    }
+
     /// Removes the listener registered under `id`, whatever its kind; false if there is none.
     pub fn remove(&self, id: ListenerId) -> bool {
         fn remove_from<T: ?Sized>(list: &RwLock<Vec<(ListenerId, Arc<T>)>>, id: ListenerId) -> bool {
@@ -83,7 +98,7 @@ impl Listeners {
             list.retain(|(i, _)| *i != id);
             list.len() != before
         }
-        remove_from(&self.simple, id) || remove_from(&self.advanced, id)
+        remove_from(&self.simple, id) || remove_from(&self.advanced, id) || remove_from(&self.signaling, id)
     }
 
     fn sdk(&self) -> Option<Arc<dyn SdkListener>> {
@@ -96,6 +111,10 @@ impl Listeners {
 
     fn advanced(&self) -> Vec<Arc<dyn AdvancedMsgListener>> {
         self.advanced.read().expect("listeners lock").iter().map(|(_, l)| l.clone()).collect()
+    }
+
+    fn signaling(&self) -> Vec<Arc<dyn SignalingListener>> {
+        self.signaling.read().expect("listeners lock").iter().map(|(_, l)| l.clone()).collect()
     }
 }
 
@@ -163,6 +182,28 @@ fn deliver(event: Event, listeners: &Listeners) {
         Event::C2CReadReceipt(receipts) => {
             for l in listeners.advanced() {
                 guarded("onRecvC2CReadReceipt", || l.on_recv_c2c_read_receipt(receipts.clone()));
+            }
+        }
+        Event::Signaling { info, from } => {
+            for l in listeners.signaling() {
+                let SignalingInfo { invite_id, inviter, invitee_list, group_id, data, .. } = (*info).clone();
+                match info.action_type {
+                    SignalingAction::Invite => guarded("onReceiveNewInvitation", || {
+                        l.on_receive_new_invitation(invite_id, inviter, group_id, invitee_list, data)
+                    }),
+                    SignalingAction::Accept => {
+                        guarded("onInviteeAccepted", || l.on_invitee_accepted(invite_id, from.clone(), data))
+                    }
+                    SignalingAction::Reject => {
+                        guarded("onInviteeRejected", || l.on_invitee_rejected(invite_id, from.clone(), data))
+                    }
+                    SignalingAction::Cancel => {
+                        guarded("onInvitationCancelled", || l.on_invitation_cancelled(invite_id, inviter, data))
+                    }
+                    SignalingAction::Timeout => {
+                        guarded("onInvitationTimeout", || l.on_invitation_timeout(invite_id, invitee_list))
+                    }
+                }
             }
         }
     }

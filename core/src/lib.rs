@@ -8,7 +8,8 @@
 //! - [`transport`]: one WebSocket: request/response correlation, heartbeat.
 //! - [`session`]: a logged-in user's session; [`message`]: the message manager (send, media,
 //!   history, revoke, receipts, deletion); [`sync`]: receiving exactly once, in order (seq
-//!   cursors, gap filling, revoke notices and user-stream events).
+//!   cursors, gap filling, revoke notices and user-stream events); [`signaling`]: the signaling
+//!   manager (invitations; callbacks derived from signaling messages).
 //! - [`store`]: the per-user SQLite store (one thread, migrations).
 //! - [`media`]: file upload and download over HTTP (image, sound, video, file messages).
 //! - [`events`]: the single event thread that calls listeners; [`listener`]: their traits.
@@ -24,15 +25,17 @@ pub mod media;
 pub mod message;
 pub mod runtime;
 pub mod session;
+pub mod signaling;
 pub mod store;
 pub mod sync;
 pub mod transport;
 pub mod types;
 
 pub use error::{Error, Result};
-pub use listener::{AdvancedMsgListener, SdkListener, SimpleMsgListener};
+pub use listener::{AdvancedMsgListener, SdkListener, SignalingListener, SimpleMsgListener};
 pub use manager::Manager;
 pub use message::MessageManager;
+pub use signaling::SignalingManager;
 pub use types::*;
 
 /// The SDK version (`getVersion`).

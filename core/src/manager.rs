@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::events::{ListenerId, Listeners};
-use crate::listener::{AdvancedMsgListener, SdkListener, SimpleMsgListener};
+use crate::listener::{AdvancedMsgListener, SdkListener, SignalingListener, SimpleMsgListener};
 use crate::message::{MessageManager, SendOptions};
 use crate::runtime;
 use crate::session::Session;
@@ -72,6 +72,16 @@ impl Manager {
     /// `getMessageManager`.
     pub fn message_manager(&self) -> MessageManager {
         MessageManager::new(self.clone())
+    }
+
+    /// `getSignalingManager`.
+    pub fn signaling_manager(&self) -> crate::signaling::SignalingManager {
+        crate::signaling::SignalingManager::new(self.clone())
+    }
+
+    /// `addSignalingListener`; the id removes it again.
+    pub fn add_signaling_listener(&self, listener: Arc<dyn SignalingListener>) -> ListenerId {
+        self.inner.listeners.add_signaling(listener)
     }
 
     /// Messages created but not sent yet (see [`crate::message::Drafts`]).
