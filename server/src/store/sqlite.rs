@@ -898,6 +898,80 @@ mod tests {
         store.close().await;
     }
 
+    fn invitation(id: &str, group: &str, invitees: &[&str], timeout: u32, online_only: bool, at_ms: i64) -> Invitation {
+        let req = oxim_proto::signaling::InviteReq {
+            invite_id: id.into(),
+            group_id: group.into(),
+            invitees: invitees.iter().map(|u| u.to_string()).collect(),
+            data: "d".into(),
+            online_only,
+            timeout,
+            offline_push: None,
+        };
+        Invitation::new("alice".into(), req, at_ms)
+    }
+
+    #[tokio::test]
+    async fn invitations_change_state_with_their_messages_and_survive_a_restart() {
+        use crate::signaling::machine::{InvitationState, InviteeState};
+        let dir = tempfile::tempdir().unwrap();
+        let members = vec!["alice".to_string(), "bob".into(), "carol".into(), "dave".into()];
+        {
+            let store = SqliteStore::open(dir.path()).unwrap();
+            // A group invitation: one message in the group conversation, for every member.
+            let inv = invitation("g-inv", "g1", &["bob", "carol"], 0, false, now_ms());
+            let done = store.signal_invite(inv.clone(), Some(members.clone())).await.unwrap();
+            assert_eq!(done.appended.len(), 1);
+            let a = &done.appended[0];
+            assert_eq!((a.msg.seq, a.msg.group_id.as_str(), a.msg.msg_id.as_str()), (1, "g1", "g-inv#1#group"));
+            assert_eq!(a.recipients, members);
+            // A retry gets the original back; another inviter cannot take the id.
+            let again = store.signal_invite(inv.clone(), Some(members.clone())).await.unwrap();
+            assert!(again.appended[0].duplicate);
+            assert_eq!(again.appended[0].msg.seq, 1);
+            let mut stolen = inv.clone();
+            stolen.inviter = "mallory".into();
+            let err = store.signal_invite(stolen, Some(members.clone())).await.unwrap_err();
+            assert!(matches!(err, StoreError::Refused { code: 6017, .. }));
+
+            // Answers: refusals change nothing, an accept appends one message.
+            let refused = store.signal_act("g-inv", "dave", SignalAct::Accept, "x1", "", Some(members.clone())).await;
+            assert!(matches!(refused.unwrap_err(), StoreError::Refused { code: 8011, .. }));
+            let ok = store.signal_act("g-inv", "bob", SignalAct::Accept, "x2", "yes", Some(members.clone())).await;
+            assert_eq!(ok.unwrap().appended[0].msg.seq, 2);
+            let (msgs, max) = store.messages_after("dave", &ConvId::Group("g1".into()), 0, 0, 10).await.unwrap();
+            assert_eq!((msgs.len(), max), (2, 2));
+
+            // An overdue C2C invitation (made 5 s ago with a 1 s timeout) and an online-only one.
+            let old = invitation("c-inv", "", &["carol"], 1, false, now_ms() - 5_000);
+            store.signal_invite(old, None).await.unwrap();
+            let live = invitation("o-inv", "", &["bob"], 0, true, now_ms());
+            let pushed = store.signal_invite(live, None).await.unwrap();
+            assert_eq!((pushed.appended[0].msg.seq, pushed.appended[0].recipients.len()), (0, 2));
+            assert!(store.messages_after("bob", &ConvId::C2C("alice".into()), 0, 0, 10).await.unwrap().0.is_empty());
+            store.close().await;
+        }
+        // After a restart: the states and the deadline are still there.
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let g = store.invitation("g-inv").await.unwrap().unwrap();
+        assert_eq!(
+            (g.state, g.invitees[0].state, g.invitees[1].state),
+            (InvitationState::Active, InviteeState::Accepted, InviteeState::Pending)
+        );
+        let deadlines = store.invitation_deadlines().await.unwrap();
+        assert_eq!(deadlines.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["c-inv"]);
+        let expired = store.signal_expire("c-inv", None).await.unwrap();
+        assert_eq!(expired.invitation.state, InvitationState::Ended);
+        let msg = &expired.appended[0].msg;
+        assert_eq!(
+            (msg.msg_id.as_str(), msg.sender.as_str(), msg.receiver.as_str(), msg.seq),
+            ("c-inv#5#carol", "alice", "carol", 2)
+        );
+        assert!(store.signal_expire("c-inv", None).await.unwrap().appended.is_empty(), "times out once");
+        assert!(store.invitation_deadlines().await.unwrap().is_empty());
+        store.close().await;
+    }
+
     #[tokio::test]
     async fn files_are_shared_with_the_participants_of_conversations_they_were_sent_into() {
         let dir = tempfile::tempdir().unwrap();
