@@ -82,7 +82,7 @@ async fn classroom_raise_hands_then_speak() {
         data: "raise hand".into(),
     };
     for s in &students {
-        assert_eq!(s.seen.wait_signals(1).await, [invitation.clone()]);
+        assert_eq!(s.seen.wait_signals(1).await, std::slice::from_ref(&invitation));
     }
 
     // 2. Three raise a hand, one declines, two do not answer.
