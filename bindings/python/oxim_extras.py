@@ -15,7 +15,7 @@ def _oxim_noop(self, *args, **kwargs):
 
 
 for _oxim_cls in (V2TIMSDKListener, V2TIMSimpleMsgListener, V2TIMAdvancedMsgListener, V2TIMGroupListener,
-                 V2TIMSendCallback, V2TIMDownloadCallback):
+                 V2TIMSendCallback, V2TIMDownloadCallback, V2TIMSignalingListener):
     for _oxim_name, _oxim_value in list(vars(_oxim_cls).items()):
         if _oxim_name.startswith("on_") and callable(_oxim_value):
             setattr(_oxim_cls, _oxim_name, _oxim_noop)
@@ -44,3 +44,5 @@ V2TIMMessageManager.remove_advanced_msg_listener = _oxim_remove_listener
 V2TIMManager.add_group_listener = _oxim_add_listener(
     lambda self, listener: self.get_group_manager().add_group_listener_handle(listener))
 V2TIMManager.remove_group_listener = _oxim_remove_listener
+V2TIMSignalingManager.add_signaling_listener = _oxim_add_listener(V2TIMSignalingManager.add_signaling_listener_handle)
+V2TIMSignalingManager.remove_signaling_listener = _oxim_remove_listener

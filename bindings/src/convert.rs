@@ -573,3 +573,61 @@ impl V2TIMMessage {
         Ok(m)
     }
 }
+
+/// `V2TIMSignalingInfo`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct V2TIMSignalingInfo {
+    /// The invitation (empty: not a signaling message).
+    pub invite_id: String,
+    /// Who invited.
+    pub inviter: String,
+    /// The invitees this action names.
+    pub invitee_list: Vec<String>,
+    /// The group; empty for C2C.
+    pub group_id: String,
+    /// App data of the action.
+    pub data: String,
+    /// Seconds; 0 = never.
+    pub timeout: i32,
+    /// What happened.
+    pub action_type: V2TIMSignalingActionType,
+}
+
+impl From<Option<core::SignalingInfo>> for V2TIMSignalingInfo {
+    fn from(info: Option<core::SignalingInfo>) -> Self {
+        match info {
+            Some(i) => V2TIMSignalingInfo {
+                invite_id: i.invite_id,
+                inviter: i.inviter,
+                invitee_list: i.invitee_list,
+                group_id: i.group_id,
+                data: i.data,
+                timeout: i32::try_from(i.timeout).unwrap_or(i32::MAX),
+                action_type: i.action_type.into(),
+            },
+            None => V2TIMSignalingInfo {
+                invite_id: String::new(),
+                inviter: String::new(),
+                invitee_list: Vec::new(),
+                group_id: String::new(),
+                data: String::new(),
+                timeout: 0,
+                action_type: V2TIMSignalingActionType::SIGNALING_ACTION_TYPE_NONE,
+            },
+        }
+    }
+}
+
+impl From<V2TIMSignalingInfo> for core::SignalingInfo {
+    fn from(i: V2TIMSignalingInfo) -> Self {
+        core::SignalingInfo {
+            invite_id: i.invite_id,
+            inviter: i.inviter,
+            invitee_list: i.invitee_list,
+            group_id: i.group_id,
+            data: i.data,
+            timeout: u32::try_from(i.timeout).unwrap_or(0),
+            action_type: i.action_type.into(),
+        }
+    }
+}

@@ -333,3 +333,40 @@ v2tim_int_enum!(
         V2TIM_GROUP_INFO_CHANGE_TYPE_GROUP_ADD_OPT = 11,
     }
 );
+/// `V2TIMSignalingActionType` (Android: `V2TIMSignalingInfo.SIGNALING_ACTION_TYPE_*`), plus NONE
+/// for a message that is not a signaling message (`getSignalingInfo`).
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum V2TIMSignalingActionType {
+    /// Not a signaling message.
+    SIGNALING_ACTION_TYPE_NONE = 0,
+    /// An invitation.
+    SIGNALING_ACTION_TYPE_INVITE = 1,
+    /// The inviter cancelled.
+    SIGNALING_ACTION_TYPE_CANCEL_INVITE = 2,
+    /// An invitee accepted.
+    SIGNALING_ACTION_TYPE_ACCEPT_INVITE = 3,
+    /// An invitee rejected.
+    SIGNALING_ACTION_TYPE_REJECT_INVITE = 4,
+    /// Invitees did not answer in time.
+    SIGNALING_ACTION_TYPE_INVITE_TIMEOUT = 5,
+}
+
+impl From<core::SignalingAction> for V2TIMSignalingActionType {
+    fn from(a: core::SignalingAction) -> Self {
+        match a {
+            core::SignalingAction::Invite => Self::SIGNALING_ACTION_TYPE_INVITE,
+            core::SignalingAction::Cancel => Self::SIGNALING_ACTION_TYPE_CANCEL_INVITE,
+            core::SignalingAction::Accept => Self::SIGNALING_ACTION_TYPE_ACCEPT_INVITE,
+            core::SignalingAction::Reject => Self::SIGNALING_ACTION_TYPE_REJECT_INVITE,
+            core::SignalingAction::Timeout => Self::SIGNALING_ACTION_TYPE_INVITE_TIMEOUT,
+        }
+    }
+}
+
+impl From<V2TIMSignalingActionType> for core::SignalingAction {
+    /// NONE (not a signaling action) counts as an invitation.
+    fn from(a: V2TIMSignalingActionType) -> Self {
+        core::SignalingAction::from_i32(a as i32).unwrap_or(core::SignalingAction::Invite)
+    }
+}

@@ -13,15 +13,18 @@ mod group_manager;
 mod listeners;
 mod manager;
 mod message_manager;
+mod signaling_manager;
 
 pub use convert::*;
 pub use enums::*;
 pub use group_manager::*;
 pub use listeners::{
-    V2TIMAdvancedMsgListener, V2TIMDownloadCallback, V2TIMSDKListener, V2TIMSendCallback, V2TIMSimpleMsgListener,
+    V2TIMAdvancedMsgListener, V2TIMDownloadCallback, V2TIMSDKListener, V2TIMSendCallback, V2TIMSignalingListener,
+    V2TIMSimpleMsgListener,
 };
 pub use manager::{V2TIMManager, get_default_manager};
 pub use message_manager::V2TIMMessageManager;
+pub use signaling_manager::V2TIMSignalingManager;
 
 /// A failed call, with V2TIM's error code.
 #[derive(Debug, thiserror::Error)]

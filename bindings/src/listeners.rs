@@ -129,3 +129,52 @@ impl core::AdvancedMsgListener for AdvancedMsgListenerAdapter {
         self.0.on_recv_message_revoked(msg_id)
     }
 }
+
+/// `V2TIMSignalingListener`, implemented by the app.
+pub trait V2TIMSignalingListener: Send + Sync {
+    /// A new invitation.
+    fn on_receive_new_invitation(
+        &self,
+        invite_id: String,
+        inviter: String,
+        group_id: String,
+        invitee_list: Vec<String>,
+        data: String,
+    );
+    /// An invitee accepted.
+    fn on_invitee_accepted(&self, invite_id: String, invitee: String, data: String);
+    /// An invitee rejected.
+    fn on_invitee_rejected(&self, invite_id: String, invitee: String, data: String);
+    /// The inviter cancelled.
+    fn on_invitation_cancelled(&self, invite_id: String, inviter: String, data: String);
+    /// Invitees did not answer in time.
+    fn on_invitation_timeout(&self, invite_id: String, invitee_list: Vec<String>);
+}
+
+/// A foreign `V2TIMSignalingListener` as a core listener.
+pub(crate) struct SignalingListenerAdapter(pub Box<dyn V2TIMSignalingListener>);
+
+impl core::SignalingListener for SignalingListenerAdapter {
+    fn on_receive_new_invitation(
+        &self,
+        invite_id: String,
+        inviter: String,
+        group_id: String,
+        invitee_list: Vec<String>,
+        data: String,
+    ) {
+        self.0.on_receive_new_invitation(invite_id, inviter, group_id, invitee_list, data)
+    }
+    fn on_invitee_accepted(&self, invite_id: String, invitee: String, data: String) {
+        self.0.on_invitee_accepted(invite_id, invitee, data)
+    }
+    fn on_invitee_rejected(&self, invite_id: String, invitee: String, data: String) {
+        self.0.on_invitee_rejected(invite_id, invitee, data)
+    }
+    fn on_invitation_cancelled(&self, invite_id: String, inviter: String, data: String) {
+        self.0.on_invitation_cancelled(invite_id, inviter, data)
+    }
+    fn on_invitation_timeout(&self, invite_id: String, invitee_list: Vec<String>) {
+        self.0.on_invitation_timeout(invite_id, invitee_list)
+    }
+}

@@ -92,6 +92,11 @@ impl V2TIMManager {
         Arc::new(crate::V2TIMMessageManager { mm: self.sdk.message_manager(), sdk: self.sdk.clone() })
     }
 
+    /// `getSignalingManager`.
+    pub fn get_signaling_manager(&self) -> Arc<crate::V2TIMSignalingManager> {
+        Arc::new(crate::V2TIMSignalingManager { sm: self.sdk.signaling_manager(), sdk: self.sdk.clone() })
+    }
+
     /// `sendC2CTextMessage`.
     pub async fn send_c2c_text_message(&self, text: String, user_id: String) -> Result<V2TIMMessage> {
         Ok(self.sdk.send_c2c_text_message(text, user_id).await?.into())

@@ -14,6 +14,7 @@ public typealias V2TIMAdvancedMsgListener = V2timAdvancedMsgListener
 public typealias V2TIMGroupListener = V2timGroupListener
 public typealias V2TIMSendCallback = V2timSendCallback
 public typealias V2TIMDownloadCallback = V2timDownloadCallback
+public typealias V2TIMSignalingListener = V2timSignalingListener
 
 public extension V2TIMSDKListener {
     func onConnecting() {}
@@ -53,6 +54,14 @@ public extension V2TIMAdvancedMsgListener {
     func onRecvNewMessage(msg: V2TIMMessage) {}
     func onRecvC2CReadReceipt(receiptList: [V2TIMMessageReceipt]) {}
     func onRecvMessageRevoked(msgID: String) {}
+}
+
+public extension V2TIMSignalingListener {
+    func onReceiveNewInvitation(inviteID: String, inviter: String, groupID: String, inviteeList: [String], data: String) {}
+    func onInviteeAccepted(inviteID: String, invitee: String, data: String) {}
+    func onInviteeRejected(inviteID: String, invitee: String, data: String) {}
+    func onInvitationCancelled(inviteID: String, inviter: String, data: String) {}
+    func onInvitationTimeout(inviteID: String, inviteeList: [String]) {}
 }
 
 /// Listener objects -> the handle Rust gave them. Adding an object twice registers it once.
@@ -116,6 +125,20 @@ public extension V2TIMMessageManager {
 
     /// Removes an advanced message listener added with addAdvancedMsgListener.
     func removeAdvancedMsgListener(listener: V2TIMAdvancedMsgListener) {
+        if let handle = V2TIMListenerRegistry.shared.remove(listener) {
+            _ = removeListenerHandle(handle: handle)
+        }
+    }
+}
+
+public extension V2TIMSignalingManager {
+    /// Adds a signaling listener (V2TIMManager addSignalingListener:).
+    func addSignalingListener(listener: V2TIMSignalingListener) {
+        V2TIMListenerRegistry.shared.add(listener) { self.addSignalingListenerHandle(listener: listener) }
+    }
+
+    /// Removes a signaling listener added with addSignalingListener.
+    func removeSignalingListener(listener: V2TIMSignalingListener) {
         if let handle = V2TIMListenerRegistry.shared.remove(listener) {
             _ = removeListenerHandle(handle: handle)
         }

@@ -390,6 +390,14 @@ async fn route_pushes(client: Arc<Client>, mut rx: mpsc::UnboundedReceiver<Push>
                 }
                 Err(e) => tracing::warn!("malformed group attributes push: {e}"),
             },
+            push::SIGNAL => match serde_json::from_str::<WireMessage>(&push.body) {
+                Ok(msg) => {
+                    if let Ok(session) = client.session() {
+                        session.on_signal(msg);
+                    }
+                }
+                Err(e) => tracing::warn!("malformed signal push: {e}"),
+            },
             push::KICKED => client.end_session_by_server(Event::KickedOffline).await,
             push::USERSIG_EXPIRED => client.end_session_by_server(Event::UserSigExpired).await,
             other => tracing::debug!("push {other} ignored"),

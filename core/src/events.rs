@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
 use crate::group::{GroupEvent, GroupMemberInfo};
-use crate::listener::{AdvancedMsgListener, GroupListener, SdkListener, SimpleMsgListener};
-use crate::types::{Elem, Message, MessageReceipt};
+use crate::listener::{AdvancedMsgListener, GroupListener, SdkListener, SignalingListener, SimpleMsgListener};
+use crate::types::{Elem, Message, MessageReceipt, SignalingAction, SignalingInfo};
 
 /// Something the app is told about.
 #[derive(Debug, Clone)]
@@ -42,6 +42,13 @@ pub enum Event {
     C2CReadReceipt(Vec<MessageReceipt>),
     /// A `V2TIMGroupListener` callback.
     Group(GroupEvent),
+    /// A signaling action (`V2TIMSignalingListener`, by its `action_type`).
+    Signaling {
+        /// The action.
+        info: Box<SignalingInfo>,
+        /// Who did it (the invitee for accept and reject).
+        from: String,
+    },
 }
 
 /// Identifies a registered listener, for removal. Unique in the process, across listener kinds
@@ -57,6 +64,7 @@ pub struct Listeners {
     simple: RwLock<Vec<(ListenerId, Arc<dyn SimpleMsgListener>)>>,
     advanced: RwLock<Vec<(ListenerId, Arc<dyn AdvancedMsgListener>)>>,
     group: RwLock<Vec<(ListenerId, Arc<dyn GroupListener>)>>,
+    signaling: RwLock<Vec<(ListenerId, Arc<dyn SignalingListener>)>>,
 }
 
 impl Listeners {
@@ -86,6 +94,13 @@ impl Listeners {
         id
     }
 
+    /// Adds a signaling listener.
+    pub fn add_signaling(&self, listener: Arc<dyn SignalingListener>) -> ListenerId {
+        let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
+        self.signaling.write().expect("listeners lock").push((id, listener));
+        id
+    }
+
     /// Removes the listener registered under `id`, whatever its kind; false if there is none.
     pub fn remove(&self, id: ListenerId) -> bool {
         fn remove_from<T: ?Sized>(list: &RwLock<Vec<(ListenerId, Arc<T>)>>, id: ListenerId) -> bool {
@@ -94,7 +109,10 @@ impl Listeners {
             list.retain(|(i, _)| *i != id);
             list.len() != before
         }
-        remove_from(&self.simple, id) || remove_from(&self.advanced, id) || remove_from(&self.group, id)
+        remove_from(&self.simple, id)
+            || remove_from(&self.advanced, id)
+            || remove_from(&self.group, id)
+            || remove_from(&self.signaling, id)
     }
 
     fn sdk(&self) -> Option<Arc<dyn SdkListener>> {
@@ -111,6 +129,10 @@ impl Listeners {
 
     fn group(&self) -> Vec<Arc<dyn GroupListener>> {
         self.group.read().expect("listeners lock").iter().map(|(_, l)| l.clone()).collect()
+    }
+
+    fn signaling(&self) -> Vec<Arc<dyn SignalingListener>> {
+        self.signaling.read().expect("listeners lock").iter().map(|(_, l)| l.clone()).collect()
     }
 }
 
@@ -197,6 +219,28 @@ fn deliver(event: Event, listeners: &Listeners) {
         Event::Group(event) => {
             for l in listeners.group() {
                 guarded("V2TIMGroupListener", || deliver_group(l.as_ref(), event.clone()));
+            }
+        }
+        Event::Signaling { info, from } => {
+            for l in listeners.signaling() {
+                let SignalingInfo { invite_id, inviter, invitee_list, group_id, data, .. } = (*info).clone();
+                match info.action_type {
+                    SignalingAction::Invite => guarded("onReceiveNewInvitation", || {
+                        l.on_receive_new_invitation(invite_id, inviter, group_id, invitee_list, data)
+                    }),
+                    SignalingAction::Accept => {
+                        guarded("onInviteeAccepted", || l.on_invitee_accepted(invite_id, from.clone(), data))
+                    }
+                    SignalingAction::Reject => {
+                        guarded("onInviteeRejected", || l.on_invitee_rejected(invite_id, from.clone(), data))
+                    }
+                    SignalingAction::Cancel => {
+                        guarded("onInvitationCancelled", || l.on_invitation_cancelled(invite_id, inviter, data))
+                    }
+                    SignalingAction::Timeout => {
+                        guarded("onInvitationTimeout", || l.on_invitation_timeout(invite_id, invitee_list))
+                    }
+                }
             }
         }
     }

@@ -8,7 +8,8 @@
 //! - [`transport`]: one WebSocket: request/response correlation, heartbeat.
 //! - [`session`]: a logged-in user's session; [`message`]: the message manager (send, media,
 //!   history, revoke, receipts, deletion); [`sync`]: receiving exactly once, in order (seq
-//!   cursors, gap filling, revoke notices and user-stream events).
+//!   cursors, gap filling, revoke notices and user-stream events); [`signaling`]: the signaling
+//!   manager (invitations; callbacks derived from signaling messages).
 //! - [`group`]: the group manager (groups, members, applications, attributes) and the group
 //!   listener's events.
 //! - [`store`]: the per-user SQLite store (one thread, migrations).
@@ -27,6 +28,7 @@ pub mod media;
 pub mod message;
 pub mod runtime;
 pub mod session;
+pub mod signaling;
 pub mod store;
 pub mod sync;
 pub mod transport;
@@ -34,9 +36,10 @@ pub mod types;
 
 pub use error::{Error, Result};
 pub use group::GroupManager;
-pub use listener::{AdvancedMsgListener, GroupListener, SdkListener, SimpleMsgListener};
+pub use listener::{AdvancedMsgListener, GroupListener, SdkListener, SignalingListener, SimpleMsgListener};
 pub use manager::Manager;
 pub use message::MessageManager;
+pub use signaling::SignalingManager;
 pub use types::*;
 
 /// The SDK version (`getVersion`).

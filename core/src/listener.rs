@@ -90,3 +90,31 @@ pub trait AdvancedMsgListener: Send + Sync {
     /// A message was revoked by its sender.
     fn on_recv_message_revoked(&self, _msg_id: String) {}
 }
+
+/// `V2TIMSignalingListener`: invitations.
+///
+/// An action is told to the other participants: C2C, the invitee hears of invitations and
+/// cancellations, the inviter of answers; in a group, every member hears of every action
+/// (checking `invitee_list` to see whether they are invited), except the user who acted.
+/// Timeouts reach the inviter and the invitees (every member for groups). Nobody hears of an
+/// action they did themselves, on any of their devices.
+pub trait SignalingListener: Send + Sync {
+    /// A new invitation (C2C: `group_id` is empty). In a group every member hears of it.
+    fn on_receive_new_invitation(
+        &self,
+        _invite_id: String,
+        _inviter: String,
+        _group_id: String,
+        _invitee_list: Vec<String>,
+        _data: String,
+    ) {
+    }
+    /// An invitee accepted.
+    fn on_invitee_accepted(&self, _invite_id: String, _invitee: String, _data: String) {}
+    /// An invitee rejected.
+    fn on_invitee_rejected(&self, _invite_id: String, _invitee: String, _data: String) {}
+    /// The inviter cancelled the invitation.
+    fn on_invitation_cancelled(&self, _invite_id: String, _inviter: String, _data: String) {}
+    /// The invitees in `invitee_list` did not answer in time.
+    fn on_invitation_timeout(&self, _invite_id: String, _invitee_list: Vec<String>) {}
+}

@@ -7,7 +7,7 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::events::{ListenerId, Listeners};
 use crate::group::{GroupCreation, GroupManager};
-use crate::listener::{AdvancedMsgListener, GroupListener, SdkListener, SimpleMsgListener};
+use crate::listener::{AdvancedMsgListener, GroupListener, SdkListener, SignalingListener, SimpleMsgListener};
 use crate::message::{MessageManager, SendOptions};
 use crate::runtime;
 use crate::session::Session;
@@ -78,6 +78,16 @@ impl Manager {
     /// `getGroupManager`.
     pub fn group_manager(&self) -> GroupManager {
         GroupManager::new(self.clone())
+    }
+
+    /// `getSignalingManager`.
+    pub fn signaling_manager(&self) -> crate::signaling::SignalingManager {
+        crate::signaling::SignalingManager::new(self.clone())
+    }
+
+    /// `addSignalingListener`; the id removes it again.
+    pub fn add_signaling_listener(&self, listener: Arc<dyn SignalingListener>) -> ListenerId {
+        self.inner.listeners.add_signaling(listener)
     }
 
     /// Messages created but not sent yet (see [`crate::message::Drafts`]).

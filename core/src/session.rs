@@ -94,6 +94,11 @@ impl Session {
         self.sync.send(SyncCmd::Push(Box::new(msg)));
     }
 
+    /// A signaling action of an online-only invitation pushed by the server.
+    pub fn on_signal(&self, msg: WireMessage) {
+        self.sync.send(SyncCmd::Signal(Box::new(msg)));
+    }
+
     /// Marks `msg_id` as being delivered; false if it already is.
     pub(crate) fn begin_delivery(&self, msg_id: &str) -> bool {
         self.inflight.lock().expect("inflight lock").insert(msg_id.to_owned())

@@ -16,20 +16,26 @@
 //!   conversations from the start (they are newer than its last sync);
 //! - a stored message is announced (once) if the server accepted it after this device's first
 //!   login ("birth"); older ones are history the device roamed, not news.
-//! - messages are announced (onRecvNewMessage) only after they are committed to the store.
+//! - messages are announced (onRecvNewMessage) only after they are committed to the store;
+//! - signaling messages also make `V2TIMSignalingListener` callbacks, collected over one whole
+//!   step (a resync, a gap pull) and told at its end: an invitation that a later message of the
+//!   same step cancelled, timed out or that this user answered elsewhere is not announced
+//!   (so a user who was away hears `onInvitationTimeout`, not a stale invitation first). Users
+//!   never hear of their own actions, except timeouts (made by the server).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use oxim_proto::op;
 use oxim_proto::payload::{PullReq, PullRes, SyncReq, SyncRes, WireMessage};
+use oxim_proto::signaling::signaling_of;
 use tokio::sync::mpsc;
 
 use crate::error::Result;
 use crate::events::{Dispatcher, Event};
 use crate::link::Link;
 use crate::store::{self, Effect, Store};
-use crate::types::{ConvId, Message, MessageStatus};
+use crate::types::{ConvId, Message, MessageStatus, SignalingAction, SignalingInfo};
 
 /// Messages per conversation a new device downloads as history.
 pub const ROAM_COUNT: u64 = 20;
@@ -54,6 +60,8 @@ pub enum SyncCmd {
     },
     /// Catch up with the server (after login or reconnect).
     Resync,
+    /// A signaling action of an online-only invitation (never stored).
+    Signal(Box<WireMessage>),
 }
 
 /// Handle to a session's sync actor; the actor stops when the handle is dropped.
@@ -66,7 +74,16 @@ impl SyncHandle {
     /// Starts the actor for user `me` on a device first logged in at server time `born_ms`.
     pub fn start(me: String, store: Arc<Store>, link: Arc<Link>, events: Arc<Dispatcher>, born_ms: i64) -> SyncHandle {
         let (tx, rx) = mpsc::unbounded_channel();
-        let actor = SyncActor { me, store, link, events, cursors: HashMap::new(), synced_once: None, born_ms };
+        let actor = SyncActor {
+            me,
+            store,
+            link,
+            events,
+            cursors: HashMap::new(),
+            synced_once: None,
+            born_ms,
+            signals: Vec::new(),
+        };
         let task = crate::runtime::spawn(actor.run(rx));
         SyncHandle { tx, task }
     }
@@ -99,6 +116,8 @@ struct SyncActor {
     synced_once: Option<bool>,
     /// Server time of this device's first login: messages accepted before are history.
     born_ms: i64,
+    /// Signaling actions of the current step (action, who acted), told when it ends.
+    signals: Vec<(SignalingInfo, String)>,
 }
 
 impl SyncActor {
@@ -108,7 +127,10 @@ impl SyncActor {
                 SyncCmd::Push(msg) => self.on_push(*msg).await,
                 SyncCmd::Sent { conv, seq } => self.on_sent(conv, seq).await,
                 SyncCmd::Resync => self.resync().await,
+                SyncCmd::Signal(msg) => self.on_signal(*msg).await,
             };
+            // Even after a failure: what was stored was stored, and is not announced again.
+            self.flush_signals();
             if let Err(e) = result {
                 // Nothing advanced past what is stored: the next resync (after the reconnect a
                 // network error implies) or the next push retries from the stored cursor.
@@ -163,6 +185,38 @@ impl SyncActor {
             self.store_and_announce(conv, vec![msg], cursor, cursor + 1).await
         } else {
             self.pull_range(&conv, cursor, msg.seq).await
+        }
+    }
+
+    async fn on_signal(&mut self, msg: WireMessage) -> Result<()> {
+        let Some(info) = signaling_of(&msg) else { return Ok(()) };
+        let record = info.clone();
+        self.store.call(move |db| store::record_invitation(db, &record)).await?;
+        self.signals.push((info, msg.sender));
+        Ok(())
+    }
+
+    /// Tells the app the signaling actions of the step that just ended (see the module doc).
+    fn flush_signals(&mut self) {
+        let signals = std::mem::take(&mut self.signals);
+        for (i, (info, from)) in signals.iter().enumerate() {
+            if *from == self.me && info.action_type != SignalingAction::Timeout {
+                continue;
+            }
+            if info.action_type == SignalingAction::Invite {
+                let over = signals[i + 1..].iter().any(|(later, by)| {
+                    later.invite_id == info.invite_id
+                        && match later.action_type {
+                            SignalingAction::Cancel | SignalingAction::Timeout => true,
+                            SignalingAction::Accept | SignalingAction::Reject => *by == self.me,
+                            SignalingAction::Invite => false,
+                        }
+                });
+                if over {
+                    continue;
+                }
+            }
+            self.events.emit(Event::Signaling { info: Box::new(info.clone()), from: from.clone() });
         }
     }
 
@@ -257,6 +311,11 @@ impl SyncActor {
             self.store.call(move |db| store::store_received(db, &me, &key, &msgs, Some((after, cursor)), born)).await?;
         let entry = self.cursors.entry(conv).or_insert(0);
         *entry = (*entry).max(cursor);
+        for effect in &effects {
+            if let Effect::Signal { info, from } = effect {
+                self.signals.push(((**info).clone(), from.clone()));
+            }
+        }
         emit_effects(&self.events, effects);
         Ok(())
     }
@@ -295,8 +354,9 @@ pub fn emit_effects(events: &Dispatcher, effects: Vec<Effect>) {
             Effect::Revoked(id) => events.emit(Event::MessageRevoked(id)),
             Effect::Receipt(r) => receipts.push(r),
             Effect::Group(e) => events.emit(Event::Group(e)),
-            // Conversation and unread events arrive with the conversation manager.
-            Effect::ReadChanged(_) | Effect::MessagesRemoved(_) => {}
+            // Conversation and unread events arrive with the conversation manager; signaling
+            // callbacks are told by the sync actor at the end of its step.
+            Effect::ReadChanged(_) | Effect::MessagesRemoved(_) | Effect::Signal { .. } => {}
         }
     }
     if !receipts.is_empty() {

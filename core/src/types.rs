@@ -5,6 +5,7 @@ use std::time::Duration;
 
 pub use oxim_proto::ids::ConvId;
 pub use oxim_proto::message::{Elem, FileRef, ImageInfo, OfflinePushInfo, WireMessage, image_type};
+pub use oxim_proto::signaling::{SignalingAction, SignalingInfo};
 
 /// `V2TIMLogLevel`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -180,3 +180,13 @@ pub const SDK_GROUP_INVITE_SUPER_DENY: i32 = 8509;
 pub const SDK_GROUP_INVITE_NO_MEMBER: i32 = 8510;
 /// Group attributes used too often (SDK: 10 writes or 20 reads per 5 s).
 pub const SDK_GROUP_ATTR_FREQUENCY_LIMIT: i32 = 8511;
+// ---- Signaling ---------------------------------------------------------------------------------
+
+/// `ERR_SDK_SIGNALING_INVALID_INVITE_ID`: no such invitation, or it was already processed
+/// (ended, cancelled, timed out, or already answered by this invitee).
+pub const SIGNALING_INVALID_INVITE_ID: i32 = 8010;
+/// `ERR_SDK_SIGNALING_NO_PERMISSION`: the user may not do this to the invitation (cancel someone
+/// else's, answer one that does not invite them, invite in a group they are not in).
+pub const SIGNALING_NO_PERMISSION: i32 = 8011;
+/// `ERR_SDK_SIGNALING_ALREADY_EXISTS`: `addInvitedSignaling` of an invitation this device knows.
+pub const SIGNALING_ALREADY_EXISTS: i32 = 8012;

@@ -12,6 +12,7 @@
 //! - [`code`]: V2TIM's numeric error codes, used by both sides.
 //! - [`ids`]: V2TIM conversation ids and the limits on user ids.
 //! - [`media`]: file upload and download over HTTP (kinds, limits, image variants).
+//! - [`signaling`]: invitations (V2TIM's signaling payload, requests).
 
 pub mod code;
 pub mod frame;
@@ -20,6 +21,7 @@ pub mod ids;
 pub mod media;
 pub mod message;
 pub mod payload;
+pub mod signaling;
 
 pub use frame::{FrameType, InFrame, OutFrame, PROTOCOL_VERSION};
 
@@ -89,6 +91,16 @@ pub mod op {
     pub const GROUP_ATTRS_GET: &str = "group.attrs.get";
     /// Write attributes: [`crate::group::WriteAttrsReq`] → [`crate::group::GroupAttrs`].
     pub const GROUP_ATTRS_WRITE: &str = "group.attrs.write";
+    /// Invite (C2C or in a group): [`crate::signaling::InviteReq`] → [`crate::signaling::SignalRes`].
+    pub const SIGNAL_INVITE: &str = "signal.invite";
+    /// Cancel an own invitation: [`crate::signaling::SignalReq`] → [`crate::signaling::SignalRes`].
+    pub const SIGNAL_CANCEL: &str = "signal.cancel";
+    /// Accept an invitation: [`crate::signaling::SignalReq`] → [`crate::signaling::SignalRes`].
+    pub const SIGNAL_ACCEPT: &str = "signal.accept";
+    /// Reject an invitation: [`crate::signaling::SignalReq`] → [`crate::signaling::SignalRes`].
+    pub const SIGNAL_REJECT: &str = "signal.reject";
+    /// An invitation as issued: [`crate::signaling::SignalGetReq`] → [`crate::signaling::SignalingInfo`].
+    pub const SIGNAL_GET: &str = "signal.get";
 }
 
 /// Server push event names (`op` of a push frame).
@@ -102,4 +114,8 @@ pub mod push {
     pub const USERSIG_EXPIRED: &str = "usersig_expired";
     /// A group's attributes changed: [`crate::group::GroupAttrsPush`] (the complete map).
     pub const GROUP_ATTRS: &str = "group_attrs";
+    /// A signaling action of an online-only invitation (never stored): a
+    /// [`crate::payload::WireMessage`] with `online_only` set, seq 0, and the signaling payload
+    /// as its custom element.
+    pub const SIGNAL: &str = "signal";
 }

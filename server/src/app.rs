@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use crate::config::ServerConfig;
 use crate::groups::rooms::Rooms;
 use crate::sessions::Sessions;
+use crate::signaling::timer::Deadlines;
 use crate::store::{Store, StoreResult};
 use crate::usersig::UserSigKey;
 
@@ -25,6 +26,8 @@ pub struct App {
     pub sessions: Sessions,
     /// AVChatRoom membership (online only).
     pub rooms: Rooms,
+    /// Invitation deadlines, for the signaling timer.
+    pub deadlines: Deadlines,
     /// Users known to exist (a cache in front of the store; users are never deleted).
     known_users: RwLock<HashSet<String>>,
     next_conn: AtomicU64,
@@ -42,6 +45,7 @@ impl App {
             sigs,
             sessions: Sessions::default(),
             rooms: Rooms::default(),
+            deadlines: Deadlines::default(),
             known_users: RwLock::new(HashSet::new()),
             next_conn: AtomicU64::new(1),
             shutdown,

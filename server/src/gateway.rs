@@ -16,7 +16,8 @@ use tokio::sync::mpsc;
 
 use crate::app::App;
 use crate::sessions::{Control, OUTBOX_CAPACITY, SessionHandle};
-use crate::{auth, groups, messaging};
+use crate::store::SignalAct;
+use crate::{auth, groups, messaging, signaling};
 
 /// Who is logged in on a connection.
 #[derive(Debug, Clone)]
@@ -281,6 +282,25 @@ async fn handle_text(conn: &mut Conn, text: &str) {
         },
         op::MSG_CLEAR => match frame.body() {
             Ok(req) => messaging::clear(conn, id, req).await,
+            Err(e) => conn.out.refuse(id, &bad_body(e)).await,
+        },
+        op::SIGNAL_INVITE => match frame.body() {
+            Ok(req) => signaling::invite(conn, id, req).await,
+            Err(e) => conn.out.refuse(id, &bad_body(e)).await,
+        },
+        op::SIGNAL_ACCEPT | op::SIGNAL_REJECT | op::SIGNAL_CANCEL => match frame.body() {
+            Ok(req) => {
+                let act = match frame.op.as_ref() {
+                    op::SIGNAL_ACCEPT => SignalAct::Accept,
+                    op::SIGNAL_REJECT => SignalAct::Reject,
+                    _ => SignalAct::Cancel,
+                };
+                signaling::act(conn, id, act, req).await
+            }
+            Err(e) => conn.out.refuse(id, &bad_body(e)).await,
+        },
+        op::SIGNAL_GET => match frame.body() {
+            Ok(req) => signaling::get(conn, id, req),
             Err(e) => conn.out.refuse(id, &bad_body(e)).await,
         },
         other => {

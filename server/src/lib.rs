@@ -6,7 +6,8 @@
 //! - [`config`]: settings from defaults, TOML, environment, flags.
 //! - [`usersig`]: TLSSigAPIv2 UserSig verification and signing.
 //! - [`store`]: the storage trait and its SQLite implementation.
-//! - [`gateway`]: one WebSocket connection; [`auth`] and [`messaging`]: its requests.
+//! - [`gateway`]: one WebSocket connection; [`auth`], [`messaging`] and [`signaling`]: its
+//!   requests (signaling also owns the invitation timer).
 //! - [`groups`]: group requests, the group-type rules, AVChatRoom rooms (online membership).
 //! - [`sessions`]: who is online, and delivery to them.
 //! - [`http`]: the HTTP routes (`/healthz`, `/v1/ws`).
@@ -21,6 +22,7 @@ pub mod http;
 pub mod media;
 pub mod messaging;
 pub mod sessions;
+pub mod signaling;
 pub mod store;
 pub mod usersig;
 
@@ -59,6 +61,7 @@ impl Server {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let app = Arc::new(App::new(config, Arc::new(store), shutdown_rx.clone()));
+        signaling::timer::spawn(app.clone());
 
         // Every connection task holds a clone of `alive`; when all are dropped, all have ended.
         let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);

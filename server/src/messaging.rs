@@ -51,6 +51,11 @@ async fn validate(conn: &Conn, msg: &WireMessage) -> Result<(), Refusal> {
     if msg.elem.is_empty() {
         return Err(Refusal::new(code::INVALID_PARAMETERS, "message content is empty"));
     }
+    if oxim_proto::signaling::SignalingInfo::from_elem(&msg.elem).is_some() {
+        // Signaling messages are made by the server from its invitations; a client-made one
+        // could ring a phone for an invitation that does not exist.
+        return Err(Refusal::new(code::INVALID_PARAMETERS, "signaling messages are made by the server"));
+    }
     if msg.elem.body_len() > MAX_MSG_BODY_BYTES {
         return Err(Refusal::new(
             code::SVR_COMM_BODY_SIZE_LIMIT,

@@ -11,7 +11,7 @@ use futures_util::{SinkExt, StreamExt};
 use oxim_core::group::{GroupChange, GroupEvent, GroupMemberInfo, MemberChange};
 use oxim_core::{
     AdvancedMsgListener, GroupListener, GroupManager, LogLevel, Manager, Message, MessageManager, MessageReceipt,
-    SdkConfig, SdkListener, SimpleMsgListener, UserInfo,
+    SdkConfig, SdkListener, SignalingListener, SignalingManager, SimpleMsgListener, UserInfo,
 };
 use oxim_server::{Server, ServerConfig, ServerHandle};
 use serde_json::{Value, json};
@@ -179,6 +179,67 @@ pub enum Seen {
     },
     /// A V2TIMGroupListener callback.
     Group(GroupEvent),
+    /// onReceiveNewInvitation
+    Invited {
+        /// inviteID
+        invite_id: String,
+        /// inviter
+        inviter: String,
+        /// groupID
+        group_id: String,
+        /// inviteeList
+        invitees: Vec<String>,
+        /// data
+        data: String,
+    },
+    /// onInviteeAccepted
+    Accepted {
+        /// inviteID
+        invite_id: String,
+        /// invitee
+        invitee: String,
+        /// data
+        data: String,
+    },
+    /// onInviteeRejected
+    Rejected {
+        /// inviteID
+        invite_id: String,
+        /// invitee
+        invitee: String,
+        /// data
+        data: String,
+    },
+    /// onInvitationCancelled
+    Cancelled {
+        /// inviteID
+        invite_id: String,
+        /// inviter
+        inviter: String,
+        /// data
+        data: String,
+    },
+    /// onInvitationTimeout
+    TimedOut {
+        /// inviteID
+        invite_id: String,
+        /// inviteeList
+        invitees: Vec<String>,
+    },
+}
+
+impl Seen {
+    /// Whether this is a signaling callback.
+    pub fn is_signal(&self) -> bool {
+        matches!(
+            self,
+            Seen::Invited { .. }
+                | Seen::Accepted { .. }
+                | Seen::Rejected { .. }
+                | Seen::Cancelled { .. }
+                | Seen::TimedOut { .. }
+        )
+    }
 }
 
 /// Records every callback, in order.
@@ -225,6 +286,17 @@ impl Recorder {
     pub async fn wait_new(&self, n: usize) {
         self.wait_until(&format!("{n} new messages"), |s| s.iter().filter(|x| matches!(x, Seen::New(_))).count() >= n)
             .await;
+    }
+
+    /// Signaling callbacks received, in order.
+    pub fn signals(&self) -> Vec<Seen> {
+        self.all().into_iter().filter(Seen::is_signal).collect()
+    }
+
+    /// Waits until `n` signaling callbacks were received; returns them all.
+    pub async fn wait_signals(&self, n: usize) -> Vec<Seen> {
+        self.wait_until(&format!("{n} signaling callbacks"), |s| s.iter().filter(|x| x.is_signal()).count() >= n).await;
+        self.signals()
     }
 
     /// Forgets what was recorded.
@@ -365,6 +437,31 @@ impl AdvancedMsgListener for Recorder {
     }
 }
 
+impl SignalingListener for Recorder {
+    fn on_receive_new_invitation(
+        &self,
+        invite_id: String,
+        inviter: String,
+        group_id: String,
+        invitees: Vec<String>,
+        data: String,
+    ) {
+        self.record(Seen::Invited { invite_id, inviter, group_id, invitees, data });
+    }
+    fn on_invitee_accepted(&self, invite_id: String, invitee: String, data: String) {
+        self.record(Seen::Accepted { invite_id, invitee, data });
+    }
+    fn on_invitee_rejected(&self, invite_id: String, invitee: String, data: String) {
+        self.record(Seen::Rejected { invite_id, invitee, data });
+    }
+    fn on_invitation_cancelled(&self, invite_id: String, inviter: String, data: String) {
+        self.record(Seen::Cancelled { invite_id, inviter, data });
+    }
+    fn on_invitation_timeout(&self, invite_id: String, invitees: Vec<String>) {
+        self.record(Seen::TimedOut { invite_id, invitees });
+    }
+}
+
 /// Current Unix time in seconds.
 pub fn unix_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
@@ -435,6 +532,16 @@ impl TestClient {
     /// Registers the recorder as advanced message listener too.
     pub fn listen_advanced(&self) {
         self.sdk.add_advanced_msg_listener(self.seen.clone());
+    }
+
+    /// The signaling manager.
+    pub fn sm(&self) -> SignalingManager {
+        self.sdk.signaling_manager()
+    }
+
+    /// Registers the recorder as signaling listener too.
+    pub fn listen_signaling(&self) {
+        self.sdk.add_signaling_listener(self.seen.clone());
     }
 
     /// This device's data directory.

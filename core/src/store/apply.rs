@@ -6,10 +6,12 @@ use rusqlite::{Connection, params};
 
 use super::cursor::{advance_peer_read, advance_read, set_synced_seq, start_conversation};
 use super::messages::{clear_messages, delete_messages, mark_revoked};
+use super::signaling::record_invitation;
 use crate::error::Result;
 use crate::group::{GroupEvent, notify};
-use crate::types::{ConvId, Elem, ElemType, Message, MessageReceipt, MessageStatus, WireMessage};
+use crate::types::{ConvId, Elem, ElemType, Message, MessageReceipt, MessageStatus, SignalingInfo, WireMessage};
 use oxim_proto::message::UserEvent;
+use oxim_proto::signaling::signaling_of;
 
 /// Something the app must hear about after a delivery was stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +28,14 @@ pub enum Effect {
     MessagesRemoved(ConvId),
     /// A group listener callback (from a group tip or one of the user's group events).
     Group(GroupEvent),
+    /// A signaling message new to this device (after its [`Effect::NewMessage`]); which
+    /// `V2TIMSignalingListener` callback it makes, if any, is decided by the sync actor.
+    Signal {
+        /// The action.
+        info: Box<SignalingInfo>,
+        /// Who acted (the message's sender).
+        from: String,
+    },
 }
 
 /// Stores `msgs` of `conv` and applies them. With `range = Some((after, cursor))` this is a
@@ -91,6 +101,12 @@ pub fn store_received(
                             && let Some(event) = notify::from_tips(&wire.group_id, tips)
                         {
                             effects.push(Effect::Group(event));
+                        }
+                    }
+                    if let Some(info) = signaling_of(wire) {
+                        record_invitation(&tx, &info)?;
+                        if news {
+                            effects.push(Effect::Signal { info: Box::new(info), from: wire.sender.clone() });
                         }
                     }
                 }

@@ -15,10 +15,12 @@ use crate::error::{Error, Result};
 mod apply;
 mod cursor;
 mod messages;
+mod signaling;
 
 pub use apply::{Effect, store_received};
 pub use cursor::*;
 pub use messages::*;
+pub use signaling::*;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -63,6 +65,11 @@ const MIGRATIONS: &[&str] = &[
         read_seq      INTEGER NOT NULL DEFAULT 0,
         peer_read_seq INTEGER NOT NULL DEFAULT 0,
         peer_read_ms  INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;",
+    // 3: invitations this device knows of (signaling), first action seen as JSON.
+    "CREATE TABLE invitation (
+        invite_id TEXT PRIMARY KEY,
+        info      TEXT NOT NULL
     ) WITHOUT ROWID;",
 ];
 

@@ -7,6 +7,9 @@
 //! Every stream of messages has a storage key: `c2c:<a> <b>` (a C2C conversation, a < b),
 //! `group:<id>`, and `sys:<user>` (the user's own event stream: read positions, deletions,
 //! receipts). All of them get gapless seqs and the same exactly-once delivery.
+//!
+//! Signaling invitations ([`crate::signaling::machine::Invitation`]) are kept here too; their
+//! state changes and the action messages they append commit together.
 
 pub mod sqlite;
 
@@ -21,6 +24,7 @@ use oxim_proto::ids::ConvId;
 use oxim_proto::payload::{ConvState, WireMessage};
 
 use crate::groups::rules::{self, Rules};
+use crate::signaling::machine::Invitation;
 
 /// A storage failure or a refusal. The request that hit it fails; nothing is half-written
 /// because every write is one transaction (a savepoint inside a batch).
@@ -247,6 +251,27 @@ pub struct GroupOutcome {
     pub members: Vec<String>,
 }
 
+/// Outcome of a signaling write.
+#[derive(Debug, Clone)]
+pub struct Signaled {
+    /// The invitation after the write.
+    pub invitation: Invitation,
+    /// The action messages: appended to conversations (with seqs), or, for online-only
+    /// invitations, made but not stored (seq 0) with the users to push them to.
+    pub appended: Vec<Appended>,
+}
+
+/// A signaling request that changes an existing invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalAct {
+    /// `accept` by an invitee.
+    Accept,
+    /// `reject` by an invitee.
+    Reject,
+    /// `cancel` by the inviter.
+    Cancel,
+}
+
 /// What the server needs from storage.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -338,6 +363,36 @@ pub trait Store: Send + Sync + 'static {
     /// Join applications to groups `user` owns or administers, newest first, and how many are
     /// unhandled and unread.
     async fn group_applications(&self, user: &str) -> StoreResult<(u32, Vec<GroupApplication>)>;
+    /// Stores a new invitation and appends its invite message(s) (unless it is online-only):
+    /// to the C2C conversation of the inviter and each invitee, or to the group conversation,
+    /// whose `members` are given. An invitation id the same inviter already used is a retry:
+    /// the stored invitation and its original messages come back (marked duplicate); another
+    /// inviter's is refused (6017).
+    fn signal_invite(&self, invitation: Invitation, members: Option<Vec<String>>) -> Queued<Signaled>;
+
+    /// Applies `act` by `user` with `action_id` and `data` to invitation `invite_id` (see
+    /// [`crate::signaling::machine`]) and appends the action message; refusals are 8010/8011
+    /// and change nothing. `members`: the group's, for group invitations.
+    fn signal_act(
+        &self,
+        invite_id: &str,
+        user: &str,
+        act: SignalAct,
+        action_id: &str,
+        data: &str,
+        members: Option<Vec<String>>,
+    ) -> Queued<Signaled>;
+
+    /// Times out the pending invitees of `invite_id` if its deadline has passed and appends the
+    /// timeout message; nothing when it is not due (or no longer active).
+    fn signal_expire(&self, invite_id: &str, members: Option<Vec<String>>) -> Queued<Signaled>;
+
+    /// An invitation by id.
+    async fn invitation(&self, invite_id: &str) -> StoreResult<Option<Invitation>>;
+
+    /// Active invitations with a deadline: (invite id, deadline Unix ms), for the timer after a
+    /// restart.
+    async fn invitation_deadlines(&self) -> StoreResult<Vec<(String, i64)>>;
 
     /// Finishes pending writes and closes the database.
     async fn close(&self);

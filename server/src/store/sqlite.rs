@@ -22,13 +22,15 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    Appended, GroupOp, GroupOutcome, GroupRow, HistoryPage, Queued, Store, StoreError, StoreResult, Target, Written,
+    Appended, GroupOp, GroupOutcome, GroupRow, HistoryPage, Queued, SignalAct, Signaled, Store, StoreError,
+    StoreResult, Target, Written,
 };
 use crate::groups::rules::MemberLimits;
+use crate::signaling::machine::Invitation;
 use oxim_proto::group::{GroupApplication, GroupInfo, MemberInfo};
 
-#[path = "sqlite_groups.rs"]
 mod groups;
+mod signaling;
 
 /// Most jobs the writer puts into one transaction.
 const MAX_BATCH: usize = 1024;
@@ -91,6 +93,15 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;",
     // 3: groups.
     groups::MIGRATION,
+    // 4: signaling invitations (the state machine is crate::signaling::machine).
+    "CREATE TABLE invitation (
+        invite_id   TEXT PRIMARY KEY,
+        inviter     TEXT NOT NULL,
+        state       TEXT NOT NULL,      -- 'active', 'ended', 'cancelled'
+        deadline_ms INTEGER NOT NULL,   -- unanswered invitees time out then; 0 = never
+        body        TEXT NOT NULL       -- the Invitation as JSON
+    ) WITHOUT ROWID;
+    CREATE INDEX invitation_deadline ON invitation(deadline_ms) WHERE state = 'active' AND deadline_ms > 0;",
 ];
 
 /// The storage key of the C2C conversation between two users.
@@ -822,6 +833,38 @@ impl Store for SqliteStore {
         self.read(move |c| groups::applications_for(c, &user)).await
     }
 
+    fn signal_invite(&self, invitation: Invitation, members: Option<Vec<String>>) -> Queued<Signaled> {
+        self.write(move |tx, state| state.signal_invite(tx, invitation, members))
+    }
+
+    fn signal_act(
+        &self,
+        invite_id: &str,
+        user: &str,
+        act: SignalAct,
+        action_id: &str,
+        data: &str,
+        members: Option<Vec<String>>,
+    ) -> Queued<Signaled> {
+        let (id, user, action_id, data) =
+            (invite_id.to_owned(), user.to_owned(), action_id.to_owned(), data.to_owned());
+        self.write(move |tx, state| state.signal_act(tx, &id, &user, act, &action_id, &data, members))
+    }
+
+    fn signal_expire(&self, invite_id: &str, members: Option<Vec<String>>) -> Queued<Signaled> {
+        let id = invite_id.to_owned();
+        self.write(move |tx, state| state.signal_expire(tx, &id, members))
+    }
+
+    async fn invitation(&self, invite_id: &str) -> StoreResult<Option<Invitation>> {
+        let id = invite_id.to_owned();
+        self.read(move |c| signaling::load(c, &id)).await
+    }
+
+    async fn invitation_deadlines(&self) -> StoreResult<Vec<(String, i64)>> {
+        self.read(signaling::deadlines).await
+    }
+
     async fn close(&self) {
         // Dropping the sender ends the writer loop once the queue is drained.
         self.jobs.lock().expect("jobs lock").take();
@@ -973,6 +1016,80 @@ mod tests {
         assert!(store.history("bob", &bob_view, 0, 10).await.unwrap().msgs.is_empty());
         let (bob_stream, _) = store.messages_after("bob", &ConvId::System, 0, 0, 10).await.unwrap();
         assert_eq!(bob_stream.len(), 3, "read, deleted, cleared");
+        store.close().await;
+    }
+
+    fn invitation(id: &str, group: &str, invitees: &[&str], timeout: u32, online_only: bool, at_ms: i64) -> Invitation {
+        let req = oxim_proto::signaling::InviteReq {
+            invite_id: id.into(),
+            group_id: group.into(),
+            invitees: invitees.iter().map(|u| u.to_string()).collect(),
+            data: "d".into(),
+            online_only,
+            timeout,
+            offline_push: None,
+        };
+        Invitation::new("alice".into(), req, at_ms)
+    }
+
+    #[tokio::test]
+    async fn invitations_change_state_with_their_messages_and_survive_a_restart() {
+        use crate::signaling::machine::{InvitationState, InviteeState};
+        let dir = tempfile::tempdir().unwrap();
+        let members = vec!["alice".to_string(), "bob".into(), "carol".into(), "dave".into()];
+        {
+            let store = SqliteStore::open(dir.path()).unwrap();
+            // A group invitation: one message in the group conversation, for every member.
+            let inv = invitation("g-inv", "g1", &["bob", "carol"], 0, false, now_ms());
+            let done = store.signal_invite(inv.clone(), Some(members.clone())).await.unwrap();
+            assert_eq!(done.appended.len(), 1);
+            let a = &done.appended[0];
+            assert_eq!((a.msg.seq, a.msg.group_id.as_str(), a.msg.msg_id.as_str()), (1, "g1", "g-inv#1#group"));
+            assert_eq!(a.recipients, members);
+            // A retry gets the original back; another inviter cannot take the id.
+            let again = store.signal_invite(inv.clone(), Some(members.clone())).await.unwrap();
+            assert!(again.appended[0].duplicate);
+            assert_eq!(again.appended[0].msg.seq, 1);
+            let mut stolen = inv.clone();
+            stolen.inviter = "mallory".into();
+            let err = store.signal_invite(stolen, Some(members.clone())).await.unwrap_err();
+            assert!(matches!(err, StoreError::Refused { code: 6017, .. }));
+
+            // Answers: refusals change nothing, an accept appends one message.
+            let refused = store.signal_act("g-inv", "dave", SignalAct::Accept, "x1", "", Some(members.clone())).await;
+            assert!(matches!(refused.unwrap_err(), StoreError::Refused { code: 8011, .. }));
+            let ok = store.signal_act("g-inv", "bob", SignalAct::Accept, "x2", "yes", Some(members.clone())).await;
+            assert_eq!(ok.unwrap().appended[0].msg.seq, 2);
+            let (msgs, max) = store.messages_after("dave", &ConvId::Group("g1".into()), 0, 0, 10).await.unwrap();
+            assert_eq!((msgs.len(), max), (2, 2));
+
+            // An overdue C2C invitation (made 5 s ago with a 1 s timeout) and an online-only one.
+            let old = invitation("c-inv", "", &["carol"], 1, false, now_ms() - 5_000);
+            store.signal_invite(old, None).await.unwrap();
+            let live = invitation("o-inv", "", &["bob"], 0, true, now_ms());
+            let pushed = store.signal_invite(live, None).await.unwrap();
+            assert_eq!((pushed.appended[0].msg.seq, pushed.appended[0].recipients.len()), (0, 2));
+            assert!(store.messages_after("bob", &ConvId::C2C("alice".into()), 0, 0, 10).await.unwrap().0.is_empty());
+            store.close().await;
+        }
+        // After a restart: the states and the deadline are still there.
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let g = store.invitation("g-inv").await.unwrap().unwrap();
+        assert_eq!(
+            (g.state, g.invitees[0].state, g.invitees[1].state),
+            (InvitationState::Active, InviteeState::Accepted, InviteeState::Pending)
+        );
+        let deadlines = store.invitation_deadlines().await.unwrap();
+        assert_eq!(deadlines.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["c-inv"]);
+        let expired = store.signal_expire("c-inv", None).await.unwrap();
+        assert_eq!(expired.invitation.state, InvitationState::Ended);
+        let msg = &expired.appended[0].msg;
+        assert_eq!(
+            (msg.msg_id.as_str(), msg.sender.as_str(), msg.receiver.as_str(), msg.seq),
+            ("c-inv#5#carol", "alice", "carol", 2)
+        );
+        assert!(store.signal_expire("c-inv", None).await.unwrap().appended.is_empty(), "times out once");
+        assert!(store.invitation_deadlines().await.unwrap().is_empty());
         store.close().await;
     }
 

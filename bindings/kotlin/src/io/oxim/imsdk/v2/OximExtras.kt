@@ -106,3 +106,24 @@ fun V2TIMManager.addGroupListener(listener: V2TIMGroupListener) =
 fun V2TIMManager.removeGroupListener(listener: V2TIMGroupListener) {
     V2TIMListenerRegistry.remove(listener)?.let { removeListenerHandle(it) }
 }
+
+/** Invitations (V2TIMSignalingListener). Override the callbacks you need. */
+abstract class V2TIMSignalingListener : V2timSignalingListener {
+    override fun onReceiveNewInvitation(inviteID: String, inviter: String, groupID: String, inviteeList: List<String>, data: String) {}
+    override fun onInviteeAccepted(inviteID: String, invitee: String, data: String) {}
+    override fun onInviteeRejected(inviteID: String, invitee: String, data: String) {}
+    override fun onInvitationCancelled(inviteID: String, inviter: String, data: String) {}
+    override fun onInvitationTimeout(inviteID: String, inviteeList: List<String>) {}
+}
+
+/** The default instance's signaling manager (V2TIMManager.getSignalingManager()). */
+fun V2TIMManager.Companion.getSignalingManager(): V2TIMSignalingManager = getInstance().getSignalingManager()
+
+/** Adds a signaling listener (V2TIMSignalingManager.addSignalingListener). */
+fun V2TIMSignalingManager.addSignalingListener(listener: V2TIMSignalingListener) =
+    V2TIMListenerRegistry.add(listener) { addSignalingListenerHandle(listener) }
+
+/** Removes a signaling listener added with [addSignalingListener]. */
+fun V2TIMSignalingManager.removeSignalingListener(listener: V2TIMSignalingListener) {
+    V2TIMListenerRegistry.remove(listener)?.let { removeListenerHandle(it) }
+}
