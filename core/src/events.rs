@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
 use crate::group::{GroupEvent, GroupMemberInfo};
-use crate::listener::{AdvancedMsgListener, GroupListener, SdkListener, SignalingListener, SimpleMsgListener};
+use crate::listener::{
+    AdvancedMsgListener, ConversationListener, GroupListener, SdkListener, SignalingListener, SimpleMsgListener,
+};
 use crate::types::{Elem, Message, MessageReceipt, SignalingAction, SignalingInfo};
 
 /// Something the app is told about.
@@ -42,6 +44,18 @@ pub enum Event {
     C2CReadReceipt(Vec<MessageReceipt>),
     /// A `V2TIMGroupListener` callback.
     Group(GroupEvent),
+    /// `onSyncServerStart`.
+    SyncServerStart,
+    /// `onSyncServerFinish`.
+    SyncServerFinish,
+    /// `onSyncServerFailed`.
+    SyncServerFailed,
+    /// `onNewConversation`.
+    NewConversations(Vec<crate::conversation::Conversation>),
+    /// `onConversationChanged`.
+    ConversationsChanged(Vec<crate::conversation::Conversation>),
+    /// `onTotalUnreadMessageCountChanged`.
+    TotalUnreadChanged(u64),
     /// A signaling action (`V2TIMSignalingListener`, by its `action_type`).
     Signaling {
         /// The action.
@@ -64,6 +78,7 @@ pub struct Listeners {
     simple: RwLock<Vec<(ListenerId, Arc<dyn SimpleMsgListener>)>>,
     advanced: RwLock<Vec<(ListenerId, Arc<dyn AdvancedMsgListener>)>>,
     group: RwLock<Vec<(ListenerId, Arc<dyn GroupListener>)>>,
+    conversation: RwLock<Vec<(ListenerId, Arc<dyn ConversationListener>)>>,
     signaling: RwLock<Vec<(ListenerId, Arc<dyn SignalingListener>)>>,
 }
 
@@ -85,6 +100,19 @@ impl Listeners {
         let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
         self.advanced.write().expect("listeners lock").push((id, listener));
         id
+    }
+
+    /// Adds a conversation listener.
+    pub fn add_conversation(&self, listener: Arc<dyn ConversationListener>) -> ListenerId {
+        let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
+        self.conversation.write().expect("listeners lock").push((id, listener));
+        id
+    }
+
+    /// Replaces every conversation listener with `listener` (V2TIM's `setConversationListener`).
+    pub fn set_conversation(&self, listener: Arc<dyn ConversationListener>) -> ListenerId {
+        self.conversation.write().expect("listeners lock").clear();
+        self.add_conversation(listener)
     }
 
     /// Adds a group listener.
@@ -113,6 +141,7 @@ impl Listeners {
             || remove_from(&self.advanced, id)
             || remove_from(&self.group, id)
             || remove_from(&self.signaling, id)
+            || remove_from(&self.conversation, id)
     }
 
     fn sdk(&self) -> Option<Arc<dyn SdkListener>> {
@@ -125,6 +154,10 @@ impl Listeners {
 
     fn advanced(&self) -> Vec<Arc<dyn AdvancedMsgListener>> {
         self.advanced.read().expect("listeners lock").iter().map(|(_, l)| l.clone()).collect()
+    }
+
+    fn conversation(&self) -> Vec<Arc<dyn ConversationListener>> {
+        self.conversation.read().expect("listeners lock").iter().map(|(_, l)| l.clone()).collect()
     }
 
     fn group(&self) -> Vec<Arc<dyn GroupListener>> {
@@ -214,6 +247,36 @@ fn deliver(event: Event, listeners: &Listeners) {
         Event::C2CReadReceipt(receipts) => {
             for l in listeners.advanced() {
                 guarded("onRecvC2CReadReceipt", || l.on_recv_c2c_read_receipt(receipts.clone()));
+            }
+        }
+        Event::SyncServerStart => {
+            for l in listeners.conversation() {
+                guarded("onSyncServerStart", || l.on_sync_server_start());
+            }
+        }
+        Event::SyncServerFinish => {
+            for l in listeners.conversation() {
+                guarded("onSyncServerFinish", || l.on_sync_server_finish());
+            }
+        }
+        Event::SyncServerFailed => {
+            for l in listeners.conversation() {
+                guarded("onSyncServerFailed", || l.on_sync_server_failed());
+            }
+        }
+        Event::NewConversations(list) => {
+            for l in listeners.conversation() {
+                guarded("onNewConversation", || l.on_new_conversation(list.clone()));
+            }
+        }
+        Event::ConversationsChanged(list) => {
+            for l in listeners.conversation() {
+                guarded("onConversationChanged", || l.on_conversation_changed(list.clone()));
+            }
+        }
+        Event::TotalUnreadChanged(total) => {
+            for l in listeners.conversation() {
+                guarded("onTotalUnreadMessageCountChanged", || l.on_total_unread_message_count_changed(total));
             }
         }
         Event::Group(event) => {

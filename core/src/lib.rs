@@ -10,6 +10,7 @@
 //!   history, revoke, receipts, deletion); [`sync`]: receiving exactly once, in order (seq
 //!   cursors, gap filling, revoke notices and user-stream events); [`signaling`]: the signaling
 //!   manager (invitations; callbacks derived from signaling messages).
+//! - [`conversation`]: the conversation manager (the list, unread counts, drafts, pins).
 //! - [`group`]: the group manager (groups, members, applications, attributes) and the group
 //!   listener's events.
 //! - [`store`]: the per-user SQLite store (one thread, migrations).
@@ -18,6 +19,7 @@
 //! - [`runtime`]: the SDK's own tokio runtime.
 
 pub mod client;
+pub mod conversation;
 pub mod error;
 pub mod events;
 pub mod group;
@@ -34,9 +36,12 @@ pub mod sync;
 pub mod transport;
 pub mod types;
 
+pub use conversation::ConversationManager;
 pub use error::{Error, Result};
 pub use group::GroupManager;
-pub use listener::{AdvancedMsgListener, GroupListener, SdkListener, SignalingListener, SimpleMsgListener};
+pub use listener::{
+    AdvancedMsgListener, ConversationListener, GroupListener, SdkListener, SignalingListener, SimpleMsgListener,
+};
 pub use manager::Manager;
 pub use message::MessageManager;
 pub use signaling::SignalingManager;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::conversation::Conversation;
 use crate::group::{GroupChange, GroupMemberInfo, MemberChange};
 use crate::types::{Message, MessageReceipt, UserInfo};
 
@@ -40,6 +41,25 @@ pub trait SimpleMsgListener: Send + Sync {
         _data: Vec<u8>,
     ) {
     }
+}
+
+/// `V2TIMConversationListener`: the conversation list and its unread total.
+///
+/// Each change of a conversation is told once, with the conversation's state after it; changes
+/// made in one step (a sync, a batch of pushes) come as one list.
+pub trait ConversationListener: Send + Sync {
+    /// Syncing with the server started (after login or a reconnect).
+    fn on_sync_server_start(&self) {}
+    /// Syncing finished: the list is complete.
+    fn on_sync_server_finish(&self) {}
+    /// Syncing failed; it is retried on the next connection.
+    fn on_sync_server_failed(&self) {}
+    /// Conversations entered the list.
+    fn on_new_conversation(&self, _conversations: Vec<Conversation>) {}
+    /// Conversations changed (a message, a read, a draft, a pin, ...).
+    fn on_conversation_changed(&self, _conversations: Vec<Conversation>) {}
+    /// The unread total (`getTotalUnreadMessageCount`) changed.
+    fn on_total_unread_message_count_changed(&self, _total: u64) {}
 }
 
 /// `V2TIMGroupListener`: what happens in the user's groups. Who hears what follows V2TIM's

@@ -75,6 +75,22 @@ impl Manager {
         MessageManager::new(self.clone())
     }
 
+    /// `getConversationManager`.
+    pub fn conversation_manager(&self) -> crate::conversation::ConversationManager {
+        crate::conversation::ConversationManager::new(self.clone())
+    }
+
+    /// `addConversationListener`; the id removes it again.
+    pub fn add_conversation_listener(&self, listener: Arc<dyn crate::listener::ConversationListener>) -> ListenerId {
+        self.inner.listeners.add_conversation(listener)
+    }
+
+    /// `setConversationListener` (the older single-listener form): replaces every
+    /// conversation listener.
+    pub fn set_conversation_listener(&self, listener: Arc<dyn crate::listener::ConversationListener>) -> ListenerId {
+        self.inner.listeners.set_conversation(listener)
+    }
+
     /// `getGroupManager`.
     pub fn group_manager(&self) -> GroupManager {
         GroupManager::new(self.clone())

@@ -34,6 +34,8 @@ pub struct Session {
     pub groups: crate::group::GroupState,
     /// The instance's event thread.
     pub events: Arc<Dispatcher>,
+    /// Tells the conversation listener about list changes.
+    pub conversations: Arc<crate::conversation::Publisher>,
     alive: tokio::sync::watch::Sender<bool>,
 }
 
@@ -49,7 +51,15 @@ impl Session {
         media: crate::media::MediaClient,
         send_timeout: std::time::Duration,
     ) -> Arc<Session> {
-        let sync = SyncHandle::start(user_id.clone(), store.clone(), link.clone(), events.clone(), born_ms);
+        let conversations = Arc::new(crate::conversation::Publisher::default());
+        let sync = SyncHandle::start(
+            user_id.clone(),
+            store.clone(),
+            link.clone(),
+            events.clone(),
+            conversations.clone(),
+            born_ms,
+        );
         Arc::new(Session {
             user_id,
             store,
@@ -60,6 +70,7 @@ impl Session {
             last_delete: Mutex::new(None),
             inflight: Mutex::new(HashSet::new()),
             groups: crate::group::GroupState::default(),
+            conversations,
             events,
             alive: tokio::sync::watch::channel(true).0,
         })

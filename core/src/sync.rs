@@ -23,17 +23,19 @@
 //!   (so a user who was away hears `onInvitationTimeout`, not a stale invitation first). Users
 //!   never hear of their own actions, except timeouts (made by the server).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use oxim_proto::op;
-use oxim_proto::payload::{PullReq, PullRes, SyncReq, SyncRes, WireMessage};
+use oxim_proto::payload::{ConvState, PullReq, PullRes, SeqRange, SyncReq, SyncRes, UnreadReq, UnreadRes, WireMessage};
 use oxim_proto::signaling::signaling_of;
 use tokio::sync::mpsc;
 
+use crate::conversation::Publisher;
 use crate::error::Result;
 use crate::events::{Dispatcher, Event};
 use crate::link::Link;
+use crate::store::conversations::{self as convs, ConvChange};
 use crate::store::{self, Effect, Store};
 use crate::types::{ConvId, Message, MessageStatus, SignalingAction, SignalingInfo};
 
@@ -62,6 +64,9 @@ pub enum SyncCmd {
     Resync,
     /// A signaling action of an online-only invitation (never stored).
     Signal(Box<WireMessage>),
+    /// Count unread on the server where local changes made that necessary, and tell the
+    /// conversation listener.
+    Refresh,
 }
 
 /// Handle to a session's sync actor; the actor stops when the handle is dropped.
@@ -72,17 +77,27 @@ pub struct SyncHandle {
 
 impl SyncHandle {
     /// Starts the actor for user `me` on a device first logged in at server time `born_ms`.
-    pub fn start(me: String, store: Arc<Store>, link: Arc<Link>, events: Arc<Dispatcher>, born_ms: i64) -> SyncHandle {
+    pub fn start(
+        me: String,
+        store: Arc<Store>,
+        link: Arc<Link>,
+        events: Arc<Dispatcher>,
+        conversations: Arc<Publisher>,
+        born_ms: i64,
+    ) -> SyncHandle {
         let (tx, rx) = mpsc::unbounded_channel();
         let actor = SyncActor {
             me,
             store,
             link,
             events,
+            conversations,
             cursors: HashMap::new(),
             synced_once: None,
             born_ms,
             signals: Vec::new(),
+            conv_changes: Vec::new(),
+            group_profiles: HashSet::new(),
         };
         let task = crate::runtime::spawn(actor.run(rx));
         SyncHandle { tx, task }
@@ -118,6 +133,12 @@ struct SyncActor {
     born_ms: i64,
     /// Signaling actions of the current step (action, who acted), told when it ends.
     signals: Vec<(SignalingInfo, String)>,
+    /// Tells the conversation listener.
+    conversations: Arc<Publisher>,
+    /// Conversations changed in the current step, told when it ends.
+    conv_changes: Vec<(ConvId, ConvChange)>,
+    /// Groups whose type and name this device has (checked once per session).
+    group_profiles: HashSet<String>,
 }
 
 impl SyncActor {
@@ -128,9 +149,11 @@ impl SyncActor {
                 SyncCmd::Sent { conv, seq } => self.on_sent(conv, seq).await,
                 SyncCmd::Resync => self.resync().await,
                 SyncCmd::Signal(msg) => self.on_signal(*msg).await,
+                SyncCmd::Refresh => Ok(()),
             };
             // Even after a failure: what was stored was stored, and is not announced again.
             self.flush_signals();
+            self.flush_conversations().await;
             if let Err(e) = result {
                 // Nothing advanced past what is stored: the next resync (after the reconnect a
                 // network error implies) or the next push retries from the stored cursor.
@@ -171,9 +194,15 @@ impl SyncActor {
         if msg.seq == 0 {
             // Online-only: never stored, never counted, announced once as it arrives.
             announce_online(&self.events, &self.me, &msg);
+            if let oxim_proto::message::Elem::GroupTips { tips } = &msg.elem
+                && !tips.group_changes.is_empty()
+            {
+                self.online_group_profile(&msg.group_id, tips.clone()).await?;
+            }
             return Ok(());
         }
         let conv = msg.conv_id_for(&self.me);
+        self.ensure_group_profile(&conv).await;
         let cursor = match self.cursor(&conv).await? {
             Some(c) => c,
             None => self.start_of_unknown(msg.seq).await?,
@@ -246,12 +275,26 @@ impl SyncActor {
     }
 
     async fn resync(&mut self) -> Result<()> {
+        self.events.emit(Event::SyncServerStart);
+        let result = self.resync_inner().await;
+        if result.is_ok() {
+            // The list is complete before the app hears that the sync finished.
+            self.flush_conversations().await;
+            self.events.emit(Event::SyncServerFinish);
+        } else {
+            self.events.emit(Event::SyncServerFailed);
+        }
+        result
+    }
+
+    async fn resync_inner(&mut self) -> Result<()> {
         let mut since: u64 =
             self.store.call(|db| store::kv_get(db, KV_SYNC_VERSION)).await?.and_then(|v| v.parse().ok()).unwrap_or(0);
         loop {
             let transport = self.link.current_or_err()?;
             let page: SyncRes = transport.request(op::SYNC, &SyncReq { since, limit: SYNC_PAGE }).await?;
             for conv in &page.convs {
+                self.apply_conv_state(conv).await?;
                 let cursor = match self.cursor(&conv.conv_id).await? {
                     Some(c) => c,
                     None => self.start_of_unknown(conv.max_seq).await?,
@@ -312,11 +355,115 @@ impl SyncActor {
         let entry = self.cursors.entry(conv).or_insert(0);
         *entry = (*entry).max(cursor);
         for effect in &effects {
-            if let Effect::Signal { info, from } = effect {
-                self.signals.push(((**info).clone(), from.clone()));
+            match effect {
+                Effect::Signal { info, from } => self.signals.push(((**info).clone(), from.clone())),
+                Effect::Conversation(c, change) => self.conv_changes.push((c.clone(), *change)),
+                _ => {}
             }
         }
         emit_effects(&self.events, effects);
+        Ok(())
+    }
+}
+
+impl SyncActor {
+    /// Applies what the server says of one of the user's conversations: read position, receive
+    /// option, pin, deletion, group profile (a new device learns them this way).
+    async fn apply_conv_state(&mut self, state: &ConvState) -> Result<()> {
+        if state.group.is_some()
+            && let ConvId::Group(id) = &state.conv_id
+        {
+            self.group_profiles.insert(id.clone());
+        }
+        let state = state.clone();
+        let change = self.store.call(move |db| convs::apply_server_state(db, &state)).await?;
+        self.conv_changes.extend(change);
+        Ok(())
+    }
+
+    /// Makes sure this device knows a group conversation's type and name (a group it was pulled
+    /// into shows up with its first message); asks the server once per session.
+    async fn ensure_group_profile(&mut self, conv: &ConvId) {
+        let ConvId::Group(id) = conv else { return };
+        if self.group_profiles.contains(id) {
+            return;
+        }
+        let key = conv.clone();
+        if let Ok(Some(t)) = self.store.call(move |db| convs::group_type(db, &key)).await
+            && !t.is_empty()
+        {
+            self.group_profiles.insert(id.clone());
+            return;
+        }
+        let Ok(transport) = self.link.current_or_err() else { return };
+        let req = oxim_proto::group::GroupsInfoReq { group_ids: vec![id.clone()] };
+        let Ok(res) = transport.request::<_, oxim_proto::group::GroupsInfoRes>(op::GROUP_INFO, &req).await else {
+            return;
+        };
+        if let Some(r) = res.results.into_iter().next()
+            && r.code == 0
+        {
+            let state = oxim_proto::payload::ConvGroup {
+                group_type: r.info.group_type,
+                name: r.info.name,
+                face_url: r.info.face_url,
+            };
+            let key = conv.clone();
+            if let Ok(change) = self.store.call(move |db| convs::set_group_profile(db, &key, &state)).await {
+                self.conv_changes.extend(change);
+            }
+            self.group_profiles.insert(id.clone());
+        }
+    }
+
+    /// A profile change of a group whose tips are not stored (Meeting, AVChatRoom).
+    async fn online_group_profile(&mut self, group_id: &str, tips: crate::group::GroupTips) -> Result<()> {
+        let conv = ConvId::Group(group_id.to_owned());
+        let change = self.store.call(move |db| convs::apply_profile_tips(db, &conv, &tips)).await?;
+        self.conv_changes.extend(change);
+        Ok(())
+    }
+
+    /// Counts what must be counted by the server, then tells the conversation listener what
+    /// changed in this step.
+    async fn flush_conversations(&mut self) {
+        if let Err(e) = self.refresh_gaps().await {
+            tracing::info!("counting unread on the server failed: {e}");
+        }
+        let changes = std::mem::take(&mut self.conv_changes);
+        self.conversations.publish(&self.store, &self.events, &self.me, changes).await;
+    }
+
+    /// Asks the server how many messages are unread in the parts of conversations this device
+    /// did not download, where the read position moved or a message there changed.
+    async fn refresh_gaps(&mut self) -> Result<()> {
+        const BATCH: u32 = 200;
+        for _ in 0..10 {
+            let stale = self.store.call(|db| convs::stale_gaps(db, BATCH)).await?;
+            if stale.is_empty() {
+                return Ok(());
+            }
+            let ranges = stale
+                .iter()
+                .map(|(c, read, until)| SeqRange { conv_id: c.clone(), after_seq: *read, up_to_seq: *until })
+                .collect();
+            let transport = self.link.current_or_err()?;
+            let res: UnreadRes = transport.request(op::CONV_UNREAD, &UnreadReq { ranges }).await?;
+            let changes = self
+                .store
+                .call(move |db| {
+                    let mut out = Vec::new();
+                    for ((conv, read, _), count) in stale.iter().zip(res.counts) {
+                        convs::set_gap(db, conv, *read, count)?;
+                        if let Some(change) = convs::refresh(db, conv)? {
+                            out.push((conv.clone(), change));
+                        }
+                    }
+                    Ok(out)
+                })
+                .await?;
+            self.conv_changes.extend(changes);
+        }
         Ok(())
     }
 }
@@ -356,7 +503,7 @@ pub fn emit_effects(events: &Dispatcher, effects: Vec<Effect>) {
             Effect::Group(e) => events.emit(Event::Group(e)),
             // Conversation and unread events arrive with the conversation manager; signaling
             // callbacks are told by the sync actor at the end of its step.
-            Effect::ReadChanged(_) | Effect::MessagesRemoved(_) | Effect::Signal { .. } => {}
+            Effect::ReadChanged(_) | Effect::MessagesRemoved(_) | Effect::Signal { .. } | Effect::Conversation(..) => {}
         }
     }
     if !receipts.is_empty() {

@@ -47,6 +47,16 @@ pub mod op {
     pub const MSG_DELETE: &str = "msg.delete";
     /// Clear a conversation's history for the user: [`crate::payload::ClearReq`] → [`crate::payload::ClearRes`].
     pub const MSG_CLEAR: &str = "msg.clear";
+    /// Count unread messages in a range: [`crate::payload::UnreadReq`] → [`crate::payload::UnreadRes`].
+    pub const CONV_UNREAD: &str = "conv.unread";
+    /// Delete a conversation for the user: [`crate::payload::ConvReq`] → `{}`.
+    pub const CONV_DELETE: &str = "conv.delete";
+    /// Pin or unpin a conversation: [`crate::payload::PinReq`] → `{}`.
+    pub const CONV_PIN: &str = "conv.pin";
+    /// Set C2C receive options: [`crate::payload::C2CRecvOptReq`] → `{}`.
+    pub const CONV_C2C_RECV_OPT_SET: &str = "conv.c2c_recv_opt.set";
+    /// Get C2C receive options: [`crate::payload::C2CRecvOptGetReq`] → [`crate::payload::C2CRecvOptRes`].
+    pub const CONV_C2C_RECV_OPT_GET: &str = "conv.c2c_recv_opt.get";
     /// Create a group: [`crate::group::CreateGroupReq`] → [`crate::group::CreateGroupRes`].
     pub const GROUP_CREATE: &str = "group.create";
     /// Join (or apply to) a group: [`crate::group::JoinGroupReq`] → [`crate::group::JoinGroupRes`].

@@ -350,6 +350,28 @@ pub enum UserEvent {
         /// The group.
         group_id: String,
     },
+    /// This user deleted a conversation (`deleteConversation`): gone, with its messages up to
+    /// `seq`, until a new message arrives.
+    ConvDeleted {
+        /// The conversation.
+        conv_id: ConvId,
+        /// Its messages up to here are gone.
+        seq: u64,
+    },
+    /// This user pinned or unpinned a conversation.
+    ConvPinned {
+        /// The conversation.
+        conv_id: ConvId,
+        /// Pinned.
+        pinned: bool,
+    },
+    /// This user's receive option of a conversation changed.
+    ConvRecvOpt {
+        /// The conversation.
+        conv_id: ConvId,
+        /// `V2TIMReceiveMessageOpt`.
+        opt: i32,
+    },
 }
 
 /// A message as it travels between SDK and server.

@@ -156,15 +156,41 @@ pub struct SyncReq {
     pub limit: u32,
 }
 
-/// One conversation's server state.
+/// One conversation's server state, seen by the requesting user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConvState {
     /// The conversation, seen by the requesting user.
     pub conv_id: ConvId,
-    /// Highest seq in the conversation.
+    /// Highest seq in the conversation (for a former group member: the last one meant for them).
     pub max_seq: u64,
     /// Change stamp of this entry; pages are ordered by it.
     pub version: u64,
+    /// The user's read position.
+    #[serde(default)]
+    pub read_seq: u64,
+    /// The user's receive option (`V2TIMReceiveMessageOpt`: 0, 1 nothing, 2 no offline push).
+    #[serde(default)]
+    pub recv_opt: i32,
+    /// Pinned by the user.
+    #[serde(default)]
+    pub pinned: bool,
+    /// Deleted by the user (`deleteConversation`) and nothing new since: not listed.
+    #[serde(default)]
+    pub deleted: bool,
+    /// Groups: the type, name and avatar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<ConvGroup>,
+}
+
+/// What a conversation list shows of a group.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConvGroup {
+    /// `Work`, `Public`, `Meeting`, `AVChatRoom`.
+    pub group_type: String,
+    /// Name.
+    pub name: String,
+    /// Avatar URL.
+    pub face_url: String,
 }
 
 /// `sync` response.
@@ -203,6 +229,85 @@ pub struct PullRes {
     /// Highest seq this page covers: the next page starts after it.
     pub covered_seq: u64,
 }
+
+/// A range of a conversation, `(after_seq, up_to_seq]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeqRange {
+    /// The conversation.
+    pub conv_id: ConvId,
+    /// Exclusive lower bound.
+    pub after_seq: u64,
+    /// Inclusive upper bound.
+    pub up_to_seq: u64,
+}
+
+/// `conv.unread`: how many of the user's messages in each range are unread-countable (not the
+/// user's own, not revoked, deleted or cleared, not notices or group tips). A device that did
+/// not download a conversation's older messages learns this way how many of them are unread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadReq {
+    /// At most [`MAX_PAGE`] ranges.
+    pub ranges: Vec<SeqRange>,
+}
+
+/// `conv.unread` response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadRes {
+    /// One count per range, in request order.
+    pub counts: Vec<u64>,
+}
+
+/// `conv.delete`: the conversation disappears for the user, with its messages (on every
+/// device of the user), until a new message arrives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConvReq {
+    /// The conversation.
+    pub conv_id: ConvId,
+}
+
+/// `conv.pin` request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinReq {
+    /// The conversation.
+    pub conv_id: ConvId,
+    /// Pin (true) or unpin.
+    pub pinned: bool,
+}
+
+/// `conv.c2c_recv_opt.set` request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct C2CRecvOptReq {
+    /// Peers (at most 30).
+    pub user_ids: Vec<String>,
+    /// `V2TIMReceiveMessageOpt`.
+    pub opt: i32,
+}
+
+/// `conv.c2c_recv_opt.get` request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct C2CRecvOptGetReq {
+    /// Peers (at most 30).
+    pub user_ids: Vec<String>,
+}
+
+/// One peer's receive option (`V2TIMReceiveMessageOptInfo`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecvOptInfo {
+    /// The peer.
+    pub user_id: String,
+    /// `V2TIMReceiveMessageOpt`.
+    pub opt: i32,
+}
+
+/// `conv.c2c_recv_opt.get` response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct C2CRecvOptRes {
+    /// In request order.
+    pub opts: Vec<RecvOptInfo>,
+}
+
+/// Most peers per `setC2CReceiveMessageOpt` / `getC2CReceiveMessageOpt` call (V2TIM: 30).
+pub const MAX_RECV_OPT_USERS: usize = 30;
 
 /// Base64 (standard alphabet) for binary fields.
 pub mod b64 {

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use crate::app::App;
 use crate::sessions::{Control, OUTBOX_CAPACITY, SessionHandle};
 use crate::store::SignalAct;
-use crate::{auth, groups, messaging, signaling};
+use crate::{auth, conversations, groups, messaging, signaling};
 
 /// Who is logged in on a connection.
 #[derive(Debug, Clone)]
@@ -282,6 +282,26 @@ async fn handle_text(conn: &mut Conn, text: &str) {
         },
         op::MSG_CLEAR => match frame.body() {
             Ok(req) => messaging::clear(conn, id, req).await,
+            Err(e) => conn.out.refuse(id, &bad_body(e)).await,
+        },
+        op::CONV_UNREAD => match frame.body() {
+            Ok(req) => conversations::unread(conn, id, req),
+            Err(e) => conn.out.refuse(id, &bad_body(e)).await,
+        },
+        op::CONV_DELETE => match frame.body() {
+            Ok(req) => conversations::delete(conn, id, req).await,
+            Err(e) => conn.out.refuse(id, &bad_body(e)).await,
+        },
+        op::CONV_PIN => match frame.body() {
+            Ok(req) => conversations::pin(conn, id, req).await,
+            Err(e) => conn.out.refuse(id, &bad_body(e)).await,
+        },
+        op::CONV_C2C_RECV_OPT_SET => match frame.body() {
+            Ok(req) => conversations::set_c2c_recv_opt(conn, id, req).await,
+            Err(e) => conn.out.refuse(id, &bad_body(e)).await,
+        },
+        op::CONV_C2C_RECV_OPT_GET => match frame.body() {
+            Ok(req) => conversations::get_c2c_recv_opt(conn, id, req),
             Err(e) => conn.out.refuse(id, &bad_body(e)).await,
         },
         op::SIGNAL_INVITE => match frame.body() {

@@ -6,7 +6,7 @@
 //! - [`config`]: settings from defaults, TOML, environment, flags.
 //! - [`usersig`]: TLSSigAPIv2 UserSig verification and signing.
 //! - [`store`]: the storage trait and its SQLite implementation.
-//! - [`gateway`]: one WebSocket connection; [`auth`], [`messaging`] and [`signaling`]: its
+//! - [`gateway`]: one WebSocket connection; [`auth`], [`messaging`], [`conversations`] and [`signaling`]: its
 //!   requests (signaling also owns the invitation timer).
 //! - [`groups`]: group requests, the group-type rules, AVChatRoom rooms (online membership).
 //! - [`sessions`]: who is online, and delivery to them.
@@ -16,6 +16,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod conversations;
 pub mod gateway;
 pub mod groups;
 pub mod http;

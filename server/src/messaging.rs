@@ -113,7 +113,7 @@ pub fn deliver_to_all(app: &App, appended: &Appended) {
 }
 
 /// Awaits a queued write in a task, answers with `answer(result)`, then pushes what it appended.
-fn finish<T, R>(conn: &Conn, id: u64, queued: Queued<T>, answer: impl FnOnce(&T) -> R + Send + 'static)
+pub(crate) fn finish<T, R>(conn: &Conn, id: u64, queued: Queued<T>, answer: impl FnOnce(&T) -> R + Send + 'static)
 where
     T: Into<Written> + Send + 'static,
     R: serde::Serialize + Send + Sync,
@@ -140,7 +140,7 @@ impl From<Appended> for Written {
 }
 
 /// The authenticated user, or the refusal (answered right away).
-async fn user_or_refuse(conn: &Conn, id: u64) -> Option<String> {
+pub(crate) async fn user_or_refuse(conn: &Conn, id: u64) -> Option<String> {
     match conn.user() {
         Ok(auth) => Some(auth.user.clone()),
         Err(refusal) => {
@@ -151,7 +151,7 @@ async fn user_or_refuse(conn: &Conn, id: u64) -> Option<String> {
 }
 
 /// Checks a conversation id an app named: not the user's own stream.
-fn check_conv(conv: &ConvId) -> Result<(), Refusal> {
+pub(crate) fn check_conv(conv: &ConvId) -> Result<(), Refusal> {
     match conv {
         ConvId::System => Err(Refusal::new(code::INVALID_CONVERSATION, "not a conversation")),
         ConvId::Group(_) | ConvId::C2C(_) => Ok(()),
@@ -285,7 +285,7 @@ fn target_of(user: &str, conv: &ConvId) -> Target {
 }
 
 /// Runs a read in a task and answers with its result.
-fn answer_read<R, F>(conn: &Conn, id: u64, f: impl FnOnce(std::sync::Arc<App>, String) -> F + Send + 'static)
+pub(crate) fn answer_read<R, F>(conn: &Conn, id: u64, f: impl FnOnce(std::sync::Arc<App>, String) -> F + Send + 'static)
 where
     R: serde::Serialize + Send + Sync + 'static,
     F: std::future::Future<Output = Result<R, Refusal>> + Send + 'static,

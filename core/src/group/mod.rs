@@ -61,6 +61,11 @@ impl GroupState {
         self.rooms.lock().expect("group state lock").iter().cloned().collect()
     }
 
+    /// Whether `group_id` is an AVChatRoom the user is in (its messages are never stored).
+    pub fn is_room(&self, group_id: &str) -> bool {
+        self.rooms.lock().expect("group state lock").contains(group_id)
+    }
+
     fn set_room(&self, group_id: &str, joined: bool) {
         let mut rooms = self.rooms.lock().expect("group state lock");
         if joined {

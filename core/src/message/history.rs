@@ -86,13 +86,18 @@ async fn local_page(
 async fn store_history(session: &Session, conv: &ConvId, msgs: Vec<WireMessage>) -> Result<Vec<Message>> {
     let (me, c) = (session.user_id.clone(), conv.clone());
     let ids: Vec<String> = msgs.iter().filter(|m| !m.elem.is_notice()).map(|m| m.msg_id.clone()).collect();
-    session
+    let (effects, found) = session
         .store
         .call(move |db| {
-            store::store_received(db, &me, &c, &msgs, None, i64::MAX)?;
-            store::find_messages(db, &me, &ids)
+            let effects = store::store_received(db, &me, &c, &msgs, None, i64::MAX)?;
+            Ok((effects, store::find_messages(db, &me, &ids)?))
         })
-        .await
+        .await?;
+    let changes = crate::conversation::changes_of(&effects);
+    if !changes.is_empty() {
+        session.conversations.publish(&session.store, &session.events, &session.user_id, changes).await;
+    }
+    Ok(found)
 }
 
 async fn auto_page(

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use oxim_proto::op;
 use oxim_proto::payload::{ClearReq, ClearRes, DeleteReq, MAX_DELETE, ReadReq, ReadRes, RevokeReq, RevokeRes};
 
+use crate::conversation::local_change;
 use crate::error::{Error, Result};
 use crate::session::Session;
 use crate::store;
@@ -27,7 +28,7 @@ pub async fn revoke(session: &Arc<Session>, msg: &Message) -> Result<()> {
     let req = RevokeReq { conv_id: conv.clone(), msg_id: msg.msg_id.clone() };
     let res: RevokeRes = transport.request(op::MSG_REVOKE, &req).await?;
     let id = msg.msg_id.clone();
-    session.store.call(move |db| store::mark_revoked(db, &id)).await?;
+    local_change(session, conv.clone(), move |db| store::mark_revoked(db, &id).map(drop)).await?;
     // The revoke notice took a seq in the conversation: the cursor moves over it.
     session.sync.send(SyncCmd::Sent { conv, seq: res.seq });
     Ok(())
@@ -38,8 +39,8 @@ pub async fn revoke(session: &Arc<Session>, msg: &Message) -> Result<()> {
 pub async fn mark_read(session: &Arc<Session>, conv: ConvId) -> Result<()> {
     let transport = session.link.current_or_err()?;
     let res: ReadRes = transport.request(op::MSG_READ, &ReadReq { conv_id: conv.clone(), seq: 0 }).await?;
-    session.store.call(move |db| store::advance_read(db, &conv, res.read_seq)).await?;
-    Ok(())
+    let key = conv.clone();
+    local_change(session, conv, move |db| store::advance_read(db, &key, res.read_seq).map(drop)).await
 }
 
 /// `deleteMessages`: deletes up to 30 messages of one conversation here and on the server (for
@@ -69,18 +70,32 @@ pub async fn delete_messages(session: &Arc<Session>, msgs: &[Message]) -> Result
         transport.request::<_, serde_json::Value>(op::MSG_DELETE, &req).await?;
     }
     let ids: Vec<String> = msgs.iter().map(|m| m.msg_id.clone()).collect();
-    session.store.call(move |db| store::delete_messages(db, &conv, &ids)).await?;
+    let key = conv.clone();
+    local_change(session, conv, move |db| {
+        store::delete_messages(db, &key, &ids)?;
+        if store::conversations::in_gap(db, &key)? {
+            // The server's count of the part this device did not download may have changed.
+            store::conversations::invalidate_gap(db, &key)?;
+        }
+        Ok(())
+    })
+    .await?;
+    session.sync.send(SyncCmd::Refresh);
     Ok(())
 }
 
 /// `deleteMessageFromLocalStorage`: deletes a message from this device only.
 pub async fn delete_local(session: &Arc<Session>, msg: &Message) -> Result<()> {
     let (conv, ids) = (msg.conv_id(), vec![msg.msg_id.clone()]);
-    let n = session.store.call(move |db| store::delete_messages(db, &conv, &ids)).await?;
-    if n == 0 {
-        return Err(Error::invalid(format!("message {} is not stored on this device", msg.msg_id)));
-    }
-    Ok(())
+    let key = conv.clone();
+    let id = msg.msg_id.clone();
+    local_change(session, conv, move |db| {
+        if store::delete_messages(db, &key, &ids)? == 0 {
+            return Err(Error::invalid(format!("message {id} is not stored on this device")));
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// `clearC2CHistoryMessage` / `clearGroupHistoryMessage`: removes the conversation's messages
@@ -88,14 +103,13 @@ pub async fn delete_local(session: &Arc<Session>, msg: &Message) -> Result<()> {
 pub async fn clear_history(session: &Arc<Session>, conv: ConvId) -> Result<()> {
     let transport = session.link.current_or_err()?;
     let res: ClearRes = transport.request(op::MSG_CLEAR, &ClearReq { conv_id: conv.clone() }).await?;
-    session
-        .store
-        .call(move |db| {
-            store::clear_messages(db, &conv, None)?;
-            store::advance_read(db, &conv, res.seq)?;
-            Ok(())
-        })
-        .await
+    let key = conv.clone();
+    local_change(session, conv, move |db| {
+        store::clear_messages(db, &key, None)?;
+        store::advance_read(db, &key, res.seq)?;
+        Ok(())
+    })
+    .await
 }
 
 /// `insertC2CMessageToLocalStorage` / `insertGroupMessageToLocalStorage`: stores a message on
@@ -127,7 +141,12 @@ pub async fn insert_local(session: &Arc<Session>, mut msg: Message, conv: ConvId
     msg.time_ms = crate::client::unix_ms();
     msg.timestamp = msg.time_ms / 1000;
     let stored = msg.clone();
-    session.store.call(move |db| store::insert_imported(db, &conv, &stored)).await?;
+    let key = conv.clone();
+    local_change(session, conv, move |db| {
+        store::insert_imported(db, &key, &stored)?;
+        store::conversations::mark_listed(db, &key)
+    })
+    .await?;
     Ok(msg)
 }
 

@@ -15,6 +15,7 @@ use oxim_proto::op;
 use oxim_proto::payload::{MAX_MSG_BODY_BYTES, SendMsgReq, SendMsgRes};
 
 use super::media;
+use crate::conversation::local_change;
 use crate::error::{Error, Result};
 use crate::session::Session;
 use crate::store;
@@ -106,9 +107,14 @@ pub async fn send_message(session: &Arc<Session>, mut msg: Message, opts: SendOp
     msg.timestamp = msg.time_ms / 1000;
     let conv = msg.conv_id();
 
-    if !msg.online_user_only {
+    // Messages the server does not store are not kept here either (online-only, AVChatRoom).
+    if !msg.online_user_only && !session.groups.is_room(&msg.group_id) {
         let (c, m) = (conv.clone(), msg.clone());
-        session.store.call(move |db| store::insert_outgoing(db, &c, &m)).await?;
+        local_change(session, conv.clone(), move |db| {
+            store::insert_outgoing(db, &c, &m)?;
+            store::conversations::mark_listed(db, &c)
+        })
+        .await?;
     }
     let id = msg.msg_id.clone();
     session.begin_delivery(&id);
@@ -174,9 +180,12 @@ pub async fn deliver(
             if !msg.online_user_only && res.seq == 0 {
                 // Not stored by the server (an AVChatRoom message): not kept here either.
                 let c = conv.clone();
-                session.store.call(move |db| store::delete_messages(db, &c, std::slice::from_ref(&id))).await?;
+                local_change(session, conv.clone(), move |db| {
+                    store::delete_messages(db, &c, std::slice::from_ref(&id)).map(drop)
+                })
+                .await?;
             } else if !msg.online_user_only {
-                session.store.call(move |db| store::mark_sent(db, &id, res.seq, res.time_ms)).await?;
+                local_change(session, conv.clone(), move |db| store::mark_sent(db, &id, res.seq, res.time_ms)).await?;
             }
             if res.seq > 0 {
                 session.sync.send(SyncCmd::Sent { conv, seq: res.seq });
@@ -193,7 +202,7 @@ pub async fn deliver(
             if !msg.online_user_only {
                 let recorded = e.clone();
                 // The store may already be closed if the session ended; the error stands anyway.
-                let _ = session.store.call(move |db| store::mark_failed(db, &id, &recorded)).await;
+                let _ = local_change(session, conv.clone(), move |db| store::mark_failed(db, &id, &recorded)).await;
             }
             Err(e)
         }

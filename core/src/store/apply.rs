@@ -4,6 +4,7 @@
 
 use rusqlite::{Connection, params};
 
+use super::conversations::{self, ConvChange, Field};
 use super::cursor::{advance_peer_read, advance_read, set_synced_seq, start_conversation};
 use super::messages::{clear_messages, delete_messages, mark_revoked};
 use super::signaling::record_invitation;
@@ -28,6 +29,8 @@ pub enum Effect {
     MessagesRemoved(ConvId),
     /// A group listener callback (from a group tip or one of the user's group events).
     Group(GroupEvent),
+    /// A conversation of the list changed (or entered it).
+    Conversation(ConvId, ConvChange),
     /// A signaling message new to this device (after its [`Effect::NewMessage`]); which
     /// `V2TIMSignalingListener` callback it makes, if any, is decided by the sync actor.
     Signal {
@@ -55,11 +58,14 @@ pub fn store_received(
 ) -> Result<Vec<Effect>> {
     let tx = conn.transaction()?;
     let mut effects = Vec::new();
+    // Conversations whose list entry may have changed.
+    let mut touched: Vec<ConvId> = vec![conv.clone()];
+    conversations::ensure_row(&tx, conv)?;
     {
         let conv_text = conv.to_string();
         let mut insert = tx.prepare_cached(
-            "INSERT INTO message (msg_id, conv_id, seq, sender, time_ms, status, is_self, elem_type, wire, notice)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            "INSERT INTO message (msg_id, conv_id, seq, sender, time_ms, status, is_self, elem_type, wire, notice, at_flags)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (msg_id) DO NOTHING",
         )?;
         let mut settle = tx.prepare_cached(
@@ -81,19 +87,30 @@ pub fn store_received(
                 ElemType::of(&wire.elem) as i32,
                 json,
                 wire.elem.is_notice(),
+                conversations::at_flags(&wire.at_users, me),
             ])? == 1;
+            if inserted && !wire.elem.is_notice() {
+                conversations::mark_listed(&tx, conv)?;
+            }
             match &wire.elem {
                 Elem::Revoke { msg_id } => {
+                    if inserted && !message_exists(&tx, msg_id)? {
+                        // The revoked message lies in the part this device did not download.
+                        conversations::invalidate_gap(&tx, conv)?;
+                    }
                     if inserted && mark_revoked(&tx, msg_id)? && news {
                         effects.push(Effect::Revoked(msg_id.clone()));
                     }
                 }
                 Elem::Event { event } => {
                     if inserted {
-                        apply_event(&tx, event, news, &mut effects)?;
+                        apply_event(&tx, event, news, &mut effects, &mut touched)?;
                     }
                 }
                 _ if inserted => {
+                    if let Elem::GroupTips { tips } = &wire.elem {
+                        apply_group_profile(&tx, conv, tips)?;
+                    }
                     // A message revoked before this device saw it is history, not news.
                     if news && !wire.revoked {
                         effects.push(Effect::NewMessage(Box::new(Message::from_wire(wire, me, status))));
@@ -120,11 +137,51 @@ pub fn store_received(
         start_conversation(&tx, conv, after)?;
         set_synced_seq(&tx, conv, cursor)?;
     }
+    for c in touched {
+        if let Some(change) = conversations::refresh(&tx, &c)? {
+            effects.push(Effect::Conversation(c, change));
+        }
+    }
     tx.commit()?;
     Ok(effects)
 }
 
-fn apply_event(tx: &Connection, event: &UserEvent, news: bool, effects: &mut Vec<Effect>) -> Result<()> {
+fn message_exists(tx: &Connection, msg_id: &str) -> Result<bool> {
+    Ok(tx.prepare_cached("SELECT 1 FROM message WHERE msg_id = ?1")?.exists([msg_id])?)
+}
+
+/// A group's name or avatar changed: its conversation shows the new one.
+fn apply_group_profile(tx: &Connection, conv: &ConvId, tips: &crate::group::GroupTips) -> Result<()> {
+    use crate::group::info_change;
+    for change in &tips.group_changes {
+        match change.kind {
+            info_change::NAME => conversations::set_field(tx, conv, Field::ShowName, &change.value)?,
+            info_change::FACE => conversations::set_field(tx, conv, Field::FaceUrl, &change.value)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn apply_event(
+    tx: &Connection,
+    event: &UserEvent,
+    news: bool,
+    effects: &mut Vec<Effect>,
+    touched: &mut Vec<ConvId>,
+) -> Result<()> {
+    match event {
+        UserEvent::Read { conv_id, .. }
+        | UserEvent::Deleted { conv_id, .. }
+        | UserEvent::Cleared { conv_id, .. }
+        | UserEvent::ConvDeleted { conv_id, .. }
+        | UserEvent::ConvPinned { conv_id, .. }
+        | UserEvent::ConvRecvOpt { conv_id, .. } => {
+            conversations::ensure_row(tx, conv_id)?;
+            touched.push(conv_id.clone());
+        }
+        _ => {}
+    }
     match event {
         UserEvent::Read { conv_id, seq } => {
             if advance_read(tx, conv_id, *seq)? {
@@ -141,7 +198,12 @@ fn apply_event(tx: &Connection, event: &UserEvent, news: bool, effects: &mut Vec
             }
         }
         UserEvent::Deleted { conv_id, msg_ids } => {
-            if delete_messages(tx, conv_id, msg_ids)? > 0 {
+            let removed = delete_messages(tx, conv_id, msg_ids)?;
+            if removed < msg_ids.len() || conversations::in_gap(tx, conv_id)? {
+                // Some lie in the part this device did not download: count it again.
+                conversations::invalidate_gap(tx, conv_id)?;
+            }
+            if removed > 0 {
                 effects.push(Effect::MessagesRemoved(conv_id.clone()));
             }
         }
@@ -152,6 +214,14 @@ fn apply_event(tx: &Connection, event: &UserEvent, news: bool, effects: &mut Vec
                 effects.push(Effect::MessagesRemoved(conv_id.clone()));
             }
         }
+        UserEvent::ConvDeleted { conv_id, seq } => {
+            clear_messages(tx, conv_id, Some(*seq))?;
+            advance_read(tx, conv_id, *seq)?;
+            conversations::unlist(tx, conv_id)?;
+            effects.push(Effect::MessagesRemoved(conv_id.clone()));
+        }
+        UserEvent::ConvPinned { conv_id, pinned } => conversations::set_field(tx, conv_id, Field::Pinned, pinned)?,
+        UserEvent::ConvRecvOpt { conv_id, opt } => conversations::set_field(tx, conv_id, Field::RecvOpt, opt)?,
         group_event => {
             if news && let Some(event) = notify::from_user_event(group_event) {
                 effects.push(Effect::Group(event));

@@ -14,13 +14,26 @@ const MESSAGE_COLUMNS: &str = "m.wire, m.status, m.local_custom_data, m.local_cu
 fn message_from_row(me: &str, row: &Row<'_>) -> rusqlite::Result<Message> {
     let wire: String = row.get(0)?;
     let status = MessageStatus::from_i32(row.get(1)?);
-    let wire: WireMessage = serde_json::from_str(&wire)
+    message_from_json(me, &wire, status, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?)
+}
+
+/// A stored message from its columns: the wire JSON, status, device-local data and the read
+/// positions of its conversation.
+pub(super) fn message_from_json(
+    me: &str,
+    wire: &str,
+    status: MessageStatus,
+    local_custom_data: String,
+    local_custom_int: i32,
+    read_seq: i64,
+    peer_read_seq: i64,
+) -> rusqlite::Result<Message> {
+    let wire: WireMessage = serde_json::from_str(wire)
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))?;
     let mut m = Message::from_wire(&wire, me, status);
     m.status = status;
-    m.local_custom_data = row.get(2)?;
-    m.local_custom_int = row.get(3)?;
-    let (read_seq, peer_read_seq): (i64, i64) = (row.get(4)?, row.get(5)?);
+    m.local_custom_data = local_custom_data;
+    m.local_custom_int = local_custom_int;
     m.is_read = m.is_self || status == MessageStatus::LocalImported || (m.seq > 0 && m.seq as i64 <= read_seq);
     m.is_peer_read = m.is_self && m.group_id.is_empty() && m.seq > 0 && m.seq as i64 <= peer_read_seq;
     Ok(m)

@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 use crate::error::{Error, Result};
 
 mod apply;
+pub mod conversations;
 mod cursor;
 mod messages;
 mod signaling;
@@ -71,6 +72,8 @@ const MIGRATIONS: &[&str] = &[
         invite_id TEXT PRIMARY KEY,
         info      TEXT NOT NULL
     ) WITHOUT ROWID;",
+    // 4: the conversation list.
+    conversations::MIGRATION,
 ];
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -194,6 +197,11 @@ mod tests {
         w
     }
 
+    /// Effects other than conversation-list changes (tested in `conversations`).
+    fn not_list(e: &Effect) -> bool {
+        !matches!(e, Effect::Conversation(..))
+    }
+
     fn ids(msgs: &[Message]) -> Vec<&str> {
         msgs.iter().map(|m| m.msg_id.as_str()).collect()
     }
@@ -210,7 +218,13 @@ mod tests {
         let c = conv.clone();
         let batch =
             vec![wire("old", 1, "bob", "alice"), wire("b1", 2, "bob", "alice"), wire("mine", 3, "alice", "bob")];
-        let effects = store.call(move |db| store_received(db, "alice", &c, &batch, Some((0, 3)), 2000)).await.unwrap();
+        let effects = store
+            .call(move |db| store_received(db, "alice", &c, &batch, Some((0, 3)), 2000))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(not_list)
+            .collect::<Vec<_>>();
         // "old" is stored but is history (before news_since); our own copy is settled, not news.
         assert_eq!(effects.len(), 1);
         assert!(matches!(&effects[0], Effect::NewMessage(m) if m.msg_id == "b1"));
@@ -219,7 +233,10 @@ mod tests {
         let again = store
             .call(move |db| store_received(db, "alice", &c, &[wire("b1", 2, "bob", "alice")], Some((0, 2)), 0))
             .await
-            .unwrap();
+            .unwrap()
+            .into_iter()
+            .filter(not_list)
+            .collect::<Vec<_>>();
         assert!(again.is_empty());
         let own = store.call(|db| find_message(db, "alice", "mine")).await.unwrap().unwrap();
         assert_eq!((own.status, own.seq, own.is_self), (MessageStatus::SendSucc, 3, true));
@@ -237,11 +254,23 @@ mod tests {
         revoke.elem = Elem::Revoke { msg_id: "b1".into() };
         let batch = vec![wire("b1", 1, "bob", "alice"), wire("b2", 2, "bob", "alice"), revoke.clone()];
         let c = conv.clone();
-        let effects = store.call(move |db| store_received(db, "alice", &c, &batch, Some((0, 3)), 0)).await.unwrap();
+        let effects = store
+            .call(move |db| store_received(db, "alice", &c, &batch, Some((0, 3)), 0))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(not_list)
+            .collect::<Vec<_>>();
         assert_eq!(effects.len(), 3);
         assert_eq!(effects[2], Effect::Revoked("b1".into()));
         let c = conv.clone();
-        let again = store.call(move |db| store_received(db, "alice", &c, &[revoke], Some((0, 3)), 0)).await.unwrap();
+        let again = store
+            .call(move |db| store_received(db, "alice", &c, &[revoke], Some((0, 3)), 0))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(not_list)
+            .collect::<Vec<_>>();
         assert!(again.is_empty(), "a notice applies once");
         let c = conv.clone();
         let page = store.call(move |db| history_page(db, "alice", &c, None, true, 10)).await.unwrap();
@@ -262,8 +291,13 @@ mod tests {
             w.elem = Elem::Event { event };
             events.push(w);
         }
-        let effects =
-            store.call(move |db| store_received(db, "alice", &ConvId::System, &events, Some((0, 3)), 0)).await.unwrap();
+        let effects = store
+            .call(move |db| store_received(db, "alice", &ConvId::System, &events, Some((0, 3)), 0))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(not_list)
+            .collect::<Vec<_>>();
         assert_eq!(
             effects,
             [
@@ -285,7 +319,13 @@ mod tests {
         let conv = ConvId::C2C("bob".into());
         let batch: Vec<_> = (1..=7).map(|i| wire(&format!("m{i}"), i, "bob", "alice")).collect();
         let c = conv.clone();
-        store.call(move |db| store_received(db, "alice", &c, &batch, Some((0, 7)), 0)).await.unwrap();
+        store
+            .call(move |db| store_received(db, "alice", &c, &batch, Some((0, 7)), 0))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(not_list)
+            .collect::<Vec<_>>();
         let c = conv.clone();
         let first = store.call(move |db| history_page(db, "alice", &c, None, true, 3)).await.unwrap();
         assert_eq!(ids(&first), ["m7", "m6", "m5"]);

@@ -21,7 +21,7 @@ use oxim_proto::group::{
     WriteAttrsReq,
 };
 use oxim_proto::ids::ConvId;
-use oxim_proto::payload::{ConvState, WireMessage};
+use oxim_proto::payload::{ConvState, RecvOptInfo, SeqRange, WireMessage};
 
 use crate::groups::rules::{self, Rules};
 use crate::signaling::machine::Invitation;
@@ -325,6 +325,23 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether a message referencing file `uuid` reached a conversation `user_id` takes part in.
     async fn file_shared_with(&self, user_id: &str, uuid: &str) -> StoreResult<bool>;
+
+    /// Unread-countable messages of `user` in each range (see `conv.unread` in the protocol).
+    async fn unread_counts(&self, user: &str, ranges: Vec<SeqRange>) -> StoreResult<Vec<u64>>;
+
+    /// Deletes `conv` for `user` (`deleteConversation`): messages cleared for the user, the
+    /// conversation unlisted until a new message; the user's devices are told. 6004 if the user
+    /// has no such conversation.
+    fn delete_conversation(&self, user: &str, conv: &ConvId) -> Queued<Written>;
+
+    /// Pins or unpins `conv` for `user`; the user's devices are told.
+    fn pin_conversation(&self, user: &str, conv: &ConvId, pinned: bool) -> Queued<Written>;
+
+    /// Sets `user`'s receive option for C2C `peers`; the user's devices are told.
+    fn set_c2c_recv_opt(&self, user: &str, peers: Vec<String>, opt: i32) -> Queued<Written>;
+
+    /// `user`'s receive options for C2C `peers`.
+    async fn c2c_recv_opts(&self, user: &str, peers: Vec<String>) -> StoreResult<Vec<RecvOptInfo>>;
 
     /// Runs a group write for `user`.
     fn group_write(&self, user: &str, op: GroupOp) -> Queued<GroupOutcome>;

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use oxim_proto::code;
 use oxim_proto::ids::ConvId;
 use oxim_proto::message::{Elem, UserEvent};
-use oxim_proto::payload::{ConvState, WireMessage};
+use oxim_proto::payload::{ConvGroup, ConvState, RecvOptInfo, SeqRange, WireMessage};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tokio::sync::{mpsc, oneshot};
 
@@ -29,6 +29,7 @@ use crate::groups::rules::MemberLimits;
 use crate::signaling::machine::Invitation;
 use oxim_proto::group::{GroupApplication, GroupInfo, MemberInfo};
 
+mod conversations;
 mod groups;
 mod signaling;
 
@@ -102,6 +103,8 @@ const MIGRATIONS: &[&str] = &[
         body        TEXT NOT NULL       -- the Invitation as JSON
     ) WITHOUT ROWID;
     CREATE INDEX invitation_deadline ON invitation(deadline_ms) WHERE state = 'active' AND deadline_ms > 0;",
+    // 5: conversation pins and deletion.
+    conversations::MIGRATION,
 ];
 
 /// The storage key of the C2C conversation between two users.
@@ -320,6 +323,12 @@ impl WriterState {
         })
     }
 
+    /// The next change version (gaps are harmless; it only has to grow).
+    fn next_version(&mut self) -> u64 {
+        self.version += 1;
+        self.version
+    }
+
     /// Drops the caches (after a rollback they may be ahead of the database).
     fn forget_cached(&mut self) {
         self.heads.clear();
@@ -347,7 +356,14 @@ impl WriterState {
 
     /// Appends `msg` to `target`'s stream (deduplicating on msg_id).
     fn append(&mut self, tx: &Connection, target: &Target, mut msg: WireMessage) -> StoreResult<Appended> {
-        let recipients: Vec<String> = target.members.iter().map(|(u, _)| u.clone()).collect();
+        // Members who chose to receive nothing of this conversation are not pushed to (their
+        // sync skips it too); the sender's own devices always are.
+        let mut recipients = Vec::with_capacity(target.members.len());
+        for (user, view) in &target.members {
+            if *user == msg.sender || !self.receives_nothing(tx, user, view)? {
+                recipients.push(user.clone());
+            }
+        }
         // A resend gets the original back.
         let existing: Option<(String, String)> = tx
             .prepare_cached("SELECT sender, body FROM msg WHERE msg_id = ?1")?
@@ -371,7 +387,16 @@ impl WriterState {
         msg.seq = seq;
         msg.time_ms = time_ms;
         let body = serde_json::to_string(&msg).expect("message serialisation");
-        let kind = i64::from(msg.elem.is_notice());
+        let kind = match &msg.elem {
+            e if e.is_notice() => conversations::KIND_NOTICE,
+            Elem::GroupTips { .. } => conversations::KIND_TIPS,
+            _ => conversations::KIND_MESSAGE,
+        };
+        if kind != conversations::KIND_NOTICE {
+            // Something new: a conversation its users deleted is back in their lists.
+            tx.prepare_cached("UPDATE user_conv SET deleted = 0 WHERE conv_key = ?1 AND deleted = 1")?
+                .execute([&target.key])?;
+        }
         tx.prepare_cached(
             "INSERT INTO msg (conv_key, seq, msg_id, sender, time_ms, body, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
@@ -670,20 +695,39 @@ impl Store for SqliteStore {
                 "SELECT uc.conv_id,
                         CASE WHEN uc.until_seq > 0 THEN min(c.max_seq, uc.until_seq) ELSE c.max_seq END,
                         CASE WHEN uc.until_seq > 0 OR uc.recv_opt = 1 THEN uc.version
-                             ELSE max(c.version, uc.version) END AS v
+                             ELSE max(c.version, uc.version) END AS v,
+                        uc.read_seq, uc.recv_opt, uc.pinned, uc.deleted,
+                        g.group_type, g.name, g.face_url
                    FROM user_conv uc JOIN conv c ON c.conv_key = uc.conv_key
+                   LEFT JOIN grp g ON uc.conv_key LIKE 'group:%' AND g.group_id = substr(uc.conv_key, 7)
                   WHERE uc.user_id = ?1 AND v > ?2
                   ORDER BY v LIMIT ?3",
             )?;
             let rows = stmt.query_map(params![user, since as i64, limit as i64], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                let group = match r.get::<_, Option<String>>(7)? {
+                    Some(group_type) => Some(ConvGroup { group_type, name: r.get(8)?, face_url: r.get(9)? }),
+                    None => None,
+                };
+                Ok((
+                    r.get::<_, String>(0)?,
+                    ConvState {
+                        conv_id: ConvId::System,
+                        max_seq: r.get::<_, i64>(1)? as u64,
+                        version: r.get::<_, i64>(2)? as u64,
+                        read_seq: r.get::<_, i64>(3)? as u64,
+                        recv_opt: r.get(4)?,
+                        pinned: r.get(5)?,
+                        deleted: r.get(6)?,
+                        group,
+                    },
+                ))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (conv_id, max_seq, version) = row?;
-                let conv_id =
+                let (conv_id, mut state) = row?;
+                state.conv_id =
                     ConvId::parse(&conv_id).ok_or_else(|| StoreError::Corrupt(format!("conversation id {conv_id}")))?;
-                out.push(ConvState { conv_id, max_seq: max_seq as u64, version: version as u64 });
+                out.push(state);
             }
             Ok(out)
         })
@@ -770,6 +814,37 @@ impl Store for SqliteStore {
             .is_some())
         })
         .await
+    }
+
+    async fn unread_counts(&self, user: &str, ranges: Vec<SeqRange>) -> StoreResult<Vec<u64>> {
+        let user = user.to_owned();
+        self.read(move |c| {
+            ranges
+                .iter()
+                .map(|r| conversations::unread_count(c, &user, &conv_key(&user, &r.conv_id), r.after_seq, r.up_to_seq))
+                .collect()
+        })
+        .await
+    }
+
+    fn delete_conversation(&self, user: &str, conv: &ConvId) -> Queued<Written> {
+        let (user, conv) = (user.to_owned(), conv.clone());
+        self.write(move |tx, state| state.delete_conversation(tx, &user, &conv))
+    }
+
+    fn pin_conversation(&self, user: &str, conv: &ConvId, pinned: bool) -> Queued<Written> {
+        let (user, conv) = (user.to_owned(), conv.clone());
+        self.write(move |tx, state| state.pin_conversation(tx, &user, &conv, pinned))
+    }
+
+    fn set_c2c_recv_opt(&self, user: &str, peers: Vec<String>, opt: i32) -> Queued<Written> {
+        let user = user.to_owned();
+        self.write(move |tx, state| state.set_c2c_recv_opt(tx, &user, &peers, opt))
+    }
+
+    async fn c2c_recv_opts(&self, user: &str, peers: Vec<String>) -> StoreResult<Vec<RecvOptInfo>> {
+        let user = user.to_owned();
+        self.read(move |c| conversations::c2c_recv_opts(c, &user, &peers)).await
     }
 
     fn group_write(&self, user: &str, op: GroupOp) -> Queued<GroupOutcome> {

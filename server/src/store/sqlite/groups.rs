@@ -1091,10 +1091,18 @@ impl WriterState {
         }
         let version = self.version + 1;
         self.version = version;
-        tx.prepare_cached("UPDATE user_conv SET recv_opt = ?3, version = ?4 WHERE user_id = ?1 AND conv_id = ?2")?
-            .execute(params![user, ConvId::Group(group_id.to_owned()).to_string(), opt, version as i64])?;
+        let conv = ConvId::Group(group_id.to_owned());
+        let changed = tx
+            .prepare_cached(
+                "UPDATE user_conv SET recv_opt = ?3, version = ?4 WHERE user_id = ?1 AND conv_id = ?2 AND recv_opt != ?3",
+            )?
+            .execute(params![user, conv.to_string(), opt, version as i64])?;
         self.forget_members(group_id);
-        Ok(GroupOutcome::default())
+        let mut out = GroupOutcome::default();
+        if changed > 0 {
+            self.event(tx, user, UserEvent::ConvRecvOpt { conv_id: conv, opt }, &mut out)?;
+        }
+        Ok(out)
     }
 
     /// Writes attributes. `is_member` comes from the caller for groups whose membership is not

@@ -1,0 +1,141 @@
+//! The user's conversation state on the server: deletion, pins, receive options, and the
+//! unread count of a range (for devices that did not download a conversation's older messages).
+//! Unread is always computed from the messages and the read position, never counted up.
+
+use oxim_proto::code;
+use oxim_proto::ids::ConvId;
+use oxim_proto::message::UserEvent;
+use oxim_proto::payload::RecvOptInfo;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{WriterState, conv_key};
+use crate::store::{StoreError, StoreResult, Written};
+
+/// Migration 5: conversation pins and deletion; group tips get their own message kind.
+pub(super) const MIGRATION: &str = "
+    ALTER TABLE user_conv ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+    -- 1 once the user deleted the conversation; a new message clears it.
+    ALTER TABLE user_conv ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX user_conv_deleted ON user_conv(conv_key) WHERE deleted = 1;";
+
+/// `msg.kind` of ordinary messages (the only ones unread counts).
+pub(super) const KIND_MESSAGE: i64 = 0;
+/// `msg.kind` of notices and user-stream events.
+pub(super) const KIND_NOTICE: i64 = 1;
+/// `msg.kind` of group tips: shown, never counted as unread.
+pub(super) const KIND_TIPS: i64 = 2;
+
+/// Unread-countable messages of `user` in `(after, up_to]` of stream `key`: not the user's own,
+/// not revoked, not hidden (deleted) or cleared for the user, not notices or tips.
+pub fn unread_count(c: &Connection, user: &str, key: &str, after: u64, up_to: u64) -> StoreResult<u64> {
+    if up_to <= after {
+        return Ok(0);
+    }
+    let cleared: i64 = c
+        .prepare_cached("SELECT cleared_seq FROM user_conv WHERE user_id = ?1 AND conv_key = ?2")?
+        .query_row(params![user, key], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    let from = (after as i64).max(cleared);
+    Ok(c.prepare_cached(
+        "SELECT count(*) FROM msg m
+          WHERE m.conv_key = ?1 AND m.seq > ?2 AND m.seq <= ?3 AND m.kind = 0 AND m.revoked = 0 AND m.sender != ?4
+            AND NOT EXISTS (SELECT 1 FROM msg_hidden h WHERE h.user_id = ?4 AND h.conv_key = ?1 AND h.seq = m.seq)",
+    )?
+    .query_row(params![key, from, up_to as i64, user], |r| r.get::<_, i64>(0))? as u64)
+}
+
+/// The receive options `user` set for C2C peers (0 where none was set).
+pub fn c2c_recv_opts(c: &Connection, user: &str, peers: &[String]) -> StoreResult<Vec<RecvOptInfo>> {
+    let mut stmt = c.prepare_cached("SELECT recv_opt FROM user_conv WHERE user_id = ?1 AND conv_id = ?2")?;
+    let mut out = Vec::new();
+    for peer in peers {
+        let opt: Option<i32> =
+            stmt.query_row(params![user, ConvId::C2C(peer.clone()).to_string()], |r| r.get(0)).optional()?;
+        out.push(RecvOptInfo { user_id: peer.clone(), opt: opt.unwrap_or(0) });
+    }
+    Ok(out)
+}
+
+/// Stream key of `user`'s conversation with a row, or 6004.
+fn known(tx: &Connection, user: &str, conv: &ConvId) -> StoreResult<String> {
+    tx.prepare_cached("SELECT conv_key FROM user_conv WHERE user_id = ?1 AND conv_id = ?2")?
+        .query_row(params![user, conv.to_string()], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::refused(code::INVALID_CONVERSATION, format!("no conversation {conv}")))
+}
+
+impl WriterState {
+    /// Deletes `conv` for `user`: its messages are cleared for the user and it leaves the list
+    /// until a new message arrives. The user's devices are told.
+    pub(super) fn delete_conversation(&mut self, tx: &Connection, user: &str, conv: &ConvId) -> StoreResult<Written> {
+        let key = known(tx, user, conv)?;
+        let max_seq = self.head(tx, &key)?.max_seq;
+        let version = self.next_version();
+        tx.prepare_cached(
+            "UPDATE user_conv SET deleted = 1, pinned = 0, version = ?4,
+                    cleared_seq = max(cleared_seq, ?3), read_seq = max(read_seq, ?3)
+              WHERE user_id = ?1 AND conv_id = ?2",
+        )?
+        .execute(params![user, conv.to_string(), max_seq as i64, version as i64])?;
+        let event = UserEvent::ConvDeleted { conv_id: conv.clone(), seq: max_seq };
+        Ok(Written { appended: vec![self.user_event(tx, user, event)?], seq: max_seq })
+    }
+
+    /// Pins or unpins `conv` for `user` and tells the user's devices.
+    pub(super) fn pin_conversation(
+        &mut self,
+        tx: &Connection,
+        user: &str,
+        conv: &ConvId,
+        pinned: bool,
+    ) -> StoreResult<Written> {
+        known(tx, user, conv)?;
+        let version = self.next_version();
+        let changed = tx
+            .prepare_cached(
+                "UPDATE user_conv SET pinned = ?3, version = ?4 WHERE user_id = ?1 AND conv_id = ?2 AND pinned != ?3",
+            )?
+            .execute(params![user, conv.to_string(), pinned, version as i64])?;
+        if changed == 0 {
+            return Ok(Written::default());
+        }
+        let event = UserEvent::ConvPinned { conv_id: conv.clone(), pinned };
+        Ok(Written { appended: vec![self.user_event(tx, user, event)?], seq: 0 })
+    }
+
+    /// Sets `user`'s receive option for C2C `peers` and tells the user's devices.
+    pub(super) fn set_c2c_recv_opt(
+        &mut self,
+        tx: &Connection,
+        user: &str,
+        peers: &[String],
+        opt: i32,
+    ) -> StoreResult<Written> {
+        let mut out = Written::default();
+        for peer in peers {
+            let conv = ConvId::C2C(peer.clone());
+            let version = self.next_version();
+            let changed = tx
+                .prepare_cached(
+                    "INSERT INTO user_conv (user_id, conv_id, conv_key, version, recv_opt) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (user_id, conv_id) DO UPDATE SET recv_opt = excluded.recv_opt, version = excluded.version
+                     WHERE recv_opt != excluded.recv_opt",
+                )?
+                .execute(params![user, conv.to_string(), conv_key(user, &conv), version as i64, opt])?;
+            if changed > 0 {
+                out.appended.push(self.user_event(tx, user, UserEvent::ConvRecvOpt { conv_id: conv, opt })?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether `user` chose to receive nothing of `conv`.
+    pub(super) fn receives_nothing(&self, tx: &Connection, user: &str, conv: &ConvId) -> StoreResult<bool> {
+        Ok(tx
+            .prepare_cached("SELECT 1 FROM user_conv WHERE user_id = ?1 AND conv_id = ?2 AND recv_opt = 1")?
+            .query_row(params![user, conv.to_string()], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+}
