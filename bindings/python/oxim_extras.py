@@ -15,6 +15,7 @@ def _oxim_noop(self, *args, **kwargs):
 
 
 for _oxim_cls in (V2TIMSDKListener, V2TIMSimpleMsgListener, V2TIMAdvancedMsgListener, V2TIMGroupListener,
+                 V2TIMConversationListener,
                  V2TIMSendCallback, V2TIMDownloadCallback, V2TIMSignalingListener):
     for _oxim_name, _oxim_value in list(vars(_oxim_cls).items()):
         if _oxim_name.startswith("on_") and callable(_oxim_value):
@@ -46,3 +47,33 @@ V2TIMManager.add_group_listener = _oxim_add_listener(
 V2TIMManager.remove_group_listener = _oxim_remove_listener
 V2TIMSignalingManager.add_signaling_listener = _oxim_add_listener(V2TIMSignalingManager.add_signaling_listener_handle)
 V2TIMSignalingManager.remove_signaling_listener = _oxim_remove_listener
+V2TIMConversationManager.add_conversation_listener = _oxim_add_listener(
+    V2TIMConversationManager.add_conversation_listener_handle)
+V2TIMConversationManager.set_conversation_listener = _oxim_add_listener(
+    V2TIMConversationManager.set_conversation_listener_handle)
+V2TIMConversationManager.remove_conversation_listener = _oxim_remove_listener
+
+# At interpreter exit, stop every SDK instance first: a listener called from an SDK thread while
+# Python finalises would be terminated mid-call (and abort the process).
+import atexit as _oxim_atexit
+import weakref as _oxim_weakref
+
+_oxim_instances = _oxim_weakref.WeakSet()
+_oxim_init_sdk = V2TIMManager.init_sdk
+
+
+def _oxim_tracked_init_sdk(self, *args, **kwargs):
+    _oxim_instances.add(self)
+    return _oxim_init_sdk(self, *args, **kwargs)
+
+
+V2TIMManager.init_sdk = _oxim_tracked_init_sdk
+
+
+@_oxim_atexit.register
+def _oxim_shutdown_all():
+    for sdk in list(_oxim_instances):
+        try:
+            sdk.un_init_sdk()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass

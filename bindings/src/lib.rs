@@ -7,6 +7,7 @@
 // The UDL's type names are V2TIM's (V2TIMManager, V2TIMSDKListener, ...).
 #![allow(clippy::upper_case_acronyms)]
 
+mod conversation_manager;
 mod convert;
 mod enums;
 mod group_manager;
@@ -15,6 +16,7 @@ mod manager;
 mod message_manager;
 mod signaling_manager;
 
+pub use conversation_manager::*;
 pub use convert::*;
 pub use enums::*;
 pub use group_manager::*;

@@ -107,6 +107,11 @@ impl V2TIMManager {
         Ok(self.sdk.send_c2c_custom_message(custom_data, user_id).await?.into())
     }
 
+    /// `getConversationManager`.
+    pub fn get_conversation_manager(&self) -> Arc<crate::V2TIMConversationManager> {
+        Arc::new(crate::V2TIMConversationManager { cm: self.sdk.conversation_manager(), sdk: self.sdk.clone() })
+    }
+
     /// `getGroupManager`.
     pub fn get_group_manager(&self) -> Arc<crate::V2TIMGroupManager> {
         Arc::new(crate::V2TIMGroupManager { gm: self.sdk.group_manager(), sdk: self.sdk.clone() })

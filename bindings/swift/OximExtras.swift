@@ -12,6 +12,7 @@ public typealias V2TIMSDKListener = V2timsdkListener
 public typealias V2TIMSimpleMsgListener = V2timSimpleMsgListener
 public typealias V2TIMAdvancedMsgListener = V2timAdvancedMsgListener
 public typealias V2TIMGroupListener = V2timGroupListener
+public typealias V2TIMConversationListener = V2timConversationListener
 public typealias V2TIMSendCallback = V2timSendCallback
 public typealias V2TIMDownloadCallback = V2timDownloadCallback
 public typealias V2TIMSignalingListener = V2timSignalingListener
@@ -30,6 +31,34 @@ public extension V2TIMSimpleMsgListener {
     func onRecvC2CCustomMessage(msgID: String, sender: V2TIMUserInfo, customData: Data) {}
     func onRecvGroupTextMessage(msgID: String, groupID: String, sender: V2TIMGroupMemberInfo, text: String) {}
     func onRecvGroupCustomMessage(msgID: String, groupID: String, sender: V2TIMGroupMemberInfo, customData: Data) {}
+}
+
+public extension V2TIMConversationListener {
+    func onSyncServerStart() {}
+    func onSyncServerFinish() {}
+    func onSyncServerFailed() {}
+    func onNewConversation(conversationList: [V2TIMConversation]) {}
+    func onConversationChanged(conversationList: [V2TIMConversation]) {}
+    func onTotalUnreadMessageCountChanged(totalUnreadCount: Int64) {}
+}
+
+public extension V2TIMConversationManager {
+    /// Adds a conversation listener (V2TIMManager addConversationListener:).
+    func addConversationListener(listener: V2TIMConversationListener) {
+        V2TIMListenerRegistry.shared.add(listener) { self.addConversationListenerHandle(listener: listener) }
+    }
+
+    /// Replaces every conversation listener (the older setConversationListener:).
+    func setConversationListener(listener: V2TIMConversationListener) {
+        V2TIMListenerRegistry.shared.add(listener) { self.setConversationListenerHandle(listener: listener) }
+    }
+
+    /// Removes a conversation listener added with addConversationListener.
+    func removeConversationListener(listener: V2TIMConversationListener) {
+        if let handle = V2TIMListenerRegistry.shared.remove(listener) {
+            _ = removeListenerHandle(handle: handle)
+        }
+    }
 }
 
 public extension V2TIMGroupListener {

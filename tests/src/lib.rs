@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 use std::collections::BTreeMap;
 
 use futures_util::{SinkExt, StreamExt};
+use oxim_core::conversation::Conversation;
 use oxim_core::group::{GroupChange, GroupEvent, GroupMemberInfo, MemberChange};
 use oxim_core::{
-    AdvancedMsgListener, GroupListener, GroupManager, LogLevel, Manager, Message, MessageManager, MessageReceipt,
-    SdkConfig, SdkListener, SignalingListener, SignalingManager, SimpleMsgListener, UserInfo,
+    AdvancedMsgListener, ConversationListener, ConversationManager, GroupListener, GroupManager, LogLevel, Manager,
+    Message, MessageManager, MessageReceipt, SdkConfig, SdkListener, SignalingListener, SignalingManager,
+    SimpleMsgListener, UserInfo,
 };
 use oxim_server::{Server, ServerConfig, ServerHandle};
 use serde_json::{Value, json};
@@ -179,6 +181,18 @@ pub enum Seen {
     },
     /// A V2TIMGroupListener callback.
     Group(GroupEvent),
+    /// onSyncServerStart
+    SyncStart,
+    /// onSyncServerFinish
+    SyncFinish,
+    /// onSyncServerFailed
+    SyncFailed,
+    /// onNewConversation
+    NewConversations(Vec<Conversation>),
+    /// onConversationChanged
+    ConversationsChanged(Vec<Conversation>),
+    /// onTotalUnreadMessageCountChanged
+    TotalUnread(u64),
     /// onReceiveNewInvitation
     Invited {
         /// inviteID
@@ -380,6 +394,27 @@ impl SimpleMsgListener for Recorder {
     }
 }
 
+impl ConversationListener for Recorder {
+    fn on_sync_server_start(&self) {
+        self.record(Seen::SyncStart);
+    }
+    fn on_sync_server_finish(&self) {
+        self.record(Seen::SyncFinish);
+    }
+    fn on_sync_server_failed(&self) {
+        self.record(Seen::SyncFailed);
+    }
+    fn on_new_conversation(&self, conversations: Vec<Conversation>) {
+        self.record(Seen::NewConversations(conversations));
+    }
+    fn on_conversation_changed(&self, conversations: Vec<Conversation>) {
+        self.record(Seen::ConversationsChanged(conversations));
+    }
+    fn on_total_unread_message_count_changed(&self, total: u64) {
+        self.record(Seen::TotalUnread(total));
+    }
+}
+
 impl GroupListener for Recorder {
     fn on_member_enter(&self, group_id: String, members: Vec<GroupMemberInfo>) {
         self.record(Seen::Group(GroupEvent::MemberEnter { group_id, members }));
@@ -499,7 +534,8 @@ impl TestClient {
     fn config(&self, server: &TestServer) -> SdkConfig {
         let mut config = SdkConfig::new(server.url(), self.dir.path());
         config.platform = self.platform.clone();
-        config.log_level = LogLevel::None;
+        // OXIM_TEST_LOG=1 shows the SDKs' logs (OXIM_SDK_LOG filters them).
+        config.log_level = if std::env::var_os("OXIM_TEST_LOG").is_some() { LogLevel::Debug } else { LogLevel::None };
         config
     }
 
@@ -517,6 +553,36 @@ impl TestClient {
     /// The message manager.
     pub fn mm(&self) -> MessageManager {
         self.sdk.message_manager()
+    }
+
+    /// The conversation manager.
+    pub fn cm(&self) -> ConversationManager {
+        self.sdk.conversation_manager()
+    }
+
+    /// Registers the recorder as conversation listener too.
+    pub fn listen_conversations(&self) {
+        self.sdk.add_conversation_listener(self.seen.clone());
+    }
+
+    /// The unread count of a listed conversation (`None`: not listed).
+    pub async fn unread(&self, conversation_id: &str) -> Option<u64> {
+        self.cm().conversation(conversation_id.into()).await.ok().map(|c| c.unread_count)
+    }
+
+    /// Waits until `f` holds for this device (polling its public API; panics after [`WAIT`]).
+    pub async fn eventually<F, Fut>(&self, what: &str, f: F)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = Instant::now() + WAIT;
+        while !f().await {
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// The group manager.

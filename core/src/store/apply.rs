@@ -217,7 +217,10 @@ fn apply_event(
         UserEvent::ConvDeleted { conv_id, seq } => {
             clear_messages(tx, conv_id, Some(*seq))?;
             advance_read(tx, conv_id, *seq)?;
-            conversations::unlist(tx, conv_id)?;
+            // A message newer than the deletion (it may arrive first) keeps it in the list.
+            if !conversations::has_messages_after(tx, conv_id, *seq)? {
+                conversations::unlist(tx, conv_id)?;
+            }
             effects.push(Effect::MessagesRemoved(conv_id.clone()));
         }
         UserEvent::ConvPinned { conv_id, pinned } => conversations::set_field(tx, conv_id, Field::Pinned, pinned)?,

@@ -336,6 +336,13 @@ pub fn unlist(conn: &Connection, conv: &ConvId) -> Result<()> {
     Ok(())
 }
 
+/// Whether the conversation has a message after `seq` stored here (or one not sent yet).
+pub fn has_messages_after(conn: &Connection, conv: &ConvId, seq: u64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM message WHERE conv_id = ?1 AND notice = 0 AND (seq > ?2 OR seq = 0)")?
+        .exists(params![conv.to_string(), seq as i64])?)
+}
+
 /// Starts the server-counted part: unread of `(read, until]` is unknown until counted.
 pub fn set_gap_until(conn: &Connection, conv: &ConvId, until: u64) -> Result<()> {
     conn.prepare_cached("UPDATE conversation SET gap_until = ?2, gap_after = -1 WHERE conv_id = ?1 AND gap_until = 0")?

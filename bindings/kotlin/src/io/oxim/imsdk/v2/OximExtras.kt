@@ -127,3 +127,29 @@ fun V2TIMSignalingManager.addSignalingListener(listener: V2TIMSignalingListener)
 fun V2TIMSignalingManager.removeSignalingListener(listener: V2TIMSignalingListener) {
     V2TIMListenerRegistry.remove(listener)?.let { removeListenerHandle(it) }
 }
+
+/** The conversation list and its unread total (V2TIMConversationListener). Override the callbacks you need. */
+abstract class V2TIMConversationListener : V2timConversationListener {
+    override fun onSyncServerStart() {}
+    override fun onSyncServerFinish() {}
+    override fun onSyncServerFailed() {}
+    override fun onNewConversation(conversationList: List<V2TIMConversation>) {}
+    override fun onConversationChanged(conversationList: List<V2TIMConversation>) {}
+    override fun onTotalUnreadMessageCountChanged(totalUnreadCount: Long) {}
+}
+
+/** The default instance's conversation manager (V2TIMManager.getConversationManager()). */
+fun V2TIMManager.Companion.getConversationManager(): V2TIMConversationManager = getInstance().getConversationManager()
+
+/** Adds a conversation listener (V2TIMConversationManager.addConversationListener). */
+fun V2TIMConversationManager.addConversationListener(listener: V2TIMConversationListener) =
+    V2TIMListenerRegistry.add(listener) { addConversationListenerHandle(listener) }
+
+/** Replaces every conversation listener (the older V2TIMConversationManager.setConversationListener). */
+fun V2TIMConversationManager.setConversationListener(listener: V2TIMConversationListener) =
+    V2TIMListenerRegistry.add(listener) { setConversationListenerHandle(listener) }
+
+/** Removes a conversation listener added with [addConversationListener]. */
+fun V2TIMConversationManager.removeConversationListener(listener: V2TIMConversationListener) {
+    V2TIMListenerRegistry.remove(listener)?.let { removeListenerHandle(it) }
+}
