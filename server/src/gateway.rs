@@ -18,6 +18,9 @@ use crate::app::App;
 use crate::sessions::{Control, OUTBOX_CAPACITY, SessionHandle};
 use crate::{auth, groups, messaging};
 
+/// Most queued frames written with one flush.
+const MAX_FLUSH_BATCH: usize = 64;
+
 /// Who is logged in on a connection.
 #[derive(Debug, Clone)]
 pub struct Auth {
@@ -141,7 +144,17 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
             tokio::select! {
                 biased;
                 frame = frames_rx.recv() => match frame {
-                    Some(frame) => if sink.send(Message::Text(frame)).await.is_err() { return },
+                    Some(frame) => {
+                        // Everything already queued goes out with this frame in one flush
+                        // (one write instead of one per frame under load).
+                        if sink.feed(Message::Text(frame)).await.is_err() { return }
+                        let mut batched = 1;
+                        while batched < MAX_FLUSH_BATCH && let Ok(frame) = frames_rx.try_recv() {
+                            if sink.feed(Message::Text(frame)).await.is_err() { return }
+                            batched += 1;
+                        }
+                        if sink.flush().await.is_err() { return }
+                    }
                     None => break,
                 },
                 ending = &mut close_rx => {
