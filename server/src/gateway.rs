@@ -15,7 +15,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::app::App;
-use crate::sessions::{Control, OUTBOX_CAPACITY, SessionHandle};
+use crate::sessions::{Control, ControlQueue, OUTBOX_CAPACITY, SessionHandle};
 use crate::{auth, groups, messaging};
 
 /// Most queued frames written with one flush.
@@ -94,7 +94,7 @@ pub struct Conn {
     pub auth: Option<Auth>,
     /// Response channel.
     pub out: Responder,
-    control: mpsc::UnboundedSender<Control>,
+    control: ControlQueue,
 }
 
 impl Conn {
@@ -134,7 +134,7 @@ pub fn now_ms() -> i64 {
 pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender<()>) {
     let (mut sink, mut stream) = socket.split();
     let (frames_tx, mut frames_rx) = mpsc::channel::<Utf8Bytes>(OUTBOX_CAPACITY);
-    let (control_tx, mut control_rx) = mpsc::unbounded_channel();
+    let controls = ControlQueue::default();
     // What the reader decided: close with a frame, close without one, or drop the socket.
     let (close_tx, mut close_rx) = tokio::sync::oneshot::channel::<Ending>();
 
@@ -177,7 +177,7 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
         conn_id: app.next_conn_id(),
         auth: None,
         out: Responder { frames: frames_tx },
-        control: control_tx,
+        control: controls.clone(),
         app: app.clone(),
     };
     let mut shutdown = app.shutdown.clone();
@@ -188,12 +188,14 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
             incoming = tokio::time::timeout(idle, stream.next()) => match incoming {
                 Err(_) => break Ending::close(4000, "idle timeout"),
                 Ok(None) | Ok(Some(Err(_))) => break Ending::Close(None),
-                Ok(Some(Ok(Message::Text(text)))) => handle_text(&mut conn, text.as_str()).await,
+                // Boxed: the request handlers' futures are large, and an idle connection's task
+                // would otherwise reserve room for the largest of them (about 6 KB).
+                Ok(Some(Ok(Message::Text(text)))) => Box::pin(handle_text(&mut conn, text.as_str())).await,
                 Ok(Some(Ok(Message::Close(_)))) => break Ending::Close(None),
                 // Pings are answered by the WebSocket layer; they only keep the connection alive.
                 Ok(Some(Ok(_))) => {}
             },
-            Some(control) = control_rx.recv() => match control {
+            control = controls.recv() => match control {
                 Control::Kicked { by_platform } => {
                     // The registry already replaced this session.
                     conn.auth = None;
