@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command: installs what the suites need (cached in .cache/), then runs
 # every suite: Rust (unit + end-to-end against a real server), Kotlin (JVM), Python, Swift
-# (syntax), and the quickstart example against a running server.
+# (syntax), the quickstart example against a running server, and the benchmarks at small sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/deps.sh
@@ -36,5 +36,10 @@ scripts/test-python.sh
 
 step "Swift bindings (syntax)"
 scripts/test-swift.sh
+
+# Small sizes, so the benchmarks never rot: figures are printed, no time is asserted (only
+# correctness: every message delivered, every page right).
+step "benchmarks (quick, nothing asserted)"
+scripts/bench.sh --quick
 
 step "all suites passed"

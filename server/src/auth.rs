@@ -30,7 +30,7 @@ pub async fn login(conn: &mut Conn, req: LoginReq) -> Result<LoginRes, Refusal> 
     let kicked = app.sessions.bind(&req.user_id, conn.session_handle(&req.platform));
     for old in kicked {
         tracing::info!(user = %req.user_id, platform = %req.platform, "kicking older session {}", old.conn_id);
-        let _ = old.control.send(crate::sessions::Control::Kicked { by_platform: req.platform.clone() });
+        old.control.send(crate::sessions::Control::Kicked { by_platform: req.platform.clone() });
     }
     tracing::debug!(user = %req.user_id, platform = %req.platform, conn = conn.conn_id, sdk = %req.sdk_version, "login");
     conn.auth = Some(Auth { user: req.user_id, platform: req.platform, expires_at: claims.expires_at() });

@@ -15,9 +15,12 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::app::App;
-use crate::sessions::{Control, OUTBOX_CAPACITY, SessionHandle};
+use crate::sessions::{Control, ControlQueue, OUTBOX_CAPACITY, SessionHandle};
 use crate::store::SignalAct;
 use crate::{auth, conversations, groups, messaging, signaling};
+
+/// Most queued frames written with one flush.
+const MAX_FLUSH_BATCH: usize = 64;
 
 /// Who is logged in on a connection.
 #[derive(Debug, Clone)]
@@ -92,7 +95,7 @@ pub struct Conn {
     pub auth: Option<Auth>,
     /// Response channel.
     pub out: Responder,
-    control: mpsc::UnboundedSender<Control>,
+    control: ControlQueue,
 }
 
 impl Conn {
@@ -132,7 +135,7 @@ pub fn now_ms() -> i64 {
 pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender<()>) {
     let (mut sink, mut stream) = socket.split();
     let (frames_tx, mut frames_rx) = mpsc::channel::<Utf8Bytes>(OUTBOX_CAPACITY);
-    let (control_tx, mut control_rx) = mpsc::unbounded_channel();
+    let controls = ControlQueue::default();
     // What the reader decided: close with a frame, close without one, or drop the socket.
     let (close_tx, mut close_rx) = tokio::sync::oneshot::channel::<Ending>();
 
@@ -142,7 +145,17 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
             tokio::select! {
                 biased;
                 frame = frames_rx.recv() => match frame {
-                    Some(frame) => if sink.send(Message::Text(frame)).await.is_err() { return },
+                    Some(frame) => {
+                        // Everything already queued goes out with this frame in one flush
+                        // (one write instead of one per frame under load).
+                        if sink.feed(Message::Text(frame)).await.is_err() { return }
+                        let mut batched = 1;
+                        while batched < MAX_FLUSH_BATCH && let Ok(frame) = frames_rx.try_recv() {
+                            if sink.feed(Message::Text(frame)).await.is_err() { return }
+                            batched += 1;
+                        }
+                        if sink.flush().await.is_err() { return }
+                    }
                     None => break,
                 },
                 ending = &mut close_rx => {
@@ -165,7 +178,7 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
         conn_id: app.next_conn_id(),
         auth: None,
         out: Responder { frames: frames_tx },
-        control: control_tx,
+        control: controls.clone(),
         app: app.clone(),
     };
     let mut shutdown = app.shutdown.clone();
@@ -176,12 +189,14 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
             incoming = tokio::time::timeout(idle, stream.next()) => match incoming {
                 Err(_) => break Ending::close(4000, "idle timeout"),
                 Ok(None) | Ok(Some(Err(_))) => break Ending::Close(None),
-                Ok(Some(Ok(Message::Text(text)))) => handle_text(&mut conn, text.as_str()).await,
+                // Boxed: the request handlers' futures are large, and an idle connection's task
+                // would otherwise reserve room for the largest of them (about 6 KB).
+                Ok(Some(Ok(Message::Text(text)))) => Box::pin(handle_text(&mut conn, text.as_str())).await,
                 Ok(Some(Ok(Message::Close(_)))) => break Ending::Close(None),
                 // Pings are answered by the WebSocket layer; they only keep the connection alive.
                 Ok(Some(Ok(_))) => {}
             },
-            Some(control) = control_rx.recv() => match control {
+            control = controls.recv() => match control {
                 Control::Kicked { by_platform } => {
                     // The registry already replaced this session.
                     conn.auth = None;

@@ -15,6 +15,11 @@ use crate::gateway;
 /// Largest WebSocket message accepted (a 12 KB message body plus JSON overhead fits easily).
 const MAX_WS_MESSAGE: usize = 1 << 20;
 
+/// Read buffer of a connection. tungstenite's default (128 KiB, zero-filled, so resident) made
+/// an idle connection cost about 135 KiB; IM frames are mostly under 1 KB, and a larger message
+/// grows the buffer as it arrives.
+pub const WS_READ_BUFFER: usize = 4 * 1024;
+
 #[derive(Clone)]
 struct RouteState {
     app: Arc<App>,
@@ -55,5 +60,7 @@ async fn healthz(State(state): State<RouteState>) -> impl IntoResponse {
 }
 
 async fn websocket(State(state): State<RouteState>, ws: WebSocketUpgrade) -> impl IntoResponse {
-    ws.max_message_size(MAX_WS_MESSAGE).on_upgrade(move |socket| gateway::serve_socket(state.app, socket, state.alive))
+    ws.max_message_size(MAX_WS_MESSAGE)
+        .read_buffer_size(WS_READ_BUFFER)
+        .on_upgrade(move |socket| gateway::serve_socket(state.app, socket, state.alive))
 }

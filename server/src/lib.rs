@@ -70,6 +70,11 @@ impl Server {
         let task_app = app.clone();
         let task = tokio::spawn(async move {
             let mut stop = shutdown_rx;
+            // No Nagle delay: a push or answer that follows another before the client's
+            // (delayed) ACK would otherwise wait up to 40 ms.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+                let _ = tcp.set_nodelay(true);
+            });
             let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
                 let _ = stop.wait_for(|s| *s).await;
             });

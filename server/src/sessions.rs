@@ -1,10 +1,10 @@
 //! Who is online: the authenticated sessions of each user, and delivery of frames to them.
 
-use std::collections::HashMap;
-use std::sync::RwLock;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 /// Frames waiting for one connection before it counts as too slow and is dropped (it resyncs
 /// when it comes back, so nothing is lost).
@@ -24,6 +24,37 @@ pub enum Control {
     Disconnect,
 }
 
+/// A connection's control queue. Instructions are rare (kicks, overflow, disconnection), and
+/// every idle connection keeps one of these: a channel would allocate a block of slots up
+/// front (about 1.3 KB a connection); this is a lock, an empty queue and a wake-up.
+#[derive(Debug, Clone, Default)]
+pub struct ControlQueue(Arc<ControlInner>);
+
+#[derive(Debug, Default)]
+struct ControlInner {
+    pending: Mutex<VecDeque<Control>>,
+    wake: Notify,
+}
+
+impl ControlQueue {
+    /// Queues an instruction for the connection task.
+    pub fn send(&self, control: Control) {
+        self.0.pending.lock().expect("control lock").push_back(control);
+        self.0.wake.notify_one();
+    }
+
+    /// Waits for the next instruction (the connection task is the only reader).
+    pub async fn recv(&self) -> Control {
+        loop {
+            if let Some(control) = self.0.pending.lock().expect("control lock").pop_front() {
+                return control;
+            }
+            // A send between the check and this wait left a permit: no wake-up is lost.
+            self.0.wake.notified().await;
+        }
+    }
+}
+
 /// One authenticated connection, as the registry sees it.
 #[derive(Debug, Clone)]
 pub struct SessionHandle {
@@ -34,14 +65,14 @@ pub struct SessionHandle {
     /// Frames to write to the socket.
     pub frames: mpsc::Sender<Utf8Bytes>,
     /// Instructions for the connection task.
-    pub control: mpsc::UnboundedSender<Control>,
+    pub control: ControlQueue,
 }
 
 impl SessionHandle {
     /// Queues a frame without waiting; a full outbox closes the connection instead.
     pub fn deliver(&self, frame: &Utf8Bytes) {
         if let Err(mpsc::error::TrySendError::Full(_)) = self.frames.try_send(frame.clone()) {
-            let _ = self.control.send(Control::Overflow);
+            self.control.send(Control::Overflow);
         }
     }
 }
@@ -98,7 +129,7 @@ impl Sessions {
     pub fn control_user(&self, user: &str, control: Control) -> usize {
         let users = self.users.read().expect("sessions lock");
         users.get(user).map_or(0, |list| {
-            list.iter().for_each(|s| drop(s.control.send(control.clone())));
+            list.iter().for_each(|s| s.control.send(control.clone()));
             list.len()
         })
     }
@@ -115,8 +146,7 @@ mod tests {
 
     fn handle(conn_id: u64, platform: &str) -> (SessionHandle, mpsc::Receiver<Utf8Bytes>) {
         let (frames, rx) = mpsc::channel(2);
-        let (control, _) = mpsc::unbounded_channel();
-        (SessionHandle { conn_id, platform: platform.into(), frames, control }, rx)
+        (SessionHandle { conn_id, platform: platform.into(), frames, control: ControlQueue::default() }, rx)
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //! - Seqs, stream times and the change version are allocated in the writer, in memory, so they
 //!   are gapless and never go backwards; the database is what they are reloaded from.
 //! - Reads run on a small pool of read connections (WAL lets them run beside the writer).
+//! - Checkpoints (folding the WAL into the database file, with an fsync) run on their own
+//!   thread, never in the writer: an automatic checkpoint inside a commit stalled that commit,
+//!   and every message waiting behind it, for the duration of an fsync.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -35,6 +38,9 @@ mod signaling;
 
 /// Most jobs the writer puts into one transaction.
 const MAX_BATCH: usize = 1024;
+
+/// How often the checkpointer folds the WAL into the database file.
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -171,7 +177,38 @@ type Job = Box<dyn FnOnce(&mut Transaction<'_>, &mut WriterState) -> Finish + Se
 pub struct SqliteStore {
     jobs: Mutex<Option<mpsc::UnboundedSender<Job>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    checkpointer: Mutex<Option<Checkpointer>>,
     readers: Arc<ReaderPool>,
+}
+
+/// The thread that checkpoints the WAL (PASSIVE: it never blocks the writer or readers).
+struct Checkpointer {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> StoreResult<Checkpointer> {
+        let conn = open(path)?;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("oxim-store-checkpoint".into())
+            .spawn(move || {
+                // Runs until `stop` is sent or dropped.
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_INTERVAL) {
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                        tracing::warn!("WAL checkpoint failed: {e}");
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Corrupt(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(Checkpointer { stop, thread })
+    }
+
+    fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
 }
 
 impl SqliteStore {
@@ -188,6 +225,9 @@ impl SqliteStore {
         let path = dir.join("oxim.db");
         let mut conn = open(&path)?;
         migrate(&mut conn)?;
+        // The checkpointer thread checkpoints; commits never do.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpointer = Checkpointer::start(&path)?;
         let mut writer_state = WriterState::load(&conn)?;
         writer_state.member_limits = member_limits;
         let (tx, rx) = mpsc::unbounded_channel();
@@ -198,6 +238,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             jobs: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
+            checkpointer: Mutex::new(Some(checkpointer)),
             readers: Arc::new(ReaderPool { path, idle: Mutex::new(Vec::new()) }),
         })
     }
@@ -941,6 +982,11 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
+        // The checkpointer first: the writer's last act is a full (TRUNCATE) checkpoint.
+        let checkpointer = self.checkpointer.lock().expect("checkpointer lock").take();
+        if let Some(c) = checkpointer {
+            let _ = tokio::task::spawn_blocking(move || c.stop()).await;
+        }
         // Dropping the sender ends the writer loop once the queue is drained.
         self.jobs.lock().expect("jobs lock").take();
         let handle = self.writer.lock().expect("writer lock").take();

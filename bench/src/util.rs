@@ -1,0 +1,250 @@
+//! What every benchmark needs: child server processes, their memory, raw WebSocket clients,
+//! UserSigs, the file-descriptor limit.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use oxim_server::config::{DEV_SDK_APP_ID, DEV_SECRET_KEY};
+use oxim_server::usersig::UserSigKey;
+use tokio_tungstenite::tungstenite::Message;
+
+/// A raw WebSocket client connection.
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Benchmark errors are descriptions: they end up in the table.
+pub type BenchResult<T> = Result<T, String>;
+
+/// Raises the soft limit of open files to the hard limit (connection benchmarks need many);
+/// returns the soft limit in force. Child processes inherit it.
+#[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every target
+pub fn raise_fd_limit() -> u64 {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed to them.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return 1024;
+        }
+        let max = if lim.rlim_max == libc::RLIM_INFINITY { 1 << 20 } else { lim.rlim_max };
+        if lim.rlim_cur < max {
+            let want = libc::rlimit { rlim_cur: max, rlim_max: lim.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
+                return max as u64;
+            }
+        }
+    }
+    lim.rlim_cur as u64
+}
+
+/// Resident memory of process `pid` in bytes (`VmRSS` of `/proc/<pid>/status`).
+pub fn rss_bytes(pid: u32) -> BenchResult<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| format!("/proc/{pid}: {e}"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .ok_or_else(|| format!("no VmRSS for {pid}"))
+}
+
+/// A child process that serves on a loopback port it printed on its first line
+/// (`... listening on ADDR`); stopped with SIGTERM when dropped.
+pub struct Proc {
+    child: Child,
+    /// The address it listens on.
+    pub addr: SocketAddr,
+}
+
+impl Proc {
+    /// Starts `cmd` and waits for its banner.
+    pub fn spawn(mut cmd: Command) -> BenchResult<Proc> {
+        let shown = format!("{cmd:?}");
+        let mut child = cmd.stdout(Stdio::piped()).spawn().map_err(|e| format!("cannot start {shown}: {e}"))?;
+        let mut out = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut first = String::new();
+        out.read_line(&mut first).map_err(|e| format!("{shown}: {e}"))?;
+        let addr = first
+            .trim()
+            .rsplit(' ')
+            .next()
+            .and_then(|a| a.parse().ok())
+            .ok_or_else(|| format!("{shown} printed {first:?}, not an address"))?;
+        // Keep reading so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in out.lines() {});
+        Ok(Proc { child, addr })
+    }
+
+    /// The release (or debug) `oxim-server` binary on an ephemeral port with `data_dir`.
+    pub fn oxim_server(bin: &Path, data_dir: &Path) -> BenchResult<Proc> {
+        let mut cmd = Command::new(bin);
+        cmd.arg("--listen").arg("127.0.0.1:0").arg("--data-dir").arg(data_dir).arg("--log").arg("warn");
+        Proc::spawn(cmd)
+    }
+
+    /// This program's bare tokio-tungstenite echo server (the baselines).
+    pub fn echo_server() -> BenchResult<Proc> {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(exe);
+        cmd.arg("echo-server");
+        Proc::spawn(cmd)
+    }
+
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its resident memory, bytes.
+    pub fn rss(&self) -> BenchResult<u64> {
+        rss_bytes(self.pid())
+    }
+
+    /// The WebSocket URL.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/v1/ws", self.addr)
+    }
+
+    /// Stops it (SIGTERM, then SIGKILL after 10 s).
+    pub fn stop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The `oxim-server` binary next to this program (same profile), or `$OXIM_SERVER_BIN`.
+pub fn server_bin() -> BenchResult<PathBuf> {
+    if let Ok(p) = std::env::var("OXIM_SERVER_BIN") {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let bin = exe.with_file_name("oxim-server");
+    if bin.exists() {
+        Ok(bin)
+    } else {
+        Err(format!("{} not found: build it (cargo build -p oxim-server) or set OXIM_SERVER_BIN", bin.display()))
+    }
+}
+
+/// The served SDKAppID (the server's development default).
+pub const SDK_APP_ID: u64 = DEV_SDK_APP_ID;
+
+/// UserSigs the child servers accept (they run with the development key).
+pub fn sig(user: &str) -> String {
+    let key = UserSigKey::new(DEV_SDK_APP_ID, DEV_SECRET_KEY);
+    key.sign(user, oxim_server::gateway::now_ms() / 1000, 86400)
+}
+
+/// Connects a raw WebSocket client with Nagle's algorithm off (as a latency-minded client would).
+pub async fn connect(url: &str) -> BenchResult<Ws> {
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
+        .await
+        .map_err(|e| format!("connect {url}: {e}"))?;
+    Ok(ws)
+}
+
+/// A request frame.
+pub fn request(id: u64, op: &str, body: &serde_json::Value) -> Message {
+    Message::text(serde_json::json!({"v": 1, "t": "req", "id": id, "op": op, "body": body}).to_string())
+}
+
+/// Sends a request and waits for its response (pushes before it are skipped); returns the
+/// response frame, or an error for a non-zero code.
+pub async fn call(ws: &mut Ws, id: u64, op: &str, body: serde_json::Value) -> BenchResult<serde_json::Value> {
+    ws.send(request(id, op, &body)).await.map_err(|e| format!("{op}: {e}"))?;
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(60), ws.next())
+            .await
+            .map_err(|_| format!("{op}: no answer in 60 s"))?
+            .ok_or_else(|| format!("{op}: connection closed"))?
+            .map_err(|e| format!("{op}: {e}"))?;
+        let Message::Text(text) = msg else { continue };
+        let frame: serde_json::Value = serde_json::from_str(text.as_str()).map_err(|e| e.to_string())?;
+        if frame["t"] == "res" && frame["id"] == id {
+            if frame["code"] != 0 {
+                return Err(format!("{op}: {frame}"));
+            }
+            return Ok(frame);
+        }
+    }
+}
+
+/// A raw client logged in as `user`.
+pub async fn raw_login(url: &str, user: &str) -> BenchResult<Ws> {
+    let mut ws = connect(url).await?;
+    let body =
+        serde_json::json!({"sdk_app_id": SDK_APP_ID, "user_id": user, "user_sig": sig(user), "platform": "bench"});
+    call(&mut ws, 1, "login", body).await?;
+    Ok(ws)
+}
+
+/// The response code of a response frame's text (`{"v":1,"t":"res","id":…,"code":N…`), read
+/// without parsing the whole frame; `None` if it is not a response.
+pub fn response_code(text: &str) -> Option<i64> {
+    if !text.starts_with(r#"{"v":1,"t":"res""#) {
+        return None;
+    }
+    let rest = &text[text.find(r#""code":"#)? + 7..];
+    let end = rest.find(|c: char| c != '-' && !c.is_ascii_digit()).unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+/// Whether a frame's text is a `msg` push.
+pub fn is_msg_push(text: &str) -> bool {
+    text.starts_with(r#"{"v":1,"t":"push","op":"msg""#)
+}
+
+/// Nanoseconds since `base`.
+pub fn since(base: Instant) -> u64 {
+    base.elapsed().as_nanos() as u64
+}
+
+/// Runs `f` over `items` with at most `parallel` at a time, in order of completion.
+pub async fn for_each_parallel<T, F, Fut, R>(items: Vec<T>, parallel: usize, f: F) -> Vec<R>
+where
+    F: Fn(T) -> Fut,
+    Fut: std::future::Future<Output = R>,
+{
+    futures_util::stream::iter(items.into_iter().map(f)).buffer_unordered(parallel).collect().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_peeking() {
+        assert_eq!(response_code(r#"{"v":1,"t":"res","id":7,"code":0,"body":{}}"#), Some(0));
+        assert_eq!(response_code(r#"{"v":1,"t":"res","id":7,"code":10010,"desc":"x"}"#), Some(10010));
+        assert_eq!(response_code(r#"{"v":1,"t":"push","op":"msg","body":{}}"#), None);
+        assert!(is_msg_push(r#"{"v":1,"t":"push","op":"msg","body":{}}"#));
+        assert!(!is_msg_push(r#"{"v":1,"t":"push","op":"kicked","body":{}}"#));
+    }
+
+    #[test]
+    fn own_memory_is_readable() {
+        assert!(rss_bytes(std::process::id()).unwrap() > 0);
+    }
+}

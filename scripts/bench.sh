@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Oxim's benchmarks: the real SDK core and server over loopback, each figure next to a baseline
+# measured in the same run. Prints one table and writes it to target/bench/results.md.
+#
+#   scripts/bench.sh           full run (release build, the sizes the targets are defined for;
+#                              about 10 minutes plus builds); docs/benchmarks.md keeps its results
+#   scripts/bench.sh --quick   small sizes, debug build, well under a minute once built: keeps the
+#                              benchmarks working; checks correctness (every message delivered,
+#                              every page right), never time
+#
+# The full run also builds the shipped library (`--profile mobile`) for its size and measures
+# the FFI from Python and from Kotlin on the JVM with it; the quick run measures the Python FFI
+# with the debug library the tests use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/deps.sh
+
+quick=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
+  esac
+done
+
+out=target/bench
+mkdir -p "$out"
+rm -f "$out"/ffi-*.txt
+
+if [ "$quick" = 1 ]; then
+  cargo build -q -p oxim-server -p oxim-bench
+  bin=target/debug
+  scripts/bindings.sh >/dev/null
+  OXIM_FFI_CALLS=2000 OXIM_FFI_LISTENERS=10 OXIM_FFI_MSGS=20 OXIM_FFI_LIB=debug \
+    OXIM_SERVER_BIN="$PWD/$bin/oxim-server" PYTHONPATH="$PWD/target/bindings/python" \
+    python3 bench/ffi/ffi_bench.py >"$out/ffi-python.txt"
+  exec "$bin/oxim-bench" --quick --ffi "$out/ffi-python.txt" --out "$out/results.md"
+fi
+
+ensure_apt_packages
+ensure_kotlinc
+cargo build -q --release -p oxim-server -p oxim-bench
+bin=target/release
+server="$PWD/$bin/oxim-server"
+
+# The shipped library (bindings.sh strips it) and the JVM jar around it.
+scripts/jvm-jar.sh --profile mobile >/dev/null
+lib=$(ls target/mobile/liboxim_ffi.stripped.* | head -1)
+
+echo "FFI from Python (mobile library)" >&2
+OXIM_FFI_LIB=mobile OXIM_SERVER_BIN="$server" PYTHONPATH="$PWD/target/bindings/python" \
+  python3 bench/ffi/ffi_bench.py >"$out/ffi-python.txt"
+
+echo "FFI from Kotlin on the JVM (mobile library)" >&2
+kt="$out/kotlin"
+rm -rf "$kt" && mkdir -p "$kt"
+cp="$PWD/target/bindings/oxim-jvm.jar:$(jvm_runtime_classpath)"
+"$KOTLIN_HOME/bin/kotlinc" -nowarn -jvm-target 1.8 -cp "$cp" -d "$kt" bench/ffi/FfiBench.kt
+OXIM_FFI_LIB=mobile OXIM_SERVER_BIN="$server" java -cp "$kt:$cp" FfiBenchKt >"$out/ffi-kotlin.txt"
+
+exec "$bin/oxim-bench" --ffi "$out/ffi-python.txt" --ffi "$out/ffi-kotlin.txt" --lib "$lib" \
+  --out "$out/results.md"
