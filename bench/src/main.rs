@@ -62,6 +62,10 @@ pub struct Sizes {
     pub history_pages: usize,
     /// Conversations of the cold-sync user.
     pub cold_convs: usize,
+    /// Conversations in the conversation-list benchmark.
+    pub list_convs: usize,
+    /// Timed conversation-list calls.
+    pub list_calls: usize,
 }
 
 impl Sizes {
@@ -82,6 +86,8 @@ impl Sizes {
             history_messages: 1_000_000,
             history_pages: 2_000,
             cold_convs: 1_000,
+            list_convs: 10_000,
+            list_calls: 500,
         }
     }
 
@@ -101,6 +107,8 @@ impl Sizes {
             history_messages: 20_000,
             history_pages: 200,
             cold_convs: 50,
+            list_convs: 300,
+            list_calls: 50,
         }
     }
 }
@@ -235,7 +243,7 @@ async fn run(ctx: &Ctx, args: &Args) -> Vec<Row> {
         rows.push(history::run(ctx).await);
     }
     if wanted("conversations") {
-        rows.push(conversations::conversation_list_pending());
+        rows.push(conversations::run(ctx).await);
     }
     if wanted("coldsync") {
         rows.push(coldsync::run(ctx).await);

@@ -12,8 +12,6 @@ pub enum Met {
     No,
     /// The row has no target (report only).
     Report,
-    /// Not measured: what it needs does not exist yet.
-    Pending,
     /// A `--quick` run: small sizes, so the target does not apply.
     Quick,
     /// Not measured in this run.
@@ -37,7 +35,6 @@ impl Met {
             Met::Yes => "yes",
             Met::No => "**no**",
             Met::Report => "report only",
-            Met::Pending => "pending",
             Met::Quick => "n/a (quick)",
             Met::Skipped => "skipped",
             Met::Failed => "**FAILED**",

@@ -26,6 +26,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use futures_util::StreamExt as _;
 use oxim_proto::op;
 use oxim_proto::payload::{ConvState, PullReq, PullRes, SeqRange, SyncReq, SyncRes, UnreadReq, UnreadRes, WireMessage};
 use oxim_proto::signaling::signaling_of;
@@ -43,6 +44,8 @@ use crate::types::{ConvId, Message, MessageStatus, SignalingAction, SignalingInf
 pub const ROAM_COUNT: u64 = 20;
 /// Page size of pulls.
 const PULL_PAGE: u32 = 200;
+/// Pulls in flight while a sync catches up many conversations.
+const PULL_PIPELINE: usize = 16;
 /// Page size of conversation syncs.
 const SYNC_PAGE: u32 = 500;
 const KV_SYNC_VERSION: &str = "sync_version";
@@ -293,20 +296,7 @@ impl SyncActor {
         loop {
             let transport = self.link.current_or_err()?;
             let page: SyncRes = transport.request(op::SYNC, &SyncReq { since, limit: SYNC_PAGE }).await?;
-            for conv in &page.convs {
-                self.apply_conv_state(conv).await?;
-                let cursor = match self.cursor(&conv.conv_id).await? {
-                    Some(c) => c,
-                    None => self.start_of_unknown(conv.max_seq).await?,
-                };
-                if conv.max_seq > cursor {
-                    self.pull_range(&conv.conv_id, cursor, conv.max_seq).await?;
-                } else if !self.cursors.contains_key(&conv.conv_id) {
-                    let key = conv.conv_id.clone();
-                    self.store.call(move |db| store::start_conversation(db, &key, cursor)).await?;
-                    self.cursors.insert(conv.conv_id.clone(), cursor);
-                }
-            }
+            self.resync_page(page.convs).await?;
             since = page.version;
             let version = since.to_string();
             self.store.call(move |db| store::kv_set(db, KV_SYNC_VERSION, &version)).await?;
@@ -367,17 +357,79 @@ impl SyncActor {
 }
 
 impl SyncActor {
-    /// Applies what the server says of one of the user's conversations: read position, receive
-    /// option, pin, deletion, group profile (a new device learns them this way).
-    async fn apply_conv_state(&mut self, state: &ConvState) -> Result<()> {
-        if state.group.is_some()
-            && let ConvId::Group(id) = &state.conv_id
-        {
-            self.group_profiles.insert(id.clone());
+    /// Applies what the server says of a page of the user's conversations (read position,
+    /// receive option, pin, deletion, group profile: a new device learns them this way), then
+    /// pulls what each is missing. The first pages of the pulls are asked for together
+    /// ([`PULL_PIPELINE`] in flight) and stored in order, so a sync of many conversations
+    /// costs few round trips rather than one per conversation.
+    async fn resync_page(&mut self, convs: Vec<ConvState>) -> Result<()> {
+        for state in &convs {
+            if state.group.is_some()
+                && let ConvId::Group(id) = &state.conv_id
+            {
+                self.group_profiles.insert(id.clone());
+            }
         }
-        let state = state.clone();
-        let change = self.store.call(move |db| convs::apply_server_state(db, &state)).await?;
-        self.conv_changes.extend(change);
+        let states = convs.clone();
+        let changes = self.store.call(move |db| convs::apply_server_states(db, &states)).await?;
+        self.conv_changes.extend(changes);
+
+        let unknown: Vec<ConvId> =
+            convs.iter().filter(|c| !self.cursors.contains_key(&c.conv_id)).map(|c| c.conv_id.clone()).collect();
+        let stored = self
+            .store
+            .call(move |db| {
+                unknown.into_iter().map(|c| Ok((store::synced_seq(db, &c)?, c))).collect::<Result<Vec<_>>>()
+            })
+            .await?;
+        for (seq, conv) in stored {
+            if let Some(seq) = seq {
+                self.cursors.insert(conv, seq);
+            }
+        }
+        let mut pulls = Vec::new();
+        let mut starts = Vec::new();
+        for state in &convs {
+            let cursor = match self.cursors.get(&state.conv_id) {
+                Some(c) => *c,
+                None => self.start_of_unknown(state.max_seq).await?,
+            };
+            if state.max_seq > cursor {
+                pulls.push((state.conv_id.clone(), cursor, state.max_seq));
+            } else if !self.cursors.contains_key(&state.conv_id) {
+                starts.push((state.conv_id.clone(), cursor));
+            }
+        }
+        if !starts.is_empty() {
+            let rows = starts.clone();
+            self.store
+                .call(move |db| rows.iter().try_for_each(|(c, at)| store::start_conversation(db, c, *at).map(|_| ())))
+                .await?;
+            self.cursors.extend(starts);
+        }
+
+        let transport = self.link.current_or_err()?;
+        let mut pages = futures_util::stream::iter(pulls.into_iter().map(|(conv, after, up_to)| {
+            let transport = transport.clone();
+            async move {
+                let req = PullReq { conv_id: conv.clone(), after_seq: after, up_to_seq: up_to, limit: PULL_PAGE };
+                let page = transport.request::<_, PullRes>(op::MSG_PULL, &req).await;
+                (conv, after, up_to, page)
+            }
+        }))
+        .buffered(PULL_PIPELINE);
+        while let Some((conv, after, up_to, page)) = pages.next().await {
+            let covered = page.as_ref().map_or(0, |p| p.covered_seq.min(up_to));
+            if covered <= after {
+                // The server has nothing in this range (it never had those seqs).
+                page?;
+                continue;
+            }
+            self.store_and_announce(conv.clone(), page?.msgs, after, covered).await?;
+            if covered < up_to {
+                self.pull_range(&conv, covered, up_to).await?;
+            }
+        }
         Ok(())
     }
 

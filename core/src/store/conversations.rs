@@ -160,6 +160,34 @@ fn no_unread(group_type: &str) -> bool {
     matches!(group_type, "Meeting" | "AVChatRoom")
 }
 
+/// The first key at or above `base` that no other listed conversation holds. Keys are unique
+/// so that paging by key neither skips nor repeats a conversation; `base` is the activity
+/// millisecond shifted left by 14 bits, so conversations active in the same millisecond (a
+/// sync stores thousands at once) take the next free slot after the highest one taken, found
+/// through the list index rather than probed one by one.
+/// The low bits of an order key: which of the conversations active in one millisecond.
+const SLOT_MASK: i64 = (1 << 14) - 1;
+
+fn free_order_key(conn: &Connection, conv: &str, base: i64) -> Result<i64> {
+    let mut taken =
+        conn.prepare_cached("SELECT 1 FROM conversation WHERE listed = 1 AND order_key = ?1 AND conv_id != ?2")?;
+    if !taken.exists(params![base, conv])? {
+        return Ok(base);
+    }
+    let slot_end = base | SLOT_MASK;
+    let mut key: i64 = conn
+        .prepare_cached(
+            "SELECT max(order_key) + 1 FROM conversation
+              WHERE listed = 1 AND order_key >= ?1 AND order_key <= ?2 AND conv_id != ?3",
+        )?
+        .query_row(params![base, slot_end, conv], |r| r.get::<_, Option<i64>>(0))?
+        .unwrap_or(base);
+    while taken.exists(params![key, conv])? {
+        key += 1;
+    }
+    Ok(key)
+}
+
 /// Recomputes a conversation's derived state; says whether the app sees a change.
 pub fn refresh(conn: &Connection, conv: &ConvId) -> Result<Option<ConvChange>> {
     if matches!(conv, ConvId::System) {
@@ -245,16 +273,14 @@ pub fn refresh(conn: &Connection, conv: &ConvId) -> Result<Option<ConvChange>> {
         .optional()?;
     let (last_msg_id, last_status, last_time_ms) = last.unwrap_or_default();
     let activity = last_time_ms.max(draft_ms).max(0);
-    let mut order_key = (i64::from(pinned) << 62) | ((activity & ((1 << 47) - 1)) << 14);
-    if order_key != old.order_key {
-        // Keys are unique so that paging by key neither skips nor repeats a conversation.
-        let mut taken = conn.prepare_cached("SELECT 1 FROM conversation WHERE order_key = ?1 AND conv_id != ?2")?;
-        while taken.exists(params![order_key, key])? {
-            order_key += 1;
-        }
-    } else {
-        order_key = old.order_key;
-    }
+    let base = (i64::from(pinned) << 62) | ((activity & ((1 << 47) - 1)) << 14);
+    // A listed conversation whose activity (and pin) did not change keeps its place.
+    let same_slot = old.listed && old.order_key >= base && old.order_key <= base | SLOT_MASK;
+    let order_key = match (listed, same_slot) {
+        (false, _) => base,
+        (true, true) => old.order_key,
+        (true, false) => free_order_key(conn, &key, base)?,
+    };
     let new = Derived { listed, unread, last_msg_id, last_status, last_time_ms, at_info, order_key, gap_stale };
     if new == old {
         return Ok(None);
@@ -490,27 +516,36 @@ pub fn is_listed(conn: &Connection, conv: &ConvId) -> Result<bool> {
         .exists([conv.to_string()])?)
 }
 
-/// Applies the server's view of one of the user's conversations (see `sync`).
-pub fn apply_server_state(conn: &mut Connection, state: &ConvState) -> Result<Option<(ConvId, ConvChange)>> {
+/// Applies the server's view of a page of the user's conversations (see `sync`), in one
+/// transaction.
+pub fn apply_server_states(conn: &mut Connection, states: &[ConvState]) -> Result<Vec<(ConvId, ConvChange)>> {
+    let tx = conn.transaction()?;
+    let mut changes = Vec::new();
+    for state in states {
+        changes.extend(apply_server_state(&tx, state)?);
+    }
+    tx.commit()?;
+    Ok(changes)
+}
+
+/// Applies the server's view of one conversation.
+fn apply_server_state(tx: &Connection, state: &ConvState) -> Result<Option<(ConvId, ConvChange)>> {
     let conv = &state.conv_id;
     if matches!(conv, ConvId::System) {
         return Ok(None);
     }
-    let tx = conn.transaction()?;
-    ensure_row(&tx, conv)?;
-    super::cursor::advance_read(&tx, conv, state.read_seq)?;
-    set_field(&tx, conv, Field::RecvOpt, &state.recv_opt)?;
-    set_field(&tx, conv, Field::Pinned, &state.pinned)?;
+    ensure_row(tx, conv)?;
+    super::cursor::advance_read(tx, conv, state.read_seq)?;
+    set_field(tx, conv, Field::RecvOpt, &state.recv_opt)?;
+    set_field(tx, conv, Field::Pinned, &state.pinned)?;
     if let Some(g) = &state.group {
-        write_group_profile(&tx, conv, g)?;
+        write_group_profile(tx, conv, g)?;
     }
     if state.deleted {
-        super::messages::clear_messages(&tx, conv, Some(state.max_seq))?;
-        unlist(&tx, conv)?;
+        super::messages::clear_messages(tx, conv, Some(state.max_seq))?;
+        unlist(tx, conv)?;
     }
-    let change = refresh(&tx, conv)?;
-    tx.commit()?;
-    Ok(change.map(|c| (conv.clone(), c)))
+    Ok(refresh(tx, conv)?.map(|c| (conv.clone(), c)))
 }
 
 fn write_group_profile(conn: &Connection, conv: &ConvId, g: &ConvGroup) -> Result<()> {
