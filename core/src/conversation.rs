@@ -38,15 +38,42 @@ pub struct ConversationResult {
 /// the order the batches were made; and about the unread total when it moved.
 #[derive(Default)]
 pub struct Publisher {
-    /// The last total told (serialises publishing too).
-    last_total: tokio::sync::Mutex<Option<u64>>,
+    /// The last total told. Publishing runs on the store thread, one job at a time, so the
+    /// events leave in the order the store changed.
+    last_total: std::sync::Mutex<Option<u64>>,
 }
 
 impl Publisher {
     /// Emits `onNewConversation` / `onConversationChanged` for `changes` (each conversation
     /// once, with its current state) and `onTotalUnreadMessageCountChanged` if the total moved.
-    pub async fn publish(&self, store: &Store, events: &Dispatcher, me: &str, changes: Vec<(ConvId, ConvChange)>) {
-        let mut last_total = self.last_total.lock().await;
+    pub async fn publish(
+        self: &Arc<Self>,
+        store: &Store,
+        events: &Arc<Dispatcher>,
+        me: &str,
+        changes: Vec<(ConvId, ConvChange)>,
+    ) {
+        if changes.is_empty() && self.told_total() {
+            return;
+        }
+        let (this, events, me) = (self.clone(), events.clone(), me.to_owned());
+        let _ = store.call(move |db| this.publish_in(db, &events, &me, changes)).await;
+    }
+
+    /// Whether the total unread count has been told since the session started.
+    pub fn told_total(&self) -> bool {
+        self.last_total.lock().expect("publisher lock").is_some()
+    }
+
+    /// [`publish`](Self::publish) from inside a store job (the caller's changes were made on
+    /// this connection), saving a second trip to the store thread.
+    pub fn publish_in(
+        &self,
+        db: &rusqlite::Connection,
+        events: &Dispatcher,
+        me: &str,
+        changes: Vec<(ConvId, ConvChange)>,
+    ) -> Result<()> {
         let mut new: Vec<ConvId> = Vec::new();
         let mut changed: Vec<ConvId> = Vec::new();
         for (conv, change) in changes {
@@ -59,23 +86,20 @@ impl Publisher {
                 _ => {}
             }
         }
-        let me = me.to_owned();
-        let loaded = store
-            .call(move |db| {
-                Ok((rows::by_ids(db, &me, &new)?, rows::by_ids(db, &me, &changed)?, rows::total_unread(db)?))
-            })
-            .await;
-        let Ok((new, changed, total)) = loaded else { return };
+        let (new, changed, total) =
+            (rows::by_ids(db, me, &new)?, rows::by_ids(db, me, &changed)?, rows::total_unread(db)?);
         if !new.is_empty() {
             events.emit(Event::NewConversations(new));
         }
         if !changed.is_empty() {
             events.emit(Event::ConversationsChanged(changed));
         }
+        let mut last_total = self.last_total.lock().expect("publisher lock");
         if *last_total != Some(total) {
             *last_total = Some(total);
             events.emit(Event::TotalUnreadChanged(total));
         }
+        Ok(())
     }
 }
 
@@ -100,28 +124,31 @@ pub(crate) fn changes_of(effects: &[crate::store::Effect]) -> Vec<(ConvId, ConvC
         .collect()
 }
 
-/// Runs `f` on the store, then refreshes `conv` and publishes what changed.
+/// Runs `f` on the store, then refreshes `conv` and publishes what changed, in one store job
+/// (a send does this twice on its way, so each trip to the store thread counts).
 pub(crate) async fn local_change(
     session: &Arc<Session>,
     conv: ConvId,
     f: impl FnOnce(&rusqlite::Connection) -> Result<()> + Send + 'static,
 ) -> Result<()> {
-    let key = conv.clone();
-    let change = session
+    let (publisher, events, me) = (session.conversations.clone(), session.events.clone(), session.user_id.clone());
+    session
         .store
         .call(move |db| {
             let tx = db.transaction()?;
-            rows::ensure_row(&tx, &key)?;
+            rows::ensure_row(&tx, &conv)?;
             f(&tx)?;
-            let change = rows::refresh(&tx, &key)?;
+            let change = rows::refresh(&tx, &conv)?;
             tx.commit()?;
-            Ok(change)
+            if let Some(change) = change {
+                // The change is committed whatever happens to its announcement.
+                if let Err(e) = publisher.publish_in(db, &events, &me, vec![(conv, change)]) {
+                    tracing::info!("announcing a conversation change failed: {e}");
+                }
+            }
+            Ok(())
         })
-        .await?;
-    if let Some(change) = change {
-        session.conversations.publish(&session.store, &session.events, &session.user_id, vec![(conv, change)]).await;
-    }
-    Ok(())
+        .await
 }
 
 /// `V2TIMConversationManager`.

@@ -340,18 +340,28 @@ impl SyncActor {
         let born = self.born_ms;
         let me = self.me.clone();
         let key = conv.clone();
-        let effects =
-            self.store.call(move |db| store::store_received(db, &me, &key, &msgs, Some((after, cursor)), born)).await?;
+        let events = self.events.clone();
+        // The app hears of the messages from the store thread as soon as they are committed;
+        // what the actor decides on (signaling, the conversation list) comes back here.
+        let kept = self
+            .store
+            .call(move |db| {
+                let effects = store::store_received(db, &me, &key, &msgs, Some((after, cursor)), born)?;
+                let (kept, told): (Vec<Effect>, Vec<Effect>) =
+                    effects.into_iter().partition(|e| matches!(e, Effect::Signal { .. } | Effect::Conversation(..)));
+                emit_effects(&events, told);
+                Ok(kept)
+            })
+            .await?;
         let entry = self.cursors.entry(conv).or_insert(0);
         *entry = (*entry).max(cursor);
-        for effect in &effects {
+        for effect in kept {
             match effect {
-                Effect::Signal { info, from } => self.signals.push(((**info).clone(), from.clone())),
-                Effect::Conversation(c, change) => self.conv_changes.push((c.clone(), *change)),
+                Effect::Signal { info, from } => self.signals.push((*info, from)),
+                Effect::Conversation(c, change) => self.conv_changes.push((c, change)),
                 _ => {}
             }
         }
-        emit_effects(&self.events, effects);
         Ok(())
     }
 }
@@ -477,13 +487,36 @@ impl SyncActor {
     }
 
     /// Counts what must be counted by the server, then tells the conversation listener what
-    /// changed in this step.
+    /// changed in this step. In the common case (nothing to count on the server) that is one
+    /// store job; a step that changed nothing costs nothing once the total has been told.
     async fn flush_conversations(&mut self) {
-        if let Err(e) = self.refresh_gaps().await {
-            tracing::info!("counting unread on the server failed: {e}");
-        }
         let changes = std::mem::take(&mut self.conv_changes);
-        self.conversations.publish(&self.store, &self.events, &self.me, changes).await;
+        if changes.is_empty() && self.conversations.told_total() {
+            return;
+        }
+        let (publisher, events, me) = (self.conversations.clone(), self.events.clone(), self.me.clone());
+        let left = self
+            .store
+            .call(move |db| {
+                if convs::has_stale_gaps(db)? {
+                    return Ok(Some(changes));
+                }
+                publisher.publish_in(db, &events, &me, changes)?;
+                Ok(None)
+            })
+            .await;
+        match left {
+            Ok(None) => {}
+            Ok(Some(changes)) => {
+                self.conv_changes = changes;
+                if let Err(e) = self.refresh_gaps().await {
+                    tracing::info!("counting unread on the server failed: {e}");
+                }
+                let changes = std::mem::take(&mut self.conv_changes);
+                self.conversations.publish(&self.store, &self.events, &self.me, changes).await;
+            }
+            Err(e) => tracing::info!("announcing conversation changes failed: {e}"),
+        }
     }
 
     /// Asks the server how many messages are unread in the parts of conversations this device

@@ -44,16 +44,18 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 impl Transport {
     /// Connects to `url`; pushes go to `pushes`. A heartbeat (WebSocket ping) is sent every
     /// `heartbeat`; three intervals without any frame from the server close the connection.
+    /// Nagle's algorithm is off: frames are small and each is awaited by someone.
     pub async fn connect(
         url: &str,
         heartbeat: Duration,
         request_timeout: Duration,
         pushes: mpsc::UnboundedSender<Push>,
     ) -> Result<Arc<Transport>> {
-        let (ws, _) = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(url))
-            .await
-            .map_err(|_| Error::new(code::SDK_NET_CONN_TIMEOUT, format!("connecting to {url} timed out")))?
-            .map_err(|e| Error::disconnected(format!("cannot connect to {url}: {e}")))?;
+        let (ws, _) =
+            tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async_with_config(url, None, true))
+                .await
+                .map_err(|_| Error::new(code::SDK_NET_CONN_TIMEOUT, format!("connecting to {url} timed out")))?
+                .map_err(|e| Error::disconnected(format!("cannot connect to {url}: {e}")))?;
         let (mut sink, mut stream) = ws.split();
         let (out_tx, mut out_rx) = mpsc::unbounded_channel::<WsMessage>();
         let (closed_tx, _) = watch::channel(false);
@@ -75,8 +77,14 @@ impl Transport {
                 tokio::select! {
                     msg = out_rx.recv() => match msg {
                         Some(msg) => {
-                            let is_close = matches!(msg, WsMessage::Close(_));
-                            if sink.send(msg).await.is_err() || is_close { break }
+                            // Whatever else is queued already goes out with it, in one flush.
+                            let mut is_close = matches!(msg, WsMessage::Close(_));
+                            let mut failed = sink.feed(msg).await.is_err();
+                            while !failed && !is_close && let Ok(next) = out_rx.try_recv() {
+                                is_close = matches!(next, WsMessage::Close(_));
+                                failed = sink.feed(next).await.is_err();
+                            }
+                            if failed || sink.flush().await.is_err() || is_close { break }
                         }
                         None => break,
                     },

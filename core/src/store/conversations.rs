@@ -393,6 +393,11 @@ pub fn in_gap(conn: &Connection, conv: &ConvId) -> Result<bool> {
         .exists([conv.to_string()])?)
 }
 
+/// Whether some conversation's server-counted part must be counted again.
+pub fn has_stale_gaps(conn: &Connection) -> Result<bool> {
+    Ok(conn.prepare_cached("SELECT 1 FROM conversation WHERE gap_stale = 1 LIMIT 1")?.exists([])?)
+}
+
 /// Conversations whose server-counted part must be counted: (conversation, read, until).
 pub fn stale_gaps(conn: &Connection, limit: u32) -> Result<Vec<(ConvId, u64, u64)>> {
     let mut stmt = conn.prepare_cached(

@@ -97,6 +97,10 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // Android cannot always create temp files; keep temporaries in memory.
         conn.pragma_update(None, "temp_store", "MEMORY")?;
+        // rusqlite keeps 16 prepared statements by default, fewer than a message's way through
+        // the store uses (storing, refreshing its conversation, announcing it): the cache
+        // thrashed and SQL was parsed again on every call.
+        conn.set_prepared_statement_cache_capacity(128);
         migrate(&mut conn)?;
         let (tx, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
