@@ -101,6 +101,11 @@ impl Store {
         // the store uses (storing, refreshing its conversation, announcing it): the cache
         // thrashed and SQL was parsed again on every call.
         conn.set_prepared_statement_cache_capacity(128);
+        // Plans that never depend on bound values. Without this SQLite compares a bound `?` with
+        // the WHERE clause of each partial index (and propagates it through joins) and then
+        // prepares the statement again whenever the binding changes: a full parse on nearly
+        // every call of the hot statements (`hot_statements_are_not_prepared_again...`).
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         migrate(&mut conn)?;
         let (tx, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
@@ -348,5 +353,59 @@ mod tests {
         store.close();
         Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
         assert_eq!(Store::open(&path).err().unwrap().code, oxim_proto::code::DB_OPERATION_FAILED);
+    }
+
+    /// Statements SQLite prepared again on this connection, by SQL. SQLite re-prepares a
+    /// statement on every new binding when the planner used a bound value (constant
+    /// propagation of `text_col = ?` through a join does), which costs a full parse per call.
+    fn reprepared(conn: &rusqlite::Connection) -> Vec<(String, i32)> {
+        use rusqlite::ffi;
+        let mut out = Vec::new();
+        // SAFETY: the handle is this connection's, used on its thread while no statement of
+        // it is being stepped; the statements listed stay alive (they are in rusqlite's cache).
+        unsafe {
+            let db = conn.handle();
+            let mut stmt = ffi::sqlite3_next_stmt(db, std::ptr::null_mut());
+            while !stmt.is_null() {
+                let n = ffi::sqlite3_stmt_status(stmt, ffi::SQLITE_STMTSTATUS_REPREPARE, 0);
+                if n > 0 {
+                    let sql = std::ffi::CStr::from_ptr(ffi::sqlite3_sql(stmt)).to_string_lossy().into_owned();
+                    out.push((sql, n));
+                }
+                stmt = ffi::sqlite3_next_stmt(db, stmt);
+            }
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn hot_statements_are_not_prepared_again_for_each_binding() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("u/oxim.db")).unwrap();
+        let found = store
+            .call(|db| {
+                for (i, peer) in ["bob", "carol", "dave"].into_iter().enumerate() {
+                    let conv = ConvId::C2C(peer.into());
+                    for seq in 1..=3u64 {
+                        let w = wire(&format!("{peer}{seq}"), seq, peer, "alice");
+                        store_received(db, "alice", &conv, &[w], Some((seq - 1, seq)), 0)?;
+                    }
+                    let mut mine = Message::draft("alice", Elem::Text { text: "x".into() }, format!("o{i}"), 1);
+                    mine.user_id = peer.into();
+                    insert_outgoing(db, &conv, &mine)?;
+                    mark_sent(db, &mine.msg_id, 4, 5000)?;
+                    conversations::refresh(db, &conv)?;
+                    conversations::in_gap(db, &conv)?;
+                    conversations::by_ids(db, "alice", std::slice::from_ref(&conv))?;
+                    conversations::list_page(db, "alice", 0, 10)?;
+                    conversations::total_unread(db)?;
+                    history_page(db, "alice", &conv, None, true, 20)?;
+                    find_message(db, "alice", &format!("{peer}2"))?;
+                }
+                Ok(reprepared(db))
+            })
+            .await
+            .unwrap();
+        assert!(found.is_empty(), "statements prepared again: {found:#?}");
     }
 }

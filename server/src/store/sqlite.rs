@@ -160,7 +160,14 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    stable_plans(&conn)?;
     Ok(conn)
+}
+
+/// Plans that never depend on bound values: otherwise SQLite prepares a statement again on each
+/// new binding whenever the planner compared a `?` with a partial index's WHERE clause.
+fn stable_plans(conn: &Connection) -> rusqlite::Result<()> {
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map(drop)
 }
 
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -322,6 +329,7 @@ impl ReaderPool {
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        stable_plans(&conn)?;
         Ok(conn)
     }
 
