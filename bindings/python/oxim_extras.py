@@ -22,6 +22,15 @@ for _oxim_cls in (V2TIMSDKListener, V2TIMSimpleMsgListener, V2TIMAdvancedMsgList
             setattr(_oxim_cls, _oxim_name, _oxim_noop)
 
 
+def _oxim_each_new_message(self, msg_list):
+    # A burst of new messages arrives in one crossing; by default each goes to on_recv_new_message.
+    for msg in msg_list:
+        self.on_recv_new_message(msg)
+
+
+V2TIMAdvancedMsgListener.on_recv_new_messages = _oxim_each_new_message
+
+
 def _oxim_add_listener(register):
     def add(self, listener):
         with _oxim_listener_lock:

@@ -97,6 +97,9 @@ impl core::SimpleMsgListener for SimpleMsgListenerAdapter {
 pub trait V2TIMAdvancedMsgListener: Send + Sync {
     /// A new message.
     fn on_recv_new_message(&self, msg: V2TIMMessage);
+    /// Several new messages in one crossing (the bindings' listener classes call
+    /// `on_recv_new_message` for each).
+    fn on_recv_new_messages(&self, msg_list: Vec<V2TIMMessage>);
     /// C2C read receipts.
     fn on_recv_c2c_read_receipt(&self, receipt_list: Vec<V2TIMMessageReceipt>);
     /// A revoked message.
@@ -121,6 +124,9 @@ pub(crate) struct AdvancedMsgListenerAdapter(pub Box<dyn V2TIMAdvancedMsgListene
 impl core::AdvancedMsgListener for AdvancedMsgListenerAdapter {
     fn on_recv_new_message(&self, msg: core::Message) {
         self.0.on_recv_new_message(msg.into())
+    }
+    fn on_recv_new_messages(&self, msgs: Vec<core::Message>) {
+        self.0.on_recv_new_messages(msgs.into_iter().map(Into::into).collect())
     }
     fn on_recv_c2c_read_receipt(&self, receipts: Vec<core::MessageReceipt>) {
         self.0.on_recv_c2c_read_receipt(receipts.into_iter().map(Into::into).collect())

@@ -81,6 +81,8 @@ public extension V2TIMGroupListener {
 
 public extension V2TIMAdvancedMsgListener {
     func onRecvNewMessage(msg: V2TIMMessage) {}
+    /// A burst of new messages, in one crossing from the SDK; calls onRecvNewMessage for each.
+    func onRecvNewMessages(msgList: [V2TIMMessage]) { for msg in msgList { onRecvNewMessage(msg: msg) } }
     func onRecvC2CReadReceipt(receiptList: [V2TIMMessageReceipt]) {}
     func onRecvMessageRevoked(msgID: String) {}
 }

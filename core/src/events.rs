@@ -176,6 +176,22 @@ fn guarded(what: &str, f: impl FnOnce()) {
     }
 }
 
+/// Most messages handed to an advanced listener in one call.
+const MAX_BURST: usize = 100;
+
+/// New messages for the advanced listeners: one at a time as `onRecvNewMessage`, several as
+/// `on_recv_new_messages` (whose default, and the foreign bindings' default, calls
+/// `onRecvNewMessage` for each; across the FFI that is one crossing for the lot).
+fn deliver_new_messages(msgs: Vec<Message>, listeners: &Listeners) {
+    for l in listeners.advanced() {
+        if msgs.len() == 1 {
+            guarded("onRecvNewMessage", || l.on_recv_new_message(msgs[0].clone()));
+        } else {
+            guarded("onRecvNewMessages", || l.on_recv_new_messages(msgs.clone()));
+        }
+    }
+}
+
 fn deliver(event: Event, listeners: &Listeners) {
     match event {
         Event::Connecting => {
@@ -205,13 +221,10 @@ fn deliver(event: Event, listeners: &Listeners) {
         }
         Event::NewMessage(msg) => {
             let advanced = listeners.advanced();
-            for l in &advanced {
-                guarded("onRecvNewMessage", || l.on_recv_new_message((*msg).clone()));
-            }
             // V2TIM warns that registering both listener kinds delivers text and custom
             // messages twice; Oxim gives them to the advanced listeners only.
             if !advanced.is_empty() {
-                return;
+                return deliver_new_messages(vec![*msg], listeners);
             }
             let group = msg.group_id.clone();
             let member = || GroupMemberInfo {
@@ -349,8 +362,27 @@ impl Dispatcher {
         let thread = std::thread::Builder::new()
             .name("oxim-events".into())
             .spawn(move || {
-                while let Ok(event) = rx.recv() {
-                    deliver(event, &listeners);
+                let mut next = None;
+                while let Some(event) = next.take().or_else(|| rx.recv().ok()) {
+                    match event {
+                        Event::NewMessage(first) if !listeners.advanced().is_empty() => {
+                            // A burst (a sync catching up) crosses to the app once per listener,
+                            // not once per message: the messages already queued go together.
+                            let mut burst = vec![*first];
+                            while burst.len() < MAX_BURST {
+                                match rx.try_recv() {
+                                    Ok(Event::NewMessage(m)) => burst.push(*m),
+                                    Ok(other) => {
+                                        next = Some(other);
+                                        break;
+                                    }
+                                    Err(_) => break,
+                                }
+                            }
+                            deliver_new_messages(burst, &listeners);
+                        }
+                        event => deliver(event, &listeners),
+                    }
                 }
             })
             .expect("spawn the event thread");
@@ -410,5 +442,50 @@ mod tests {
         dispatcher.emit(Event::Connecting);
         dispatcher.stop();
         assert_eq!(count.load(Ordering::SeqCst), 2);
+    }
+
+    /// Records how the advanced listener was called; the first call waits for the test's go.
+    struct Bursts {
+        calls: Mutex<Vec<Vec<String>>>,
+        gate: Mutex<Option<mpsc::Receiver<()>>>,
+    }
+    impl AdvancedMsgListener for Bursts {
+        fn on_recv_new_message(&self, msg: Message) {
+            if let Some(gate) = self.gate.lock().unwrap().take() {
+                let _ = gate.recv();
+            }
+            self.calls.lock().unwrap().push(vec![msg.msg_id]);
+        }
+        fn on_recv_new_messages(&self, msgs: Vec<Message>) {
+            self.calls.lock().unwrap().push(msgs.into_iter().map(|m| m.msg_id).collect());
+        }
+    }
+
+    fn message(id: &str) -> Event {
+        let mut m = Message::draft("bob", Elem::Text { text: id.into() }, id.into(), 1);
+        m.user_id = "bob".into();
+        Event::NewMessage(Box::new(m))
+    }
+
+    #[test]
+    fn queued_new_messages_reach_an_advanced_listener_as_one_burst_in_order() {
+        let listeners = Arc::new(Listeners::default());
+        let (go, gate) = mpsc::channel();
+        let bursts = Arc::new(Bursts { calls: Mutex::new(Vec::new()), gate: Mutex::new(Some(gate)) });
+        listeners.add_advanced(bursts.clone());
+        let dispatcher = Dispatcher::start(listeners);
+        // The first message holds the event thread in the app's callback while more queue up.
+        dispatcher.emit(message("m0"));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        for i in 1..=5 {
+            dispatcher.emit(message(&format!("m{i}")));
+        }
+        dispatcher.emit(Event::MessageRevoked("m1".into()));
+        dispatcher.emit(message("m6"));
+        go.send(()).unwrap();
+        dispatcher.stop();
+        let calls = bursts.calls.lock().unwrap().clone();
+        // m1..m5 in one call; the revocation ends the burst; m6 alone is onRecvNewMessage.
+        assert_eq!(calls, vec![vec!["m0"], vec!["m1", "m2", "m3", "m4", "m5"], vec!["m6"]]);
     }
 }

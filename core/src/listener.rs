@@ -105,6 +105,14 @@ pub trait GroupListener: Send + Sync {
 pub trait AdvancedMsgListener: Send + Sync {
     /// A new message (from another user, or the user's own from another device).
     fn on_recv_new_message(&self, _msg: Message) {}
+    /// Several new messages at once, in order (a burst: a sync catching up after a reconnect).
+    /// The default calls [`on_recv_new_message`](Self::on_recv_new_message) for each; the FFI
+    /// takes the list across in one call and the bindings do the same on their side.
+    fn on_recv_new_messages(&self, msgs: Vec<Message>) {
+        for msg in msgs {
+            self.on_recv_new_message(msg);
+        }
+    }
     /// The peer read my C2C messages.
     fn on_recv_c2c_read_receipt(&self, _receipts: Vec<MessageReceipt>) {}
     /// A message was revoked by its sender.

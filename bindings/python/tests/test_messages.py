@@ -4,6 +4,7 @@ import asyncio
 import os
 import queue
 import struct
+import time
 import zlib
 
 import pytest
@@ -106,3 +107,59 @@ def test_text_custom_image_history_and_revoke(server, tmp_path):
     bob_mm.remove_advanced_msg_listener(events)
     alice.un_init_sdk()
     bob.un_init_sdk()
+
+
+class Bursts(oxim.V2TIMAdvancedMsgListener):
+    """Takes bursts whole: one call per burst crossing from the SDK."""
+
+    def __init__(self):
+        self.bursts = []
+
+    def on_recv_new_message(self, msg):
+        self.bursts.append([msg.text_elem.text])
+
+    def on_recv_new_messages(self, msg_list):
+        self.bursts.append([m.text_elem.text for m in msg_list])
+
+
+class Synced(oxim.V2TIMConversationListener):
+    def __init__(self):
+        self.finished = queue.Queue()
+
+    def on_sync_server_finish(self):
+        self.finished.put(True)
+
+
+def test_messages_missed_while_offline_arrive_as_a_burst(server):
+    alice = login(server, "py-burst-a", "py-burst-a")
+    bob = oxim.V2TIMManager()
+    bob.init_sdk(server.sdk_app_id, server.config("py-burst-b"), None)
+    synced = Synced()
+    bob.get_conversation_manager().add_conversation_listener(synced)
+    asyncio.run(bob.login("py-burst-b", server.user_sig("py-burst-b")))
+    # Once a device has synced, it catches up on everything it missed (not only the latest 20).
+    synced.finished.get(timeout=15)
+    asyncio.run(bob.logout())
+    mm = alice.get_message_manager()
+    texts = [f"missed {i}" for i in range(40)]
+    for text in texts:
+        send(mm, mm.create_text_message(text), "py-burst-b")
+
+    each, whole = Events(), Bursts()
+    bob_mm = bob.get_message_manager()
+    bob_mm.add_advanced_msg_listener(each)
+    bob_mm.add_advanced_msg_listener(whole)
+    asyncio.run(bob.login("py-burst-b", server.user_sig("py-burst-b")))
+
+    # A listener overriding only on_recv_new_message still gets every message, once, in order.
+    got = [each.messages.get(timeout=15).text_elem.text for _ in texts]
+    assert got == texts
+    # The sync stored them in one go, so they crossed the FFI in far fewer calls than messages.
+    # (`whole` is called after `each` for every burst: wait for it to have heard the last.)
+    deadline = time.monotonic() + 15
+    while sum(len(b) for b in whole.bursts) < len(texts) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [t for burst in whole.bursts for t in burst] == texts
+    assert len(whole.bursts) < len(texts) / 2, whole.bursts
+    with pytest.raises(queue.Empty):
+        each.messages.get(timeout=0.5)

@@ -54,6 +54,8 @@ fun V2TIMManager.Companion.getInstance(): V2TIMManager = getDefaultManager()
 /** All message events (V2TIMAdvancedMsgListener). Override the callbacks you need. */
 abstract class V2TIMAdvancedMsgListener : V2timAdvancedMsgListener {
     override fun onRecvNewMessage(msg: V2TIMMessage) {}
+    /** A burst of new messages, in one crossing from the SDK; calls [onRecvNewMessage] for each. */
+    override fun onRecvNewMessages(msgList: List<V2TIMMessage>) { msgList.forEach { onRecvNewMessage(it) } }
     override fun onRecvC2CReadReceipt(receiptList: List<V2TIMMessageReceipt>) {}
     override fun onRecvMessageRevoked(msgID: String) {}
 }
