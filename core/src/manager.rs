@@ -271,7 +271,14 @@ impl Manager {
 }
 
 /// Installs a log subscriber for `level` once per process (unless the app installed one).
+///
+/// `OXIM_SDK_LOG` overrides the level: comma-separated `target=level` and `level` directives
+/// (`oxim_core=debug,warn`). Parsed with tracing-subscriber's `Targets` rather than `EnvFilter`,
+/// which would bring a regex engine (about 0.2 MB) into the shipped library.
 fn init_logging(level: LogLevel) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
         let filter = match level {
@@ -281,10 +288,43 @@ fn init_logging(level: LogLevel) {
             LogLevel::Warn => "oxim_core=warn",
             LogLevel::Error => "oxim_core=error",
         };
-        let filter = std::env::var("OXIM_SDK_LOG").unwrap_or_else(|_| filter.to_owned());
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-            .with_writer(std::io::stderr)
-            .try_init();
+        let filter = log_filter(filter, std::env::var("OXIM_SDK_LOG").ok().as_deref());
+        let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).finish().with(filter).try_init();
     });
+}
+
+/// The log filter: `env` (the value of `OXIM_SDK_LOG`) when it parses, else `default`.
+fn log_filter(default: &str, env: Option<&str>) -> tracing_subscriber::filter::Targets {
+    if let Some(env) = env {
+        match env.parse() {
+            Ok(targets) => return targets,
+            Err(e) => eprintln!("oxim: ignoring OXIM_SDK_LOG={env:?} ({e}); using {default:?}"),
+        }
+    }
+    default.parse().expect("a valid default log filter")
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+
+    use super::log_filter;
+
+    #[test]
+    fn log_filter_takes_oxim_sdk_log_when_it_parses() {
+        let f = log_filter("oxim_core=info", None);
+        assert!(f.would_enable("oxim_core::link", &Level::INFO));
+        assert!(!f.would_enable("oxim_core::link", &Level::DEBUG));
+        assert!(!f.would_enable("hyper", &Level::ERROR));
+
+        let f = log_filter("oxim_core=info", Some("oxim_core=debug,warn"));
+        assert!(f.would_enable("oxim_core::sync", &Level::DEBUG));
+        assert!(f.would_enable("hyper", &Level::WARN));
+        assert!(!f.would_enable("hyper", &Level::INFO));
+
+        // A malformed value is ignored, not fatal.
+        let f = log_filter("oxim_core=warn", Some("oxim_core=loud"));
+        assert!(f.would_enable("oxim_core", &Level::WARN));
+        assert!(!f.would_enable("oxim_core", &Level::INFO));
+    }
 }
