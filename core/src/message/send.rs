@@ -112,28 +112,16 @@ pub async fn send_message(session: &Arc<Session>, mut msg: Message, opts: SendOp
     if msg.online_user_only || session.groups.is_room(&msg.group_id) {
         return deliver(session, conv, msg, opts.progress).await;
     }
+    // SENDING is on record before anything goes out (the brief's delivery rule): a crash
+    // after this point resends the message at the next login, with the same id.
     let (c, m) = (conv.clone(), msg.clone());
-    let insert = local_change(session, conv.clone(), move |db| {
+    local_change(session, conv.clone(), move |db| {
         store::insert_outgoing(db, &c, &m)?;
         store::conversations::mark_listed(db, &c)
-    });
+    })
+    .await?;
     session.begin_delivery(&id);
-    let result = if media::needs_upload(&msg.elem) {
-        // SENDING (and the local paths) is on record before an upload that may take long.
-        match insert.await {
-            Ok(()) => deliver(session, conv, msg, opts.progress).await,
-            Err(e) => Err(e),
-        }
-    } else {
-        // The request goes out while the store records the message: `join` polls the insert
-        // first, which queues its store job before the delivery can queue "sent" or "failed"
-        // (the store runs jobs in order). Should the app die before the insert commits, the
-        // server has the message and the next sync brings it back as sent: nothing is lost,
-        // and the server's dedup by message id keeps a retry from doubling it.
-        let (inserted, delivered) =
-            futures_util::future::join(insert, deliver(session, conv, msg, opts.progress)).await;
-        inserted.and(delivered)
-    };
+    let result = deliver(session, conv, msg, opts.progress).await;
     session.end_delivery(&id);
     result
 }
