@@ -124,8 +124,9 @@ pub(crate) fn changes_of(effects: &[crate::store::Effect]) -> Vec<(ConvId, ConvC
         .collect()
 }
 
-/// Runs `f` on the store, then refreshes `conv` and publishes what changed, in one store job
-/// (a send does this twice on its way, so each trip to the store thread counts).
+/// Runs `f` on the store, then refreshes `conv` and publishes what changed, in one store job.
+/// The caller has its answer once the change is committed; the announcement follows on the
+/// store thread (a send waits for this before going out, so it must be short).
 pub(crate) async fn local_change(
     session: &Arc<Session>,
     conv: ConvId,
@@ -134,20 +135,23 @@ pub(crate) async fn local_change(
     let (publisher, events, me) = (session.conversations.clone(), session.events.clone(), session.user_id.clone());
     session
         .store
-        .call(move |db| {
-            let tx = db.transaction()?;
-            rows::ensure_row(&tx, &conv)?;
-            f(&tx)?;
-            let change = rows::refresh(&tx, &conv)?;
-            tx.commit()?;
-            if let Some(change) = change {
-                // The change is committed whatever happens to its announcement.
-                if let Err(e) = publisher.publish_in(db, &events, &me, vec![(conv, change)]) {
+        .call_then(
+            move |db| {
+                let tx = db.transaction()?;
+                rows::ensure_row(&tx, &conv)?;
+                f(&tx)?;
+                let change = rows::refresh(&tx, &conv)?;
+                tx.commit()?;
+                Ok(((), change.map(|c| (conv, c))))
+            },
+            move |db, change| {
+                if let Some(change) = change
+                    && let Err(e) = publisher.publish_in(db, &events, &me, vec![change])
+                {
                     tracing::info!("announcing a conversation change failed: {e}");
                 }
-            }
-            Ok(())
-        })
+            },
+        )
         .await
 }
 

@@ -137,6 +137,32 @@ impl Store {
         rx.await.map_err(|_| Error::db("the store thread stopped"))?
     }
 
+    /// Like [`call`](Self::call), then runs `then` on the store thread after the caller has its
+    /// answer (and before any later job): follow-up work (announcing a change) that the
+    /// caller must not wait for but that later jobs must see done.
+    pub async fn call_then<R: Send + 'static, A: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<(R, A)> + Send + 'static,
+        then: impl FnOnce(&mut Connection, A) + Send + 'static,
+    ) -> Result<R> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn| match f(conn) {
+            Ok((answer, after)) => {
+                let _ = tx.send(Ok(answer));
+                then(conn, after);
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e));
+            }
+        });
+        {
+            let jobs = self.jobs.lock().expect("store lock");
+            let jobs = jobs.as_ref().ok_or_else(|| Error::db("the store is closed"))?;
+            jobs.send(job).map_err(|_| Error::db("the store is closed"))?;
+        }
+        rx.await.map_err(|_| Error::db("the store thread stopped"))?
+    }
+
     /// Finishes queued work and closes the database.
     pub fn close(&self) {
         self.jobs.lock().expect("store lock").take();
