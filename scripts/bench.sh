@@ -58,5 +58,8 @@ cp="$PWD/target/bindings/oxim-jvm.jar:$(jvm_runtime_classpath)"
 "$KOTLIN_HOME/bin/kotlinc" -nowarn -jvm-target 1.8 -cp "$cp" -d "$kt" bench/ffi/FfiBench.kt
 OXIM_FFI_LIB=mobile OXIM_SERVER_BIN="$server" java -cp "$kt:$cp" FfiBenchKt >"$out/ffi-kotlin.txt"
 
+# The builds above leave gigabytes of dirty pages; written back during the latency rounds they
+# stall the SDK's SQLite writes (the echo baseline writes nothing). Flush them first.
+sync
 exec "$bin/oxim-bench" --ffi "$out/ffi-python.txt" --ffi "$out/ffi-kotlin.txt" --lib "$lib" \
   --out "$out/results.md"
