@@ -160,3 +160,41 @@ async fn messages_left_sending_by_an_sdk_restart_are_delivered_once() {
     assert_eq!(bob.seen.texts(), ["queued 0", "queued 1", "queued 2"]);
     assert_eq!(bob.sdk.local_message_count("c2c_alice".into()).await.unwrap(), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_back_online_catches_up_many_conversations_and_long_gaps_exactly_once() {
+    let server = TestServer::start().await;
+    let bob = TestClient::new(&server, "android").await;
+    bob.listen_conversations();
+    bob.login(&server, "bob").await;
+    // Once a device has synced, it catches up on everything it missed (not only the latest).
+    bob.seen.wait_until("onSyncServerFinish", |s| s.iter().any(|x| matches!(x, Seen::SyncFinish))).await;
+    bob.sdk.logout().await.unwrap();
+
+    // One conversation with more than two pull pages missed, and twenty short ones: the sync
+    // asks for the first page of each together and must still store every message once, in order.
+    let long = TestClient::logged_in(&server, "long", "android").await;
+    for i in 0..450 {
+        long.sdk.send_c2c_text_message(format!("long {i}"), "bob".into()).await.unwrap();
+    }
+    for p in 0..20 {
+        let peer = TestClient::logged_in(&server, &format!("p{p}"), "android").await;
+        for i in 0..3 {
+            peer.sdk.send_c2c_text_message(format!("p{p} {i}"), "bob".into()).await.unwrap();
+        }
+    }
+    bob.login(&server, "bob").await;
+    bob.seen.wait_texts(510).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let texts = bob.seen.texts();
+    assert_eq!(texts.len(), 510, "each message once");
+    let from_long: Vec<_> = texts.iter().filter(|t| t.starts_with("long ")).cloned().collect();
+    assert_eq!(from_long, (0..450).map(|i| format!("long {i}")).collect::<Vec<_>>());
+    for p in 0..20 {
+        let got: Vec<_> = texts.iter().filter(|t| t.starts_with(&format!("p{p} "))).cloned().collect();
+        assert_eq!(got, (0..3).map(|i| format!("p{p} {i}")).collect::<Vec<_>>());
+    }
+    assert_eq!(bob.sdk.local_message_count("c2c_long".into()).await.unwrap(), 450);
+    let total = bob.sdk.conversation_manager().total_unread_message_count().await.unwrap();
+    assert_eq!(total, 510);
+}
