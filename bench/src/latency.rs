@@ -214,6 +214,23 @@ struct EchoRig {
     pad: String,
 }
 
+/// A task writing what is queued on the returned sender to `sink`, so the load generator never
+/// waits for a socket.
+fn spawn_writer<S>(mut sink: S) -> mpsc::UnboundedSender<Message>
+where
+    S: futures_util::Sink<Message> + Unpin + Send + 'static,
+{
+    let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
+    tokio::spawn(async move {
+        while let Some(m) = rx.recv().await {
+            if sink.send(m).await.is_err() {
+                return;
+            }
+        }
+    });
+    tx
+}
+
 impl EchoRig {
     async fn start(clients: usize, capacity: usize) -> BenchResult<EchoRig> {
         let server = Proc::echo_server()?;
@@ -222,15 +239,8 @@ impl EchoRig {
         let conns = util::for_each_parallel((0..clients).collect(), 64, |_| util::connect(&url)).await;
         let mut senders = Vec::with_capacity(clients);
         for ws in conns {
-            let (mut sink, mut stream) = ws?.split();
-            let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
-            tokio::spawn(async move {
-                while let Some(m) = rx.recv().await {
-                    if sink.send(m).await.is_err() {
-                        return;
-                    }
-                }
-            });
+            let (sink, mut stream) = ws?.split();
+            let tx = spawn_writer(sink);
             let probe = probe.clone();
             tokio::spawn(async move {
                 while let Some(Ok(Message::Text(t))) = stream.next().await {
@@ -333,15 +343,8 @@ async fn raw_send_rtt(ctx: &Ctx, clients: usize, rate: f64, total: usize) -> Ben
     .await;
     let mut senders = Vec::with_capacity(clients);
     for ws in conns {
-        let (mut sink, mut stream) = ws?.split();
-        let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
-        tokio::spawn(async move {
-            while let Some(m) = rx.recv().await {
-                if sink.send(m).await.is_err() {
-                    return;
-                }
-            }
-        });
+        let (sink, mut stream) = ws?.split();
+        let tx = spawn_writer(sink);
         let probe = probe.clone();
         tokio::spawn(async move {
             while let Some(Ok(Message::Text(t))) = stream.next().await {

@@ -190,6 +190,21 @@ pub struct GroupTips {
     pub member_count: u32,
 }
 
+impl GroupTips {
+    /// A tip about members (join, quit, invite, kick, role changes): no profile or member-field
+    /// changes; the member count is filled in when the tip is stored.
+    pub fn members(tip_type: i32, op_user: &str, member_list: Vec<String>) -> GroupTips {
+        GroupTips {
+            tip_type,
+            op_user: op_user.to_owned(),
+            member_list,
+            group_changes: Vec::new(),
+            member_changes: Vec::new(),
+            member_count: 0,
+        }
+    }
+}
+
 /// A group's profile, plus the requesting user's own standing in it (`V2TIMGroupInfo`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupInfo {

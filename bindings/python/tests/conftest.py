@@ -1,5 +1,6 @@
 """A real oxim-server (the binary in $OXIM_SERVER_BIN) on an ephemeral loopback port."""
 
+import asyncio
 import os
 import subprocess
 import tempfile
@@ -36,6 +37,16 @@ class Server:
             data_dir=os.path.join(self.dir.name, "devices", device),
             log_level=oxim.V2TIMLogLevel.V2TIM_LOG_NONE,
             platform=platform)
+
+    def login(self, user, device=None, before_login=None):
+        """A new SDK instance on its own device (default: named after the user), logged in as
+        `user`; `before_login(sdk)` runs between init_sdk and login (listeners of the first sync)."""
+        sdk = oxim.V2TIMManager()
+        sdk.init_sdk(self.sdk_app_id, self.config(device or user), None)
+        if before_login is not None:
+            before_login(sdk)
+        asyncio.run(sdk.login(user, self.user_sig(user)))
+        return sdk
 
     def stop(self):
         self.process.terminate()

@@ -32,12 +32,10 @@ class ConversationEvents(oxim.V2TIMConversationListener):
 
 
 def login(server, user, listener=None):
-    sdk = oxim.V2TIMManager()
-    sdk.init_sdk(server.sdk_app_id, server.config(user), None)
-    if listener is not None:
-        sdk.get_conversation_manager().add_conversation_listener(listener)
-    asyncio.run(sdk.login(user, server.user_sig(user)))
-    return sdk
+    def listen(sdk):
+        if listener is not None:
+            sdk.get_conversation_manager().add_conversation_listener(listener)
+    return server.login(user, before_login=listen)
 
 
 def test_list_unread_total_and_listener(server):

@@ -33,10 +33,7 @@ class GroupEvents(oxim.V2TIMGroupListener):
 
 
 def login(server, user):
-    sdk = oxim.V2TIMManager()
-    sdk.init_sdk(server.sdk_app_id, server.config(user), None)
-    asyncio.run(sdk.login(user, server.user_sig(user)))
-    return sdk
+    return server.login(user)
 
 
 def test_create_join_quit_and_listener(server):

@@ -45,10 +45,7 @@ class Progress(oxim.V2TIMSendCallback):
 
 
 def login(server, user, device):
-    sdk = oxim.V2TIMManager()
-    sdk.init_sdk(server.sdk_app_id, server.config(device), None)
-    asyncio.run(sdk.login(user, server.user_sig(user)))
-    return sdk
+    return server.login(user, device)
 
 
 def send(mm, msg, to, progress=None):
@@ -132,11 +129,9 @@ class Synced(oxim.V2TIMConversationListener):
 
 def test_messages_missed_while_offline_arrive_as_a_burst(server):
     alice = login(server, "py-burst-a", "py-burst-a")
-    bob = oxim.V2TIMManager()
-    bob.init_sdk(server.sdk_app_id, server.config("py-burst-b"), None)
     synced = Synced()
-    bob.get_conversation_manager().add_conversation_listener(synced)
-    asyncio.run(bob.login("py-burst-b", server.user_sig("py-burst-b")))
+    bob = server.login("py-burst-b",
+                       before_login=lambda sdk: sdk.get_conversation_manager().add_conversation_listener(synced))
     # Once a device has synced, it catches up on everything it missed (not only the latest 20).
     synced.finished.get(timeout=15)
     asyncio.run(bob.logout())

@@ -23,10 +23,7 @@ class Calls(oxim.V2TIMSignalingListener):
 
 
 def login(server, user, device):
-    sdk = oxim.V2TIMManager()
-    sdk.init_sdk(server.sdk_app_id, server.config(device), None)
-    asyncio.run(sdk.login(user, server.user_sig(user)))
-    return sdk
+    return server.login(user, device)
 
 
 def test_one_to_one_call_then_a_timeout(server):

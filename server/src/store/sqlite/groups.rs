@@ -590,14 +590,7 @@ impl WriterState {
         }
         self.check_room(tx, &group, 1)?;
         self.add_member(tx, &group, user, role::MEMBER)?;
-        let tips = GroupTips {
-            tip_type: tip_type::JOIN,
-            op_user: user.to_owned(),
-            member_list: vec![user.to_owned()],
-            group_changes: Vec::new(),
-            member_changes: Vec::new(),
-            member_count: 0,
-        };
+        let tips = GroupTips::members(tip_type::JOIN, user, vec![user.to_owned()]);
         self.group_tip(tx, &group, user, tips, &[], &mut out)?;
         out.joined = true;
         Ok(out)
@@ -632,14 +625,7 @@ impl WriterState {
             tx.prepare_cached("UPDATE grp SET owner = '' WHERE group_id = ?1")?.execute([group_id])?;
         }
         let mut out = GroupOutcome::default();
-        let tips = GroupTips {
-            tip_type: tip_type::QUIT,
-            op_user: user.to_owned(),
-            member_list: vec![user.to_owned()],
-            group_changes: Vec::new(),
-            member_changes: Vec::new(),
-            member_count: 0,
-        };
+        let tips = GroupTips::members(tip_type::QUIT, user, vec![user.to_owned()]);
         self.group_tip(tx, &group, user, tips, &[], &mut out)?;
         self.event(tx, user, UserEvent::QuitGroup { group_id: group_id.to_owned() }, &mut out)?;
         Ok(out)
@@ -754,12 +740,8 @@ impl WriterState {
         let mut out = GroupOutcome::default();
         if !changes.is_empty() {
             let tips = GroupTips {
-                tip_type: tip_type::GROUP_INFO_CHANGE,
-                op_user: user.to_owned(),
-                member_list: Vec::new(),
                 group_changes: changes,
-                member_changes: Vec::new(),
-                member_count: 0,
+                ..GroupTips::members(tip_type::GROUP_INFO_CHANGE, user, Vec::new())
             };
             self.group_tip(tx, &group, user, tips, &[], &mut out)?;
         }
@@ -807,12 +789,8 @@ impl WriterState {
             .execute(params![group_id, target_id, until])?;
         let mut out = GroupOutcome::default();
         let tips = GroupTips {
-            tip_type: tip_type::MEMBER_INFO_CHANGE,
-            op_user: user.to_owned(),
-            member_list: vec![target_id.to_owned()],
-            group_changes: Vec::new(),
             member_changes: vec![MemberChange { user_id: target_id.to_owned(), mute_time: i64::from(seconds) }],
-            member_count: 0,
+            ..GroupTips::members(tip_type::MEMBER_INFO_CHANGE, user, vec![target_id.to_owned()])
         };
         self.group_tip(tx, &group, user, tips, &[], &mut out)?;
         Ok(out)
@@ -860,14 +838,7 @@ impl WriterState {
             out.results.push(MemberOpResult { user_id: u.clone(), result });
         }
         if !added.is_empty() {
-            let tips = GroupTips {
-                tip_type: tip_type::INVITE,
-                op_user: user.to_owned(),
-                member_list: added,
-                group_changes: Vec::new(),
-                member_changes: Vec::new(),
-                member_count: 0,
-            };
+            let tips = GroupTips::members(tip_type::INVITE, user, added);
             self.group_tip(tx, &group, user, tips, &[], &mut out)?;
         }
         Ok(out)
@@ -910,14 +881,7 @@ impl WriterState {
             self.remove_member(tx, group_id, u, next)?;
             out.results.push(MemberOpResult { user_id: u.clone(), result: 1 });
         }
-        let tips = GroupTips {
-            tip_type: tip_type::KICKED,
-            op_user: user.to_owned(),
-            member_list: targets.clone(),
-            group_changes: Vec::new(),
-            member_changes: Vec::new(),
-            member_count: 0,
-        };
+        let tips = GroupTips::members(tip_type::KICKED, user, targets.clone());
         self.group_tip(tx, &group, user, tips, &targets, &mut out)?;
         Ok(out)
     }
@@ -955,14 +919,11 @@ impl WriterState {
         }
         tx.prepare_cached("UPDATE grp_member SET role = ?3 WHERE group_id = ?1 AND user_id = ?2")?
             .execute(params![group_id, target_id, new_role])?;
-        let tips = GroupTips {
-            tip_type: if new_role == role::ADMIN { tip_type::SET_ADMIN } else { tip_type::CANCEL_ADMIN },
-            op_user: user.to_owned(),
-            member_list: vec![target_id.to_owned()],
-            group_changes: Vec::new(),
-            member_changes: Vec::new(),
-            member_count: 0,
-        };
+        let tips = GroupTips::members(
+            if new_role == role::ADMIN { tip_type::SET_ADMIN } else { tip_type::CANCEL_ADMIN },
+            user,
+            vec![target_id.to_owned()],
+        );
         self.group_tip(tx, &group, user, tips, &[], &mut out)?;
         Ok(out)
     }
@@ -1048,14 +1009,7 @@ impl WriterState {
         if accept && load_member(tx, &group_id, &applicant)?.is_none() {
             self.check_room(tx, &group, 1)?;
             self.add_member(tx, &group, &applicant, role::MEMBER)?;
-            let tips = GroupTips {
-                tip_type: tip_type::JOIN,
-                op_user: user.to_owned(),
-                member_list: vec![applicant.clone()],
-                group_changes: Vec::new(),
-                member_changes: Vec::new(),
-                member_count: 0,
-            };
+            let tips = GroupTips::members(tip_type::JOIN, user, vec![applicant.clone()]);
             self.group_tip(tx, &group, user, tips, &[], &mut out)?;
         }
         tx.prepare_cached(

@@ -27,6 +27,12 @@ pub(super) fn load(c: &Connection, invite_id: &str) -> StoreResult<Option<Invita
         .transpose()
 }
 
+/// The invitation, or 8010 (unknown invitation id).
+fn load_or_refuse(tx: &Connection, invite_id: &str) -> StoreResult<Invitation> {
+    load(tx, invite_id)?
+        .ok_or_else(|| StoreError::refused(code::SIGNALING_INVALID_INVITE_ID, format!("no invitation {invite_id}")))
+}
+
 /// Active invitations with a deadline.
 pub(super) fn deadlines(c: &Connection) -> StoreResult<Vec<(String, i64)>> {
     let mut stmt = c.prepare_cached(
@@ -98,9 +104,7 @@ impl WriterState {
         data: &str,
         members: Option<Vec<String>>,
     ) -> StoreResult<Signaled> {
-        let Some(mut inv) = load(tx, invite_id)? else {
-            return Err(StoreError::refused(code::SIGNALING_INVALID_INVITE_ID, format!("no invitation {invite_id}")));
-        };
+        let mut inv = load_or_refuse(tx, invite_id)?;
         let now = now_ms();
         let step = match act {
             SignalAct::Accept => inv.answer(user, true, action_id, data, now),
@@ -120,9 +124,7 @@ impl WriterState {
         invite_id: &str,
         members: Option<Vec<String>>,
     ) -> StoreResult<Signaled> {
-        let Some(mut inv) = load(tx, invite_id)? else {
-            return Err(StoreError::refused(code::SIGNALING_INVALID_INVITE_ID, format!("no invitation {invite_id}")));
-        };
+        let mut inv = load_or_refuse(tx, invite_id)?;
         match inv.expire(now_ms()) {
             Some(step) => {
                 save(tx, &inv)?;

@@ -22,13 +22,8 @@ class OximConversationsTest {
             server.stop()
         }
 
-        fun login(user: String, listener: V2TIMConversationListener? = null): V2TIMManager = runBlocking {
-            val sdk = V2TIMManager()
-            sdk.initSDK(server.sdkAppID, server.config("c-$user"), null)
-            listener?.let { sdk.getConversationManager().addConversationListener(it) }
-            sdk.login(user, server.userSig(user))
-            sdk
-        }
+        fun login(user: String, listener: V2TIMConversationListener? = null): V2TIMManager =
+            server.login(user, "c-$user") { sdk -> listener?.let { sdk.getConversationManager().addConversationListener(it) } }
     }
 
     class Events : V2TIMConversationListener() {

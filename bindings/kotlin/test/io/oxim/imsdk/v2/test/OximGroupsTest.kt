@@ -22,12 +22,7 @@ class OximGroupsTest {
             server.stop()
         }
 
-        fun login(user: String): V2TIMManager = runBlocking {
-            val sdk = V2TIMManager()
-            sdk.initSDK(server.sdkAppID, server.config("g-$user"), null)
-            sdk.login(user, server.userSig(user))
-            sdk
-        }
+        fun login(user: String): V2TIMManager = server.login(user, "g-$user")
     }
 
     /** Records group callbacks as short strings. */

@@ -21,14 +21,10 @@ class OximMessagesTest {
         lateinit var alice: V2TIMManager
         lateinit var bob: V2TIMManager
 
-        @BeforeClass @JvmStatic fun start(): Unit = runBlocking {
+        @BeforeClass @JvmStatic fun start() {
             server = TestServer.start()
-            alice = V2TIMManager()
-            alice.initSDK(server.sdkAppID, server.config("m-alice"), null)
-            alice.login("alice", server.userSig("alice"))
-            bob = V2TIMManager()
-            bob.initSDK(server.sdkAppID, server.config("m-bob"), null)
-            bob.login("bob", server.userSig("bob"))
+            alice = server.login("alice", "m-alice")
+            bob = server.login("bob", "m-bob")
         }
 
         @AfterClass @JvmStatic fun stop() {

@@ -16,14 +16,10 @@ class OximSignalingTest {
         lateinit var alice: V2TIMManager
         lateinit var bob: V2TIMManager
 
-        @BeforeClass @JvmStatic fun start(): Unit = runBlocking {
+        @BeforeClass @JvmStatic fun start() {
             server = TestServer.start()
-            alice = V2TIMManager()
-            alice.initSDK(server.sdkAppID, server.config("s-alice"), null)
-            alice.login("s-alice", server.userSig("s-alice"))
-            bob = V2TIMManager()
-            bob.initSDK(server.sdkAppID, server.config("s-bob"), null)
-            bob.login("s-bob", server.userSig("s-bob"))
+            alice = server.login("s-alice", "s-alice")
+            bob = server.login("s-bob", "s-bob")
         }
 
         @AfterClass @JvmStatic fun stop() {

@@ -1,10 +1,12 @@
 package io.oxim.imsdk.v2.test
 
 import io.oxim.imsdk.v2.V2TIMLogLevel
+import io.oxim.imsdk.v2.V2TIMManager
 import io.oxim.imsdk.v2.V2TIMSDKConfig
 import java.io.File
 import java.nio.file.Files
 import java.util.concurrent.TimeUnit
+import kotlinx.coroutines.runBlocking
 
 /**
  * A real oxim-server (the binary in $OXIM_SERVER_BIN) on an ephemeral loopback port, with its
@@ -30,6 +32,18 @@ class TestServer private constructor(private val process: Process, val address: 
         logLevel = V2TIMLogLevel.V2TIM_LOG_NONE,
         platform = platform,
     )
+
+    /**
+     * A new SDK instance on its own [device], logged in as [user]. [beforeLogin] runs between
+     * initSDK and login (for listeners that must hear the first sync).
+     */
+    fun login(user: String, device: String = user, beforeLogin: (V2TIMManager) -> Unit = {}): V2TIMManager = runBlocking {
+        val sdk = V2TIMManager()
+        sdk.initSDK(sdkAppID, config(device), null)
+        beforeLogin(sdk)
+        sdk.login(user, userSig(user))
+        sdk
+    }
 
     fun stop() {
         process.destroy()
