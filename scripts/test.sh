@@ -14,9 +14,11 @@ ensure_apt_packages
 ensure_kotlinc
 ensure_python_packages
 
-step "checks: formatting, generated rename table"
+step "checks: formatting, generated rename table, levels"
 cargo fmt --all -- --check
 python3 scripts/gen-renames.py --check
+python3 scripts/check-levels.py --self-test
+python3 scripts/check-levels.py
 
 step "Rust: unit and end-to-end tests"
 if cargo nextest --version >/dev/null 2>&1; then
