@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command: installs what the suites need (cached in .cache/), then runs
-# every suite: Rust (unit + end-to-end against a real server), Kotlin (JVM), Python, Swift
+# every suite: Rust (unit + end-to-end against a real server), the JVM artifact built with Maven
+# and its Kotlin and Java tests, the Python wheel's tests in a fresh virtual environment, Swift
 # (syntax), the quickstart example against a running server, and the benchmarks at small sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,8 +11,8 @@ start=$(date +%s)
 step() { echo; echo "==> $* ($(( $(date +%s) - start )) s)"; }
 
 step "installing test dependencies"
-ensure_apt_packages
-ensure_kotlinc
+ensure_jdk_maven
+ensure_python_venv
 ensure_python_packages
 
 step "checks: formatting, generated rename table, levels"
@@ -30,10 +31,10 @@ fi
 step "quickstart example against a running server"
 scripts/run-quickstart.sh
 
-step "Kotlin bindings on the JVM"
+step "JVM artifact (Maven): Kotlin and Java tests, then installed in .cache/m2"
 scripts/test-kotlin.sh
 
-step "Python bindings"
+step "Python wheel in a fresh virtual environment"
 scripts/test-python.sh
 
 step "Swift bindings (syntax)"
