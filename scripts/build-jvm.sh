@@ -28,17 +28,19 @@ done
 
 ensure_jdk_maven
 pom=bindings/kotlin/pom.xml
-python3 - "$pom" <<'PY'
+version=$(python3 - "$pom" <<'PY'
 import re, sys, xml.etree.ElementTree as ET
 pom = ET.parse(sys.argv[1]).getroot().find("{http://maven.apache.org/POM/4.0.0}version").text
 cargo = re.search(r'\[workspace\.package\][^\[]*?version = "([^"]+)"', open("Cargo.toml").read()).group(1)
 if pom != cargo:
     sys.exit(f"{sys.argv[1]}: version {pom}, but the Cargo workspace is {cargo}: keep them equal")
+print(pom)
 PY
+)
 
 scripts/bindings.sh --profile "$profile"
 [ "$tests" = 0 ] || cargo build -q -p oxim-server
 OXIM_SERVER_BIN="$PWD/target/debug/oxim-server" oxim_mvn -f "$pom" install ${maven_args[@]+"${maven_args[@]}"}
 
-jar=$(ls target/maven/oxim-imsdk/oxim-imsdk-*.jar | grep -v -- -sources | head -1)
-echo "built $jar ($(du -h "$jar" | cut -f1)); installed as io.oxim:oxim-imsdk in $OXIM_M2"
+jar=target/maven/oxim-imsdk/oxim-imsdk-$version.jar
+echo "built $jar ($(du -h "$jar" | cut -f1)); installed as io.oxim:oxim-imsdk:$version in $OXIM_M2"
