@@ -32,7 +32,7 @@ if [ "${1:-}" = --check ]; then
   echo "cargo check --target aarch64-apple-ios -p oxim-proto"
   cargo check -q --target aarch64-apple-ios -p oxim-proto
   ensure_python_packages
-  python3 scripts/check-swift.py Package.swift
+  "$OXIM_TOOLS_PYTHON" scripts/check-swift.py Package.swift
   echo "checked without Xcode; the XCFramework itself is built by .github/workflows/ios.yml"
   exit 0
 fi

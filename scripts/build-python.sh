@@ -20,11 +20,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+ensure_python_packages   # pip in a virtual environment (a system Python may have none)
 scripts/bindings.sh --profile "$profile" >/dev/null
 dist=target/python/dist
 rm -rf "$dist"
 OXIM_PYTHON_BINDINGS="$PWD/target/bindings/python" \
-  python3 -m pip wheel -q --disable-pip-version-check --no-deps --cache-dir "$OXIM_CACHE/pip" -w "$dist" bindings/python
+  "$OXIM_TOOLS_PYTHON" -m pip wheel -q --disable-pip-version-check --no-deps --cache-dir "$OXIM_CACHE/pip" -w "$dist" bindings/python
 wheel=$(ls "$dist"/oxim-*.whl)
 echo "built $wheel ($(du -h "$wheel" | cut -f1))"
 

@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 source scripts/lib/deps.sh
 ensure_python_packages
 scripts/bindings.sh >/dev/null
-python3 scripts/check-swift.py --self-test target/bindings/swift/OximSDK.swift target/bindings/swift/OximExtras.swift Package.swift
+"$OXIM_TOOLS_PYTHON" scripts/check-swift.py --self-test target/bindings/swift/OximSDK.swift target/bindings/swift/OximExtras.swift Package.swift

@@ -48,9 +48,12 @@ new_python_venv() {
   fi
 }
 
-# tree-sitter with its Swift grammar (the Swift syntax check), from PyPI.
+# The Python tools the scripts run (tree-sitter with its Swift grammar, for the Swift syntax
+# check), from PyPI into a virtual environment in .cache: a system Python that is externally
+# managed (PEP 668) is never touched. Run them with "$OXIM_TOOLS_PYTHON".
+OXIM_TOOLS_PYTHON="$OXIM_CACHE/venv-tools/bin/python"
 ensure_python_packages() {
-  python3 -c "import tree_sitter, tree_sitter_swift" 2>/dev/null && return 0
-  echo "installing tree-sitter tree-sitter-swift (pip)"
-  python3 -m pip install -q --cache-dir "$OXIM_CACHE/pip" "tree-sitter>=0.23" tree-sitter-swift
+  "$OXIM_TOOLS_PYTHON" -c "import tree_sitter, tree_sitter_swift" 2>/dev/null && return 0
+  echo "installing tree-sitter tree-sitter-swift (pip, in .cache/venv-tools)"
+  new_python_venv "$OXIM_CACHE/venv-tools" "tree-sitter>=0.23" tree-sitter-swift
 }
