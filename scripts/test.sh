@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: installs what the suites need (cached in .cache/), then runs
 # every suite: Rust (unit + end-to-end against a real server), the JVM artifact built with Maven
-# and its Kotlin and Java tests, the Python wheel's tests in a fresh virtual environment, Swift
+# and its Kotlin and Java tests, the Android sample's logic tests through that artifact (and the
+# sample apps' code checked), the Python wheel's tests in a fresh virtual environment, Swift
 # (syntax), the Rust code checked for Android and iOS, the quickstart example against a running
 # server, and the benchmarks at small sizes.
 set -euo pipefail
@@ -34,6 +35,11 @@ scripts/run-quickstart.sh
 
 step "JVM artifact (Maven): Kotlin and Java tests, then installed in .cache/m2"
 scripts/test-kotlin.sh
+
+# The samples' logic against a live server through the artifact just installed; the app code
+# (Compose, SwiftUI) syntax-checked (built by .github/workflows/{android,ios}.yml).
+step "sample apps: Android logic (Maven, live server), Compose and Swift checked"
+scripts/test-samples.sh
 
 step "Python wheel in a fresh virtual environment"
 scripts/test-python.sh

@@ -35,7 +35,8 @@ final class SampleFlowTests: XCTestCase {
 
         try await alice.sendText("one")
         try await alice.sendText("two")
-        let shown = await waitFor(list.state, "2 unread") { $0.totalUnread == 2 }
+        // The total and each row are told on their own: wait for both.
+        let shown = await waitFor(list.state, "2 unread") { $0.totalUnread == 2 && $0.conversations.first?.unreadCount == 2 }
         XCTAssertEqual(shown.conversations.map(\.conversationID), ["c2c_alice"])
         XCTAssertEqual(bobSession.preview(shown.conversations.first?.lastMessage), "two")
 
@@ -44,7 +45,7 @@ final class SampleFlowTests: XCTestCase {
         try await bob.open()
         XCTAssertEqual(bob.state.value.items.map { $0.message.textElem?.text }, ["one", "two"])
         await waitFor(alice.state, "read") { $0.items.count == 2 && $0.items.allSatisfy(\.isReadByPeer) }
-        await waitFor(list.state, "0 unread") { $0.totalUnread == 0 }
+        await waitFor(list.state, "0 unread") { $0.totalUnread == 0 && $0.conversations.first?.unreadCount == 0 }
 
         // Revoke: both sides show it revoked.
         let oops = try await alice.sendText("oops")

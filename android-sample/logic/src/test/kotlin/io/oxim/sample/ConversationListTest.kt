@@ -29,7 +29,8 @@ class ConversationListTest {
             sendText("two from bob").getOrThrow()
         }
 
-        val shown = list.state.await("3 unread") { it.totalUnread == 3L && it.conversations.size == 2 }
+        // Each change is told once, the total and each row on their own: wait for all three.
+        val shown = list.state.await("3 unread") { s -> s.totalUnread == 3L && s.conversations.map { it.unreadCount } == listOf(2, 1) }
         // The most recent conversation first, each with its own count and last message.
         assertEquals(listOf("c2c_cl-bob", "c2c_cl-alice"), shown.conversations.map { it.conversationID })
         assertEquals(listOf(2, 1), shown.conversations.map { it.unreadCount })
@@ -38,7 +39,7 @@ class ConversationListTest {
         // Opening bob's chat reads it: his row drops to 0, the total to alice's 1.
         val chat = ChatModel(reader, "cl-bob", server.scope)
         chat.open().getOrThrow()
-        val afterRead = list.state.await("bob's chat read") { it.totalUnread == 1L }
+        val afterRead = list.state.await("bob's chat read") { s -> s.totalUnread == 1L && s.conversations.map { it.unreadCount } == listOf(0, 1) }
         assertEquals(listOf(0, 1), afterRead.conversations.map { it.unreadCount })
 
         // Pinning moves alice's conversation to the top.
@@ -66,7 +67,8 @@ class ConversationListTest {
         val bob = server.login("away-bob", "away-bob-new-phone")
         val list = ConversationListModel(bob)
         list.load().getOrThrow()
-        val shown = list.state.await("the synced list") { it.totalUnread == 3L }
+        // The sync may tell the total before the conversation: wait for both.
+        val shown = list.state.await("the synced list") { it.totalUnread == 3L && it.conversations.size == 1 }
         val row = shown.conversations.single()
         assertEquals("c2c_away-alice", row.conversationID)
         assertEquals(3, row.unreadCount)
