@@ -62,8 +62,8 @@ public final class ChatModel: @unchecked Sendable {
         isVisible = true
         let newest = try await messages.getC2CHistoryMessageList(userID: peerUserID, count: pageSize, lastMsg: nil)
         state.update { current in
-            // Anything the listener added meanwhile stays (merging by msgID keeps one of each).
-            current.items = Self.merge(newest.reversed().map { ChatItem(message: $0) }, into: current.items)
+            // What the listener told meanwhile is newer than the page: it wins.
+            current.items = Self.merge(newest.reversed().map { ChatItem(message: $0) }, current.items)
             current.hasOlder = newest.count == Int(pageSize)
         }
         try await messages.markC2CMessageAsRead(userID: peerUserID)
@@ -74,7 +74,7 @@ public final class ChatModel: @unchecked Sendable {
         guard let oldest = state.value.items.first?.message else { return }
         let page = try await messages.getC2CHistoryMessageList(userID: peerUserID, count: pageSize, lastMsg: oldest)
         state.update { current in
-            current.items = Self.merge(page.reversed().map { ChatItem(message: $0) }, into: current.items)
+            current.items = Self.merge(page.reversed().map { ChatItem(message: $0) }, current.items)
             current.hasOlder = page.count == Int(pageSize)
         }
     }
@@ -194,7 +194,7 @@ public final class ChatModel: @unchecked Sendable {
     }
 
     private func upsert(_ item: ChatItem) {
-        state.update { $0.items = Self.merge([item], into: $0.items) }
+        state.update { $0.items = Self.merge($0.items, [item]) }
     }
 
     private func updateItem(_ msgID: String, _ change: (inout ChatItem) -> Void) {
@@ -205,11 +205,11 @@ public final class ChatModel: @unchecked Sendable {
         }
     }
 
-    /// One item per msgID, in conversation order. Sent messages sort by their seq; a message still
-    /// being sent (seq 0) stays at the bottom, where it was typed.
-    private static func merge(_ incoming: [ChatItem], into existing: [ChatItem]) -> [ChatItem] {
+    /// One item per msgID (`newer` wins), in conversation order. Sent messages sort by their seq; a
+    /// message still being sent (seq 0) stays at the bottom, where it was typed.
+    private static func merge(_ older: [ChatItem], _ newer: [ChatItem]) -> [ChatItem] {
         var byID: [String: ChatItem] = [:]
-        for item in existing + incoming { byID[item.id] = item }
+        for item in older + newer { byID[item.id] = item }
         return byID.values.sorted { a, b in
             let (pa, pb) = (a.message.seq == 0, b.message.seq == 0)
             if pa != pb { return !pa }

@@ -93,7 +93,7 @@ class ChatModel(
         isVisible = true
         val newest = messages.getC2CHistoryMessageList(peerUserID, pageSize, null)
         _state.update { current ->
-            // Anything the listener added meanwhile stays (upsert by msgID keeps one of each).
+            // What the listener told meanwhile is newer than the page: it wins.
             ChatState(items = merge(newest.reversed().map { ChatItem(it) }, current.items), hasOlder = newest.size == pageSize)
         }
         messages.markC2CMessageAsRead(peerUserID)
@@ -178,20 +178,20 @@ class ChatModel(
         for (m in stored) updateItem(m.msgID) { it.copy(message = it.message.copy(isPeerRead = m.isPeerRead)) }
     }
 
-    private fun upsert(item: ChatItem) = _state.update { it.copy(items = merge(listOf(item), it.items)) }
+    private fun upsert(item: ChatItem) = _state.update { it.copy(items = merge(it.items, listOf(item))) }
 
     private fun updateItem(msgID: String, change: (ChatItem) -> ChatItem) = _state.update { state ->
         state.copy(items = state.items.map { if (it.msgID == msgID) change(it) else it })
     }
 
     /**
-     * One item per msgID, in conversation order. Sent messages sort by their seq; a message still
-     * being sent (seq 0) stays at the bottom, where it was typed.
+     * One item per msgID ([newer] wins), in conversation order. Sent messages sort by their seq; a
+     * message still being sent (seq 0) stays at the bottom, where it was typed.
      */
-    private fun merge(incoming: List<ChatItem>, existing: List<ChatItem>): List<ChatItem> {
+    private fun merge(older: List<ChatItem>, newer: List<ChatItem>): List<ChatItem> {
         val byID = LinkedHashMap<String, ChatItem>()
-        for (item in existing) byID[item.msgID] = item
-        for (item in incoming) byID[item.msgID] = item
+        for (item in older) byID[item.msgID] = item
+        for (item in newer) byID[item.msgID] = item
         return byID.values.sortedWith(compareBy({ it.message.seq == 0L }, { it.message.seq }, { it.message.timestamp }))
     }
 

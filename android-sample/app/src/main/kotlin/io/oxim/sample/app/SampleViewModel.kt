@@ -53,28 +53,32 @@ class SampleViewModel(app: Application) : AndroidViewModel(app) {
      * initSDK (once per process, on V2TIMManager.getInstance()), then login. The UserSig is signed
      * here with the development key: a real app gets it from its backend.
      */
-    fun login(serverURL: String, sdkAppID: Long, userID: String) = viewModelScope.launch {
-        val settings = ServerSettings(serverURL, sdkAppID, File(getApplication<Application>().filesDir, "oxim").path)
-        val current = session?.takeIf { it.settings == settings } ?: run {
-            session?.close() // unInitSDK before initSDK with other settings (the same default instance)
-            ImSession(settings).also { session = it }
-        }
-        when (val result = current.login(userID, DevUserSig(sdkAppID).sign(userID))) {
-            is LoginState.LoggedIn -> {
-                conversations = ConversationListModel(current).also { it.load() }
-                call = CallModel(current, viewModelScope)
-                screen = Screen.Conversations
+    fun login(serverURL: String, sdkAppID: Long, userID: String) {
+        viewModelScope.launch {
+            val settings = ServerSettings(serverURL, sdkAppID, File(getApplication<Application>().filesDir, "oxim").path)
+            val current = session?.takeIf { it.settings == settings } ?: run {
+                session?.close() // unInitSDK before initSDK with other settings (the same default instance)
+                ImSession(settings).also { session = it }
             }
-            is LoginState.Failed -> notice = "Login failed: ${result.error.code} ${result.error.desc}"
-            else -> Unit
+            when (val result = current.login(userID, DevUserSig(sdkAppID).sign(userID))) {
+                is LoginState.LoggedIn -> {
+                    conversations = ConversationListModel(current).also { it.load() }
+                    call = CallModel(current, viewModelScope)
+                    screen = Screen.Conversations
+                }
+                is LoginState.Failed -> notice = "Login failed: ${result.error.code} ${result.error.desc}"
+                else -> Unit
+            }
         }
     }
 
-    fun logout() = viewModelScope.launch {
-        listOfNotNull(chat, room, conversations, call).forEach { it.close() }
-        chat = null; room = null; conversations = null; call = null
-        session?.logout()
-        screen = Screen.Login
+    fun logout() {
+        viewModelScope.launch {
+            listOfNotNull(chat, room, conversations, call).forEach { it.close() }
+            chat = null; room = null; conversations = null; call = null
+            session?.logout()
+            screen = Screen.Login
+        }
     }
 
     fun openChat(peerUserID: String) {
@@ -90,64 +94,78 @@ class SampleViewModel(app: Application) : AndroidViewModel(app) {
         screen = Screen.Conversations
     }
 
-    fun send(text: String) = viewModelScope.launch {
-        chat?.sendText(text)?.onFailure { notice = it.message }
+    fun send(text: String) {
+        viewModelScope.launch {
+            chat?.sendText(text)?.onFailure { notice = it.message }
+        }
     }
 
     /** Copies a picked image into the cache (the SDK reads a file path), then sends it. */
-    fun sendImage(uri: Uri) = viewModelScope.launch {
-        val app = getApplication<Application>()
-        val file = File(app.cacheDir, "pick-${System.currentTimeMillis()}.jpg")
-        app.contentResolver.openInputStream(uri)?.use { input -> file.outputStream().use { input.copyTo(it) } }
-        chat?.sendImage(file.path)?.onFailure { notice = it.message }
+    fun sendImage(uri: Uri) {
+        viewModelScope.launch {
+            val app = getApplication<Application>()
+            val file = File(app.cacheDir, "pick-${System.currentTimeMillis()}.jpg")
+            app.contentResolver.openInputStream(uri)?.use { input -> file.outputStream().use { input.copyTo(it) } }
+            chat?.sendImage(file.path)?.onFailure { notice = it.message }
+        }
     }
 
-    fun loadOlder() = viewModelScope.launch { chat?.loadOlder() }
+    fun loadOlder() { viewModelScope.launch { chat?.loadOlder() } }
 
-    fun revoke(msgID: String) = viewModelScope.launch {
-        chat?.revoke(msgID)?.onFailure { notice = it.message }
+    fun revoke(msgID: String) {
+        viewModelScope.launch {
+            chat?.revoke(msgID)?.onFailure { notice = it.message }
+        }
     }
 
-    fun startCall(peerUserID: String, video: Boolean) = viewModelScope.launch {
-        // Your RTC service's room for the media; any number both sides agree on.
-        val invitation = CallInvitation(roomID = (100_000..999_999).random(), video = video)
-        call?.call(peerUserID, invitation)?.onFailure { notice = it.message }
+    fun startCall(peerUserID: String, video: Boolean) {
+        viewModelScope.launch {
+            // Your RTC service's room for the media; any number both sides agree on.
+            val invitation = CallInvitation(roomID = (100_000..999_999).random(), video = video)
+            call?.call(peerUserID, invitation)?.onFailure { notice = it.message }
+        }
     }
 
-    fun acceptCall() = viewModelScope.launch { call?.accept() }
-    fun declineCall() = viewModelScope.launch { call?.decline() }
-    fun cancelCall() = viewModelScope.launch { call?.cancel() }
-    fun hangUp() = call?.hangUp()
-    fun dismissCall() = call?.dismiss()
+    fun acceptCall() { viewModelScope.launch { call?.accept() } }
+    fun declineCall() { viewModelScope.launch { call?.decline() } }
+    fun cancelCall() { viewModelScope.launch { call?.cancel() } }
+    fun hangUp() { call?.hangUp() }
+    fun dismissCall() { call?.dismiss() }
 
     /** Opens (as host) or joins a voice room. */
-    fun enterRoom(roomID: String, asHost: Boolean) = viewModelScope.launch {
-        val session = session ?: return@launch
-        if (asHost) {
-            VoiceRoomModel.open(session, roomID, "$roomID (voice)", seatCount = 8).onFailure { notice = it.message; return@launch }
-        }
-        val model = VoiceRoomModel(session, roomID)
-        model.join().onFailure { model.close(); notice = it.message; return@launch }
-        room = model
-        screen = Screen.VoiceRoom(roomID)
-    }
-
-    fun takeSeat(seat: Int) = viewModelScope.launch {
-        notice = when (val result = room?.take(seat)) {
-            is SeatResult.Occupied -> "Seat ${seat + 1} is ${result.holder}'s"
-            is SeatResult.LostRace -> "${result.winner} sat down on seat ${seat + 1} first"
-            is SeatResult.Failed -> "Could not sit: ${result.error.code} ${result.error.desc}"
-            else -> null
+    fun enterRoom(roomID: String, asHost: Boolean) {
+        viewModelScope.launch {
+            val session = session ?: return@launch
+            if (asHost) {
+                VoiceRoomModel.open(session, roomID, "$roomID (voice)", seatCount = 8).onFailure { notice = it.message; return@launch }
+            }
+            val model = VoiceRoomModel(session, roomID)
+            model.join().onFailure { model.close(); notice = it.message; return@launch }
+            room = model
+            screen = Screen.VoiceRoom(roomID)
         }
     }
 
-    fun leaveSeat() = viewModelScope.launch { room?.leaveSeat() }
+    fun takeSeat(seat: Int) {
+        viewModelScope.launch {
+            notice = when (val result = room?.take(seat)) {
+                is SeatResult.Occupied -> "Seat ${seat + 1} is ${result.holder}'s"
+                is SeatResult.LostRace -> "${result.winner} sat down on seat ${seat + 1} first"
+                is SeatResult.Failed -> "Could not sit: ${result.error.code} ${result.error.desc}"
+                else -> null
+            }
+        }
+    }
 
-    fun leaveRoom() = viewModelScope.launch {
-        room?.leave()
-        room?.close()
-        room = null
-        screen = Screen.Conversations
+    fun leaveSeat() { viewModelScope.launch { room?.leaveSeat() } }
+
+    fun leaveRoom() {
+        viewModelScope.launch {
+            room?.leave()
+            room?.close()
+            room = null
+            screen = Screen.Conversations
+        }
     }
 
     override fun onCleared() {
