@@ -23,6 +23,7 @@ case "$profile" in dev) dir=debug ;; *) dir="$profile" ;; esac
 case "$(uname -s)" in Darwin) ext=dylib ;; *) ext=so ;; esac
 
 python3 scripts/gen-renames.py --check
+python3 scripts/gen-bindings.py --check
 
 # The generator first: building it enables uniffi's "cli" feature for oxim-ffi, so the
 # shipped library is built afterwards, without it.
@@ -62,10 +63,12 @@ for lang in kotlin swift python; do
   "$bindgen" generate --library "$meta_lib" --language "$lang" --out-dir "$out/$lang" --no-format >/dev/null
 done
 
-# Hand-written extras: V2TIM's listener base classes and add/remove-by-object.
-cp bindings/kotlin/src/io/oxim/imsdk/v2/*.kt "$out/kotlin/io/oxim/imsdk/v2/"
+# The language layers over the generated code (partly generated from the UDL by
+# scripts/gen-bindings.py, checked above): Android's Java/Kotlin facade (package io.oxim.imsdk.v2,
+# over UniFFI's io.oxim.imsdk.v2.ffi), Swift's and Python's extras.
+cp -r bindings/kotlin/src/. "$out/kotlin/"
 cp bindings/swift/*.swift "$out/swift/"
-cat bindings/python/oxim_extras.py >> "$out/python/oxim.py"
+cat bindings/python/oxim_generated.py bindings/python/oxim_extras.py >> "$out/python/oxim.py"
 # The Python module loads the library from its own directory.
 cp "$lib" "$out/python/liboxim_ffi.$ext"
 

@@ -14,9 +14,10 @@ ensure_apt_packages
 ensure_kotlinc
 ensure_python_packages
 
-step "checks: formatting, generated rename table, levels"
+step "checks: formatting, generated rename table and language layers, levels"
 cargo fmt --all -- --check
 python3 scripts/gen-renames.py --check
+python3 scripts/gen-bindings.py --check
 python3 scripts/check-levels.py --self-test
 python3 scripts/check-levels.py
 
