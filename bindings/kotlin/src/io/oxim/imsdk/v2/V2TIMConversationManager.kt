@@ -5,6 +5,7 @@ import io.oxim.imsdk.v2.ListenerRegistry.Kind
 import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.callbackFlow
+import kotlinx.coroutines.flow.distinctUntilChanged
 
 /**
  * The conversation list and its unread counts (V2TIMConversationManager), read from this
@@ -94,7 +95,7 @@ class V2TIMConversationManager internal constructor(override val sdk: V2TIMManag
     }
 
     /** The unread total, emitted now and after every change. */
-    fun totalUnreadMessageCountFlow(): Flow<Long> = callbackFlow {
+    fun totalUnreadMessageCountFlow(): Flow<Long> = callbackFlow<Long> {
         var loaded = false
         var latest: Long? = null
         val lock = Any()
@@ -112,5 +113,5 @@ class V2TIMConversationManager internal constructor(override val sdk: V2TIMManag
             trySend(latest ?: now) // a change told while reading is newer than what was read
         }
         awaitClose { removeConversationListener(listener) }
-    }
+    }.distinctUntilChanged()
 }
