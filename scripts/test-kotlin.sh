@@ -6,6 +6,14 @@ source scripts/lib/deps.sh
 ensure_apt_packages
 ensure_kotlinc
 scripts/jvm-jar.sh >/dev/null
+# The sources jar carries the Android layer and the UDL's documentation (for IDEs).
+python3 - <<'PY'
+import sys, zipfile
+jar = zipfile.ZipFile("target/bindings/oxim-jvm-sources.jar")
+ffi = jar.read("io/oxim/imsdk/v2/ffi/oxim.kt").decode()
+if "Logs `user_id` in with a UserSig" not in ffi or "io/oxim/imsdk/v2/V2TIMMessage.java" not in jar.namelist():
+    sys.exit("oxim-jvm-sources.jar lacks the sources or their documentation")
+PY
 cargo build -q -p oxim-server
 
 out=target/bindings/kotlin-tests

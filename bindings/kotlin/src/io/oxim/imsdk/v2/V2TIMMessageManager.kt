@@ -34,6 +34,7 @@ class V2TIMMessageManager internal constructor(override val sdk: V2TIMManager) :
      * `V2TIMMessage.V2TIM_PRIORITY_*`. It is stored as SENDING first, its file uploaded
      * ([onProgress] 0-100), and resent with the same msgID after network trouble or an app
      * restart until the server stored it once. Returns the sent message (seq, server time).
+     * [onProgress] runs on the SDK's upload thread, before this returns.
      */
     @JvmSynthetic
     suspend fun sendMessage(
@@ -47,7 +48,7 @@ class V2TIMMessageManager internal constructor(override val sdk: V2TIMManager) :
     ): V2TIMMessage {
         val progress = onProgress?.let { report ->
             object : io.oxim.imsdk.v2.ffi.V2timSendCallback {
-                override fun onProgress(progress: Int) = sdk.deliver { report(progress) }
+                override fun onProgress(progress: Int) = report(progress)
             }
         }
         val sent = ffiCall {
@@ -79,7 +80,9 @@ class V2TIMMessageManager internal constructor(override val sdk: V2TIMManager) :
         }
         sdk.scope.launch {
             try {
-                val sent = sendMessage(message, receiver, groupID, priority, onlineUserOnly, offlinePushInfo) { callback?.onProgress(it) }
+                val sent = sendMessage(message, receiver, groupID, priority, onlineUserOnly, offlinePushInfo) { progress ->
+                    sdk.deliver { callback?.onProgress(progress) } // before onSuccess: the same executor, in order
+                }
                 sdk.deliver {
                     message.updateFrom(sent)
                     callback?.onSuccess(message)
@@ -98,14 +101,19 @@ class V2TIMMessageManager internal constructor(override val sdk: V2TIMManager) :
 
     private fun progressOf(report: ((Long, Long) -> Unit)?) = report?.let {
         object : io.oxim.imsdk.v2.ffi.V2timDownloadCallback {
-            override fun onProgress(currentSize: Long, totalSize: Long) = sdk.deliver { it(currentSize, totalSize) }
+            override fun onProgress(currentSize: Long, totalSize: Long) = it(currentSize, totalSize)
         }
     }
 
     private fun download(callback: V2TIMDownloadCallback?, start: suspend (((Long, Long) -> Unit)?) -> Unit) =
-        sdk.launchVoid(callback) { start { current, total -> callback?.onProgress(V2TIMElem.V2ProgressInfo(current, total)) } }
+        sdk.launchVoid(callback) {
+            start { current, total -> sdk.deliver { callback?.onProgress(V2TIMElem.V2ProgressInfo(current, total)) } }
+        }
 
-    /** Downloads an image variant to [path]; [onProgress] hears bytes so far and in all. */
+    /**
+     * Downloads an image variant to [path]; [onProgress] hears bytes so far and in all, on the
+     * SDK's download thread, before this returns.
+     */
     @JvmSynthetic
     suspend fun downloadImage(image: V2TIMImageElem.V2TIMImage, path: String, onProgress: ((Long, Long) -> Unit)? = null) =
         ffiCall { ffi.downloadImage(image.toFfi(), path, progressOf(onProgress)) }

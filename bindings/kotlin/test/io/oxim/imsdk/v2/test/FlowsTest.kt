@@ -3,6 +3,7 @@ package io.oxim.imsdk.v2.test
 import io.oxim.imsdk.v2.*
 import kotlinx.coroutines.async
 import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.take
 import kotlinx.coroutines.flow.toList
 import kotlinx.coroutines.launch
@@ -35,6 +36,9 @@ class FlowsTest {
         a.sendC2CTextMessage("before", "flow-reader")
 
         withTimeout(15_000) {
+            // The reader has it (a send returns once the server stored it, not once delivered).
+            while (reader.conversationManager.getTotalUnreadMessageCount() == 0L) delay(10)
+
             val lists = Channel<List<V2TIMConversation>>(Channel.UNLIMITED)
             val totals = Channel<Long>(Channel.UNLIMITED)
             val listJob = launch { reader.conversationManager.conversationListFlow().collect { lists.send(it) } }
