@@ -15,16 +15,11 @@ class V2TIMConversationManager internal constructor(override val sdk: V2TIMManag
     override val ffi: io.oxim.imsdk.v2.ffi.V2TIMConversationManager = sdk.ffi.getConversationManager()
 
     /** Adds a conversation listener (V2TIM's `addConversationListener`). */
-    fun addConversationListener(listener: V2TIMConversationListener?) {
-        listener ?: return
-        sdk.registry.add(Kind.CONVERSATION, listener) { ffi.addConversationListenerHandle(V2TIMConversationListenerBridge(sdk, listener)) }
-    }
+    fun addConversationListener(listener: V2TIMConversationListener?) =
+        sdk.addListener(Kind.CONVERSATION, listener) { ffi.addConversationListenerHandle(V2TIMConversationListenerBridge(sdk, it)) }
 
     /** Removes a listener added with [addConversationListener] or [setConversationListener]. */
-    fun removeConversationListener(listener: V2TIMConversationListener?) {
-        listener ?: return
-        sdk.registry.remove(Kind.CONVERSATION, listener)?.let { ffi.removeListenerHandle(it) }
-    }
+    fun removeConversationListener(listener: V2TIMConversationListener?) = sdk.removeListener(Kind.CONVERSATION, listener)
 
     /** V2TIM's older single conversation listener: replaces every conversation listener. */
     fun setConversationListener(listener: V2TIMConversationListener?) {

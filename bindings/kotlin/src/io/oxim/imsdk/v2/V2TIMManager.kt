@@ -109,6 +109,16 @@ class V2TIMManager private constructor(override val ffi: io.oxim.imsdk.v2.ffi.V2
             Result.failure(V2TIMException(io.oxim.imsdk.BaseConstants.ERR_SDK_INTERNAL_ERROR, e.toString()))
         }
 
+    /** Registers [listener] (ignoring null) as [kind] of this instance, unless it already is. */
+    internal fun <L : Any> addListener(kind: Kind, listener: L?, register: (L) -> Long) {
+        if (listener != null) registry.add(kind, listener) { register(listener) }
+    }
+
+    /** Removes [listener] (ignoring null) as [kind] of this instance, if it is registered. */
+    internal fun removeListener(kind: Kind, listener: Any?) {
+        if (listener != null) registry.remove(kind, listener)?.let { ffi.removeListenerHandle(it) }
+    }
+
     // ---- the managers -------------------------------------------------------------------------
 
     /** This instance's message manager ([getMessageManager] is the default instance's). */
@@ -152,16 +162,11 @@ class V2TIMManager private constructor(override val ffi: io.oxim.imsdk.v2.ffi.V2
         }
 
     /** Adds a listener of connection and login events (V2TIM's `addIMSDKListener`). */
-    fun addIMSDKListener(listener: V2TIMSDKListener?) {
-        listener ?: return
-        registry.add(Kind.SDK, listener) { ffi.addSDKListenerHandle(V2TIMSDKListenerBridge(this, listener)) }
-    }
+    fun addIMSDKListener(listener: V2TIMSDKListener?) =
+        addListener(Kind.SDK, listener) { ffi.addSDKListenerHandle(V2TIMSDKListenerBridge(this, it)) }
 
     /** Removes a listener added with [addIMSDKListener]. */
-    fun removeIMSDKListener(listener: V2TIMSDKListener?) {
-        listener ?: return
-        registry.remove(Kind.SDK, listener)?.let { ffi.removeListenerHandle(it) }
-    }
+    fun removeIMSDKListener(listener: V2TIMSDKListener?) = removeListener(Kind.SDK, listener)
 
     /** The SDK version. */
     fun getVersion(): String = ffi.getVersion()
@@ -194,16 +199,11 @@ class V2TIMManager private constructor(override val ffi: io.oxim.imsdk.v2.ffi.V2
     // ---- simple messages ------------------------------------------------------------------------
 
     /** Adds a text and custom message listener (V2TIM's `addSimpleMsgListener`). */
-    fun addSimpleMsgListener(listener: V2TIMSimpleMsgListener?) {
-        listener ?: return
-        registry.add(Kind.SIMPLE, listener) { ffi.addSimpleMsgListenerHandle(V2TIMSimpleMsgListenerBridge(this, listener)) }
-    }
+    fun addSimpleMsgListener(listener: V2TIMSimpleMsgListener?) =
+        addListener(Kind.SIMPLE, listener) { ffi.addSimpleMsgListenerHandle(V2TIMSimpleMsgListenerBridge(this, it)) }
 
     /** Removes a listener added with [addSimpleMsgListener]. */
-    fun removeSimpleMsgListener(listener: V2TIMSimpleMsgListener?) {
-        listener ?: return
-        registry.remove(Kind.SIMPLE, listener)?.let { ffi.removeListenerHandle(it) }
-    }
+    fun removeSimpleMsgListener(listener: V2TIMSimpleMsgListener?) = removeListener(Kind.SIMPLE, listener)
 
     /** Sends a text message to [userID]; returns it with its server seq and time. */
     @JvmSynthetic
@@ -250,16 +250,11 @@ class V2TIMManager private constructor(override val ffi: io.oxim.imsdk.v2.ffi.V2
     // ---- groups ---------------------------------------------------------------------------------
 
     /** Adds a group listener (V2TIM's `addGroupListener`). */
-    fun addGroupListener(listener: V2TIMGroupListener?) {
-        listener ?: return
-        registry.add(Kind.GROUP, listener) { groupManager.ffi.addGroupListenerHandle(V2TIMGroupListenerBridge(this, listener)) }
-    }
+    fun addGroupListener(listener: V2TIMGroupListener?) =
+        addListener(Kind.GROUP, listener) { groupManager.ffi.addGroupListenerHandle(V2TIMGroupListenerBridge(this, it)) }
 
     /** Removes a listener added with [addGroupListener]. */
-    fun removeGroupListener(listener: V2TIMGroupListener?) {
-        listener ?: return
-        registry.remove(Kind.GROUP, listener)?.let { ffi.removeListenerHandle(it) }
-    }
+    fun removeGroupListener(listener: V2TIMGroupListener?) = removeListener(Kind.GROUP, listener)
 
     /** V2TIM's older single group listener: replaces every group listener (null: removes them). */
     @Deprecated("use addGroupListener", ReplaceWith("addGroupListener(listener)"))

@@ -18,16 +18,11 @@ class V2TIMMessageManager internal constructor(override val sdk: V2TIMManager) :
     fun createCustomMessage(data: ByteArray?): V2TIMMessage = createCustomMessage(data, "", null)
 
     /** Adds a listener of every message event (V2TIM's `addAdvancedMsgListener`). */
-    fun addAdvancedMsgListener(listener: V2TIMAdvancedMsgListener?) {
-        listener ?: return
-        sdk.registry.add(Kind.ADVANCED, listener) { ffi.addAdvancedMsgListenerHandle(V2TIMAdvancedMsgListenerBridge(sdk, listener)) }
-    }
+    fun addAdvancedMsgListener(listener: V2TIMAdvancedMsgListener?) =
+        sdk.addListener(Kind.ADVANCED, listener) { ffi.addAdvancedMsgListenerHandle(V2TIMAdvancedMsgListenerBridge(sdk, it)) }
 
     /** Removes a listener added with [addAdvancedMsgListener]. */
-    fun removeAdvancedMsgListener(listener: V2TIMAdvancedMsgListener?) {
-        listener ?: return
-        sdk.registry.remove(Kind.ADVANCED, listener)?.let { ffi.removeListenerHandle(it) }
-    }
+    fun removeAdvancedMsgListener(listener: V2TIMAdvancedMsgListener?) = sdk.removeListener(Kind.ADVANCED, listener)
 
     /**
      * Sends [message] to [receiver] (C2C) or [groupID] (exactly one), [priority] one of

@@ -11,16 +11,11 @@ class V2TIMSignalingManager internal constructor(override val sdk: V2TIMManager)
     override val ffi: io.oxim.imsdk.v2.ffi.V2TIMSignalingManager = sdk.ffi.getSignalingManager()
 
     /** Adds a signaling listener (V2TIM's `addSignalingListener`). */
-    fun addSignalingListener(listener: V2TIMSignalingListener?) {
-        listener ?: return
-        sdk.registry.add(Kind.SIGNALING, listener) { ffi.addSignalingListenerHandle(V2TIMSignalingListenerBridge(sdk, listener)) }
-    }
+    fun addSignalingListener(listener: V2TIMSignalingListener?) =
+        sdk.addListener(Kind.SIGNALING, listener) { ffi.addSignalingListenerHandle(V2TIMSignalingListenerBridge(sdk, it)) }
 
     /** Removes a listener added with [addSignalingListener]. */
-    fun removeSignalingListener(listener: V2TIMSignalingListener?) {
-        listener ?: return
-        sdk.registry.remove(Kind.SIGNALING, listener)?.let { ffi.removeListenerHandle(it) }
-    }
+    fun removeSignalingListener(listener: V2TIMSignalingListener?) = sdk.removeListener(Kind.SIGNALING, listener)
 
     /** Invites [invitee] (C2C); returns the inviteID. [timeout] in seconds, 0 = never. */
     @JvmSynthetic
