@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Builds the Oxim FFI library for this machine and generates its Kotlin, Swift and Python
 # bindings into target/bindings/:
-#   kotlin/   the generated Kotlin (the Maven and Gradle builds add bindings/kotlin/src beside it)
+#   kotlin/   the generated Kotlin (UniFFI's, package io.oxim.imsdk.v2.ffi) and the Android/JVM
+#             layer's generated part (scripts/gen-bindings.py: Java records, listener base
+#             classes, BaseConstants, manager bases); the Maven and Gradle builds add the
+#             hand-written bindings/kotlin/src beside it
 #   jvm/      the library where JNA looks for it on the classpath (<os-arch>/liboxim_ffi.so)
-#   swift/    the generated Swift, its C header and module map, and bindings/swift/*.swift
-#   python/   oxim.py (generated, with bindings/python/oxim_extras.py appended) and the library
+#   swift/    the generated Swift (UniFFI's and OximGenerated.swift), its C header and module
+#             map, and bindings/swift/*.swift
+#   python/   oxim.py (generated, with the generated listener defaults and
+#             bindings/python/oxim_extras.py appended) and the library
 # The packaging scripts take it from there: build-jvm.sh, build-python.sh (build-android.sh and
 # build-ios.sh generate their own from the mobile targets' libraries).
 #
@@ -67,10 +72,13 @@ for lang in kotlin swift python; do
   "$bindgen" generate --library "$meta_lib" --language "$lang" --out-dir "$out/$lang" --no-format >/dev/null
 done
 
-# Hand-written extras: V2TIM's listener base classes and add/remove-by-object. (The Kotlin ones
-# stay in bindings/kotlin/src: the Maven and Gradle builds compile both directories.)
+# The language layers over UniFFI's code: their mechanical part generated from the UDL
+# (scripts/gen-bindings.py), the rest hand-written (bindings/swift, bindings/python; the Kotlin
+# ones stay in bindings/kotlin/src: the Maven and Gradle builds compile both directories).
+python3 scripts/gen-bindings.py "$out" >/dev/null
 cp bindings/swift/*.swift "$out/swift/"
-cat bindings/python/oxim_extras.py >> "$out/python/oxim.py"
+cat "$out/python/oxim_generated.py" bindings/python/oxim_extras.py >> "$out/python/oxim.py"
+rm "$out/python/oxim_generated.py"
 
 # The packaged copies of the library carry no debug information (the debug build's is >100 MB).
 # The Python module loads it from its own directory; JNA from <os-arch>/ on the classpath.

@@ -101,6 +101,9 @@ done
 # Bindings from the unstripped library (the stripped ones have no metadata symbols left).
 target/debug/uniffi-bindgen generate --library target/aarch64-linux-android/mobile/liboxim_ffi.so \
   --language kotlin --out-dir "$out/kotlin" --no-format >/dev/null
+# The Android layer's generated part (Java records, listener bases, BaseConstants) beside it.
+python3 scripts/gen-bindings.py "$out" >/dev/null
+rm -rf "$out/swift" "$out/python"
 echo "Kotlin bindings in $out/kotlin"
 
 [ "$gradle" = 1 ] || exit 0

@@ -43,4 +43,12 @@ scripts/bindings.sh --profile "$profile"
 OXIM_SERVER_BIN="$PWD/target/debug/oxim-server" oxim_mvn -f "$pom" install ${maven_args[@]+"${maven_args[@]}"}
 
 jar=target/maven/oxim-imsdk/oxim-imsdk-$version.jar
+# The sources jar carries the Android layer and the UDL's documentation (what an IDE shows).
+python3 - "${jar%.jar}-sources.jar" <<'PY'
+import sys, zipfile
+jar = zipfile.ZipFile(sys.argv[1])
+ffi = jar.read("io/oxim/imsdk/v2/ffi/oxim.kt").decode()
+if "Logs `user_id` in with a UserSig" not in ffi or "io/oxim/imsdk/v2/V2TIMMessage.java" not in jar.namelist():
+    sys.exit(f"{sys.argv[1]} lacks the sources or their documentation")
+PY
 echo "built $jar ($(du -h "$jar" | cut -f1)); installed as io.oxim:oxim-imsdk:$version in $OXIM_M2"
