@@ -26,6 +26,6 @@ let package = Package(
         .target(name: "OximSampleLogic", dependencies: [.product(name: "OximSDK", package: "Oxim")]),
         .target(name: "OximSampleUI", dependencies: ["OximSampleLogic"]),
         .executableTarget(name: "OximSampleApp", dependencies: ["OximSampleUI"]),
-        .testTarget(name: "OximSampleLogicTests", dependencies: ["OximSampleLogic"]),
+        .testTarget(name: "OximSampleLogicTests", dependencies: ["OximSampleLogic", .product(name: "OximSDK", package: "Oxim")]),
     ]
 )

@@ -6,7 +6,8 @@
 #  - android-sample/app (Compose) and ios-sample (Swift): syntax only (tree-sitter), since they
 #    need AndroidX or a Swift compiler; .github/workflows/android.yml and ios.yml build them. The
 #    Swift is also checked against the generated Swift API (target/bindings/swift, which
-#    scripts/build-jvm.sh generated): argument labels of SDK calls, enum cases, method names.
+#    scripts/build-jvm.sh generated): argument labels of SDK calls in their async and succ/fail
+#    forms, enum cases, ERR_ constants, method names.
 # The SDK version the samples name is checked against the Cargo workspace's.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -47,8 +47,6 @@ public enum EndReason: Sendable {
 /// The call screen. `outgoing`: this user placed the call.
 public enum CallState: Equatable, Sendable {
     case idle
-    /// The invitation is on its way; the server has not given its inviteID yet.
-    case dialing(callee: String, invitation: CallInvitation)
     /// Ringing at the callee.
     case calling(inviteID: String, callee: String, invitation: CallInvitation)
     /// Ringing here.
@@ -73,20 +71,8 @@ public final class CallModel: @unchecked Sendable {
     private let signaling: V2TIMSignalingManager
     private let ringSeconds: Int32
     private let listener = Listener()
-
-    /// What the listener heard, as one type, so events can wait while `.dialing`.
-    fileprivate enum Event {
-        case accepted(String), declined(String, busy: Bool), cancelled(String), timedOut(String)
-        var inviteID: String {
-            switch self {
-            case let .accepted(id), let .declined(id, _), let .cancelled(id), let .timedOut(id): return id
-            }
-        }
-    }
-
-    private let lock = NSLock()
-    // Answers that came before invite() returned the inviteID (a callee that is busy answers at once).
-    private var early: [Event] = []
+    // Listener events and the model's own steps change the state under this lock.
+    private let lock = NSRecursiveLock()
 
     /// `ringSeconds`: how long an invitation rings before the server times it out.
     public init(session: ImSession, ringSeconds: Int32 = 30) {
@@ -97,26 +83,38 @@ public final class CallModel: @unchecked Sendable {
         signaling.addSignalingListener(listener: listener)
     }
 
-    /// Calls `userID`: it rings there (and as an offline push) until answered, cancelled or timed out.
+    /// Calls `userID`: it rings there (and as an offline push) until answered, cancelled or timed
+    /// out. V2TIM's closure form of `invite` returns the inviteID at once, before the server has
+    /// it: the screen shows `.calling` right away, and an answer that overtakes the server's reply
+    /// finds the call it belongs to. A failure (e.g. `ERR_SVR_MSG_INVALID_ID`, no such user) ends
+    /// the call with the error.
     @discardableResult
-    public func call(_ userID: String, invitation: CallInvitation) async throws -> String {
-        startDialing(userID, invitation)
-        let push = V2TIMOfflinePushInfo(title: session.userID, desc: invitation.video ? "Video call" : "Audio call")
-        do {
-            let inviteID = try await signaling.invite(invitee: userID, data: invitation.data, onlineUserOnly: false,
-                                                      offlinePushInfo: push, timeout: ringSeconds)
-            dialed(inviteID, userID, invitation)
-            return inviteID
-        } catch {
-            state.set(.ended(peer: userID, reason: .failed, outgoing: true, error: ImError(error)))
-            throw ImError(error)
+    public func call(_ userID: String, invitation: CallInvitation) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        switch state.value {
+        case .idle, .ended: break
+        default: preconditionFailure("already in a call: \(state.value)")
         }
+        let push = V2TIMOfflinePushInfo(title: session.userID, desc: invitation.video ? "Video call" : "Audio call")
+        var inviteID = ""
+        inviteID = signaling.invite(invitee: userID, data: invitation.data, onlineUserOnly: false, offlinePushInfo: push,
+                                    timeout: ringSeconds, succ: nil, // it rings; the listener tells what comes next
+                                    fail: { [weak self] code, desc in
+            guard let self else { return }
+            self.lock.lock() // taken once call() has set the state and the inviteID
+            defer { self.lock.unlock() }
+            self.transition(from: .calling(inviteID: inviteID, callee: userID, invitation: invitation),
+                            to: .ended(peer: userID, reason: .failed, outgoing: true, error: ImError(code: code, desc: desc ?? "")))
+        })
+        state.set(.calling(inviteID: inviteID, callee: userID, invitation: invitation))
+        return inviteID
     }
 
     /// The caller hangs up before an answer; the callee stops ringing.
     public func cancel() async throws {
-        guard case let .calling(inviteID, callee, _) = state.value else { return }
         let from = state.value
+        guard case let .calling(inviteID, callee, _) = from else { return }
         do {
             try await signaling.cancel(inviteID: inviteID, data: "")
         } catch {
@@ -144,9 +142,9 @@ public final class CallModel: @unchecked Sendable {
                 ? .inCall(inviteID: inviteID, peer: caller, invitation: invitation, outgoing: false)
                 : .ended(peer: caller, reason: .declined, outgoing: false))
         } catch {
-            // 8010: the invitation ended first (cancelled or timed out); its event says which.
+            // The invitation ended first (cancelled or timed out): its event says which.
             let failure = ImError(error)
-            if failure.code != ImError.signalingInvalidInviteID {
+            if failure.code != ERR_SDK_SIGNALING_INVALID_INVITE_ID {
                 transition(from: from, to: .ended(peer: caller, reason: .failed, outgoing: false, error: failure))
             }
             throw failure
@@ -172,23 +170,6 @@ public final class CallModel: @unchecked Sendable {
         signaling.removeSignalingListener(listener: listener)
     }
 
-    private func startDialing(_ callee: String, _ invitation: CallInvitation) {
-        lock.lock()
-        defer { lock.unlock() }
-        early = []
-        state.set(.dialing(callee: callee, invitation: invitation))
-    }
-
-    private func dialed(_ inviteID: String, _ callee: String, _ invitation: CallInvitation) {
-        lock.lock()
-        defer { lock.unlock() }
-        if case .dialing = state.value {
-            state.set(.calling(inviteID: inviteID, callee: callee, invitation: invitation))
-            early.filter { $0.inviteID == inviteID }.forEach(apply)
-        }
-        early = []
-    }
-
     fileprivate func invited(_ inviteID: String, inviter: String, groupID: String, data: String) {
         guard groupID.isEmpty else { return } // group calls are not part of this sample
         guard let invitation = CallInvitation(data: data) else { return } // another kind of invitation
@@ -202,31 +183,21 @@ public final class CallModel: @unchecked Sendable {
             busy = true
         }
         lock.unlock()
-        // A second call during a call: decline it at once, saying why.
+        // A second call during a call: decline it at once, saying why (fire and forget).
         if busy {
-            Task { try? await self.signaling.reject(inviteID: inviteID, data: Self.busyData) }
+            signaling.reject(inviteID: inviteID, data: Self.busyData, succ: nil, fail: nil)
         }
     }
 
-    fileprivate func handle(_ event: Event) {
+    // Applies a listener event to the call it is about (events of other invitations are ignored):
+    // `next` gives the new state, or nil to stay.
+    fileprivate func on(_ inviteID: String, _ next: (CallState) -> CallState?) {
         lock.lock()
         defer { lock.unlock() }
-        if case .dialing = state.value { early.append(event) } else { apply(event) }
-    }
-
-    // Applies a listener event to the call it belongs to; events of other calls are ignored.
-    private func apply(_ event: Event) {
-        switch (state.value, event) {
-        case let (.calling(id, callee, invitation), .accepted(eventID)) where id == eventID:
-            state.set(.inCall(inviteID: id, peer: callee, invitation: invitation, outgoing: true))
-        case let (.calling(id, callee, _), .declined(eventID, busy)) where id == eventID:
-            state.set(.ended(peer: callee, reason: busy ? .busy : .declined, outgoing: true))
-        case let (.calling(id, callee, _), .timedOut(eventID)) where id == eventID:
-            state.set(.ended(peer: callee, reason: .noAnswer, outgoing: true))
-        case let (.ringing(id, caller, _), .cancelled(eventID)) where id == eventID:
-            state.set(.ended(peer: caller, reason: .cancelled, outgoing: false))
-        case let (.ringing(id, caller, _), .timedOut(eventID)) where id == eventID:
-            state.set(.ended(peer: caller, reason: .noAnswer, outgoing: false))
+        let now = state.value
+        switch now {
+        case let .calling(id, _, _) where id == inviteID, let .ringing(id, _, _) where id == inviteID:
+            if let to = next(now) { state.set(to) }
         default:
             break
         }
@@ -244,11 +215,32 @@ public final class CallModel: @unchecked Sendable {
         func onReceiveNewInvitation(inviteID: String, inviter: String, groupID: String, inviteeList: [String], data: String) {
             model?.invited(inviteID, inviter: inviter, groupID: groupID, data: data)
         }
-        func onInviteeAccepted(inviteID: String, invitee: String, data: String) { model?.handle(.accepted(inviteID)) }
-        func onInviteeRejected(inviteID: String, invitee: String, data: String) {
-            model?.handle(.declined(inviteID, busy: data == CallModel.busyData))
+        func onInviteeAccepted(inviteID: String, invitee: String, data: String) {
+            model?.on(inviteID) { now in
+                guard case let .calling(id, callee, invitation) = now else { return nil }
+                return .inCall(inviteID: id, peer: callee, invitation: invitation, outgoing: true)
+            }
         }
-        func onInvitationCancelled(inviteID: String, inviter: String, data: String) { model?.handle(.cancelled(inviteID)) }
-        func onInvitationTimeout(inviteID: String, inviteeList: [String]) { model?.handle(.timedOut(inviteID)) }
+        func onInviteeRejected(inviteID: String, invitee: String, data: String) {
+            model?.on(inviteID) { now in
+                guard case let .calling(_, callee, _) = now else { return nil }
+                return .ended(peer: callee, reason: data == CallModel.busyData ? .busy : .declined, outgoing: true)
+            }
+        }
+        func onInvitationCancelled(inviteID: String, inviter: String, data: String) {
+            model?.on(inviteID) { now in
+                guard case let .ringing(_, caller, _) = now else { return nil }
+                return .ended(peer: caller, reason: .cancelled, outgoing: false)
+            }
+        }
+        func onInvitationTimeout(inviteID: String, inviteeList: [String]) {
+            model?.on(inviteID) { now in
+                switch now {
+                case let .calling(_, callee, _): return .ended(peer: callee, reason: .noAnswer, outgoing: true)
+                case let .ringing(_, caller, _): return .ended(peer: caller, reason: .noAnswer, outgoing: false)
+                default: return nil
+                }
+            }
+        }
     }
 }

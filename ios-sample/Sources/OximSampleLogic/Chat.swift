@@ -91,7 +91,7 @@ public final class ChatModel: @unchecked Sendable {
     }
 
     /// Sends an image file; the bubble shows the upload's progress. The server makes the large and
-    /// thumbnail variants. A missing file fails at once with 7004.
+    /// thumbnail variants. A missing file fails at once with `ERR_SDK_COMM_FILE_NOT_FOUND`.
     @discardableResult
     public func sendImage(path: String) async throws -> V2TIMMessage {
         let message: V2TIMMessage
@@ -148,7 +148,7 @@ public final class ChatModel: @unchecked Sendable {
     public func downloadThumbnail(_ item: ChatItem, cacheDir: URL) async throws -> URL {
         let images = item.message.imageElem?.imageList ?? []
         guard let thumb = images.first(where: { $0.type == .v2timImageTypeThumb }) ?? images.first else {
-            throw ImError(code: ImError.fileNotFound, desc: "not an image message")
+            throw ImError(code: ERR_INVALID_PARAMETERS, desc: "not an image message")
         }
         let file = cacheDir.appendingPathComponent("oxim-\(thumb.uuid)")
         if !FileManager.default.fileExists(atPath: file.path) {
@@ -162,8 +162,9 @@ public final class ChatModel: @unchecked Sendable {
         // come too: their userID is the peer as well.)
         guard message.userID == peerUserID, message.groupID.isEmpty else { return }
         upsert(ChatItem(message: message))
+        // Fire and forget, from a listener: the closure form (nil: no closures).
         if isVisible && !message.isSelf {
-            Task { try? await self.markRead() }
+            messages.markC2CMessageAsRead(userID: peerUserID, succ: nil, fail: nil)
         }
     }
 
@@ -175,21 +176,19 @@ public final class ChatModel: @unchecked Sendable {
         // The receipt names a time with one-second resolution; the SDK's store knows exactly
         // which of my messages it covers (by seq), so ask it rather than compare times.
         guard receipts.contains(where: { $0.userID == peerUserID }) else { return }
-        Task { await self.refreshPeerRead() }
+        let unread = state.value.items.filter { $0.isMine && !$0.isReadByPeer && !$0.isFailed }.map(\.id)
+        guard !unread.isEmpty else { return }
+        messages.findMessages(messageIDList: unread, succ: { [weak self] stored in
+            for message in stored where message.isPeerRead {
+                self?.updateItem(message.msgID) { $0.message.isPeerRead = true }
+            }
+        }, fail: nil) // the next receipt asks again
     }
 
     fileprivate func progressed(_ msgID: String, _ progress: Int32) {
         // On an SDK thread, possibly after sendMessage returned: only while still sending.
         updateItem(msgID) { item in
             if item.isSending { item.uploadProgress = progress }
-        }
-    }
-
-    private func refreshPeerRead() async {
-        let unread = state.value.items.filter { $0.isMine && !$0.isReadByPeer && !$0.isFailed }.map(\.id)
-        guard !unread.isEmpty, let stored = try? await messages.findMessages(messageIDList: unread) else { return }
-        for message in stored {
-            updateItem(message.msgID) { $0.message.isPeerRead = message.isPeerRead }
         }
     }
 

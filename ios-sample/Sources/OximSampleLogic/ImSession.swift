@@ -20,33 +20,28 @@ public struct ServerSettings: Equatable, Sendable {
     }
 }
 
-/// A failed SDK call: V2TIM's error code (docs/compat.md lists them) and what went wrong.
+/// A failed SDK call as the screens keep it: V2TIM's error code (compare it with the SDK's
+/// `ERR_*` constants, e.g. `ERR_SVR_ACCOUNT_USERSIG_EXPIRED`) and what went wrong.
+///
+/// The async forms throw `V2TIMError.Failure(code:desc:)` and the `fail:` closures get
+/// `(code, desc)`; this is both as one value.
 public struct ImError: Error, Equatable, Sendable {
     public let code: Int32
     public let desc: String
-
-    /// V2TIM's error codes the sample reacts to.
-    public static let userSigExpired: Int32 = 70001
-    public static let userSigVerifyFailed: Int32 = 70009
-    public static let messageTooLong: Int32 = 8001
-    public static let fileNotFound: Int32 = 7004
-    public static let signalingInvalidInviteID: Int32 = 8010
-    public static let groupAlreadyMember: Int32 = 10013
-    public static let groupAttributeWriteConflict: Int32 = 10056
 
     public init(code: Int32, desc: String) {
         self.code = code
         self.desc = desc
     }
 
-    /// Every SDK call throws `V2TIMError.Failure` with V2TIM's code; screens keep it as data.
+    /// What an SDK call threw.
     public init(_ error: Error) {
         if let error = error as? ImError {
             self = error
         } else if case let V2TIMError.Failure(code, desc) = error {
             self.init(code: code, desc: desc)
         } else {
-            self.init(code: -1, desc: String(describing: error))
+            self.init(code: ERR_SDK_INTERNAL_ERROR, desc: String(describing: error))
         }
     }
 }
@@ -69,6 +64,14 @@ public enum ConnectionState: Sendable {
 }
 
 /// One user's connection to Oxim: V2TIM's `initSDK`, `login`, `logout` and the SDK listener.
+///
+/// How this sample calls the SDK: every call that talks to the server comes as an `async throws`
+/// function and in V2TIM's form with `succ:` / `fail:` closures. The models use the async forms
+/// (their logic is sequential: send, then show the sent message; read a page, then merge it),
+/// and the closure form where nothing waits for the outcome (calls made from inside a listener)
+/// and for `invite`, whose closure form returns the inviteID at once. Listeners run on the SDK's
+/// event thread, closures on `V2TIMCallbackQueue.queue` (the main queue): the models keep each
+/// screen's state in a `LiveState`, which any thread may set.
 ///
 /// Creating an ImSession is `initSDK`: an app makes one at start (on the process-wide
 /// `V2TIMManager.getInstance()`, as V2TIM apps do) and keeps it. Tests make one per user, each on

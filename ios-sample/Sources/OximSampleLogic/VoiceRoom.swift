@@ -14,7 +14,8 @@ public enum SeatResult: Equatable, Sendable {
     case taken(seat: Int)
     /// Someone already held it when this user tapped it.
     case occupied(seat: Int, holder: String)
-    /// Someone else took it in the same moment and won: the write was refused with 10056.
+    /// Someone else took it in the same moment and won: the write was refused with
+    /// `ERR_SVR_GROUP_ATTRIBUTE_WRITE_CONFLICT` (10056).
     case lostRace(seat: Int, winner: String)
     case failed(seat: Int, error: ImError)
 }
@@ -49,7 +50,7 @@ public final class VoiceRoomModel: @unchecked Sendable {
     /// The host opens a room: an AVChatRoom (any number of listeners, online-only messages) whose
     /// attributes start as `seatCount` free seats.
     public static func open(host: ImSession, roomID: String, name: String, seatCount: Int) async throws {
-        _ = try await host.sdk.createGroup(groupType: "AVChatRoom", groupID: roomID, groupName: name)
+        _ = try await host.sdk.createGroup(groupType: "AVChatRoom", groupID: roomID, groupName: name) // GROUP_TYPE_AVCHATROOM
         let seats = Dictionary(uniqueKeysWithValues: (0..<seatCount).map { (key($0), "") })
         try await host.sdk.getGroupManager().initGroupAttributes(groupID: roomID, attributes: seats)
     }
@@ -58,7 +59,7 @@ public final class VoiceRoomModel: @unchecked Sendable {
     public func join() async throws {
         do {
             try await session.sdk.joinGroup(groupID: roomID, message: "")
-        } catch let V2TIMError.Failure(code, _) where code == ImError.groupAlreadyMember {
+        } catch let V2TIMError.Failure(code, _) where code == ERR_SVR_GROUP_ALLREADY_MEMBER {
             // The host is in the room it opened.
         }
         try await refresh()
@@ -87,7 +88,7 @@ public final class VoiceRoomModel: @unchecked Sendable {
                 return .taken(seat: seat)
             } catch {
                 let failure = ImError(error)
-                guard failure.code == ImError.groupAttributeWriteConflict else { return .failed(seat: seat, error: failure) }
+                guard failure.code == ERR_SVR_GROUP_ATTRIBUTE_WRITE_CONFLICT else { return .failed(seat: seat, error: failure) }
                 // A seat changed since this device last read them: read, then see who has it.
                 do { try await refresh() } catch { return .failed(seat: seat, error: ImError(error)) }
                 let seats = state.value.seats
@@ -96,7 +97,7 @@ public final class VoiceRoomModel: @unchecked Sendable {
                 if attempt == 1 { return .failed(seat: seat, error: failure) }
             }
         }
-        return .failed(seat: seat, error: ImError(code: ImError.groupAttributeWriteConflict, desc: "seat \(seat) kept changing"))
+        return .failed(seat: seat, error: ImError(code: ERR_SVR_GROUP_ATTRIBUTE_WRITE_CONFLICT, desc: "seat \(seat) kept changing"))
     }
 
     /// Leaves the seat this user holds (the seat becomes free for everyone).

@@ -93,7 +93,7 @@ public final class SampleAppModel: ObservableObject {
         guard let call else { return }
         // Your RTC service's room for the media; any number both sides agree on.
         let invitation = CallInvitation(roomID: Int.random(in: 100_000...999_999), video: video)
-        run { try await call.call(peerUserID, invitation: invitation) }
+        call.call(peerUserID, invitation: invitation) // a failure shows on the call screen
     }
 
     /// Opens (as host) or joins a voice room.

@@ -239,8 +239,6 @@ struct CallView: View {
             switch state {
             case .idle:
                 EmptyView()
-            case let .dialing(callee, _):
-                Text("Calling \(callee)…")
             case let .calling(_, callee, _):
                 Text("Calling \(callee)…").font(.title2)
                 Button("Cancel") { model.run { try await model.call?.cancel() } }

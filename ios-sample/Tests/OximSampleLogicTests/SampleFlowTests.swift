@@ -1,4 +1,5 @@
 import Foundation
+import OximSDK
 import XCTest
 @testable import OximSampleLogic
 
@@ -19,7 +20,7 @@ final class SampleFlowTests: XCTestCase {
         let mallory = try ImSession(settings: server.settings(device: "mallory"), sdk: .init())
         let forged = await mallory.login(userID: "mallory", userSig: DevUserSig(sdkAppID: server.sdkAppID, secretKey: "wrong").sign("mallory"))
         guard case let .failed(_, error) = forged else { return XCTFail("\(forged)") }
-        XCTAssertEqual(error.code, ImError.userSigVerifyFailed)
+        XCTAssertEqual(error.code, ERR_SVR_ACCOUNT_USERSIG_MISMATCH_PUBLICKEY)
         mallory.close()
 
         let phone = try await server.login("dave", device: "dave-phone")
@@ -58,7 +59,7 @@ final class SampleFlowTests: XCTestCase {
             try await alice.sendText(String(repeating: "x", count: 12 * 1024 + 1))
             XCTFail("sent a text over the limit")
         } catch let error as ImError {
-            XCTAssertEqual(error.code, ImError.messageTooLong)
+            XCTAssertEqual(error.code, ERR_SDK_MSG_BODY_SIZE_LIMIT)
         }
         XCTAssertTrue(alice.state.value.items.last?.isFailed == true)
         [alice, bob].forEach { $0.close() }
@@ -83,13 +84,13 @@ final class SampleFlowTests: XCTestCase {
         let bob = CallModel(session: try await server.login("c-bob"))
         let carol = CallModel(session: try await server.login("c-carol"), ringSeconds: 1)
 
-        let inviteID = try await alice.call("c-bob", invitation: CallInvitation(roomID: 42, video: true))
+        let inviteID = alice.call("c-bob", invitation: CallInvitation(roomID: 42, video: true))
         await waitFor(bob.state, "ringing") { $0 == .ringing(inviteID: inviteID, caller: "c-alice", invitation: CallInvitation(roomID: 42, video: true)) }
         try await bob.accept()
         await waitFor(alice.state, "answered") { if case .inCall = $0 { return true } else { return false } }
 
         // Busy: carol's call to bob is declined automatically.
-        try await carol.call("c-bob", invitation: CallInvitation(roomID: 7))
+        carol.call("c-bob", invitation: CallInvitation(roomID: 7))
         await waitFor(carol.state, "busy") { $0 == .ended(peer: "c-bob", reason: .busy, outgoing: true) }
         for phone in [alice, bob] {
             phone.hangUp()
@@ -98,16 +99,29 @@ final class SampleFlowTests: XCTestCase {
         carol.dismiss()
 
         // Declined, then a timeout seen from both sides.
-        try await carol.call("c-bob", invitation: CallInvitation(roomID: 8))
+        carol.call("c-bob", invitation: CallInvitation(roomID: 8))
         await waitFor(bob.state, "ringing") { if case .ringing = $0 { return true } else { return false } }
         try await bob.decline()
         await waitFor(carol.state, "declined") { $0 == .ended(peer: "c-bob", reason: .declined, outgoing: true) }
         carol.dismiss()
         bob.dismiss()
-        try await carol.call("c-bob", invitation: CallInvitation(roomID: 9))
+        carol.call("c-bob", invitation: CallInvitation(roomID: 9))
         await waitFor(carol.state, "no answer") { $0 == .ended(peer: "c-bob", reason: .noAnswer, outgoing: true) }
         await waitFor(bob.state, "missed") { $0 == .ended(peer: "c-carol", reason: .noAnswer, outgoing: false) }
         [alice, bob, carol].forEach { $0.close() }
+    }
+
+    func testCallingAUserWhoNeverLoggedInEndsTheCallWithV2TIMsCode() async throws {
+        let alice = CallModel(session: try await server.login("u-alice"))
+        let inviteID = alice.call("u-nobody", invitation: CallInvitation(roomID: 8))
+        XCTAssertFalse(inviteID.isEmpty) // at once, before the server refused it
+        let ended = await waitFor(alice.state, "refused") { if case .ended = $0 { return true } else { return false } }
+        guard case let .ended(peer, reason, outgoing, error) = ended else { return XCTFail("\(ended)") }
+        XCTAssertEqual(peer, "u-nobody")
+        XCTAssertEqual(reason, .failed)
+        XCTAssertTrue(outgoing)
+        XCTAssertEqual(error?.code, ERR_SVR_MSG_INVALID_ID)
+        alice.close()
     }
 
     func testMicSeatRace() async throws {

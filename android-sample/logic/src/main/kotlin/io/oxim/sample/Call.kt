@@ -1,15 +1,13 @@
 package io.oxim.sample
 
+import io.oxim.imsdk.BaseConstants
+import io.oxim.imsdk.v2.V2TIMCallback
 import io.oxim.imsdk.v2.V2TIMException
 import io.oxim.imsdk.v2.V2TIMOfflinePushInfo
 import io.oxim.imsdk.v2.V2TIMSignalingListener
-import io.oxim.imsdk.v2.addSignalingListener
-import io.oxim.imsdk.v2.removeSignalingListener
-import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
-import kotlinx.coroutines.launch
 
 /**
  * What a call invitation carries in its `data`: which media room both sides join (the audio and
@@ -48,15 +46,13 @@ enum class EndReason {
 /** The call screen. [outgoing]: this user placed the call. */
 sealed interface CallState {
     data object Idle : CallState
-    /** The invitation is on its way; the server has not given its inviteID yet. */
-    data class Dialing(val callee: String, val invitation: CallInvitation) : CallState
     /** Ringing at the callee. */
     data class Calling(val inviteID: String, val callee: String, val invitation: CallInvitation) : CallState
     /** Ringing here. */
     data class Ringing(val inviteID: String, val caller: String, val invitation: CallInvitation) : CallState
     /** Both accepted: join [CallInvitation.roomID] of your RTC service now. */
     data class InCall(val inviteID: String, val peer: String, val invitation: CallInvitation, val outgoing: Boolean) : CallState
-    data class Ended(val peer: String, val reason: EndReason, val outgoing: Boolean, val error: ImError? = null) : CallState
+    data class Ended(val peer: String, val reason: EndReason, val outgoing: Boolean, val error: V2TIMException? = null) : CallState
 }
 
 /**
@@ -69,26 +65,15 @@ sealed interface CallState {
  */
 class CallModel(
     private val session: ImSession,
-    private val scope: CoroutineScope,
     /** Seconds an invitation rings before the server times it out. */
     private val ringSeconds: Int = 30,
 ) : AutoCloseable {
-    private val signaling = session.sdk.getSignalingManager()
+    private val signaling = session.sdk.signalingManager
     private val _state = MutableStateFlow<CallState>(CallState.Idle)
     val state: StateFlow<CallState> = _state.asStateFlow()
 
-    /** What the listener heard, as one type, so events can wait while [CallState.Dialing]. */
-    private sealed interface Event {
-        val inviteID: String
-        data class Accepted(override val inviteID: String) : Event
-        data class Declined(override val inviteID: String, val busy: Boolean) : Event
-        data class Cancelled(override val inviteID: String) : Event
-        data class TimedOut(override val inviteID: String) : Event
-    }
-
+    // Listener events and the model's own steps change the state under this lock.
     private val lock = Any()
-    // Answers that came before invite() returned the inviteID (a callee that is busy answers at once).
-    private val early = mutableListOf<Event>()
 
     private val listener = object : V2TIMSignalingListener() {
         override fun onReceiveNewInvitation(inviteID: String, inviter: String, groupID: String, inviteeList: List<String>, data: String) {
@@ -101,42 +86,59 @@ class CallModel(
                     false
                 } else true
             }
-            // A second call during a call: decline it at once, saying why.
-            if (busy) scope.launch { imCall { signaling.reject(inviteID, BUSY_DATA) } }
+            // A second call during a call: decline it at once, saying why (fire and forget).
+            if (busy) signaling.reject(inviteID, BUSY_DATA, null)
         }
-        override fun onInviteeAccepted(inviteID: String, invitee: String, data: String) = handle(Event.Accepted(inviteID))
-        override fun onInviteeRejected(inviteID: String, invitee: String, data: String) = handle(Event.Declined(inviteID, data == BUSY_DATA))
-        override fun onInvitationCancelled(inviteID: String, inviter: String, data: String) = handle(Event.Cancelled(inviteID))
-        override fun onInvitationTimeout(inviteID: String, inviteeList: List<String>) = handle(Event.TimedOut(inviteID))
+
+        override fun onInviteeAccepted(inviteID: String, invitee: String, data: String) = on(inviteID) { now ->
+            if (now is CallState.Calling) CallState.InCall(inviteID, now.callee, now.invitation, outgoing = true) else null
+        }
+
+        override fun onInviteeRejected(inviteID: String, invitee: String, data: String) = on(inviteID) { now ->
+            if (now is CallState.Calling) CallState.Ended(now.callee, if (data == BUSY_DATA) EndReason.BUSY else EndReason.DECLINED, outgoing = true) else null
+        }
+
+        override fun onInvitationCancelled(inviteID: String, inviter: String, data: String) = on(inviteID) { now ->
+            if (now is CallState.Ringing) CallState.Ended(now.caller, EndReason.CANCELLED, outgoing = false) else null
+        }
+
+        override fun onInvitationTimeout(inviteID: String, inviteeList: List<String>) = on(inviteID) { now ->
+            when (now) {
+                is CallState.Calling -> CallState.Ended(now.callee, EndReason.NO_ANSWER, outgoing = true)
+                is CallState.Ringing -> CallState.Ended(now.caller, EndReason.NO_ANSWER, outgoing = false)
+                else -> null
+            }
+        }
     }
 
     init {
         signaling.addSignalingListener(listener)
     }
 
-    /** Calls [userID]: it rings there (and as an offline push) until answered, cancelled or timed out. */
-    suspend fun call(userID: String, invitation: CallInvitation): Result<String> {
-        synchronized(lock) {
-            val now = _state.value
-            check(now is CallState.Idle || now is CallState.Ended) { "already in a call: $now" }
-            early.clear()
-            _state.value = CallState.Dialing(userID, invitation)
-        }
-        val push = V2TIMOfflinePushInfo(title = session.userID, desc = if (invitation.video) "Video call" else "Audio call")
-        return try {
-            val inviteID = signaling.invite(userID, invitation.toData(), false, push, ringSeconds)
-            synchronized(lock) {
-                if (_state.value is CallState.Dialing) {
-                    _state.value = CallState.Calling(inviteID, userID, invitation)
-                    early.filter { it.inviteID == inviteID }.forEach { apply(it) }
-                }
-                early.clear()
+    /**
+     * Calls [userID]: it rings there (and as an offline push) until answered, cancelled or timed
+     * out. V2TIM's callback form of `invite` returns the inviteID at once, before the server has
+     * it: the screen shows [CallState.Calling] right away, and an answer that overtakes the
+     * server's reply finds the call it belongs to. A failure (e.g. BaseConstants.ERR_SVR_MSG_INVALID_ID,
+     * no such user) ends the call with the error.
+     */
+    fun call(userID: String, invitation: CallInvitation): String = synchronized(lock) {
+        val now = _state.value
+        check(now is CallState.Idle || now is CallState.Ended) { "already in a call: $now" }
+        val push = V2TIMOfflinePushInfo()
+        push.title = session.userID
+        push.desc = if (invitation.video) "Video call" else "Audio call"
+        lateinit var calling: CallState.Calling
+        val inviteID = signaling.invite(userID, invitation.toData(), false, push, ringSeconds, object : V2TIMCallback {
+            override fun onSuccess() {} // it rings; the listener tells what comes next
+
+            override fun onError(code: Int, desc: String) = synchronized(lock) { // taken once call() has set [calling]
+                transition(calling) { CallState.Ended(userID, EndReason.FAILED, outgoing = true, error = V2TIMException(code, desc)) }
             }
-            Result.success(inviteID)
-        } catch (e: V2TIMException.Failure) {
-            _state.value = CallState.Ended(userID, EndReason.FAILED, outgoing = true, error = e.toImError())
-            Result.failure(ImException(e.toImError()))
-        }
+        })
+        calling = CallState.Calling(inviteID, userID, invitation)
+        _state.value = calling
+        inviteID
     }
 
     /** The caller hangs up before an answer; the callee stops ringing. */
@@ -161,13 +163,12 @@ class CallModel(
                 else CallState.Ended(ringing.caller, EndReason.DECLINED, outgoing = false)
             }
             Result.success(Unit)
-        } catch (e: V2TIMException.Failure) {
-            // 8010: the invitation ended first (cancelled or timed out); its event says which.
-            val error = e.toImError()
-            if (error.code != ImError.SIGNALING_INVALID_INVITE_ID) {
-                transition(ringing) { CallState.Ended(ringing.caller, EndReason.FAILED, outgoing = false, error = error) }
+        } catch (e: V2TIMException) {
+            // The invitation ended first (cancelled or timed out): its event says which.
+            if (e.code != BaseConstants.ERR_SDK_SIGNALING_INVALID_INVITE_ID) {
+                transition(ringing) { CallState.Ended(ringing.caller, EndReason.FAILED, outgoing = false, error = e) }
             }
-            Result.failure(ImException(error))
+            Result.failure(e)
         }
     }
 
@@ -186,27 +187,16 @@ class CallModel(
         transition(ended) { CallState.Idle }
     }
 
-    private fun handle(event: Event) = synchronized(lock) {
-        if (_state.value is CallState.Dialing) early += event else apply(event)
-    }
-
-    // Applies a listener event to the call it belongs to; events of other calls are ignored.
-    private fun apply(event: Event) {
-        val next = when (val now = _state.value) {
-            is CallState.Calling -> if (now.inviteID != event.inviteID) null else when (event) {
-                is Event.Accepted -> CallState.InCall(now.inviteID, now.callee, now.invitation, outgoing = true)
-                is Event.Declined -> CallState.Ended(now.callee, if (event.busy) EndReason.BUSY else EndReason.DECLINED, outgoing = true)
-                is Event.TimedOut -> CallState.Ended(now.callee, EndReason.NO_ANSWER, outgoing = true)
-                is Event.Cancelled -> null
-            }
-            is CallState.Ringing -> if (now.inviteID != event.inviteID) null else when (event) {
-                is Event.Cancelled -> CallState.Ended(now.caller, EndReason.CANCELLED, outgoing = false)
-                is Event.TimedOut -> CallState.Ended(now.caller, EndReason.NO_ANSWER, outgoing = false)
-                else -> null
-            }
+    // Applies a listener event to the call it is about (events of other invitations are ignored):
+    // [next] gives the new state, or null to stay.
+    private fun on(inviteID: String, next: (CallState) -> CallState?) = synchronized(lock) {
+        val now = _state.value
+        val current = when (now) {
+            is CallState.Calling -> now.inviteID
+            is CallState.Ringing -> now.inviteID
             else -> null
         }
-        if (next != null) _state.value = next
+        if (current == inviteID) next(now)?.let { _state.value = it }
     }
 
     // Moves on only if the state is still [from] (a listener event may have moved it meanwhile).

@@ -1,99 +1,57 @@
 package io.oxim.sample
 
 import io.oxim.imsdk.v2.V2TIMConversation
-import io.oxim.imsdk.v2.V2TIMConversationListener
-import io.oxim.imsdk.v2.addConversationListener
-import io.oxim.imsdk.v2.removeConversationListener
+import io.oxim.imsdk.v2.V2TIMException
+import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.catch
+import kotlinx.coroutines.flow.combine
+import kotlinx.coroutines.flow.launchIn
+import kotlinx.coroutines.flow.onEach
+import kotlinx.coroutines.flow.update
 
 /** The conversation list screen: every conversation with its unread count, and the unread total. */
 data class ConversationListState(
-    /** Pinned first, then by last activity (the SDK's `orderKey`, descending). */
+    /** Pinned first, then by last activity. */
     val conversations: List<V2TIMConversation> = emptyList(),
     /** The badge on the app icon: unread messages of the conversations that notify. */
     val totalUnread: Long = 0,
-    /** The first load from the SDK's store finished. */
+    /** The list and the total were read from the SDK's store. */
     val loaded: Boolean = false,
+    /** Reading them failed (e.g. BaseConstants.ERR_SDK_NOT_LOGGED_IN). */
+    val error: V2TIMException? = null,
 )
 
 /**
- * The conversation list (V2TIMConversationManager), kept current by V2TIMConversationListener.
+ * The conversation list (V2TIMConversationManager) over the SDK's two Flows:
+ * `conversationListFlow()` (the whole list, sorted, after every change) and
+ * `totalUnreadMessageCountFlow()`. Each registers a conversation listener while collected and
+ * reads the current state after registering, so nothing that happens in between is missed.
  *
  * The SDK computes unread counts from read positions (never by counting up and down), so the
  * numbers shown here are the SDK's, as they are: this model never does arithmetic on them.
+ *
+ * [scope] collects the Flows for the model's lifetime (the app's `viewModelScope`).
  */
-class ConversationListModel(private val session: ImSession) : AutoCloseable {
-    private val manager = session.sdk.getConversationManager()
+class ConversationListModel(session: ImSession, scope: CoroutineScope) : AutoCloseable {
+    private val manager = session.sdk.conversationManager
     private val _state = MutableStateFlow(ConversationListState())
     val state: StateFlow<ConversationListState> = _state.asStateFlow()
 
-    // What the listener told while load() was reading: newer than (or as new as) the page read,
-    // so load() must not overwrite it. Guarded by `this`.
-    private var loading = false
-    private val changedWhileLoading = mutableSetOf<String>()
-    private var totalChangedWhileLoading = false
-
-    // Each change arrives once, with the conversation's state after it (on an SDK thread).
-    private val listener = object : V2TIMConversationListener() {
-        override fun onNewConversation(conversationList: List<V2TIMConversation>) = upsert(conversationList)
-        override fun onConversationChanged(conversationList: List<V2TIMConversation>) = upsert(conversationList)
-        override fun onTotalUnreadMessageCountChanged(totalUnreadCount: Long) = synchronized(this@ConversationListModel) {
-            if (loading) totalChangedWhileLoading = true
-            _state.value = _state.value.copy(totalUnread = totalUnreadCount)
-        }
+    private val collecting = combine(manager.conversationListFlow(), manager.totalUnreadMessageCountFlow()) { list, total ->
+        ConversationListState(conversations = list, totalUnread = total, loaded = true)
     }
+        .onEach { _state.value = it }
+        .catch { e -> if (e is V2TIMException) _state.update { it.copy(error = e) } else throw e }
+        .launchIn(scope)
 
-    init {
-        // Listen first, then read: nothing that happens in between is missed.
-        manager.addConversationListener(listener)
-    }
-
-    /** Reads the whole list from the SDK's local store, page by page, and the unread total. */
-    suspend fun load(pageSize: Int = 100) = imCall {
-        synchronized(this) {
-            loading = true
-            changedWhileLoading.clear()
-            totalChangedWhileLoading = false
-        }
-        try {
-            val all = mutableListOf<V2TIMConversation>()
-            var nextSeq = 0L
-            do {
-                val page = manager.getConversationList(nextSeq, pageSize)
-                all += page.conversationList
-                nextSeq = page.nextSeq
-            } while (!page.isFinished)
-            val total = manager.getTotalUnreadMessageCount()
-            synchronized(this) {
-                val current = _state.value
-                val fromListener = current.conversations.filter { it.conversationID in changedWhileLoading }
-                val read = all.filter { it.conversationID !in changedWhileLoading }
-                _state.value = ConversationListState(
-                    conversations = sorted(read + fromListener),
-                    totalUnread = if (totalChangedWhileLoading) current.totalUnread else total,
-                    loaded = true,
-                )
-            }
-        } finally {
-            synchronized(this) { loading = false }
-        }
-    }
-
-    /** Pins a conversation to the top (synced to the user's other devices). */
+    /** Pins a conversation to the top (synced to the user's other devices); the list moves by itself. */
     suspend fun pin(conversationID: String, pinned: Boolean) = imCall { manager.pinConversation(conversationID, pinned) }
 
-    private fun upsert(changed: List<V2TIMConversation>) = synchronized(this) {
-        if (loading) changed.mapTo(changedWhileLoading) { it.conversationID }
-        val ids = changed.map { it.conversationID }.toSet()
-        val kept = _state.value.conversations.filter { it.conversationID !in ids }
-        _state.value = _state.value.copy(conversations = sorted(kept + changed))
-    }
-
-    private fun sorted(list: List<V2TIMConversation>) = list.sortedByDescending { it.orderKey }
-
+    /** Stops collecting: the Flows remove their listeners. */
     override fun close() {
-        manager.removeConversationListener(listener)
+        collecting.cancel()
     }
 }

@@ -16,7 +16,7 @@ import javax.crypto.spec.SecretKeySpec
  * for one at login. During development the server's published development key
  * ([DEV_SECRET_KEY], printed by `oxim-server` at start) lets the sample sign its own.
  */
-class DevUserSig(private val sdkAppID: Long, private val secretKey: String = DEV_SECRET_KEY) {
+class DevUserSig(private val sdkAppID: Int, private val secretKey: String = DEV_SECRET_KEY) {
 
     /** A UserSig for [userID], valid for [expireSeconds] from [now] (Unix seconds). */
     fun sign(userID: String, expireSeconds: Long = 7 * 86400, now: Long = System.currentTimeMillis() / 1000): String {
@@ -53,6 +53,6 @@ class DevUserSig(private val sdkAppID: Long, private val secretKey: String = DEV
         /** The development key every `oxim-server` uses until it is given its own (`--secret-key`). */
         const val DEV_SECRET_KEY = "oxim-dev-secret-key-do-not-use-in-production"
         /** The development SDKAppID of `oxim-server`. */
-        const val DEV_SDK_APP_ID = 1400000000L
+        const val DEV_SDK_APP_ID = 1400000000
     }
 }

@@ -1,9 +1,9 @@
 package io.oxim.sample
 
+import io.oxim.imsdk.BaseConstants
 import io.oxim.imsdk.v2.V2TIMException
 import io.oxim.imsdk.v2.V2TIMGroupListener
-import io.oxim.imsdk.v2.addGroupListener
-import io.oxim.imsdk.v2.removeGroupListener
+import io.oxim.imsdk.v2.V2TIMManager
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
@@ -22,9 +22,12 @@ sealed interface SeatResult {
     data class Taken(val seat: Int) : SeatResult
     /** Someone already held it when this user tapped it. */
     data class Occupied(val seat: Int, val holder: String) : SeatResult
-    /** Someone else took it in the same moment and won: the write was refused with 10056. */
+    /**
+     * Someone else took it in the same moment and won: the write was refused with
+     * BaseConstants.ERR_SVR_GROUP_ATTRIBUTE_WRITE_CONFLICT (10056).
+     */
     data class LostRace(val seat: Int, val winner: String) : SeatResult
-    data class Failed(val seat: Int, val error: ImError) : SeatResult
+    data class Failed(val seat: Int, val error: V2TIMException) : SeatResult
 }
 
 /**
@@ -35,13 +38,13 @@ sealed interface SeatResult {
  *
  * Two users can tap the same free seat at the same moment. Attribute writes are version-checked:
  * the SDK sends the version of the attributes this device last read (or wrote), and the server
- * refuses a write to a key that changed since with 10056. So exactly one of them gets the seat,
+ * refuses a write to a key that changed since with 10056 (ERR_SVR_GROUP_ATTRIBUTE_WRITE_CONFLICT). So exactly one of them gets the seat,
  * and the other learns who did. Pushed changes do not move that version (a decision made from an
  * old read must not win because a push happened to arrive first): after a 10056 this model reads
  * again and, if the seat turned out free after all, tries once more.
  */
 class VoiceRoomModel(private val session: ImSession, val roomID: String) : AutoCloseable {
-    private val groups = session.sdk.getGroupManager()
+    private val groups = session.sdk.groupManager
     private val _state = MutableStateFlow(VoiceRoomState(roomID))
     val state: StateFlow<VoiceRoomState> = _state.asStateFlow()
 
@@ -60,9 +63,9 @@ class VoiceRoomModel(private val session: ImSession, val roomID: String) : AutoC
     suspend fun join(): Result<Unit> = imCall {
         try {
             session.sdk.joinGroup(roomID, "")
-        } catch (e: V2TIMException.Failure) {
+        } catch (e: V2TIMException) {
             // The host is in the room it opened.
-            if (e.code != ImError.GROUP_ALREADY_MEMBER) throw e
+            if (e.code != BaseConstants.ERR_SVR_GROUP_ALLREADY_MEMBER) throw e
         }
         show(groups.getGroupAttributes(roomID, null))
     }
@@ -90,14 +93,14 @@ class VoiceRoomModel(private val session: ImSession, val roomID: String) : AutoC
                 // Show it now; the push of this write (to every member) says the same.
                 showWritten(write)
                 return SeatResult.Taken(seat)
-            } catch (e: V2TIMException.Failure) {
-                if (e.code != ImError.GROUP_ATTRIBUTE_WRITE_CONFLICT) return SeatResult.Failed(seat, e.toImError())
+            } catch (e: V2TIMException) {
+                if (e.code != BaseConstants.ERR_SVR_GROUP_ATTRIBUTE_WRITE_CONFLICT) return SeatResult.Failed(seat, e)
                 // A seat changed since this device last read them: read, then see who has it.
-                refresh().onFailure { return SeatResult.Failed(seat, (it as ImException).error) }
+                refresh().onFailure { return SeatResult.Failed(seat, it as V2TIMException) }
                 val winner = _state.value.seats.getOrNull(seat)
                 if (winner != null && winner != me) return SeatResult.LostRace(seat, winner)
                 // Free after all (our read predated a change elsewhere): the loop tries once more.
-                if (attempt == 1) return SeatResult.Failed(seat, e.toImError())
+                if (attempt == 1) return SeatResult.Failed(seat, e)
             }
         }
         error("unreachable")
@@ -145,8 +148,8 @@ class VoiceRoomModel(private val session: ImSession, val roomID: String) : AutoC
          * whose attributes start as [seatCount] free seats.
          */
         suspend fun open(host: ImSession, roomID: String, name: String, seatCount: Int): Result<Unit> = imCall {
-            host.sdk.createGroup("AVChatRoom", roomID, name)
-            host.sdk.getGroupManager().initGroupAttributes(roomID, (0 until seatCount).associate { key(it) to "" })
+            host.sdk.createGroup(V2TIMManager.GROUP_TYPE_AVCHATROOM, roomID, name)
+            host.sdk.groupManager.initGroupAttributes(roomID, (0 until seatCount).associate { key(it) to "" })
         }
     }
 }

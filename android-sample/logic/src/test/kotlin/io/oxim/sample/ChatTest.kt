@@ -1,21 +1,23 @@
 package io.oxim.sample
 
-import io.oxim.imsdk.v2.V2TIMElemType
-import io.oxim.imsdk.v2.V2TIMMessageStatus
+import io.oxim.imsdk.BaseConstants
+import io.oxim.imsdk.v2.V2TIMMessage
 import java.awt.image.BufferedImage
 import java.io.File
 import java.nio.file.Files
 import java.util.concurrent.CopyOnWriteArrayList
 import javax.imageio.ImageIO
+import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.async
+import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertSame
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.TestInstance
@@ -33,20 +35,24 @@ class ChatTest {
 
     private fun texts(state: ChatState) = state.items.map { it.message.textElem?.text }
 
+    /** What [chat]'s screen shows ([what] of each state), every change: see [Watch]. */
+    private fun <T> CoroutineScope.watch(chat: ChatModel, what: (ChatState) -> T) = Watch(this, chat.state, what)
+
     @Test
     fun `texts both ways show on both screens, in order, with their status`() = runBlocking {
-        val alice = ChatModel(server.login("t-alice"), "t-bob", server.scope)
-        val bob = ChatModel(server.login("t-bob"), "t-alice", server.scope)
+        val alice = ChatModel(server.login("t-alice"), "t-bob")
+        val bob = ChatModel(server.login("t-bob"), "t-alice")
         alice.open().getOrThrow()
         bob.open().getOrThrow()
 
-        // The bubble shows at once, as SENDING (the send is suspended waiting for the server here:
-        // started undispatched, it ran up to its first suspension), then as sent with its seq.
-        val sending = async(start = CoroutineStart.UNDISPATCHED) { alice.sendText("hi bob") }
-        assertTrue(alice.state.value.items.single().isSending)
-        val sent = sending.await().getOrThrow()
-        assertEquals(V2TIMMessageStatus.V2TIM_MSG_STATUS_SEND_SUCC, sent.status)
-        assertEquals(sent, alice.state.value.items.single().message)
+        // The bubble shows at once, as SENDING, then as sent with its seq.
+        val watch = watch(alice) { it.items.map { item -> item.status } }
+        val sent = alice.sendText("hi bob").getOrThrow()
+        val shown = watch.stop()
+        assertEquals(listOf(V2TIMMessage.V2TIM_MSG_STATUS_SENDING), shown.first { it.isNotEmpty() })
+        assertEquals(V2TIMMessage.V2TIM_MSG_STATUS_SEND_SUCC, sent.status)
+        assertEquals(V2TIMMessage.V2TIM_MSG_STATUS_SEND_SUCC, alice.state.value.items.single().status)
+        assertSame(sent, alice.state.value.items.single().message)
         assertTrue(sent.seq > 0)
         assertEquals(listOf("hi bob"), texts(alice.state.value))
         assertTrue(alice.state.value.items.single().isMine)
@@ -65,22 +71,20 @@ class ChatTest {
 
     @Test
     fun `an image shows its upload progress, and the peer downloads its thumbnail`() = runBlocking {
-        val alice = ChatModel(server.login("i-alice"), "i-bob", server.scope)
+        val alice = ChatModel(server.login("i-alice"), "i-bob")
         val bobSession = server.login("i-bob")
-        val bob = ChatModel(bobSession, "i-alice", server.scope)
+        val bob = ChatModel(bobSession, "i-alice")
         bob.open().getOrThrow()
         val png = File(files, "photo.png")
         ImageIO.write(BufferedImage(1600, 1200, BufferedImage.TYPE_INT_RGB), "png", png)
 
-        val progress = CopyOnWriteArrayList<Int>()
-        val watcher = launch(Dispatchers.Default) { alice.state.collect { s -> s.items.firstOrNull()?.uploadProgress?.let { progress += it } } }
-        val sending = async(start = CoroutineStart.UNDISPATCHED) { alice.sendImage(png.absolutePath) }
-        assertEquals(0, alice.state.value.items.single().uploadProgress)
-        val sent = sending.await().getOrThrow()
-        watcher.cancel()
-        assertEquals(progress.sorted(), progress.toList(), "progress only goes up")
+        val watch = watch(alice) { it.items.firstOrNull()?.uploadProgress }
+        val sent = alice.sendImage(png.absolutePath).getOrThrow()
+        val progress = watch.stop().filterNotNull()
+        assertEquals(0, progress.first(), "the bubble shows at once, with an empty bar")
+        assertEquals(progress.sorted(), progress, "progress only goes up")
         assertNull(alice.state.value.items.single().uploadProgress, "the bubble drops its bar once sent")
-        assertEquals(V2TIMElemType.V2TIM_ELEM_TYPE_IMAGE, sent.elemType)
+        assertEquals(V2TIMMessage.V2TIM_ELEM_TYPE_IMAGE, sent.elemType)
 
         val received = bob.state.await("the image") { it.items.isNotEmpty() }.items.single()
         assertEquals(3, received.message.imageElem!!.imageList.size)
@@ -90,8 +94,8 @@ class ChatTest {
         assertEquals("[Image]", bobSession.preview(received.message))
 
         // A file that is not there fails at once with V2TIM's code, and nothing is shown.
-        val missing = alice.sendImage(File(files, "nope.png").absolutePath).exceptionOrNull() as ImException
-        assertEquals(ImError.FILE_NOT_FOUND, missing.error.code)
+        val missing = alice.sendImage(File(files, "nope.png").absolutePath)
+        assertEquals(BaseConstants.ERR_SDK_COMM_FILE_NOT_FOUND, missing.errorCode)
         assertEquals(1, alice.state.value.items.size)
         alice.close()
         bob.close()
@@ -101,12 +105,12 @@ class ChatTest {
     fun `history opens at the newest page and pages back to the first message`() = runBlocking {
         server.login("h-bob").close() // a user exists once logged in (else: 20003)
         val alice = server.login("h-alice")
-        val aliceChat = ChatModel(alice, "h-bob", server.scope)
+        val aliceChat = ChatModel(alice, "h-bob")
         repeat(25) { aliceChat.sendText("message $it").getOrThrow() }
         aliceChat.close()
 
         // A new device: the local store is empty, the older pages come from the server.
-        val bob = ChatModel(server.login("h-bob", "h-bob-new-phone"), "h-alice", server.scope, pageSize = 10)
+        val bob = ChatModel(server.login("h-bob", "h-bob-new-phone"), "h-alice", pageSize = 10)
         bob.open().getOrThrow()
         assertEquals((15 until 25).map { "message $it" }, texts(bob.state.value))
         assertTrue(bob.state.value.hasOlder)
@@ -122,9 +126,9 @@ class ChatTest {
 
     @Test
     fun `a revoked message shows as revoked on both sides`() = runBlocking {
-        val alice = ChatModel(server.login("r-alice"), "r-bob", server.scope)
+        val alice = ChatModel(server.login("r-alice"), "r-bob")
         val bobSession = server.login("r-bob")
-        val bob = ChatModel(bobSession, "r-alice", server.scope)
+        val bob = ChatModel(bobSession, "r-alice")
         bob.open().getOrThrow()
         val oops = alice.sendText("oops, wrong chat").getOrThrow()
         alice.sendText("stays").getOrThrow()
@@ -134,11 +138,14 @@ class ChatTest {
         assertTrue(alice.state.value.items.first().isRevoked)
         val bobSees = bob.state.await("revoked") { it.items.first().isRevoked }
         assertFalse(bobSees.items[1].isRevoked)
-        assertEquals("A message was revoked", bobSession.preview(bobSees.items.first().message))
+        // The SDK's stored copy is revoked too: that is what the conversation list and history show.
+        val stored = bobSession.sdk.messageManager.findMessages(listOf(oops.msgID)).single()
+        assertEquals("A message was revoked", bobSession.preview(stored))
 
         // Only the sender may revoke: bob's try is refused with V2TIM's code and changes nothing.
-        val refused = bob.revoke(bobSees.items[1].msgID).exceptionOrNull() as ImException
-        assertEquals(10032, refused.error.code)
+        val refused = bob.revoke(bobSees.items[1].msgID)
+        assertEquals(BaseConstants.ERR_SVR_GROUP_REVOKE_MSG_DENY, refused.errorCode)
+        assertFalse(alice.state.value.items[1].isRevoked)
         alice.close()
         bob.close()
     }
@@ -146,13 +153,13 @@ class ChatTest {
     @Test
     fun `the peer reading the chat marks my messages read, also while the chat stays open`() = runBlocking {
         val bobSession = server.login("rr-bob")
-        val alice = ChatModel(server.login("rr-alice"), "rr-bob", server.scope)
+        val alice = ChatModel(server.login("rr-alice"), "rr-bob")
         alice.open().getOrThrow()
         alice.sendText("one").getOrThrow()
         alice.sendText("two").getOrThrow()
         assertTrue(alice.state.value.items.none { it.isReadByPeer })
 
-        val bob = ChatModel(bobSession, "rr-alice", server.scope)
+        val bob = ChatModel(bobSession, "rr-alice")
         bob.open().getOrThrow() // opening reads: alice gets a receipt
         alice.state.await("both read") { s -> s.items.size == 2 && s.items.all { it.isReadByPeer } }
 
@@ -165,21 +172,36 @@ class ChatTest {
         bob.isVisible = false
         alice.sendText("four").getOrThrow()
         bob.state.await("four") { it.items.size == 4 }
-        val bobsList = ConversationListModel(bobSession)
-        bobsList.load().getOrThrow()
-        assertEquals(1, bobsList.state.value.conversations.single().unreadCount)
+        val bobsList = ConversationListModel(bobSession, server.scope)
+        assertEquals(1, bobsList.state.await("loaded") { it.loaded }.conversations.single().unreadCount)
         assertFalse(alice.state.value.items.last().isReadByPeer)
         listOf(alice, bob, bobsList).forEach { it.close() }
     }
 
     @Test
     fun `a message over the size limit fails with V2TIM's code and stays as failed`() = runBlocking {
-        val alice = ChatModel(server.login("f-alice"), "f-bob", server.scope)
+        val alice = ChatModel(server.login("f-alice"), "f-bob")
         val result = alice.sendText("x".repeat(12 * 1024 + 1))
-        assertEquals(ImError.MESSAGE_TOO_LONG, (result.exceptionOrNull() as ImException).error.code)
+        assertEquals(BaseConstants.ERR_SDK_MSG_BODY_SIZE_LIMIT, result.errorCode)
         val item = alice.state.value.items.single()
         assertTrue(item.isFailed)
-        assertEquals(ImError.MESSAGE_TOO_LONG, item.error?.code)
+        assertEquals(BaseConstants.ERR_SDK_MSG_BODY_SIZE_LIMIT, item.error?.code)
         alice.close()
+    }
+}
+
+/**
+ * Records [what] of every state a screen shows. The collector is resumed in the thread that
+ * changes the state (Dispatchers.Unconfined), before the model goes on, so no state is skipped
+ * however fast the SDK answers (a StateFlow collected elsewhere may see only the newest).
+ */
+class Watch<T>(scope: CoroutineScope, state: StateFlow<ChatState>, what: (ChatState) -> T) {
+    private val seen = CopyOnWriteArrayList<T>()
+    private val job = scope.launch(Dispatchers.Unconfined, start = CoroutineStart.UNDISPATCHED) { state.collect { seen += what(it) } }
+
+    /** Stops recording; returns what was shown, in order. */
+    fun stop(): List<T> {
+        job.cancel()
+        return seen.toList()
     }
 }

@@ -1,6 +1,7 @@
 package io.oxim.sample
 
-import io.oxim.imsdk.v2.V2TIMLoginStatus
+import io.oxim.imsdk.BaseConstants
+import io.oxim.imsdk.v2.V2TIMManager
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -20,27 +21,27 @@ class LoginTest {
         alice.connection.await("connected") { it == ConnectionState.CONNECTED }
         assertEquals(LoginState.LoggedIn("alice"), alice.login("alice", DevUserSig(server.sdkAppID).sign("alice")))
         assertEquals("alice", alice.userID)
-        assertEquals(V2TIMLoginStatus.V2TIM_STATUS_LOGINED, alice.sdk.getLoginStatus())
+        assertEquals(V2TIMManager.V2TIM_STATUS_LOGINED, alice.sdk.loginStatus)
 
         alice.logout()
         assertEquals(LoginState.LoggedOut, alice.login.value)
-        assertEquals(V2TIMLoginStatus.V2TIM_STATUS_LOGOUT, alice.sdk.getLoginStatus())
+        assertEquals(V2TIMManager.V2TIM_STATUS_LOGOUT, alice.sdk.loginStatus)
     }
 
     @Test
     fun `a UserSig signed with another key, or expired, is refused with V2TIM's code`() = runBlocking {
         val mallory = server.device("mallory-phone")
         val forged = mallory.login("mallory", DevUserSig(server.sdkAppID, secretKey = "not the server's key").sign("mallory"))
-        assertEquals(ImError.USERSIG_VERIFY_FAILED, (forged as LoginState.Failed).error.code)
+        assertEquals(BaseConstants.ERR_SVR_ACCOUNT_USERSIG_MISMATCH_PUBLICKEY, (forged as LoginState.Failed).error.code)
 
         val longAgo = System.currentTimeMillis() / 1000 - 3600
         val expired = mallory.login("mallory", DevUserSig(server.sdkAppID).sign("mallory", expireSeconds = 60, now = longAgo))
-        assertEquals(ImError.USERSIG_EXPIRED, (expired as LoginState.Failed).error.code)
+        assertEquals(BaseConstants.ERR_SVR_ACCOUNT_USERSIG_EXPIRED, (expired as LoginState.Failed).error.code)
 
         // Signed for someone else.
         val stolen = mallory.login("mallory", DevUserSig(server.sdkAppID).sign("alice"))
-        assertEquals(ImError.USERSIG_IDENTIFIER_MISMATCH, (stolen as LoginState.Failed).error.code)
-        assertEquals(V2TIMLoginStatus.V2TIM_STATUS_LOGOUT, mallory.sdk.getLoginStatus())
+        assertEquals(BaseConstants.ERR_SVR_ACCOUNT_USERSIG_MISMATCH_ID, (stolen as LoginState.Failed).error.code)
+        assertEquals(V2TIMManager.V2TIM_STATUS_LOGOUT, mallory.sdk.loginStatus)
     }
 
     @Test
@@ -52,6 +53,16 @@ class LoginTest {
         phone.login.await("kicked offline") { it == LoginState.KickedOffline("dave") }
         assertEquals(LoginState.LoggedIn("dave"), newPhone.login.value)
         assertEquals(LoginState.LoggedIn("dave"), pad.login.value)
-        assertEquals(V2TIMLoginStatus.V2TIM_STATUS_LOGINED, pad.sdk.getLoginStatus())
+        assertEquals(V2TIMManager.V2TIM_STATUS_LOGINED, pad.sdk.loginStatus)
+    }
+
+    @Test
+    fun `settings the SDK refuses fail at initSDK, and a login then says the SDK is not initialised`() = runBlocking {
+        val settings = server.settings("bad-settings-phone").copy(serverUrl = "not a server address")
+        val session = ImSession(settings, context = null, sdk = V2TIMManager())
+        session.connection.await("refused") { it == ConnectionState.FAILED }
+        val state = session.login("erin", DevUserSig(server.sdkAppID).sign("erin"))
+        assertEquals(BaseConstants.ERR_SDK_NOT_INITIALIZED, (state as LoginState.Failed).error.code)
+        session.close()
     }
 }

@@ -1,5 +1,6 @@
 package io.oxim.sample
 
+import io.oxim.imsdk.v2.V2TIMException
 import io.oxim.imsdk.v2.V2TIMManager
 import java.io.File
 import java.nio.file.Files
@@ -26,15 +27,18 @@ class TestServer private constructor(private val process: Process, address: Stri
     val sdkAppID = DevUserSig.DEV_SDK_APP_ID
     private val sessions = mutableListOf<ImSession>()
 
-    /** The sample's models run listener-triggered SDK calls here (an app uses viewModelScope). */
+    /** The conversation lists collect the SDK's Flows here (an app uses viewModelScope). */
     val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
 
     fun settings(device: String, platform: String = "android") =
-        ServerSettings(serverURL = url, sdkAppID = sdkAppID, dataDir = File(dir, "devices/$device").absolutePath, platform = platform)
+        ServerSettings(serverUrl = url, sdkAppID = sdkAppID, dataDir = File(dir, "devices/$device").absolutePath, platform = platform)
 
-    /** A new device (its own SDK instance and database), nobody logged in yet. */
+    /**
+     * A new device (its own SDK instance and database), nobody logged in yet. No Android Context
+     * on the JVM: the settings name the data directory instead.
+     */
     fun device(device: String, platform: String = "android"): ImSession =
-        ImSession(settings(device, platform), V2TIMManager()).also { synchronized(sessions) { sessions += it } }
+        ImSession(settings(device, platform), context = null, sdk = V2TIMManager()).also { synchronized(sessions) { sessions += it } }
 
     /** [user] logged in on a new device. */
     suspend fun login(user: String, device: String = user, platform: String = "android"): ImSession {
@@ -65,6 +69,9 @@ class TestServer private constructor(private val process: Process, address: Stri
         }
     }
 }
+
+/** V2TIM's error code of a failed call. */
+val Result<*>.errorCode: Int get() = (exceptionOrNull() as V2TIMException).code
 
 /** Waits (with a deadline) until the state satisfies [predicate]; fails with the last state otherwise. */
 suspend fun <T> StateFlow<T>.await(what: String, timeout: Duration = 15.seconds, predicate: (T) -> Boolean): T =

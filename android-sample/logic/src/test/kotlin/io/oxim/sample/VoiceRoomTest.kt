@@ -1,8 +1,6 @@
 package io.oxim.sample
 
 import io.oxim.imsdk.v2.V2TIMGroupListener
-import io.oxim.imsdk.v2.addGroupListener
-import io.oxim.imsdk.v2.removeGroupListener
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
 import kotlinx.coroutines.CoroutineStart

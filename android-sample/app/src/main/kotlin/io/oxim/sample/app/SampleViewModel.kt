@@ -50,20 +50,21 @@ class SampleViewModel(app: Application) : AndroidViewModel(app) {
         private set
 
     /**
-     * initSDK (once per process, on V2TIMManager.getInstance()), then login. The UserSig is signed
-     * here with the development key: a real app gets it from its backend.
+     * initSDK (once per process, on V2TIMManager.getInstance(), with the Application context: the
+     * SDK keeps its database under filesDir), then login. The UserSig is signed here with the
+     * development key: a real app gets it from its backend.
      */
-    fun login(serverURL: String, sdkAppID: Long, userID: String) {
+    fun login(serverUrl: String, sdkAppID: Int, userID: String) {
         viewModelScope.launch {
-            val settings = ServerSettings(serverURL, sdkAppID, File(getApplication<Application>().filesDir, "oxim").path)
+            val settings = ServerSettings(serverUrl, sdkAppID)
             val current = session?.takeIf { it.settings == settings } ?: run {
                 session?.close() // unInitSDK before initSDK with other settings (the same default instance)
-                ImSession(settings).also { session = it }
+                ImSession(settings, getApplication<Application>()).also { session = it }
             }
             when (val result = current.login(userID, DevUserSig(sdkAppID).sign(userID))) {
                 is LoginState.LoggedIn -> {
-                    conversations = ConversationListModel(current).also { it.load() }
-                    call = CallModel(current, viewModelScope)
+                    conversations = ConversationListModel(current, viewModelScope)
+                    call = CallModel(current)
                     screen = Screen.Conversations
                 }
                 is LoginState.Failed -> notice = "Login failed: ${result.error.code} ${result.error.desc}"
@@ -84,7 +85,7 @@ class SampleViewModel(app: Application) : AndroidViewModel(app) {
     fun openChat(peerUserID: String) {
         val session = session ?: return
         chat?.close()
-        chat = ChatModel(session, peerUserID, viewModelScope).also { model -> viewModelScope.launch { model.open() } }
+        chat = ChatModel(session, peerUserID).also { model -> viewModelScope.launch { model.open() } }
         screen = Screen.Chat(peerUserID)
     }
 
@@ -119,11 +120,9 @@ class SampleViewModel(app: Application) : AndroidViewModel(app) {
     }
 
     fun startCall(peerUserID: String, video: Boolean) {
-        viewModelScope.launch {
-            // Your RTC service's room for the media; any number both sides agree on.
-            val invitation = CallInvitation(roomID = (100_000..999_999).random(), video = video)
-            call?.call(peerUserID, invitation)?.onFailure { notice = it.message }
-        }
+        // Your RTC service's room for the media; any number both sides agree on.
+        val invitation = CallInvitation(roomID = (100_000..999_999).random(), video = video)
+        call?.call(peerUserID, invitation) // a failure shows on the call screen
     }
 
     fun acceptCall() { viewModelScope.launch { call?.accept() } }

@@ -67,7 +67,8 @@ fun LoginScreen(model: SampleViewModel) {
         OutlinedTextField(server, { server = it }, label = { Text("Server") }, singleLine = true, modifier = Modifier.fillMaxWidth())
         OutlinedTextField(appID, { appID = it }, label = { Text("SDKAppID") }, singleLine = true, modifier = Modifier.fillMaxWidth())
         OutlinedTextField(user, { user = it }, label = { Text("User ID") }, singleLine = true, modifier = Modifier.fillMaxWidth())
-        Button(onClick = { model.login(server.trim(), appID.trim().toLong(), user.trim()) }, enabled = user.isNotBlank()) {
+        Button(onClick = { model.login(server.trim(), appID.trim().toInt(), user.trim()) },
+            enabled = user.isNotBlank() && appID.trim().toIntOrNull() != null) {
             Text("Log in")
         }
         Text("The UserSig is signed on the phone with the server's development key. " +
@@ -199,7 +200,6 @@ fun CallScreen(call: CallState, model: SampleViewModel) {
     Column(Modifier.fillMaxSize().padding(32.dp), verticalArrangement = Arrangement.spacedBy(16.dp),
         horizontalAlignment = Alignment.CenterHorizontally) {
         when (call) {
-            is CallState.Dialing -> Text("Calling ${call.callee}…")
             is CallState.Calling -> {
                 Text("Calling ${call.callee}…", style = MaterialTheme.typography.headlineSmall)
                 OutlinedButton(onClick = { model.cancelCall() }) { Text("Cancel") }
