@@ -7,7 +7,7 @@ SDK method (getX, setX, addX, createX, sendX, ...) must name something declared.
 
     scripts/check-swift-api.py --api API.swift... --check FILE... [--self-test]
 
-The API files are target/bindings/swift: UniFFI's OximSDK.swift (of which only the public
+The API files are target/bindings/swift/*.swift: UniFFI's OximSDK.swift (of which only the public
 protocols and functions count, not its FFI helpers), OximGenerated.swift (gen-bindings.py: the
 listener defaults, the closure forms, the ERR_ constants) and the hand-written OximExtras.swift.
 The checked files may declare functions of their own, which count as declared (a sample's model

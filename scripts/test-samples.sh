@@ -32,5 +32,5 @@ ensure_python_packages
 "$OXIM_TOOLS_PYTHON" scripts/check-kotlin.py --self-test $(find android-sample -name '*.kt' -o -name '*.kts' | sort)
 "$OXIM_TOOLS_PYTHON" scripts/check-swift.py ios-sample/Package.swift $(find ios-sample/Sources ios-sample/Tests -name '*.swift' | sort)
 "$OXIM_TOOLS_PYTHON" scripts/check-swift-api.py --self-test \
-  --api target/bindings/swift/OximSDK.swift target/bindings/swift/OximExtras.swift \
+  --api target/bindings/swift/*.swift \
   --check $(find ios-sample -name '*.swift' ! -name Package.swift | sort)
