@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use oxim_proto::ids::is_valid_user_id;
 use oxim_proto::payload::{LoginReq, LoginRes, WireMessage};
@@ -17,10 +17,10 @@ use tokio::sync::mpsc;
 use crate::error::{Error, Result};
 use crate::events::{Dispatcher, Event, Listeners};
 use crate::link::{self, Link};
+use crate::model::config::{LoginStatus, SdkConfig};
 use crate::session::Session;
 use crate::store::Store;
 use crate::transport::{Push, Transport};
-use crate::types::{LoginStatus, SdkConfig};
 
 /// How long `login` waits for a connection to the server.
 const LOGIN_WAIT: Duration = Duration::from_secs(30);
@@ -72,10 +72,7 @@ pub struct Client {
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
-/// Local clock, Unix milliseconds.
-pub fn unix_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
+pub use crate::clock::unix_ms;
 
 /// The WebSocket URL for a configured server URL: `/v1/ws` is added when there is no path,
 /// and `http(s)` becomes `ws(s)`.

@@ -8,31 +8,18 @@
 use std::sync::Arc;
 
 use oxim_proto::op;
-use oxim_proto::payload::{
-    C2CRecvOptGetReq, C2CRecvOptReq, C2CRecvOptRes, ConvReq, MAX_RECV_OPT_USERS, PinReq, RecvOptInfo,
-};
+use oxim_proto::payload::{C2CRecvOptGetReq, C2CRecvOptReq, C2CRecvOptRes, ConvReq, MAX_RECV_OPT_USERS, PinReq};
 
 use crate::error::{Error, Result};
 use crate::events::{Dispatcher, Event};
 use crate::manager::Manager;
+use crate::model::message::ConvId;
 use crate::runtime;
 use crate::session::Session;
-use crate::store::conversations::{self as rows, ConvChange, MAX_PAGE};
+use crate::store::conversations::{self as rows, MAX_PAGE};
 use crate::store::{self, Store};
-use crate::types::ConvId;
 
-pub use crate::store::conversations::{Conversation, GroupAtInfo, at_type};
-
-/// `V2TIMConversationResult`: a page of the list.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConversationResult {
-    /// Cursor for the next page.
-    pub next_seq: u64,
-    /// No more pages.
-    pub is_finished: bool,
-    /// The conversations, pinned first, then by last activity.
-    pub conversation_list: Vec<Conversation>,
-}
+pub use crate::model::conversation::{ConvChange, Conversation, ConversationResult, GroupAtInfo, RecvOptInfo, at_type};
 
 /// Tells the conversation listener about changed conversations, once per batch of changes, in
 /// the order the batches were made; and about the unread total when it moved.
@@ -244,7 +231,7 @@ impl ConversationManager {
         let session = self.manager.session()?;
         let text = draft_text.unwrap_or_default();
         runtime::run(async move {
-            let now = crate::client::unix_ms();
+            let now = crate::clock::unix_ms();
             local_change(&session, conv.clone(), move |db| {
                 if !rows::is_listed(db, &conv)? && !text.is_empty() {
                     rows::mark_listed(db, &conv)?;
@@ -311,7 +298,7 @@ impl ConversationManager {
             let transport = session.link.current_or_err()?;
             let res: C2CRecvOptRes =
                 transport.request(op::CONV_C2C_RECV_OPT_GET, &C2CRecvOptGetReq { user_ids }).await?;
-            Ok(res.opts)
+            Ok(res.opts.into_iter().map(Into::into).collect())
         })
         .await
     }

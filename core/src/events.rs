@@ -12,58 +12,12 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
-use crate::group::{GroupEvent, GroupMemberInfo};
 use crate::listener::{
     AdvancedMsgListener, ConversationListener, GroupListener, SdkListener, SignalingListener, SimpleMsgListener,
 };
-use crate::types::{Elem, Message, MessageReceipt, SignalingAction, SignalingInfo};
-
-/// Something the app is told about.
-#[derive(Debug, Clone)]
-pub enum Event {
-    /// `onConnecting`.
-    Connecting,
-    /// `onConnectSuccess`.
-    ConnectSuccess,
-    /// `onConnectFailed`.
-    ConnectFailed {
-        /// V2TIM error code.
-        code: i32,
-        /// Description.
-        desc: String,
-    },
-    /// `onKickedOffline`.
-    KickedOffline,
-    /// `onUserSigExpired`.
-    UserSigExpired,
-    /// A message arrived (from another user or another device of this user).
-    NewMessage(Box<Message>),
-    /// `onRecvMessageRevoked`.
-    MessageRevoked(String),
-    /// `onRecvC2CReadReceipt`.
-    C2CReadReceipt(Vec<MessageReceipt>),
-    /// A `V2TIMGroupListener` callback.
-    Group(GroupEvent),
-    /// `onSyncServerStart`.
-    SyncServerStart,
-    /// `onSyncServerFinish`.
-    SyncServerFinish,
-    /// `onSyncServerFailed`.
-    SyncServerFailed,
-    /// `onNewConversation`.
-    NewConversations(Vec<crate::conversation::Conversation>),
-    /// `onConversationChanged`.
-    ConversationsChanged(Vec<crate::conversation::Conversation>),
-    /// `onTotalUnreadMessageCountChanged`.
-    TotalUnreadChanged(u64),
-    /// A signaling action (`V2TIMSignalingListener`, by its `action_type`).
-    Signaling {
-        /// The action.
-        info: Box<SignalingInfo>,
-        /// Who did it (the invitee for accept and reject).
-        from: String,
-    },
-}
+pub use crate::model::event::Event;
+use crate::model::group::{GroupEvent, GroupMemberInfo};
+use crate::model::message::{Elem, Message, SignalingAction, SignalingInfo};
 
 /// Identifies a registered listener, for removal. Unique in the process, across listener kinds
 /// and SDK instances, so removing an id another instance issued is a harmless no-op.

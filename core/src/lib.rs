@@ -19,6 +19,7 @@
 //! - [`runtime`]: the SDK's own tokio runtime.
 
 pub mod client;
+pub mod clock;
 pub mod conversation;
 pub mod error;
 pub mod events;
@@ -28,13 +29,13 @@ pub mod listener;
 pub mod manager;
 pub mod media;
 pub mod message;
+pub mod model;
 pub mod runtime;
 pub mod session;
 pub mod signaling;
 pub mod store;
 pub mod sync;
 pub mod transport;
-pub mod types;
 
 pub use conversation::ConversationManager;
 pub use error::{Error, Result};
@@ -44,8 +45,9 @@ pub use listener::{
 };
 pub use manager::Manager;
 pub use message::MessageManager;
+pub use model::config::*;
+pub use model::message::*;
 pub use signaling::SignalingManager;
-pub use types::*;
 
 /// The SDK version (`getVersion`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

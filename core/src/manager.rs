@@ -9,10 +9,11 @@ use crate::events::{ListenerId, Listeners};
 use crate::group::{GroupCreation, GroupManager};
 use crate::listener::{AdvancedMsgListener, GroupListener, SdkListener, SignalingListener, SimpleMsgListener};
 use crate::message::{MessageManager, SendOptions};
+use crate::model::config::{LogLevel, LoginStatus, SdkConfig};
+use crate::model::message::{Elem, Message};
 use crate::runtime;
 use crate::session::Session;
 use crate::store;
-use crate::types::{Elem, LogLevel, LoginStatus, Message, SdkConfig};
 
 /// An SDK instance. Cheap to clone (all clones are the same instance).
 #[derive(Clone)]
@@ -184,7 +185,7 @@ impl Manager {
 
     async fn send_c2c(&self, user_id: String, elem: Elem) -> Result<Message> {
         let session = self.session()?;
-        let msg = Message::draft(&session.user_id, elem, crate::message::new_msg_id(), crate::client::unix_ms());
+        let msg = Message::draft(&session.user_id, elem, crate::message::new_msg_id(), crate::clock::unix_ms());
         let opts = SendOptions { receiver: user_id, ..SendOptions::default() };
         runtime::run(async move { crate::message::send::send_message(&session, msg, opts).await }).await
     }
@@ -244,7 +245,7 @@ impl Manager {
             return Err(Error::invalid("groupID is empty"));
         }
         let session = self.session()?;
-        let msg = Message::draft(&session.user_id, elem, crate::message::new_msg_id(), crate::client::unix_ms());
+        let msg = Message::draft(&session.user_id, elem, crate::message::new_msg_id(), crate::clock::unix_ms());
         let opts = SendOptions { group_id, priority, ..SendOptions::default() };
         runtime::run(async move { crate::message::send::send_message(&session, msg, opts).await }).await
     }
@@ -263,7 +264,7 @@ impl Manager {
 
     /// Number of locally stored messages of a conversation (diagnostics).
     pub async fn local_message_count(&self, conversation_id: String) -> Result<u64> {
-        let conv = crate::types::ConvId::parse(&conversation_id)
+        let conv = crate::model::message::ConvId::parse(&conversation_id)
             .ok_or_else(|| Error::invalid(format!("malformed conversationID {conversation_id:?}")))?;
         let session = self.session()?;
         runtime::run(async move { session.store.call(move |db| store::count_messages(db, &conv)).await }).await

@@ -26,11 +26,11 @@ use crate::events::ListenerId;
 use crate::listener::SignalingListener;
 use crate::manager::Manager;
 use crate::message::new_msg_id;
+use crate::model::message::{Message, OfflinePushInfo, SignalingAction, SignalingInfo};
 use crate::runtime;
 use crate::session::Session;
 use crate::store;
 use crate::sync::SyncCmd;
-use crate::types::{Message, OfflinePushInfo, SignalingAction, SignalingInfo};
 
 /// The signaling manager of one SDK instance (`V2TIMManager.getSignalingManager()`).
 #[derive(Clone)]

@@ -36,9 +36,10 @@ use crate::conversation::Publisher;
 use crate::error::Result;
 use crate::events::{Dispatcher, Event};
 use crate::link::Link;
-use crate::store::conversations::{self as convs, ConvChange};
+use crate::model::conversation::ConvChange;
+use crate::model::message::{ConvId, Message, MessageStatus, SignalingAction, SignalingInfo};
+use crate::store::conversations as convs;
 use crate::store::{self, Effect, Store};
-use crate::types::{ConvId, Message, MessageStatus, SignalingAction, SignalingInfo};
 
 /// Messages per conversation a new device downloads as history.
 pub const ROAM_COUNT: u64 = 20;
@@ -479,7 +480,7 @@ impl SyncActor {
     }
 
     /// A profile change of a group whose tips are not stored (Meeting, AVChatRoom).
-    async fn online_group_profile(&mut self, group_id: &str, tips: crate::group::GroupTips) -> Result<()> {
+    async fn online_group_profile(&mut self, group_id: &str, tips: crate::model::group::GroupTips) -> Result<()> {
         let conv = ConvId::Group(group_id.to_owned());
         let change = self.store.call(move |db| convs::apply_profile_tips(db, &conv, &tips)).await?;
         self.conv_changes.extend(change);
@@ -558,14 +559,14 @@ impl SyncActor {
 fn announce_online(events: &Dispatcher, me: &str, msg: &WireMessage) {
     match &msg.elem {
         oxim_proto::message::Elem::Event { event } => {
-            if let Some(e) = crate::group::notify::from_user_event(event) {
+            if let Some(e) = crate::model::group::from_user_event(event) {
                 events.emit(Event::Group(e));
             }
         }
         elem => {
             events.emit(Event::NewMessage(Box::new(Message::from_wire(msg, me, MessageStatus::SendSucc))));
             if let oxim_proto::message::Elem::GroupTips { tips } = elem
-                && let Some(e) = crate::group::notify::from_tips(&msg.group_id, tips)
+                && let Some(e) = crate::model::group::from_tips(&msg.group_id, tips)
             {
                 events.emit(Event::Group(e));
             }

@@ -10,29 +10,26 @@
 //! pushes do not move the view: an app deciding from an old read must not win because a push
 //! happened to arrive before its write. Without a view yet, the SDK reads first.
 
-pub mod notify;
-
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use oxim_proto::code;
-pub use oxim_proto::group::{
-    ApplicationsRes as GroupApplicationResult, CreateGroupReq as GroupCreation, CreateMember, GroupApplication,
-    GroupAttrs, GroupChange, GroupInfo, GroupInfoResult, GroupTips, MemberChange, MemberInfo as GroupMemberFullInfo,
-    MemberOpResult, MembersRes as GroupMemberInfoResult, SetGroupInfoReq as GroupInfoChange,
-    SetMemberReq as GroupMemberChange, add_opt, group_type, info_change, member_filter, recv_opt, role, tip_type,
-};
 use oxim_proto::group::{
-    AttrWriteMode, CreateGroupRes, GetAttrsReq, GroupReq, GroupUsersReq, GroupsInfoReq, GroupsInfoRes,
-    HandleApplicationReq, JoinGroupReq, JoinGroupRes, JoinedGroupsRes, MemberOpRes, MembersInfoRes, MembersReq,
-    MuteReq, OnlineCountRes, RecvOptReq, RoleReq, WriteAttrsReq, is_valid_group_id, limits,
+    ApplicationsRes, AttrWriteMode, CreateGroupReq, CreateGroupRes, GetAttrsReq, GroupAttrs, GroupReq, GroupUsersReq,
+    GroupsInfoReq, GroupsInfoRes, HandleApplicationReq, JoinGroupReq, JoinGroupRes, JoinedGroupsRes, MemberOpRes,
+    MembersInfoRes, MembersReq, MembersRes, MuteReq, OnlineCountRes, RecvOptReq, RoleReq, SetGroupInfoReq,
+    SetMemberReq, WriteAttrsReq, is_valid_group_id, limits,
 };
 use oxim_proto::op;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use notify::{GroupEvent, GroupMemberInfo};
+pub use crate::model::group::{
+    CreateMember, GroupApplication, GroupApplicationResult, GroupChange, GroupCreation, GroupEvent, GroupInfo,
+    GroupInfoChange, GroupInfoResult, GroupMemberChange, GroupMemberFullInfo, GroupMemberInfo, GroupMemberInfoResult,
+    GroupTips, MemberChange, MemberOpResult, add_opt, group_type, info_change, member_filter, recv_opt, role, tip_type,
+};
 
 use crate::error::{Error, Result};
 use crate::events::{Dispatcher, Event};
@@ -191,6 +188,7 @@ impl GroupManager {
         }
         let is_room = req.group_type == group_type::AVCHATROOM;
         let session = self.manager.session()?;
+        let req = CreateGroupReq::from(req);
         runtime::run(async move {
             let res: CreateGroupRes = request(&session, op::GROUP_CREATE, &req).await?;
             if is_room {
@@ -246,7 +244,7 @@ impl GroupManager {
     /// `getJoinedGroupList`: Work, Public and Meeting groups (never AVChatRooms).
     pub async fn joined_group_list(&self) -> Result<Vec<GroupInfo>> {
         let res: JoinedGroupsRes = self.call(op::GROUP_JOINED, serde_json::json!({})).await?;
-        Ok(res.groups)
+        Ok(res.groups.into_iter().map(Into::into).collect())
     }
 
     /// `getGroupsInfo`: up to 50 groups; each result has its own code.
@@ -255,7 +253,7 @@ impl GroupManager {
             return Err(Error::invalid(format!("ask for 1 to {} groups", limits::INFO_BATCH)));
         }
         let res: GroupsInfoRes = self.call(op::GROUP_INFO, GroupsInfoReq { group_ids }).await?;
-        Ok(res.results)
+        Ok(res.results.into_iter().map(Into::into).collect())
     }
 
     /// `setGroupInfo`: changes the fields that are set.
@@ -279,7 +277,7 @@ impl GroupManager {
             "notification",
         )?;
         check_len(&opt(&change.face_url), limits::FACE_URL, code::SDK_GROUP_INVALID_FACE_URL, "faceURL")?;
-        let _: serde_json::Value = self.call(op::GROUP_SET_INFO, change).await?;
+        let _: serde_json::Value = self.call(op::GROUP_SET_INFO, SetGroupInfoReq::from(change)).await?;
         Ok(())
     }
 
@@ -302,7 +300,8 @@ impl GroupManager {
         next_seq: u64,
     ) -> Result<GroupMemberInfoResult> {
         check_group_id(&group_id)?;
-        self.call(op::GROUP_MEMBERS, MembersReq { group_id, filter, next_seq }).await
+        let res: MembersRes = self.call(op::GROUP_MEMBERS, MembersReq { group_id, filter, next_seq }).await?;
+        Ok(res.into())
     }
 
     /// `getGroupMembersInfo`.
@@ -315,7 +314,7 @@ impl GroupManager {
         check_users(&user_ids)?;
         let res: MembersInfoRes =
             self.call(op::GROUP_MEMBERS_INFO, GroupUsersReq { group_id, user_ids, reason: String::new() }).await?;
-        Ok(res.members)
+        Ok(res.members.into_iter().map(Into::into).collect())
     }
 
     /// `setGroupMemberInfo`: a member's name card and custom fields.
@@ -324,7 +323,7 @@ impl GroupManager {
         if let Some(card) = &change.name_card {
             check_len(card, limits::NAME_CARD, code::SDK_GROUP_INVALID_NAME_CARD, "nameCard")?;
         }
-        let _: serde_json::Value = self.call(op::GROUP_SET_MEMBER, change).await?;
+        let _: serde_json::Value = self.call(op::GROUP_SET_MEMBER, SetMemberReq::from(change)).await?;
         Ok(())
     }
 
@@ -341,7 +340,7 @@ impl GroupManager {
         check_users(&user_ids)?;
         let res: MemberOpRes =
             self.call(op::GROUP_INVITE, GroupUsersReq { group_id, user_ids, reason: String::new() }).await?;
-        Ok(res.results)
+        Ok(res.results.into_iter().map(Into::into).collect())
     }
 
     /// `kickGroupMember`.
@@ -354,7 +353,7 @@ impl GroupManager {
         check_group_id(&group_id)?;
         check_users(&user_ids)?;
         let res: MemberOpRes = self.call(op::GROUP_KICK, GroupUsersReq { group_id, user_ids, reason }).await?;
-        Ok(res.results)
+        Ok(res.results.into_iter().map(Into::into).collect())
     }
 
     /// `setGroupMemberRole`: administrator (300) or member (200).
@@ -373,7 +372,8 @@ impl GroupManager {
 
     /// `getGroupApplicationList`.
     pub async fn group_application_list(&self) -> Result<GroupApplicationResult> {
-        self.call(op::GROUP_APPLICATIONS, serde_json::json!({})).await
+        let res: ApplicationsRes = self.call(op::GROUP_APPLICATIONS, serde_json::json!({})).await?;
+        Ok(res.into())
     }
 
     async fn handle_application(&self, application: GroupApplication, accept: bool, reason: String) -> Result<()> {

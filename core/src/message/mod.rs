@@ -20,9 +20,9 @@ pub use send::{Progress, SendOptions, new_msg_id};
 
 use crate::error::{Error, Result};
 use crate::manager::Manager;
+use crate::model::message::{ConvId, Elem, FileRef, HistoryGetType, HistoryOption, Message, WireMessage};
 use crate::runtime;
 use crate::session::Session;
-use crate::types::{ConvId, Elem, FileRef, HistoryGetType, HistoryOption, Message, WireMessage};
 
 /// Most summary lines of a merged message.
 pub const MAX_MERGER_ABSTRACTS: usize = 5;
@@ -82,7 +82,7 @@ impl MessageManager {
     }
 
     fn draft(&self, elem: Elem) -> Message {
-        let msg = Message::draft(&self.manager.login_user(), elem, new_msg_id(), crate::client::unix_ms());
+        let msg = Message::draft(&self.manager.login_user(), elem, new_msg_id(), crate::clock::unix_ms());
         self.manager.drafts().put(msg.clone(), None);
         msg
     }
@@ -210,7 +210,7 @@ impl MessageManager {
             return Err(Error::invalid("only a sent message can be forwarded"));
         }
         let elem = self.known(message.clone()).elem.without_local_paths();
-        let msg = Message::draft(&self.manager.login_user(), elem, new_msg_id(), crate::client::unix_ms());
+        let msg = Message::draft(&self.manager.login_user(), elem, new_msg_id(), crate::clock::unix_ms());
         self.manager.drafts().put(msg.clone(), Some(message.msg_id.clone()));
         Ok(msg)
     }
@@ -243,7 +243,7 @@ impl MessageManager {
             match elem {
                 Elem::Merger { messages, .. } => Ok(messages
                     .iter()
-                    .map(|w| Message::from_wire(w, &session.user_id, crate::types::MessageStatus::SendSucc))
+                    .map(|w| Message::from_wire(w, &session.user_id, crate::model::message::MessageStatus::SendSucc))
                     .collect()),
                 _ => Err(Error::invalid("not a merged message")),
             }

@@ -9,10 +9,10 @@ use oxim_proto::payload::{ClearReq, ClearRes, DeleteReq, MAX_DELETE, ReadReq, Re
 
 use crate::conversation::local_change;
 use crate::error::{Error, Result};
+use crate::model::message::{ConvId, Message, MessageStatus};
 use crate::session::Session;
 use crate::store;
 use crate::sync::SyncCmd;
-use crate::types::{ConvId, Message, MessageStatus};
 
 /// `deleteMessages` may be called once per this interval (V2TIM: 1 call per second).
 pub const DELETE_INTERVAL: Duration = Duration::from_secs(1);
@@ -138,7 +138,7 @@ pub async fn insert_local(session: &Arc<Session>, mut msg: Message, conv: ConvId
     msg.seq = 0;
     msg.status = MessageStatus::LocalImported;
     msg.is_read = true;
-    msg.time_ms = crate::client::unix_ms();
+    msg.time_ms = crate::clock::unix_ms();
     msg.timestamp = msg.time_ms / 1000;
     let stored = msg.clone();
     let key = conv.clone();

@@ -17,10 +17,10 @@ use oxim_proto::payload::{MAX_MSG_BODY_BYTES, SendMsgReq, SendMsgRes};
 use super::media;
 use crate::conversation::local_change;
 use crate::error::{Error, Result};
+use crate::model::message::{ConvId, Elem, Message, MessageStatus, OfflinePushInfo};
 use crate::session::Session;
 use crate::store;
 use crate::sync::SyncCmd;
-use crate::types::{ConvId, Elem, Message, MessageStatus, OfflinePushInfo};
 
 /// Progress of a send, 0–100 (file upload; 100 when the server accepted the message).
 pub type Progress = Arc<dyn Fn(u32) + Send + Sync>;
@@ -103,7 +103,7 @@ pub async fn send_message(session: &Arc<Session>, mut msg: Message, opts: SendOp
     msg.offline_push_info = opts.offline_push_info.clone();
     msg.status = MessageStatus::Sending;
     msg.seq = 0;
-    msg.time_ms = crate::client::unix_ms();
+    msg.time_ms = crate::clock::unix_ms();
     msg.timestamp = msg.time_ms / 1000;
     let conv = msg.conv_id();
 

@@ -16,11 +16,13 @@ mod apply;
 pub mod conversations;
 mod cursor;
 mod messages;
+mod read;
 mod signaling;
 
 pub use apply::{Effect, store_received};
 pub use cursor::*;
 pub use messages::*;
+pub use read::*;
 pub use signaling::*;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -220,7 +222,7 @@ pub fn device_born_ms(conn: &Connection, now_ms: i64) -> Result<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{ConvId, Elem, Message, MessageStatus, WireMessage};
+    use crate::model::message::{ConvId, Elem, Message, MessageStatus, WireMessage};
     use oxim_proto::message::UserEvent;
 
     fn wire(id: &str, seq: u64, from: &str, to: &str) -> WireMessage {
@@ -336,7 +338,7 @@ mod tests {
         assert_eq!(
             effects,
             [
-                Effect::Receipt(crate::types::MessageReceipt { user_id: "bob".into(), timestamp: 5, seq: 2 }),
+                Effect::Receipt(crate::model::message::MessageReceipt { user_id: "bob".into(), timestamp: 5, seq: 2 }),
                 Effect::ReadChanged(conv.clone()),
                 Effect::MessagesRemoved(conv.clone()),
             ]
