@@ -35,6 +35,7 @@ pub mod session;
 pub mod signaling;
 pub mod store;
 pub mod sync;
+pub mod sync_state;
 pub mod transport;
 
 pub use conversation::ConversationManager;

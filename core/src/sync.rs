@@ -1,29 +1,21 @@
-//! Keeping the local store in step with the server, exactly once and in seq order.
+//! The sync actor: keeps the local store in step with the server, exactly once and in seq
+//! order, following the rules of [`crate::sync_state`] (which decides; this module does the
+//! network and store work).
 //!
-//! One task per logged-in session (the sync actor) owns every change to the per-conversation
-//! cursors. It handles, strictly one at a time: pushes, acknowledgements of our own sends, and
-//! resyncs after (re)login. Because it is sequential, a push that arrives while a gap is being
-//! pulled waits its turn and is then seen as already stored.
+//! One task per logged-in session owns every change to the per-conversation cursors. It
+//! handles, strictly one at a time: pushes, acknowledgements of our own sends, and resyncs
+//! after (re)login. Because it is sequential, a push that arrives while a gap is being pulled
+//! waits its turn and is then seen as already stored.
 //!
-//! Rules (see `docs/protocol.md`, "Delivery"):
-//! - cursor = highest seq up to which the conversation is complete locally;
-//! - a push with seq = cursor + 1 is stored and announced; seq <= cursor is a duplicate and
-//!   dropped; seq > cursor + 1 first pulls the gap (cursor, seq];
 //! - on (re)login the actor asks which conversations changed since its last complete sync and
 //!   pulls each from its cursor; the sync version is saved only after the pulls succeeded;
-//! - a device that has never completed a sync roams: it takes the latest [`ROAM_COUNT`] messages
-//!   of each conversation it does not know; a device that has synced before pulls unknown
-//!   conversations from the start (they are newer than its last sync);
 //! - a stored message is announced (once) if the server accepted it after this device's first
-//!   login ("birth"); older ones are history the device roamed, not news.
+//!   login ("birth"); older ones are history the device roamed, not news;
 //! - messages are announced (onRecvNewMessage) only after they are committed to the store;
 //! - signaling messages also make `V2TIMSignalingListener` callbacks, collected over one whole
-//!   step (a resync, a gap pull) and told at its end: an invitation that a later message of the
-//!   same step cancelled, timed out or that this user answered elsewhere is not announced
-//!   (so a user who was away hears `onInvitationTimeout`, not a stale invitation first). Users
-//!   never hear of their own actions, except timeouts (made by the server).
+//!   step (a resync, a gap pull) and told at its end ([`crate::sync_state::signals_to_tell`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use futures_util::StreamExt as _;
@@ -37,12 +29,11 @@ use crate::error::Result;
 use crate::events::{Dispatcher, Event};
 use crate::link::Link;
 use crate::model::conversation::ConvChange;
-use crate::model::message::{ConvId, Message, MessageStatus, SignalingAction, SignalingInfo};
+use crate::model::message::{ConvId, SignalingInfo};
 use crate::store::conversations as convs;
 use crate::store::{self, Effect, Store};
+use crate::sync_state::{self, Cursors, Delivery};
 
-/// Messages per conversation a new device downloads as history.
-pub const ROAM_COUNT: u64 = 20;
 /// Page size of pulls.
 const PULL_PAGE: u32 = 200;
 /// Pulls in flight while a sync catches up many conversations.
@@ -96,7 +87,7 @@ impl SyncHandle {
             link,
             events,
             conversations,
-            cursors: HashMap::new(),
+            cursors: Cursors::default(),
             synced_once: None,
             born_ms,
             signals: Vec::new(),
@@ -130,7 +121,7 @@ struct SyncActor {
     link: Arc<Link>,
     events: Arc<Dispatcher>,
     /// Cache of the stored cursors.
-    cursors: HashMap<ConvId, u64>,
+    cursors: Cursors,
     /// Whether this device completed a sync before (loaded on first use).
     synced_once: Option<bool>,
     /// Server time of this device's first login: messages accepted before are history.
@@ -177,27 +168,27 @@ impl SyncActor {
 
     async fn cursor(&mut self, conv: &ConvId) -> Result<Option<u64>> {
         if let Some(c) = self.cursors.get(conv) {
-            return Ok(Some(*c));
+            return Ok(Some(c));
         }
         let key = conv.clone();
         let stored = self.store.call(move |db| store::synced_seq(db, &key)).await?;
-        if let Some(c) = stored {
-            self.cursors.insert(conv.clone(), c);
-        }
+        self.cursors.learn(conv, stored);
         Ok(stored)
     }
 
-    /// Where to start a conversation this device has never seen, given its newest seq: a
-    /// device that never completed a sync takes only the latest messages; one that did takes
-    /// everything (the conversation is newer than its last sync).
-    async fn start_of_unknown(&mut self, newest: u64) -> Result<u64> {
-        Ok(if self.synced_once().await? { 0 } else { newest.saturating_sub(ROAM_COUNT) })
+    /// The cursor of `conv`, and (only where it is unknown) whether this device synced before.
+    async fn cursor_and_history(&mut self, conv: &ConvId) -> Result<(Option<u64>, bool)> {
+        let cursor = self.cursor(conv).await?;
+        let synced_once = if cursor.is_none() { self.synced_once().await? } else { false };
+        Ok((cursor, synced_once))
     }
 
     async fn on_push(&mut self, msg: WireMessage) -> Result<()> {
         if msg.seq == 0 {
             // Online-only: never stored, never counted, announced once as it arrives.
-            announce_online(&self.events, &self.me, &msg);
+            for event in sync_state::online_events(&self.me, &msg) {
+                self.events.emit(event);
+            }
             if let oxim_proto::message::Elem::GroupTips { tips } = &msg.elem
                 && !tips.group_changes.is_empty()
             {
@@ -207,17 +198,14 @@ impl SyncActor {
         }
         let conv = msg.conv_id_for(&self.me);
         self.ensure_group_profile(&conv).await;
-        let cursor = match self.cursor(&conv).await? {
-            Some(c) => c,
-            None => self.start_of_unknown(msg.seq).await?,
-        };
-        if msg.seq <= cursor {
-            return Ok(());
-        }
-        if msg.seq == cursor + 1 {
-            self.store_and_announce(conv, vec![msg], cursor, cursor + 1).await
-        } else {
-            self.pull_range(&conv, cursor, msg.seq).await
+        let (cursor, synced_once) = self.cursor_and_history(&conv).await?;
+        match sync_state::on_delivered(cursor, synced_once, msg.seq) {
+            Delivery::Duplicate => Ok(()),
+            Delivery::Next { after } => {
+                let seq = msg.seq;
+                self.store_and_announce(conv, vec![msg], after, seq).await
+            }
+            Delivery::Gap { after, up_to } => self.pull_range(&conv, after, up_to).await,
         }
     }
 
@@ -229,52 +217,32 @@ impl SyncActor {
         Ok(())
     }
 
-    /// Tells the app the signaling actions of the step that just ended (see the module doc).
+    /// Tells the app the signaling actions of the step that just ended.
     fn flush_signals(&mut self) {
         let signals = std::mem::take(&mut self.signals);
-        for (i, (info, from)) in signals.iter().enumerate() {
-            if *from == self.me && info.action_type != SignalingAction::Timeout {
-                continue;
-            }
-            if info.action_type == SignalingAction::Invite {
-                let over = signals[i + 1..].iter().any(|(later, by)| {
-                    later.invite_id == info.invite_id
-                        && match later.action_type {
-                            SignalingAction::Cancel | SignalingAction::Timeout => true,
-                            SignalingAction::Accept | SignalingAction::Reject => *by == self.me,
-                            SignalingAction::Invite => false,
-                        }
-                });
-                if over {
-                    continue;
-                }
-            }
-            self.events.emit(Event::Signaling { info: Box::new(info.clone()), from: from.clone() });
+        for (info, from) in sync_state::signals_to_tell(&self.me, signals) {
+            self.events.emit(Event::Signaling { info: Box::new(info), from });
         }
     }
 
     async fn on_sent(&mut self, conv: ConvId, seq: u64) -> Result<()> {
-        let cursor = match self.cursor(&conv).await? {
-            Some(c) => c,
-            None => self.start_of_unknown(seq).await?.min(seq - 1),
-        };
-        if seq <= cursor {
-            return Ok(());
-        }
-        if seq == cursor + 1 {
-            // Our own message is already stored (mark_sent); only the cursor moves.
-            let key = conv.clone();
-            self.store
-                .call(move |db| {
-                    store::start_conversation(db, &key, cursor)?;
-                    store::set_synced_seq(db, &key, seq)
-                })
-                .await?;
-            self.cursors.insert(conv, seq);
-            Ok(())
-        } else {
+        let (cursor, synced_once) = self.cursor_and_history(&conv).await?;
+        match sync_state::on_accepted(cursor, synced_once, seq) {
+            Delivery::Duplicate => Ok(()),
+            Delivery::Next { after } => {
+                // Our own message is already stored (mark_sent); only the cursor moves.
+                let key = conv.clone();
+                self.store
+                    .call(move |db| {
+                        store::start_conversation(db, &key, after)?;
+                        store::set_synced_seq(db, &key, seq)
+                    })
+                    .await?;
+                self.cursors.advance(&conv, seq);
+                Ok(())
+            }
             // Someone else's messages came in between and were not pushed to us yet.
-            self.pull_range(&conv, cursor, seq).await
+            Delivery::Gap { after, up_to } => self.pull_range(&conv, after, up_to).await,
         }
     }
 
@@ -318,11 +286,10 @@ impl SyncActor {
             let transport = self.link.current_or_err()?;
             let req = PullReq { conv_id: conv.clone(), after_seq: after, up_to_seq: up_to, limit: PULL_PAGE };
             let page: PullRes = transport.request(op::MSG_PULL, &req).await?;
-            let covered = page.covered_seq.min(up_to);
-            if covered <= after {
+            let Some(covered) = sync_state::page_end(after, up_to, page.covered_seq) else {
                 // The server has nothing more in this range (it never had those seqs).
                 break;
-            }
+            };
             self.store_and_announce(conv.clone(), page.msgs, after, covered).await?;
             after = covered;
         }
@@ -350,12 +317,13 @@ impl SyncActor {
                 let effects = store::store_received(db, &me, &key, &msgs, Some((after, cursor)), born)?;
                 let (kept, told): (Vec<Effect>, Vec<Effect>) =
                     effects.into_iter().partition(|e| matches!(e, Effect::Signal { .. } | Effect::Conversation(..)));
-                emit_effects(&events, told);
+                for event in sync_state::events_of(told) {
+                    events.emit(event);
+                }
                 Ok(kept)
             })
             .await?;
-        let entry = self.cursors.entry(conv).or_insert(0);
-        *entry = (*entry).max(cursor);
+        self.cursors.advance(&conv, cursor);
         for effect in kept {
             match effect {
                 Effect::Signal { info, from } => self.signals.push((*info, from)),
@@ -386,7 +354,7 @@ impl SyncActor {
         self.conv_changes.extend(changes);
 
         let unknown: Vec<ConvId> =
-            convs.iter().filter(|c| !self.cursors.contains_key(&c.conv_id)).map(|c| c.conv_id.clone()).collect();
+            convs.iter().filter(|c| self.cursors.get(&c.conv_id).is_none()).map(|c| c.conv_id.clone()).collect();
         let stored = self
             .store
             .call(move |db| {
@@ -394,49 +362,43 @@ impl SyncActor {
             })
             .await?;
         for (seq, conv) in stored {
-            if let Some(seq) = seq {
-                self.cursors.insert(conv, seq);
-            }
+            self.cursors.learn(&conv, seq);
         }
-        let mut pulls = Vec::new();
-        let mut starts = Vec::new();
-        for state in &convs {
-            let cursor = match self.cursors.get(&state.conv_id) {
-                Some(c) => *c,
-                None => self.start_of_unknown(state.max_seq).await?,
-            };
-            if state.max_seq > cursor {
-                pulls.push((state.conv_id.clone(), cursor, state.max_seq));
-            } else if !self.cursors.contains_key(&state.conv_id) {
-                starts.push((state.conv_id.clone(), cursor));
-            }
-        }
-        if !starts.is_empty() {
-            let rows = starts.clone();
+        let newest: Vec<(ConvId, u64)> = convs.iter().map(|c| (c.conv_id.clone(), c.max_seq)).collect();
+        let synced_once = if newest.iter().all(|(c, _)| self.cursors.get(c).is_some()) {
+            false // only unknown conversations need it
+        } else {
+            self.synced_once().await?
+        };
+        let plan = sync_state::plan_resync(&newest, &self.cursors, synced_once);
+        if !plan.starts.is_empty() {
+            let rows = plan.starts.clone();
             self.store
                 .call(move |db| rows.iter().try_for_each(|(c, at)| store::start_conversation(db, c, *at).map(|_| ())))
                 .await?;
-            self.cursors.extend(starts);
+            for (conv, at) in plan.starts {
+                self.cursors.learn(&conv, Some(at));
+            }
         }
 
         let transport = self.link.current_or_err()?;
-        let mut pages = futures_util::stream::iter(pulls.into_iter().map(|(conv, after, up_to)| {
-            let transport = transport.clone();
-            async move {
-                let req = PullReq { conv_id: conv.clone(), after_seq: after, up_to_seq: up_to, limit: PULL_PAGE };
-                let page = transport.request::<_, PullRes>(op::MSG_PULL, &req).await;
-                (conv, after, up_to, page)
-            }
-        }))
-        .buffered(PULL_PIPELINE);
+        let mut pages =
+            futures_util::stream::iter(plan.pulls.into_iter().map(|sync_state::Pull { conv, after, up_to }| {
+                let transport = transport.clone();
+                async move {
+                    let req = PullReq { conv_id: conv.clone(), after_seq: after, up_to_seq: up_to, limit: PULL_PAGE };
+                    let page = transport.request::<_, PullRes>(op::MSG_PULL, &req).await;
+                    (conv, after, up_to, page)
+                }
+            }))
+            .buffered(PULL_PIPELINE);
         while let Some((conv, after, up_to, page)) = pages.next().await {
-            let covered = page.as_ref().map_or(0, |p| p.covered_seq.min(up_to));
-            if covered <= after {
+            let page = page?;
+            let Some(covered) = sync_state::page_end(after, up_to, page.covered_seq) else {
                 // The server has nothing in this range (it never had those seqs).
-                page?;
                 continue;
-            }
-            self.store_and_announce(conv.clone(), page?.msgs, after, covered).await?;
+            };
+            self.store_and_announce(conv.clone(), page.msgs, after, covered).await?;
             if covered < up_to {
                 self.pull_range(&conv, covered, up_to).await?;
             }
@@ -551,48 +513,5 @@ impl SyncActor {
             self.conv_changes.extend(changes);
         }
         Ok(())
-    }
-}
-
-/// Announces an online-only message: a message (and, for a group tip, its group callback), or
-/// a room event (an AVChatRoom dismissed).
-fn announce_online(events: &Dispatcher, me: &str, msg: &WireMessage) {
-    match &msg.elem {
-        oxim_proto::message::Elem::Event { event } => {
-            if let Some(e) = crate::model::group::from_user_event(event) {
-                events.emit(Event::Group(e));
-            }
-        }
-        elem => {
-            events.emit(Event::NewMessage(Box::new(Message::from_wire(msg, me, MessageStatus::SendSucc))));
-            if let oxim_proto::message::Elem::GroupTips { tips } = elem
-                && let Some(e) = crate::model::group::from_tips(&msg.group_id, tips)
-            {
-                events.emit(Event::Group(e));
-            }
-        }
-    }
-}
-
-/// Turns stored effects into events, in order; consecutive receipts become one event (V2TIM
-/// delivers receipts as a list).
-pub fn emit_effects(events: &Dispatcher, effects: Vec<Effect>) {
-    let mut receipts = Vec::new();
-    for effect in effects {
-        if !matches!(effect, Effect::Receipt(_)) && !receipts.is_empty() {
-            events.emit(Event::C2CReadReceipt(std::mem::take(&mut receipts)));
-        }
-        match effect {
-            Effect::NewMessage(m) => events.emit(Event::NewMessage(m)),
-            Effect::Revoked(id) => events.emit(Event::MessageRevoked(id)),
-            Effect::Receipt(r) => receipts.push(r),
-            Effect::Group(e) => events.emit(Event::Group(e)),
-            // Conversation and unread events arrive with the conversation manager; signaling
-            // callbacks are told by the sync actor at the end of its step.
-            Effect::ReadChanged(_) | Effect::MessagesRemoved(_) | Effect::Signal { .. } | Effect::Conversation(..) => {}
-        }
-    }
-    if !receipts.is_empty() {
-        events.emit(Event::C2CReadReceipt(receipts));
     }
 }
