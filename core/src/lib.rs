@@ -38,6 +38,9 @@ pub mod sync;
 pub mod sync_state;
 pub mod transport;
 
+#[cfg(test)]
+mod test_peer;
+
 pub use conversation::ConversationManager;
 pub use error::{Error, Result};
 pub use group::GroupManager;
