@@ -302,6 +302,10 @@ impl Client {
                         media,
                         self.config.send_timeout,
                     );
+                    // The features' per-session work after each reconnection, in this order:
+                    // rooms first, then the messages that wait to be resent.
+                    crate::group::attach(&session);
+                    crate::message::attach(&session);
                     st.status = LoginStatus::Logined;
                     st.creds = Some(creds);
                     st.session = Some(session.clone());
@@ -428,7 +432,7 @@ async fn route_pushes(client: Weak<Client>, mut rx: mpsc::UnboundedReceiver<Push
             push::GROUP_ATTRS => match serde_json::from_str::<oxim_proto::group::GroupAttrs>(&push.body) {
                 Ok(attrs) => {
                     if let Ok(session) = client.session() {
-                        session.groups.on_attrs_push(attrs, &session.events);
+                        crate::group::on_attrs_push(&session, attrs);
                     }
                 }
                 Err(e) => tracing::warn!("malformed group attributes push: {e}"),

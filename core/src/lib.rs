@@ -30,6 +30,7 @@ pub mod manager;
 pub mod media;
 pub mod message;
 pub mod model;
+pub mod publisher;
 pub mod runtime;
 pub mod session;
 pub mod signaling;

@@ -12,7 +12,7 @@ use crate::message::{MessageManager, SendOptions};
 use crate::model::config::{LogLevel, LoginStatus, SdkConfig};
 use crate::model::message::{Elem, Message};
 use crate::runtime;
-use crate::session::Session;
+use crate::session::{Session, SessionSource};
 use crate::store;
 
 /// An SDK instance. Cheap to clone (all clones are the same instance).
@@ -24,7 +24,31 @@ pub struct Manager {
 struct Inner {
     client: Mutex<Option<Arc<Client>>>,
     listeners: Arc<Listeners>,
-    drafts: crate::message::Drafts,
+    drafts: Arc<crate::message::Drafts>,
+}
+
+impl Inner {
+    fn client(&self) -> Result<Arc<Client>> {
+        self.client.lock().expect("manager lock").clone().ok_or_else(Error::not_initialized)
+    }
+}
+
+impl SessionSource for Inner {
+    fn session(&self) -> Result<Arc<Session>> {
+        self.client()?.session()
+    }
+}
+
+/// The last handle of an instance is gone without `unInitSDK`: shut it down all the same
+/// (connection, reconnect loop, session, event work), as `unInitSDK` would.
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let client = self.client.get_mut().map(Option::take).unwrap_or_else(|e| e.into_inner().take());
+        if let Some(client) = client {
+            let _rt = runtime::handle().enter();
+            client.shutdown();
+        }
+    }
 }
 
 static DEFAULT: OnceLock<Manager> = OnceLock::new();
@@ -42,7 +66,7 @@ impl Manager {
             inner: Arc::new(Inner {
                 client: Mutex::new(None),
                 listeners: Arc::new(Listeners::default()),
-                drafts: crate::message::Drafts::default(),
+                drafts: Arc::default(),
             }),
         }
     }
@@ -63,22 +87,22 @@ impl Manager {
     }
 
     fn client(&self) -> Result<Arc<Client>> {
-        self.inner.client.lock().expect("manager lock").clone().ok_or_else(Error::not_initialized)
+        self.inner.client()
     }
 
     /// The logged-in session (6013 before `initSDK`, 6014 before `login`).
-    pub(crate) fn session(&self) -> Result<Arc<Session>> {
-        self.client()?.session()
+    fn session(&self) -> Result<Arc<Session>> {
+        self.inner.session()
     }
 
     /// `getMessageManager`.
     pub fn message_manager(&self) -> MessageManager {
-        MessageManager::new(self.clone())
+        MessageManager::new(self.inner.clone(), self.inner.drafts.clone())
     }
 
     /// `getConversationManager`.
     pub fn conversation_manager(&self) -> crate::conversation::ConversationManager {
-        crate::conversation::ConversationManager::new(self.clone())
+        crate::conversation::ConversationManager::new(self.inner.clone())
     }
 
     /// `addConversationListener`; the id removes it again.
@@ -94,22 +118,17 @@ impl Manager {
 
     /// `getGroupManager`.
     pub fn group_manager(&self) -> GroupManager {
-        GroupManager::new(self.clone())
+        GroupManager::new(self.inner.clone())
     }
 
     /// `getSignalingManager`.
     pub fn signaling_manager(&self) -> crate::signaling::SignalingManager {
-        crate::signaling::SignalingManager::new(self.clone())
+        crate::signaling::SignalingManager::new(self.inner.clone(), self.inner.listeners.clone())
     }
 
     /// `addSignalingListener`; the id removes it again.
     pub fn add_signaling_listener(&self, listener: Arc<dyn SignalingListener>) -> ListenerId {
         self.inner.listeners.add_signaling(listener)
-    }
-
-    /// Messages created but not sent yet (see [`crate::message::Drafts`]).
-    pub(crate) fn drafts(&self) -> &crate::message::Drafts {
-        &self.inner.drafts
     }
 
     /// `initSDK`: starts the instance for `sdk_app_id`; it connects to the server right away and

@@ -24,12 +24,12 @@ use oxim_proto::payload::{ConvState, PullReq, PullRes, SeqRange, SyncReq, SyncRe
 use oxim_proto::signaling::signaling_of;
 use tokio::sync::mpsc;
 
-use crate::conversation::Publisher;
 use crate::error::Result;
 use crate::events::{Dispatcher, Event};
 use crate::link::Link;
 use crate::model::conversation::ConvChange;
 use crate::model::message::{ConvId, SignalingInfo};
+use crate::publisher::Publisher;
 use crate::store::conversations as convs;
 use crate::store::{self, Effect, Store};
 use crate::sync_state::{self, Cursors, Delivery};
