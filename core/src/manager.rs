@@ -326,9 +326,78 @@ fn log_filter(default: &str, env: Option<&str>) -> tracing_subscriber::filter::T
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use oxim_proto::op;
+    use serde_json::{Value, json};
     use tracing::Level;
 
-    use super::log_filter;
+    use super::*;
+    use crate::test_peer::{Peer, WAIT, eventually};
+
+    struct Connected(Arc<AtomicUsize>);
+    impl SdkListener for Connected {
+        fn on_connect_success(&self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn server(op: &str, _: &Value) -> Option<Value> {
+        Some(match op {
+            op::LOGIN => json!({ "server_time_ms": 1, "usersig_expire_at": 0 }),
+            op::SYNC => json!({ "convs": [], "version": 0, "has_more": false }),
+            _ => json!({}),
+        })
+    }
+
+    #[tokio::test]
+    async fn dropping_the_last_handle_without_uninit_shuts_the_instance_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut peer = Peer::start(false).await;
+        let mut config = SdkConfig::new(&peer.url, dir.path());
+        config.log_level = LogLevel::None;
+        // Were the reconnect loop alive after the drop, it would try again within 30 ms.
+        config.reconnect_max_delay = Duration::from_millis(30);
+        let connected = Arc::new(AtomicUsize::new(0));
+        let listener: Arc<dyn SdkListener> = Arc::new(Connected(connected.clone()));
+        let app_listener = Arc::downgrade(&listener);
+
+        let sdk = Manager::new();
+        sdk.init_sdk(1, config, Some(listener)).unwrap();
+        let served = peer.accept().await.serve(server);
+        sdk.login("alice".into(), "sig".into()).await.unwrap();
+        eventually("onConnectSuccess", || connected.load(Ordering::SeqCst) == 1).await;
+        let session = Arc::downgrade(&sdk.session().unwrap());
+        let store = Arc::downgrade(&sdk.session().unwrap().store);
+
+        // A clone going away is not the instance going away.
+        drop(sdk.clone());
+        assert_eq!(sdk.login_status(), LoginStatus::Logined);
+
+        drop(sdk);
+        tokio::time::timeout(WAIT, served.closed()).await.expect("the server sees the connection closed");
+        assert!(peer.no_connection_within(Duration::from_millis(500)).await, "no reconnection");
+        eventually("the session released", || session.upgrade().is_none()).await;
+        eventually("the store released", || store.upgrade().is_none()).await;
+        eventually("the app's listener released", || app_listener.upgrade().is_none()).await;
+        assert_eq!(connected.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn dropping_after_uninit_or_before_init_is_harmless() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut peer = Peer::start(false).await;
+        let sdk = Manager::new();
+        let mut config = SdkConfig::new(&peer.url, dir.path());
+        config.log_level = LogLevel::None;
+        sdk.init_sdk(1, config, None).unwrap();
+        let served = peer.accept().await.serve(server);
+        sdk.uninit_sdk();
+        tokio::time::timeout(WAIT, served.closed()).await.expect("unInitSDK closes the connection");
+        drop(sdk);
+        drop(Manager::new());
+    }
 
     #[test]
     fn log_filter_takes_oxim_sdk_log_when_it_parses() {

@@ -154,3 +154,75 @@ impl Session {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::events::Listeners;
+    use crate::test_peer::{Peer, WAIT, eventually};
+    use crate::transport::Transport;
+
+    async fn session(dir: &std::path::Path, link: Arc<Link>) -> Arc<Session> {
+        let store = Arc::new(Store::open(&dir.join("oxim.db")).unwrap());
+        let events = Arc::new(Dispatcher::start(Arc::new(Listeners::default())));
+        let media = MediaClient::new("http://127.0.0.1:1", 1, "me", "sig").unwrap();
+        Session::start("me".into(), store, link, events, 0, media, Duration::from_secs(1))
+    }
+
+    #[tokio::test]
+    async fn after_each_connection_the_session_catches_up_then_runs_the_hooks_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut peer = Peer::start(false).await;
+        let link = Arc::new(Link::default());
+        let (pushes, _) = tokio::sync::mpsc::unbounded_channel();
+        link.publish(Some(Transport::connect(&peer.url, Duration::from_secs(20), WAIT, pushes).await.unwrap()));
+        let mut conn = peer.accept().await;
+        let s = session(dir.path(), link).await;
+        let log = Arc::new(Mutex::new(Vec::new()));
+        for name in ["rooms", "resend"] {
+            let log = log.clone();
+            s.on_reconnect(Arc::new(move |_| {
+                let log = log.clone();
+                Box::pin(async move {
+                    // A hook that takes a while does not let the next one start early.
+                    if name == "rooms" {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    log.lock().unwrap().push(name);
+                })
+            }));
+        }
+        s.on_connected();
+        assert_eq!(conn.request().await.unwrap().op, oxim_proto::op::SYNC, "the sync actor catches up");
+        eventually("the hooks", || log.lock().unwrap().len() == 2).await;
+        s.on_connected();
+        eventually("the hooks again", || log.lock().unwrap().len() == 4).await;
+        assert_eq!(*log.lock().unwrap(), ["rooms", "resend", "rooms", "resend"]);
+        s.close();
+        assert!(!s.is_alive());
+        tokio::time::timeout(WAIT, s.ended()).await.expect("ended resolves once closed");
+    }
+
+    #[derive(Default)]
+    struct Counter(AtomicUsize);
+    #[derive(Default)]
+    struct Other(AtomicUsize);
+
+    #[tokio::test]
+    async fn each_feature_state_is_one_per_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = session(dir.path(), Arc::new(Link::default())).await;
+        s.state::<Counter>().0.fetch_add(1, Ordering::SeqCst);
+        s.state::<Counter>().0.fetch_add(1, Ordering::SeqCst);
+        assert_eq!(s.state::<Counter>().0.load(Ordering::SeqCst), 2);
+        assert_eq!(s.state::<Other>().0.load(Ordering::SeqCst), 0);
+        let dir2 = tempfile::tempdir().unwrap();
+        let s2 = session(dir2.path(), Arc::new(Link::default())).await;
+        assert_eq!(s2.state::<Counter>().0.load(Ordering::SeqCst), 0);
+        s.close();
+        s2.close();
+    }
+}

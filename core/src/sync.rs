@@ -515,3 +515,187 @@ impl SyncActor {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use oxim_proto::message::Elem;
+    use oxim_proto::payload::ConvState;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::events::Listeners;
+    use crate::listener::{AdvancedMsgListener, ConversationListener};
+    use crate::model::message::Message;
+    use crate::test_peer::{Conn, Peer, WAIT, eventually};
+    use crate::transport::Transport;
+
+    /// What the app heard.
+    #[derive(Default)]
+    struct Heard {
+        msgs: Mutex<Vec<String>>,
+        sync: Mutex<Vec<&'static str>>,
+    }
+
+    impl AdvancedMsgListener for Heard {
+        fn on_recv_new_message(&self, msg: Message) {
+            self.msgs.lock().unwrap().push(msg.msg_id);
+        }
+    }
+
+    impl ConversationListener for Heard {
+        fn on_sync_server_start(&self) {
+            self.sync.lock().unwrap().push("start");
+        }
+        fn on_sync_server_finish(&self) {
+            self.sync.lock().unwrap().push("finish");
+        }
+        fn on_sync_server_failed(&self) {
+            self.sync.lock().unwrap().push("failed");
+        }
+    }
+
+    impl Heard {
+        fn msgs(&self) -> Vec<String> {
+            self.msgs.lock().unwrap().clone()
+        }
+    }
+
+    fn bob() -> ConvId {
+        ConvId::C2C("bob".into())
+    }
+
+    /// Bob's message `seq` to me.
+    fn msg(seq: u64) -> WireMessage {
+        let mut w = WireMessage::new(format!("m{seq}"), Elem::Text { text: format!("#{seq}") });
+        w.seq = seq;
+        w.sender = "bob".into();
+        w.receiver = "me".into();
+        w.time_ms = 1000 * seq as i64;
+        w
+    }
+
+    /// The server's answer to a pull of `(after, up_to]` from a conversation of seqs
+    /// `1..=newest`, at most `page` messages.
+    fn pull_answer(body: &Value, newest: u64, page: u64) -> Value {
+        let after = body["after_seq"].as_u64().unwrap();
+        let up_to = body["up_to_seq"].as_u64().unwrap().min(newest);
+        let covered = up_to.min(after + page);
+        let msgs: Vec<WireMessage> = (after + 1..=covered).map(msg).collect();
+        serde_json::to_value(PullRes { msgs, max_seq: newest, covered_seq: covered }).unwrap()
+    }
+
+    struct Rig {
+        _dir: tempfile::TempDir,
+        store: Arc<Store>,
+        link: Arc<Link>,
+        heard: Arc<Heard>,
+        sync: SyncHandle,
+        peer: Peer,
+    }
+
+    impl Rig {
+        async fn start() -> Rig {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Arc::new(Store::open(&dir.path().join("oxim.db")).unwrap());
+            let link = Arc::new(Link::default());
+            let heard = Arc::new(Heard::default());
+            let listeners = Arc::new(Listeners::default());
+            listeners.add_advanced(heard.clone());
+            listeners.add_conversation(heard.clone());
+            let events = Arc::new(Dispatcher::start(listeners));
+            let publisher = Arc::new(Publisher::default());
+            let sync = SyncHandle::start("me".into(), store.clone(), link.clone(), events, publisher, 0);
+            Rig { _dir: dir, store, link, heard, sync, peer: Peer::start(false).await }
+        }
+
+        /// A new connection, published; the peer's side of it.
+        async fn connect(&mut self) -> Conn {
+            let (pushes, _) = tokio::sync::mpsc::unbounded_channel();
+            let t = Transport::connect(&self.peer.url, Duration::from_secs(20), WAIT, pushes).await.unwrap();
+            let conn = self.peer.accept().await;
+            self.link.publish(Some(t));
+            conn
+        }
+
+        async fn cursor(&self) -> Option<u64> {
+            self.store.call(|db| store::synced_seq(db, &bob())).await.unwrap()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_push_past_the_cursor_pulls_the_gap_first_and_duplicates_are_dropped() {
+        let mut rig = Rig::start().await;
+        let conn = rig.connect().await;
+        let _pushes = conn.serve(|op, body| (op == op::MSG_PULL).then(|| pull_answer(body, 5, 2)));
+        // A new device hears of seq 5 first: (0, 5] is pulled in pages of 2, in order.
+        rig.sync.send(SyncCmd::Push(Box::new(msg(5))));
+        eventually("five messages", || rig.heard.msgs().len() >= 5).await;
+        for seq in [3, 5, 6] {
+            rig.sync.send(SyncCmd::Push(Box::new(msg(seq))));
+        }
+        eventually("the sixth message", || rig.heard.msgs().len() >= 6).await;
+        assert_eq!(rig.heard.msgs(), ["m1", "m2", "m3", "m4", "m5", "m6"]);
+        assert_eq!(rig.cursor().await, Some(6));
+    }
+
+    #[tokio::test]
+    async fn a_connection_lost_in_the_middle_of_a_gap_resumes_after_the_reconnect_without_loss_or_repeat() {
+        let mut rig = Rig::start().await;
+        let mut conn = rig.connect().await;
+        rig.sync.send(SyncCmd::Push(Box::new(msg(10))));
+        // The first page of the gap arrives, then the connection drops before the second.
+        let first = conn.request().await.unwrap();
+        assert_eq!((first.op.as_str(), &first.body["after_seq"]), (op::MSG_PULL, &json!(0)));
+        conn.answer(first.id, pull_answer(&first.body, 10, 4));
+        let second = conn.request().await.unwrap();
+        assert_eq!(second.body["after_seq"], 4, "the next page starts after the stored one");
+        drop(conn);
+        eventually("the first page told", || rig.heard.msgs().len() == 4).await;
+        eventually("the connection seen lost", || rig.link.current().is_none()).await;
+        assert_eq!(rig.cursor().await, Some(4), "the cursor moved only over what was stored");
+
+        // Reconnected: the resync finds the conversation and pulls the rest.
+        let conn = rig.connect().await;
+        let _pushes = conn.serve(|op, body| match op {
+            op::SYNC => {
+                let state = ConvState {
+                    conv_id: bob(),
+                    max_seq: 10,
+                    version: 1,
+                    read_seq: 0,
+                    recv_opt: 0,
+                    pinned: false,
+                    deleted: false,
+                    group: None,
+                };
+                Some(serde_json::to_value(SyncRes { convs: vec![state], version: 1, has_more: false }).unwrap())
+            }
+            op::MSG_PULL => Some(pull_answer(body, 10, 4)),
+            _ => Some(json!({})),
+        });
+        rig.sync.send(SyncCmd::Resync);
+        eventually("the sync finished", || rig.heard.sync.lock().unwrap().contains(&"finish")).await;
+        // A late push of what was already pulled changes nothing.
+        rig.sync.send(SyncCmd::Push(Box::new(msg(7))));
+        rig.sync.send(SyncCmd::Push(Box::new(msg(11))));
+        eventually("the eleventh message", || rig.heard.msgs().len() >= 11).await;
+        let want: Vec<String> = (1..=11).map(|s| format!("m{s}")).collect();
+        assert_eq!(rig.heard.msgs(), want);
+        assert_eq!(rig.cursor().await, Some(11));
+        assert_eq!(*rig.heard.sync.lock().unwrap(), ["start", "finish"]);
+    }
+
+    #[tokio::test]
+    async fn a_resync_without_a_connection_fails_and_moves_nothing() {
+        let rig = Rig::start().await;
+        rig.sync.send(SyncCmd::Resync);
+        eventually("the sync failed", || rig.heard.sync.lock().unwrap().contains(&"failed")).await;
+        assert_eq!(*rig.heard.sync.lock().unwrap(), ["start", "failed"]);
+        assert_eq!(rig.cursor().await, None);
+        let version = rig.store.call(|db| store::kv_get(db, KV_SYNC_VERSION)).await.unwrap();
+        assert_eq!(version, None);
+    }
+}
