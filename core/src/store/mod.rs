@@ -1,11 +1,10 @@
 //! The SDK's local store: one SQLite file per user (`<data_dir>/<sdkAppID>/<userID>/oxim.db`),
-//! WAL mode, schema migrations from version 1, and ONE thread that does all database work, so
-//! neither the caller's thread nor the event thread ever waits on disk.
+//! WAL mode, schema migrations from version 1. All database work runs on the process's one
+//! store thread ([`executor`]), shared by every store of every instance, so neither the
+//! caller's thread nor the event thread ever waits on disk.
 
 use std::path::Path;
-use std::sync::Mutex;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::oneshot;
@@ -15,6 +14,7 @@ use crate::error::{Error, Result};
 mod apply;
 pub mod conversations;
 mod cursor;
+mod executor;
 mod messages;
 mod read;
 mod signaling;
@@ -78,12 +78,15 @@ const MIGRATIONS: &[&str] = &[
     conversations::MIGRATION,
 ];
 
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
-
-/// Handle to the store thread.
+/// One user's database. Its work runs on the process's store thread, in the order it was
+/// asked for.
 pub struct Store {
-    jobs: Mutex<Option<mpsc::Sender<Job>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// The connection, used by the store thread only (the lock is never contended); `None`
+    /// once closed.
+    conn: Arc<Mutex<Option<Connection>>>,
+    /// Whether work is still taken. Jobs are queued under this lock, so the close comes after
+    /// every job queued before it.
+    open: Mutex<bool>,
 }
 
 impl Store {
@@ -109,17 +112,23 @@ impl Store {
         // every call of the hot statements (`hot_statements_are_not_prepared_again...`).
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         migrate(&mut conn)?;
-        let (tx, rx) = mpsc::channel::<Job>();
-        let thread = std::thread::Builder::new()
-            .name("oxim-store".into())
-            .spawn(move || {
-                while let Ok(job) = rx.recv() {
-                    job(&mut conn);
-                }
-                let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
-            })
-            .map_err(|e| Error::db(format!("cannot start the store thread: {e}")))?;
-        Ok(Store { jobs: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) })
+        Ok(Store { conn: Arc::new(Mutex::new(Some(conn))), open: Mutex::new(true) })
+    }
+
+    /// Queues `job` to run with the connection on the store thread (dropped unrun if the
+    /// store was closed in between, which cannot happen while `open` is held).
+    fn queue(&self, job: impl FnOnce(&mut Connection) + Send + 'static) -> Result<()> {
+        let open = lock(&self.open);
+        if !*open {
+            return Err(Error::db("the store is closed"));
+        }
+        let conn = self.conn.clone();
+        executor::submit(Box::new(move || {
+            if let Some(conn) = lock(&conn).as_mut() {
+                job(conn);
+            }
+        }));
+        Ok(())
     }
 
     /// Runs `f` on the store thread and returns its result.
@@ -128,14 +137,9 @@ impl Store {
         f: impl FnOnce(&mut Connection) -> Result<R> + Send + 'static,
     ) -> Result<R> {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
+        self.queue(move |conn| {
             let _ = tx.send(f(conn));
-        });
-        {
-            let jobs = self.jobs.lock().expect("store lock");
-            let jobs = jobs.as_ref().ok_or_else(|| Error::db("the store is closed"))?;
-            jobs.send(job).map_err(|_| Error::db("the store is closed"))?;
-        }
+        })?;
         rx.await.map_err(|_| Error::db("the store thread stopped"))?
     }
 
@@ -148,7 +152,7 @@ impl Store {
         then: impl FnOnce(&mut Connection, A) + Send + 'static,
     ) -> Result<R> {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn| match f(conn) {
+        self.queue(move |conn| match f(conn) {
             Ok((answer, after)) => {
                 let _ = tx.send(Ok(answer));
                 then(conn, after);
@@ -156,22 +160,38 @@ impl Store {
             Err(e) => {
                 let _ = tx.send(Err(e));
             }
-        });
-        {
-            let jobs = self.jobs.lock().expect("store lock");
-            let jobs = jobs.as_ref().ok_or_else(|| Error::db("the store is closed"))?;
-            jobs.send(job).map_err(|_| Error::db("the store is closed"))?;
-        }
+        })?;
         rx.await.map_err(|_| Error::db("the store thread stopped"))?
     }
 
-    /// Finishes queued work and closes the database.
+    /// Finishes queued work and closes the database (checkpointing its WAL into the file).
+    /// Waits for that, except on the store thread itself.
     pub fn close(&self) {
-        self.jobs.lock().expect("store lock").take();
-        if let Some(thread) = self.thread.lock().expect("store lock").take() {
-            let _ = thread.join();
+        let (done_tx, done) = mpsc::sync_channel::<()>(1);
+        {
+            let mut open = lock(&self.open);
+            if !*open {
+                return;
+            }
+            *open = false;
+            let conn = self.conn.clone();
+            executor::submit(Box::new(move || {
+                if let Some(conn) = lock(&conn).take() {
+                    let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+                }
+                let _ = done_tx.send(());
+            }));
+        }
+        if !executor::on_executor() {
+            let _ = done.recv();
         }
     }
+}
+
+/// Locks `m`, also after a job panicked while holding it: the connection stays usable (a
+/// transaction in progress was rolled back as the panic unwound).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Drop for Store {
@@ -221,6 +241,8 @@ pub fn device_born_ms(conn: &Connection, now_ms: i64) -> Result<i64> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::model::message::{ConvId, Elem, Message, MessageStatus, WireMessage};
     use oxim_proto::message::UserEvent;
@@ -367,6 +389,82 @@ mod tests {
         let c = conv.clone();
         let newer = store.call(move |db| history_page(db, "alice", &c, Some(&anchor), false, 10)).await.unwrap();
         assert_eq!(ids(&newer), ["m6", "m7"]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stores_share_one_thread_and_each_runs_its_jobs_in_the_order_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let stores: Vec<Arc<Store>> =
+            (0..4).map(|i| Arc::new(Store::open(&dir.path().join(format!("{i}/oxim.db"))).unwrap())).collect();
+        // Jobs are queued from many tasks at once; each store's jobs are queued by one task,
+        // so their order is the order asked.
+        let mut tasks = Vec::new();
+        for store in &stores {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut pending = Vec::new();
+                for n in 0..200 {
+                    let store = store.clone();
+                    let (tx, rx) = oneshot::channel();
+                    store
+                        .queue(move |db| {
+                            kv_set(db, "last", &n.to_string()).unwrap();
+                            let _ = tx.send(std::thread::current().id());
+                        })
+                        .unwrap();
+                    pending.push((n, rx));
+                }
+                let mut threads = std::collections::HashSet::new();
+                for (_, rx) in pending {
+                    threads.insert(rx.await.unwrap());
+                }
+                let last = store.call(|db| kv_get(db, "last")).await.unwrap();
+                (threads, last)
+            }));
+        }
+        let mut threads = std::collections::HashSet::new();
+        for t in tasks {
+            let (seen, last) = t.await.unwrap();
+            assert_eq!(last.as_deref(), Some("199"), "a store's jobs ran in order");
+            threads.extend(seen);
+        }
+        assert_eq!(threads.len(), 1, "one store thread for every store");
+    }
+
+    #[tokio::test]
+    async fn a_job_that_panics_fails_its_call_and_the_store_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("oxim.db")).unwrap();
+        let e = store
+            .call(|db| -> Result<()> {
+                let tx = db.transaction()?;
+                kv_set(&tx, "k", "half-done")?;
+                panic!("bug");
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, oxim_proto::code::DB_OPERATION_FAILED);
+        // The transaction was rolled back; the store still works.
+        assert_eq!(store.call(|db| kv_get(db, "k")).await.unwrap(), None);
+        store.call(|db| kv_set(db, "k", "v")).await.unwrap();
+        assert_eq!(store.call(|db| kv_get(db, "k")).await.unwrap().as_deref(), Some("v"));
+    }
+
+    #[tokio::test]
+    async fn closing_finishes_queued_work_then_refuses_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oxim.db");
+        let store = Store::open(&path).unwrap();
+        for n in 0..50 {
+            store.queue(move |db| kv_set(db, &format!("k{n}"), "v").unwrap()).unwrap();
+        }
+        store.close();
+        let e = store.call(|db| kv_get(db, "k0")).await.unwrap_err();
+        assert_eq!(e.desc, "local database: the store is closed");
+        // Everything queued before the close is in the file, which is closed.
+        let conn = Connection::open(&path).unwrap();
+        let n: i64 = conn.query_row("SELECT count(*) FROM kv WHERE key LIKE 'k%'", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 50);
     }
 
     #[tokio::test]
