@@ -412,7 +412,7 @@ impl Drop for Client {
 }
 
 fn close_store(store: Arc<Store>) {
-    // Joining the store thread is blocking work: keep it off the async workers.
+    // Closing waits for the store's queued work: keep it off the async workers.
     tokio::task::spawn_blocking(move || store.close());
 }
 

@@ -1,10 +1,11 @@
 //! The SDK's local store: one SQLite file per user (`<data_dir>/<sdkAppID>/<userID>/oxim.db`),
-//! WAL mode, schema migrations from version 1. All database work runs on the process's one
-//! store thread ([`executor`]), shared by every store of every instance, so neither the
-//! caller's thread nor the event thread ever waits on disk.
+//! WAL mode, schema migrations from version 1. All database work runs on the process's store
+//! executor ([`executor`]: the SDK runtime's blocking pool, shared by every store of every
+//! instance; each store's jobs in order), so neither the caller's thread nor the event thread
+//! ever waits on disk.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::oneshot;
@@ -78,12 +79,14 @@ const MIGRATIONS: &[&str] = &[
     conversations::MIGRATION,
 ];
 
-/// One user's database. Its work runs on the process's store thread, in the order it was
+/// One user's database. Its work runs on the process's store executor, in the order it was
 /// asked for.
 pub struct Store {
-    /// The connection, used by the store thread only (the lock is never contended); `None`
-    /// once closed.
+    /// The connection, used by one job at a time (the lock is never contended); `None` once
+    /// closed.
     conn: Arc<Mutex<Option<Connection>>>,
+    /// The store's lane on the executor.
+    lane: Arc<executor::Lane>,
     /// Whether work is still taken. Jobs are queued under this lock, so the close comes after
     /// every job queued before it.
     open: Mutex<bool>,
@@ -112,7 +115,7 @@ impl Store {
         // every call of the hot statements (`hot_statements_are_not_prepared_again...`).
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         migrate(&mut conn)?;
-        Ok(Store { conn: Arc::new(Mutex::new(Some(conn))), open: Mutex::new(true) })
+        Ok(Store { conn: Arc::new(Mutex::new(Some(conn))), lane: Arc::default(), open: Mutex::new(true) })
     }
 
     /// Queues `job` to run with the connection on the store thread (dropped unrun if the
@@ -123,7 +126,7 @@ impl Store {
             return Err(Error::db("the store is closed"));
         }
         let conn = self.conn.clone();
-        executor::submit(Box::new(move || {
+        self.lane.submit(Box::new(move || {
             if let Some(conn) = lock(&conn).as_mut() {
                 job(conn);
             }
@@ -165,7 +168,7 @@ impl Store {
     }
 
     /// Finishes queued work and closes the database (checkpointing its WAL into the file).
-    /// Waits for that, except on the store thread itself.
+    /// Waits for that, except inside a store job.
     pub fn close(&self) {
         let (done_tx, done) = mpsc::sync_channel::<()>(1);
         {
@@ -175,7 +178,7 @@ impl Store {
             }
             *open = false;
             let conn = self.conn.clone();
-            executor::submit(Box::new(move || {
+            self.lane.submit(Box::new(move || {
                 if let Some(conn) = lock(&conn).take() {
                     let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
                 }
@@ -188,11 +191,7 @@ impl Store {
     }
 }
 
-/// Locks `m`, also after a job panicked while holding it: the connection stays usable (a
-/// transaction in progress was rolled back as the panic unwound).
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use executor::lock;
 
 impl Drop for Store {
     fn drop(&mut self) {
@@ -392,7 +391,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn stores_share_one_thread_and_each_runs_its_jobs_in_the_order_asked() {
+    async fn stores_share_the_executor_and_each_runs_its_jobs_in_the_order_asked() {
         let dir = tempfile::tempdir().unwrap();
         let stores: Vec<Arc<Store>> =
             (0..4).map(|i| Arc::new(Store::open(&dir.path().join(format!("{i}/oxim.db"))).unwrap())).collect();
@@ -403,12 +402,17 @@ mod tests {
             let store = store.clone();
             tasks.push(tokio::spawn(async move {
                 let mut pending = Vec::new();
-                for n in 0..200 {
+                for n in 0..200i64 {
                     let store = store.clone();
                     let (tx, rx) = oneshot::channel();
                     store
                         .queue(move |db| {
-                            kv_set(db, "last", &n.to_string()).unwrap();
+                            // Job n finds the n jobs before it done.
+                            let done: i64 = kv_get(db, "done").unwrap().map_or(0, |v| v.parse().unwrap());
+                            if done != n {
+                                kv_set(db, "out_of_order", &n.to_string()).unwrap();
+                            }
+                            kv_set(db, "done", &(n + 1).to_string()).unwrap();
                             let _ = tx.send(std::thread::current().id());
                         })
                         .unwrap();
@@ -418,17 +422,26 @@ mod tests {
                 for (_, rx) in pending {
                     threads.insert(rx.await.unwrap());
                 }
-                let last = store.call(|db| kv_get(db, "last")).await.unwrap();
+                let last = store.call(|db| Ok((kv_get(db, "done")?, kv_get(db, "out_of_order")?))).await.unwrap();
                 (threads, last)
             }));
         }
         let mut threads = std::collections::HashSet::new();
         for t in tasks {
             let (seen, last) = t.await.unwrap();
-            assert_eq!(last.as_deref(), Some("199"), "a store's jobs ran in order");
+            assert_eq!(last, (Some("200".to_owned()), None), "a store's jobs ran in order");
             threads.extend(seen);
         }
-        assert_eq!(threads.len(), 1, "one store thread for every store");
+        assert!(!threads.is_empty());
+
+        // Stores take turns on the pool's threads rather than keeping one each: twenty stores
+        // used one after the other run on a thread or two.
+        let mut threads = std::collections::HashSet::new();
+        for i in 0..20 {
+            let store = Store::open(&dir.path().join(format!("seq{i}/oxim.db"))).unwrap();
+            threads.insert(store.call(|_| Ok(std::thread::current().id())).await.unwrap());
+        }
+        assert!(threads.len() < 20, "{} threads for 20 stores", threads.len());
     }
 
     #[tokio::test]
