@@ -33,7 +33,10 @@ static NEXT_LISTENER_ID: AtomicU64 = AtomicU64::new(1);
 /// The registered listeners.
 #[derive(Default)]
 pub struct Listeners {
-    sdk: RwLock<Option<Arc<dyn SdkListener>>>,
+    /// The listener given to `initSDK` (if any) and those added with `addIMSDKListener`.
+    sdk: RwLock<Vec<(ListenerId, Arc<dyn SdkListener>)>>,
+    /// Which entry of `sdk` is `initSDK`'s (replaced by the next `initSDK`).
+    init_sdk_listener: RwLock<Option<ListenerId>>,
     simple: RwLock<Vec<(ListenerId, Arc<dyn SimpleMsgListener>)>>,
     advanced: RwLock<Vec<(ListenerId, Arc<dyn AdvancedMsgListener>)>>,
     group: RwLock<Vec<(ListenerId, Arc<dyn GroupListener>)>>,
@@ -42,9 +45,21 @@ pub struct Listeners {
 }
 
 impl Listeners {
-    /// Sets (or clears) the SDK listener given to `initSDK`.
+    /// Sets (or clears) the SDK listener given to `initSDK`; listeners added with
+    /// [`Listeners::add_sdk`] stay.
     pub fn set_sdk(&self, listener: Option<Arc<dyn SdkListener>>) {
-        *self.sdk.write().expect("listeners lock") = listener;
+        let mut init = self.init_sdk_listener.write().expect("listeners lock");
+        if let Some(old) = init.take() {
+            self.sdk.write().expect("listeners lock").retain(|(i, _)| *i != old);
+        }
+        *init = listener.map(|l| self.add_sdk(l));
+    }
+
+    /// Adds an SDK listener (`addIMSDKListener`).
+    pub fn add_sdk(&self, listener: Arc<dyn SdkListener>) -> ListenerId {
+        let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
+        self.sdk.write().expect("listeners lock").push((id, listener));
+        id
     }
 
     /// Adds a simple message listener.
@@ -96,15 +111,16 @@ impl Listeners {
             list.retain(|(i, _)| *i != id);
             list.len() != before
         }
-        remove_from(&self.simple, id)
+        remove_from(&self.sdk, id)
+            || remove_from(&self.simple, id)
             || remove_from(&self.advanced, id)
             || remove_from(&self.group, id)
             || remove_from(&self.signaling, id)
             || remove_from(&self.conversation, id)
     }
 
-    fn sdk(&self) -> Option<Arc<dyn SdkListener>> {
-        self.sdk.read().expect("listeners lock").clone()
+    fn sdk(&self) -> Vec<Arc<dyn SdkListener>> {
+        self.sdk.read().expect("listeners lock").iter().map(|(_, l)| l.clone()).collect()
     }
 
     fn simple(&self) -> Vec<Arc<dyn SimpleMsgListener>> {
@@ -158,27 +174,27 @@ fn deliver_new_messages(msgs: Vec<Message>, listeners: &Listeners) {
 fn deliver(event: Event, listeners: &Listeners) {
     match event {
         Event::Connecting => {
-            if let Some(l) = listeners.sdk() {
+            for l in listeners.sdk() {
                 guarded("onConnecting", || l.on_connecting());
             }
         }
         Event::ConnectSuccess => {
-            if let Some(l) = listeners.sdk() {
+            for l in listeners.sdk() {
                 guarded("onConnectSuccess", || l.on_connect_success());
             }
         }
         Event::ConnectFailed { code, desc } => {
-            if let Some(l) = listeners.sdk() {
-                guarded("onConnectFailed", || l.on_connect_failed(code, desc));
+            for l in listeners.sdk() {
+                guarded("onConnectFailed", || l.on_connect_failed(code, desc.clone()));
             }
         }
         Event::KickedOffline => {
-            if let Some(l) = listeners.sdk() {
+            for l in listeners.sdk() {
                 guarded("onKickedOffline", || l.on_kicked_offline());
             }
         }
         Event::UserSigExpired => {
-            if let Some(l) = listeners.sdk() {
+            for l in listeners.sdk() {
                 guarded("onUserSigExpired", || l.on_user_sig_expired());
             }
         }
@@ -661,6 +677,37 @@ mod tests {
         dispatcher.emit(Event::ConnectSuccess);
         dispatcher.stop();
         assert_eq!(me.count.load(Ordering::SeqCst), 2, "nothing is taken after a stop");
+    }
+
+    #[test]
+    fn sdk_listeners_added_beside_the_init_one_all_hear_and_init_replaces_only_its_own() {
+        let listeners = Arc::new(Listeners::default());
+        let dispatcher = Dispatcher::start(listeners.clone());
+        let (first, added, second) =
+            (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        listeners.set_sdk(Some(Arc::new(Counting(first.clone()))));
+        let id = listeners.add_sdk(Arc::new(Counting(added.clone())));
+        // Events see the listeners registered when they are delivered: wait for each.
+        let delivered = |count: &Arc<AtomicUsize>, n: usize| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while count.load(Ordering::SeqCst) < n {
+                assert!(std::time::Instant::now() < deadline, "event not delivered");
+                std::thread::yield_now();
+            }
+        };
+        dispatcher.emit(Event::Connecting);
+        delivered(&added, 1);
+        // A second initSDK replaces its own listener and keeps the added one.
+        listeners.set_sdk(Some(Arc::new(Counting(second.clone()))));
+        dispatcher.emit(Event::Connecting);
+        delivered(&added, 2);
+        assert!(listeners.remove(id));
+        assert!(!listeners.remove(id));
+        dispatcher.emit(Event::Connecting);
+        dispatcher.stop();
+        assert_eq!(first.load(Ordering::SeqCst), 1);
+        assert_eq!(added.load(Ordering::SeqCst), 2);
+        assert_eq!(second.load(Ordering::SeqCst), 2);
     }
 
     /// Records how the advanced listener was called; the first call says it started and waits

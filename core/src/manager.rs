@@ -186,6 +186,12 @@ impl Manager {
         self.inner.listeners.add_simple(listener)
     }
 
+    /// `addIMSDKListener`: an SDK listener besides the one given to `initSDK`; the id removes it
+    /// again.
+    pub fn add_sdk_listener(&self, listener: Arc<dyn SdkListener>) -> ListenerId {
+        self.inner.listeners.add_sdk(listener)
+    }
+
     /// Removes a listener added by any `add_*_listener` method; false if `id` is not registered
     /// with this instance.
     pub fn remove_listener(&self, id: ListenerId) -> bool {

@@ -66,6 +66,12 @@ impl SignalingManager {
         SignalingManager { sessions, listeners }
     }
 
+    /// A new invitation id, for [`SignalingManager::invite_with_id`] (V2TIM's callback forms
+    /// return the id before the invitation is sent).
+    pub fn new_invite_id() -> String {
+        new_msg_id()
+    }
+
     /// `invite`: invites `invitee` (C2C); returns the invitation id. `timeout` in seconds (0 =
     /// never); `offline_push_info` travels with the invitation (its `desc` is the push text).
     pub async fn invite(
@@ -76,11 +82,25 @@ impl SignalingManager {
         offline_push_info: Option<OfflinePushInfo>,
         timeout: i32,
     ) -> Result<String> {
+        self.invite_with_id(Self::new_invite_id(), invitee, data, online_user_only, offline_push_info, timeout).await
+    }
+
+    /// `invite` under an id made by [`SignalingManager::new_invite_id`].
+    pub async fn invite_with_id(
+        &self,
+        invite_id: String,
+        invitee: String,
+        data: String,
+        online_user_only: bool,
+        offline_push_info: Option<OfflinePushInfo>,
+        timeout: i32,
+    ) -> Result<String> {
+        check_invite_id(&invite_id)?;
         if !is_valid_user_id(&invitee) {
             return Err(Error::invalid("invitee must be a valid userID"));
         }
         let req = InviteReq {
-            invite_id: new_msg_id(),
+            invite_id,
             group_id: String::new(),
             invitees: vec![invitee],
             data,
@@ -101,6 +121,21 @@ impl SignalingManager {
         online_user_only: bool,
         timeout: i32,
     ) -> Result<String> {
+        self.invite_in_group_with_id(Self::new_invite_id(), group_id, invitee_list, data, online_user_only, timeout)
+            .await
+    }
+
+    /// `inviteInGroup` under an id made by [`SignalingManager::new_invite_id`].
+    pub async fn invite_in_group_with_id(
+        &self,
+        invite_id: String,
+        group_id: String,
+        invitee_list: Vec<String>,
+        data: String,
+        online_user_only: bool,
+        timeout: i32,
+    ) -> Result<String> {
+        check_invite_id(&invite_id)?;
         if group_id.is_empty() {
             return Err(Error::invalid("groupID is empty"));
         }
@@ -111,7 +146,7 @@ impl SignalingManager {
             return Err(Error::invalid("every invitee must be a valid userID"));
         }
         let req = InviteReq {
-            invite_id: new_msg_id(),
+            invite_id,
             group_id,
             invitees: invitee_list,
             data,
