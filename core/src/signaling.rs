@@ -22,20 +22,20 @@ use oxim_proto::signaling::{InviteReq, MAX_INVITEES, SignalGetReq, SignalReq, Si
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::events::ListenerId;
+use crate::events::{ListenerId, Listeners};
 use crate::listener::SignalingListener;
-use crate::manager::Manager;
 use crate::message::new_msg_id;
+use crate::model::message::{Message, OfflinePushInfo, SignalingAction, SignalingInfo};
 use crate::runtime;
-use crate::session::Session;
+use crate::session::{Session, SessionSource};
 use crate::store;
 use crate::sync::SyncCmd;
-use crate::types::{Message, OfflinePushInfo, SignalingAction, SignalingInfo};
 
 /// The signaling manager of one SDK instance (`V2TIMManager.getSignalingManager()`).
 #[derive(Clone)]
 pub struct SignalingManager {
-    manager: Manager,
+    sessions: Arc<dyn SessionSource>,
+    listeners: Arc<Listeners>,
 }
 
 fn check_data(data: &str) -> Result<()> {
@@ -60,8 +60,10 @@ fn check_invite_id(invite_id: &str) -> Result<()> {
 }
 
 impl SignalingManager {
-    pub(crate) fn new(manager: Manager) -> SignalingManager {
-        SignalingManager { manager }
+    /// The signaling manager of the instance whose sessions `sessions` finds and whose
+    /// listeners are `listeners`.
+    pub fn new(sessions: Arc<dyn SessionSource>, listeners: Arc<Listeners>) -> SignalingManager {
+        SignalingManager { sessions, listeners }
     }
 
     /// A new invitation id, for [`SignalingManager::invite_with_id`] (V2TIM's callback forms
@@ -157,7 +159,7 @@ impl SignalingManager {
 
     async fn start(&self, req: InviteReq) -> Result<String> {
         check_data(&req.data)?;
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
         runtime::run(async move {
             if req.invitees.iter().any(|u| *u == session.user_id) {
                 return Err(Error::invalid("the inviter cannot invite themselves"));
@@ -196,7 +198,7 @@ impl SignalingManager {
     async fn act(&self, op: &'static str, invite_id: String, data: String) -> Result<()> {
         check_invite_id(&invite_id)?;
         check_data(&data)?;
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
         let req = SignalReq { invite_id, action_id: new_msg_id(), data };
         runtime::run(async move { perform(&session, op, &req).await }).await
     }
@@ -212,7 +214,7 @@ impl SignalingManager {
     /// (`accept`/`reject`) works either way: the server knows it.
     pub async fn add_invited_signaling(&self, info: SignalingInfo) -> Result<()> {
         check_invite_id(&info.invite_id)?;
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
         runtime::run(async move {
             let id = info.invite_id.clone();
             if session.store.call(move |db| store::knows_invitation(db, &id)).await? {
@@ -231,7 +233,7 @@ impl SignalingManager {
 
     /// `addSignalingListener`; the id removes it again (`Manager::remove_listener`).
     pub fn add_signaling_listener(&self, listener: Arc<dyn SignalingListener>) -> ListenerId {
-        self.manager.add_signaling_listener(listener)
+        self.listeners.add_signaling(listener)
     }
 }
 
