@@ -10,3 +10,7 @@ scripts/bindings.sh >/dev/null
 "$OXIM_TOOLS_PYTHON" scripts/check-swift.py --self-test target/bindings/swift/OximSDK.swift \
   target/bindings/swift/OximGenerated.swift target/bindings/swift/OximExtras.swift \
   bindings/swift/tests/*.swift Package.swift
+# No compiler, so the hand-written Swift and the Swift tests are also checked against the
+# generated API (argument labels, enum cases, ERR_ constants, method names).
+"$OXIM_TOOLS_PYTHON" scripts/check-swift-api.py --api target/bindings/swift/*.swift \
+  --check target/bindings/swift/OximExtras.swift bindings/swift/tests/*.swift
