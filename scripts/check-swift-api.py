@@ -116,6 +116,11 @@ def declarations(source: str, api: str = ""):
             name = re.match(r"\s*`?(\w+)", part)
             if name:
                 cases.add(name.group(1))
+    # Static members of an enum's public extension stand for cases (`.V2TIM_ELEM_TYPE_TEXT`, iOS's
+    # spelling, generated beside UniFFI's `.v2timElemTypeText`).
+    if api:
+        for m in re.finditer(r"^public extension \w+", source, flags=re.M):
+            cases.update(re.findall(r"\bstatic let (\w+)", body_of(source, m.end())))
     return funcs, inits, cases
 
 
@@ -216,10 +221,10 @@ def main(argv):
     if "--self-test" in argv:
         broken = ("func f() async throws { try await sdk.login(user: a, userSig: b); _ = V2TIMLogLevel.v2timLogLoud;"
                   " sdk.getSignalingManager().reject(inviteID: a, data: b, success: nil, fail: nil);"
-                  " if code == ERR_NO_SUCH_CODE {}; _ = V2TIMMessagePriority.V2TIM_PRIORITY_DEFAULT }")
+                  " if code == ERR_NO_SUCH_CODE {}; _ = V2TIMMessagePriority.V2TIM_PRIORITY_LOUDEST }")
         found = check("self-test", broken, funcs, inits, cases, consts=consts)
         fine = ("func g() async throws { try await sdk.login(userID: a, userSig: b); sdk.login(userID: a, userSig: b, succ: nil) { code, desc in };"
-                " sdk.getSignalingManager().reject(inviteID: a, data: b, succ: nil, fail: nil); if code == ERR_SDK_NOT_LOGGED_IN {} }")
+                " sdk.getSignalingManager().reject(inviteID: a, data: b, succ: nil, fail: nil); if code == ERR_SDK_NOT_LOGGED_IN {}; _ = V2TIMMessagePriority.V2TIM_PRIORITY_DEFAULT }")
         wrongly = check("self-test", fine, funcs, inits, cases, consts=consts)
         if len(found) != 5 or wrongly:
             print(f"self-test FAILED: 5 errors gave {found}; correct calls gave {wrongly}")

@@ -736,6 +736,12 @@ def stype(t: Type) -> str:
     return s + ("?" if t.optional else "")
 
 
+def swift_case(variant: str) -> str:
+    """UniFFI's Swift name of an enum case: lower camel case of its words (V2TIM_C2C -> v2timC2c)."""
+    words = [w for w in variant.split("_") if w]
+    return words[0].lower() + "".join(w[:1].upper() + w[1:].lower() for w in words[1:])
+
+
 def swift_generated() -> str:
     out = [f"// {HEADER}", "import Foundation", ""]
     out.append("// UniFFI re-cases callback protocol names (and cannot rename them without breaking their")
@@ -777,6 +783,24 @@ def swift_generated() -> str:
             out.append("    }")
         out.append("}")
         out.append("")
+    out.append("// iOS's spelling of V2TIM's enum cases (`.V2TIM_ELEM_TYPE_TEXT`), as Tencent's NS_ENUMs")
+    out.append("// import into Swift; UniFFI's own cases (`.v2timElemTypeText`) stay usable. Equatable static")
+    out.append("// members, so they work in comparisons and `switch` cases alike.")
+    for name, variants in ENUMS.items():
+        out.append(f"public extension {name} {{")
+        for v in variants:
+            out.append(f"    static let {v.name} = {name}.{swift_case(v.name)}")
+        out.append("}")
+        out.append("")
+    out.append("// Tencent's iOS code reads an error's code and text (`error.code`); UniFFI's Swift error is")
+    out.append("// an enum with one case, so these read them from it.")
+    out.append("public extension V2TIMError {")
+    out.append("    /// V2TIM's numeric error code (`ERR_...`).")
+    out.append("    var code: Int32 { switch self { case let .Failure(code, _): return code } }")
+    out.append("    /// The error's description.")
+    out.append("    var desc: String { switch self { case let .Failure(_, desc): return desc } }")
+    out.append("}")
+    out.append("")
     out.append("// V2TIM's error codes under Tencent's names (TIMErrorCode.h), from proto/src/code.rs.")
     for c in CODES:
         for n in c.names:

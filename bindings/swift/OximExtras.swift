@@ -158,7 +158,7 @@ public extension V2TIMManager {
     @discardableResult
     func sendC2CTextMessage(text: String, to userID: String, succ: V2TIMSucc?, fail: V2TIMFail?) -> String {
         let msg = getMessageManager().createTextMessage(text: text)
-        return getMessageManager().sendMessage(message: msg, receiver: userID, groupID: nil, priority: .v2timPriorityDefault,
+        return getMessageManager().sendMessage(message: msg, receiver: userID, groupID: nil, priority: .V2TIM_PRIORITY_DEFAULT,
                                                onlineUserOnly: false, offlinePushInfo: nil, progress: nil, succ: succ, fail: fail)
     }
 
@@ -166,7 +166,7 @@ public extension V2TIMManager {
     @discardableResult
     func sendC2CCustomMessage(customData: Data, to userID: String, succ: V2TIMSucc?, fail: V2TIMFail?) -> String {
         let msg = getMessageManager().createCustomMessage(data: customData, description: "", extension: "")
-        return getMessageManager().sendMessage(message: msg, receiver: userID, groupID: nil, priority: .v2timPriorityDefault,
+        return getMessageManager().sendMessage(message: msg, receiver: userID, groupID: nil, priority: .V2TIM_PRIORITY_DEFAULT,
                                                onlineUserOnly: false, offlinePushInfo: nil, progress: nil, succ: succ, fail: fail)
     }
 

@@ -55,7 +55,7 @@ final class ListenerRegistryTests: XCTestCase {
         let sdk = V2TIMManager()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("oxim-swift-\(user)").path
         let config = V2TIMSDKConfig(serverURL: env["OXIM_SERVER_URL"] ?? "ws://127.0.0.1:8080", dataDir: dir,
-                                    logLevel: .v2timLogNone, platform: "ios")
+                                    logLevel: .V2TIM_LOG_NONE, platform: "ios")
         XCTAssertTrue(try sdk.initSDK(sdkAppID: 1_400_000_000, config: config, listener: nil))
         try await sdk.login(userID: user, userSig: env["OXIM_USERSIG_\(user)"] ?? "")
         return sdk
