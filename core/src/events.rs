@@ -173,6 +173,7 @@ fn deliver_new_messages(msgs: Vec<Message>, listeners: &Listeners) {
 
 fn deliver(event: Event, listeners: &Listeners) {
     match event {
+        Event::Delivered(ack) => ack.run(),
         Event::Connecting => {
             for l in listeners.sdk() {
                 guarded("onConnecting", || l.on_connecting());
@@ -395,16 +396,22 @@ impl Queue {
             let burst = match event {
                 Event::NewMessage(first) if self.listeners.has_advanced() => {
                     // A burst (a sync catching up) crosses to the app once per listener, not
-                    // once per message: the messages already queued go together.
+                    // once per message: the messages already queued go together, and the
+                    // delivery marks among them run once the burst was delivered.
                     let mut burst = vec![*first];
-                    while burst.len() < MAX_BURST
-                        && let Some(Event::NewMessage(_)) = st.events.front()
-                    {
-                        if let Some(Event::NewMessage(m)) = st.events.pop_front() {
-                            burst.push(*m);
+                    let mut acks = Vec::new();
+                    while burst.len() < MAX_BURST {
+                        match st.events.front() {
+                            Some(Event::NewMessage(_)) | Some(Event::Delivered(_)) => {}
+                            _ => break,
+                        }
+                        match st.events.pop_front() {
+                            Some(Event::NewMessage(m)) => burst.push(*m),
+                            Some(Event::Delivered(ack)) => acks.push(ack),
+                            _ => {}
                         }
                     }
-                    Ok(burst)
+                    Ok((burst, acks))
                 }
                 event => Err(event),
             };
@@ -412,7 +419,10 @@ impl Queue {
             // Listener calls are guarded one by one; this also contains a bug of the SDK's own
             // delivery code, so one instance cannot stop the thread all instances share.
             let delivered = catch_unwind(AssertUnwindSafe(|| match burst {
-                Ok(msgs) => deliver_new_messages(msgs, &self.listeners),
+                Ok((msgs, acks)) => {
+                    deliver_new_messages(msgs, &self.listeners);
+                    acks.iter().for_each(|ack| ack.run());
+                }
                 Err(event) => deliver(event, &self.listeners),
             }));
             if delivered.is_err() {
@@ -450,6 +460,29 @@ impl Dispatcher {
             return;
         }
         st.events.push_back(event);
+        if !st.scheduled {
+            st.scheduled = true;
+            drop(st);
+            let _ = event_thread().ready.send(self.queue.clone());
+        }
+    }
+
+    /// Runs `action` on the event thread once every event emitted before was delivered (its
+    /// listeners returned); also after [`Dispatcher::stop`], once what is still queued was
+    /// delivered (right away if nothing is).
+    pub fn after_delivered(&self, action: impl FnOnce() + Send + 'static) {
+        let mut st = self.queue.lock();
+        if st.stopped && !st.scheduled {
+            drop(st);
+            return action();
+        }
+        let once = Mutex::new(Some(action));
+        let ack = crate::model::event::Ack::new(move || {
+            if let Some(action) = once.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                action()
+            }
+        });
+        st.events.push_back(Event::Delivered(ack));
         if !st.scheduled {
             st.scheduled = true;
             drop(st);

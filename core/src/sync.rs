@@ -11,12 +11,15 @@
 //!   pulls each from its cursor; the sync version is saved only after the pulls succeeded;
 //! - a stored message is announced (once) if the server accepted it after this device's first
 //!   login ("birth"); older ones are history the device roamed, not news;
-//! - messages are announced (onRecvNewMessage) only after they are committed to the store;
+//! - messages are announced (onRecvNewMessage) only after they are committed to the store, and
+//!   recorded as told once the app's listeners returned; what a session stored and did not
+//!   tell (killed, logged out) is told first by the next one;
 //! - signaling messages also make `V2TIMSignalingListener` callbacks, collected over one whole
 //!   step (a resync, a gap pull) and told at its end ([`crate::sync_state::signals_to_tell`]).
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use futures_util::StreamExt as _;
 use oxim_proto::op;
@@ -28,6 +31,7 @@ use crate::error::Result;
 use crate::events::{Dispatcher, Event};
 use crate::link::Link;
 use crate::model::conversation::ConvChange;
+use crate::model::event::Ack;
 use crate::model::message::{ConvId, SignalingInfo};
 use crate::publisher::Publisher;
 use crate::store::conversations as convs;
@@ -81,8 +85,10 @@ impl SyncHandle {
         born_ms: i64,
     ) -> SyncHandle {
         let (tx, rx) = mpsc::unbounded_channel();
+        let told = Arc::new(Told { store: store.clone(), up_to: AtomicI64::new(0), writing: AtomicBool::new(false) });
         let actor = SyncActor {
             me,
+            told,
             store,
             link,
             events,
@@ -117,6 +123,8 @@ impl Drop for SyncHandle {
 
 struct SyncActor {
     me: String,
+    /// Records what the app has been told.
+    told: Arc<Told>,
     store: Arc<Store>,
     link: Arc<Link>,
     events: Arc<Dispatcher>,
@@ -136,8 +144,47 @@ struct SyncActor {
     group_profiles: HashSet<String>,
 }
 
+/// What the app has been told: effects are told through the dispatcher followed by a mark,
+/// and once the listeners returned the mark records it in the store
+/// ([`store::announce::told_up_to`]), one write for however many marks passed meanwhile.
+struct Told {
+    store: Arc<Store>,
+    up_to: AtomicI64,
+    writing: AtomicBool,
+}
+
+impl Told {
+    /// Emits the events of `effects` and, if `announced`, the mark that records them as told.
+    fn tell(self: &Arc<Self>, events: &Dispatcher, effects: Vec<Effect>, announced: Option<i64>) {
+        for event in sync_state::events_of(effects) {
+            events.emit(event);
+        }
+        if let Some(pos) = announced {
+            let this = self.clone();
+            events.emit(Event::Delivered(Ack::new(move || this.told(pos))));
+        }
+    }
+
+    /// On the event thread: everything up to `pos` was delivered.
+    fn told(self: &Arc<Self>, pos: i64) {
+        self.up_to.fetch_max(pos, Ordering::SeqCst);
+        if !self.writing.swap(true, Ordering::SeqCst) {
+            let this = self.clone();
+            self.store.spawn(move |db| {
+                this.writing.store(false, Ordering::SeqCst);
+                store::announce::told_up_to(db, this.up_to.load(Ordering::SeqCst))
+            });
+        }
+    }
+}
+
 impl SyncActor {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<SyncCmd>) {
+        // What an earlier session stored and did not tell comes first.
+        if let Err(e) = self.tell_pending().await {
+            tracing::info!("telling what an earlier session did not: {e}");
+        }
+        self.flush_conversations().await;
         while let Some(cmd) = rx.recv().await {
             let result = match cmd {
                 SyncCmd::Push(msg) => self.on_push(*msg).await,
@@ -155,6 +202,22 @@ impl SyncActor {
                 tracing::info!("sync step failed: {e}");
             }
         }
+    }
+
+    /// Tells the app what was stored and not told before this session started (the app was
+    /// killed or logged out in between), and queues the conversation changes not told.
+    async fn tell_pending(&mut self) -> Result<()> {
+        let (me, events, told) = (self.me.clone(), self.events.clone(), self.told.clone());
+        let changes = self
+            .store
+            .call(move |db| {
+                let (effects, last) = store::announce::pending(db, &me)?;
+                told.tell(&events, effects, last);
+                convs::pending_announcements(db)
+            })
+            .await?;
+        self.conv_changes.extend(changes);
+        Ok(())
     }
 
     async fn synced_once(&mut self) -> Result<bool> {
@@ -311,15 +374,16 @@ impl SyncActor {
         let events = self.events.clone();
         // The app hears of the messages from the store thread as soon as they are committed;
         // what the actor decides on (signaling, the conversation list) comes back here.
+        let told = self.told.clone();
         let kept = self
             .store
             .call(move |db| {
-                let effects = store::store_received(db, &me, &key, &msgs, Some((after, cursor)), born)?;
-                let (kept, told): (Vec<Effect>, Vec<Effect>) =
-                    effects.into_iter().partition(|e| matches!(e, Effect::Signal { .. } | Effect::Conversation(..)));
-                for event in sync_state::events_of(told) {
-                    events.emit(event);
-                }
+                let stored = store::store_received(db, &me, &key, &msgs, Some((after, cursor)), born)?;
+                let (kept, tell): (Vec<Effect>, Vec<Effect>) = stored
+                    .effects
+                    .into_iter()
+                    .partition(|e| matches!(e, Effect::Signal { .. } | Effect::Conversation(..)));
+                told.tell(&events, tell, stored.announced);
                 Ok(kept)
             })
             .await?;

@@ -1,13 +1,16 @@
 //! Sending messages.
 //!
-//! An outgoing message is stored locally as SENDING before anything goes to the network. Its
-//! id is made at creation and kept across every retry, so the server's deduplication makes
-//! resending safe: after a lost answer, a reconnect or an app restart, the message is stored
-//! once. Files are uploaded first (with progress); the message ends SEND_SUCC (with the
-//! server's seq and time) or SEND_FAIL with the error. Online-only messages are never stored.
+//! An outgoing message is checked, stored locally as SENDING and put in its conversation's
+//! send queue ([`super::queue`]) before anything goes to the network. Its id is made at
+//! creation and kept across every retry, so the server's deduplication makes resending safe:
+//! after a lost answer, a reconnect or an app restart, the message is stored once, and the
+//! queue keeps the order of the calls. Files are uploaded first (with progress); the message
+//! ends SEND_SUCC (with the server's seq and time) or SEND_FAIL with the error. Online-only
+//! messages are never stored and go out at once.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Instant;
 
 use oxim_proto::ids::is_valid_user_id;
@@ -15,13 +18,10 @@ use oxim_proto::message::{MAX_AT_USERS, MAX_ELEM_BYTES};
 use oxim_proto::op;
 use oxim_proto::payload::{MAX_MSG_BODY_BYTES, SendMsgReq, SendMsgRes};
 
-use super::media;
-use crate::conversation::local_change;
+use super::{media, queue};
 use crate::error::{Error, Result};
-use crate::model::message::{ConvId, Elem, Message, MessageStatus, OfflinePushInfo};
+use crate::model::message::{Elem, Message, MessageStatus, OfflinePushInfo};
 use crate::session::Session;
-use crate::store;
-use crate::sync::SyncCmd;
 
 /// Progress of a send, 0–100 (file upload; 100 when the server accepted the message).
 pub type Progress = Arc<dyn Fn(u32) + Send + Sync>;
@@ -74,9 +74,23 @@ pub struct SendOptions {
     pub progress: Option<Progress>,
 }
 
-/// `sendMessage`: addresses `msg`, stores it as SENDING (unless online-only), uploads its files
-/// and sends it. Returns the sent message with its seq and server time.
-pub async fn send_message(session: &Arc<Session>, mut msg: Message, opts: SendOptions) -> Result<Message> {
+/// Completes a message's content from the store before it is checked and sent (a merged
+/// message's inner messages); runs in the job that queues the message.
+pub type Complete = Box<dyn FnOnce(&rusqlite::Connection, Elem) -> Result<Elem> + Send>;
+
+/// A send under way.
+pub type Sending = Pin<Box<dyn Future<Output = Result<Message>> + Send>>;
+
+/// `sendMessage`: checks and addresses `msg` and queues it (stored as SENDING at the end of
+/// its conversation's send queue) before returning, so messages are queued in the order of
+/// the calls; the returned future uploads its files, sends it and resolves to the sent
+/// message with its seq and server time. Online-only and AVChatRoom messages are not queued.
+pub fn send_message(
+    session: &Arc<Session>,
+    mut msg: Message,
+    opts: SendOptions,
+    complete: Option<Complete>,
+) -> Result<Sending> {
     if opts.receiver.is_empty() == opts.group_id.is_empty() {
         return Err(Error::invalid("give exactly one of receiver and groupID"));
     }
@@ -92,7 +106,9 @@ pub async fn send_message(session: &Arc<Session>, mut msg: Message, opts: SendOp
     if msg.msg_id.is_empty() {
         msg.msg_id = new_msg_id();
     }
-    check_content(&msg.elem)?;
+    if complete.is_none() {
+        check_content(&msg.elem)?;
+    }
     media::check_local_files(&msg.elem)?;
     msg.sender = session.user_id.clone();
     msg.is_self = true;
@@ -108,161 +124,68 @@ pub async fn send_message(session: &Arc<Session>, mut msg: Message, opts: SendOp
     msg.timestamp = msg.time_ms / 1000;
     let conv = msg.conv_id();
 
-    let id = msg.msg_id.clone();
-    // Messages the server does not store are not kept here either (online-only, AVChatRoom).
+    // Messages the server does not store are not kept here either (online-only, AVChatRoom):
+    // they go out at once, outside the queue.
     if msg.online_user_only || crate::group::is_room(session, &msg.group_id) {
-        return deliver(session, conv, msg, opts.progress).await;
+        let session = session.clone();
+        return Ok(Box::pin(async move {
+            if let Some(complete) = complete {
+                let elem = msg.elem.clone();
+                msg.elem = session.store.call(move |db| complete(db, elem)).await?;
+                check_content(&msg.elem)?;
+            }
+            send_now(&session, msg, opts.progress).await
+        }));
     }
-    // SENDING is on record before anything goes out (the brief's delivery rule): a crash
-    // after this point resends the message at the next login, with the same id.
-    let (c, m) = (conv.clone(), msg.clone());
-    local_change(session, conv.clone(), move |db| {
-        store::insert_outgoing(db, &c, &m)?;
-        store::conversations::mark_listed(db, &c)
-    })
-    .await?;
-    let outbox = session.state::<Outbox>();
-    outbox.begin(&id);
-    let result = deliver(session, conv, msg, opts.progress).await;
-    outbox.end(&id);
-    result
+    Ok(Box::pin(queue::send(session, conv, msg, opts.progress, complete)))
 }
 
-/// The outgoing messages of a session currently being delivered, so a resend does not race a
-/// send.
-#[derive(Default)]
-struct Outbox {
-    inflight: Mutex<HashSet<String>>,
-}
-
-impl Outbox {
-    /// Marks `msg_id` as being delivered; false if it already is.
-    fn begin(&self, msg_id: &str) -> bool {
-        self.inflight.lock().expect("outbox lock").insert(msg_id.to_owned())
-    }
-
-    /// Marks `msg_id` as no longer being delivered.
-    fn end(&self, msg_id: &str) {
-        self.inflight.lock().expect("outbox lock").remove(msg_id);
-    }
-}
-
-/// Registers what the message manager does after each reconnection of `session`: resending
-/// what was not acknowledged.
+/// Registers what the message manager does after each reconnection of `session`: draining
+/// the send queues (what earlier sessions, or calls that outlasted a disconnection, left).
 pub fn attach(session: &Session) {
     session.on_reconnect(Arc::new(|session| {
         Box::pin(async move {
-            if let Err(e) = resend_pending(&session).await {
-                tracing::info!("resending unsent messages: {e}");
+            if let Err(e) = queue::resume(&session).await {
+                tracing::info!("resuming the send queues: {e}");
             }
         })
     }));
 }
 
-/// Resends, oldest first, the messages stored as SENDING that nobody is delivering (left over
-/// from a restart of the app or a disconnection that outlasted their send call).
-async fn resend_pending(session: &Arc<Session>) -> Result<()> {
-    let me = session.user_id.clone();
-    let pending = session.store.call(move |db| store::pending_outgoing(db, &me)).await?;
-    let outbox = session.state::<Outbox>();
-    for (conv, msg) in pending {
-        if !session.is_alive() {
-            break;
-        }
-        if outbox.begin(&msg.msg_id) {
-            let id = msg.msg_id.clone();
-            let result = deliver(session, conv, msg, None).await;
-            outbox.end(&id);
-            if let Err(e) = result {
-                tracing::info!("resend of {id} failed: {e}");
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Delivers a stored outgoing message: uploads its files if that has not happened yet, then
-/// sends it, retrying on network trouble (same id) until the server answers or the session's
-/// send timeout passes, and records the outcome. If the session ends first (logout,
-/// `unInitSDK`), the message stays SENDING and goes out after the next login.
-pub async fn deliver(
-    session: &Arc<Session>,
-    conv: ConvId,
-    mut msg: Message,
-    progress: Option<Progress>,
-) -> Result<Message> {
-    let interrupted = || {
-        Error::new(oxim_proto::code::SDK_COMM_INTERRUPT, "the session ended; the message is sent after the next login")
-    };
+/// Sends a message that is never stored (online-only, AVChatRoom) right away, retrying on
+/// network trouble (same id) until the server answers or the session's send timeout passes.
+async fn send_now(session: &Arc<Session>, mut msg: Message, progress: Option<Progress>) -> Result<Message> {
+    let interrupted = || Error::new(oxim_proto::code::SDK_COMM_INTERRUPT, "the session ended");
     let report = |p: u32| {
         if let Some(progress) = &progress {
             progress(p);
         }
     };
-    let outcome: Result<SendMsgRes> = async {
-        if media::needs_upload(&msg.elem) {
-            let uploaded = tokio::select! {
-                r = media::upload_elem(session, &msg.elem, &report) => r?,
-                _ = session.ended() => return Err(interrupted()),
-            };
-            msg.elem = uploaded;
-            if !msg.online_user_only {
-                let (id, elem) = (msg.msg_id.clone(), msg.elem.clone());
-                session.store.call(move |db| store::update_elem(db, &id, &elem)).await?;
-            }
-        }
-        let mut wire = msg.to_wire();
-        wire.elem = wire.elem.without_local_paths();
-        let deadline = Instant::now() + session.send_timeout;
-        loop {
-            if !session.is_alive() {
-                return Err(interrupted());
-            }
-            let transport = tokio::select! {
-                t = session.link.wait_until(deadline) => t?,
-                _ = session.ended() => return Err(interrupted()),
-            };
-            match transport.request::<_, SendMsgRes>(op::MSG_SEND, &SendMsgReq { msg: wire.clone() }).await {
-                Ok(res) => return Ok(res),
-                // The answer was lost or never came: send again; the server keeps it once.
-                Err(e) if e.is_network() && Instant::now() < deadline => continue,
-                Err(e) => return Err(e),
-            }
-        }
+    if media::needs_upload(&msg.elem) {
+        msg.elem = tokio::select! {
+            r = media::upload_elem(session, &msg.elem, &report) => r?,
+            _ = session.ended() => return Err(interrupted()),
+        };
     }
-    .await;
-
-    let id = msg.msg_id.clone();
-    match outcome {
-        Ok(res) => {
-            if !msg.online_user_only && res.seq == 0 {
-                // Not stored by the server (an AVChatRoom message): not kept here either.
-                let c = conv.clone();
-                local_change(session, conv.clone(), move |db| {
-                    store::delete_messages(db, &c, std::slice::from_ref(&id)).map(drop)
-                })
-                .await?;
-            } else if !msg.online_user_only {
-                local_change(session, conv.clone(), move |db| store::mark_sent(db, &id, res.seq, res.time_ms)).await?;
-            }
-            if res.seq > 0 {
-                session.sync.send(SyncCmd::Sent { conv, seq: res.seq });
-            }
-            msg.seq = res.seq;
-            msg.time_ms = res.time_ms;
-            msg.timestamp = res.time_ms / 1000;
-            msg.status = MessageStatus::SendSucc;
-            report(100);
-            Ok(msg)
+    let mut wire = msg.to_wire();
+    wire.elem = wire.elem.without_local_paths();
+    let deadline = Instant::now() + session.send_timeout;
+    let res = loop {
+        let transport = tokio::select! {
+            t = session.link.wait_until(deadline) => t?,
+            _ = session.ended() => return Err(interrupted()),
+        };
+        match transport.request::<_, SendMsgRes>(op::MSG_SEND, &SendMsgReq { msg: wire.clone() }).await {
+            Ok(res) => break res,
+            // The answer was lost or never came: send again; the server keeps it once.
+            Err(e) if e.is_network() && Instant::now() < deadline => continue,
+            Err(e) => return Err(e),
         }
-        Err(e) if e.code == oxim_proto::code::SDK_COMM_INTERRUPT => Err(e),
-        Err(e) => {
-            if !msg.online_user_only {
-                let recorded = e.clone();
-                // The store may already be closed if the session ended; the error stands anyway.
-                let _ = local_change(session, conv.clone(), move |db| store::mark_failed(db, &id, &recorded)).await;
-            }
-            Err(e)
-        }
-    }
+    };
+    msg.seq = res.seq;
+    msg.time_ms = res.time_ms;
+    msg.timestamp = res.time_ms / 1000;
+    msg.status = MessageStatus::SendSucc;
+    report(100);
+    Ok(msg)
 }

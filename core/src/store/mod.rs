@@ -4,23 +4,27 @@
 //! instance; each store's jobs in order), so neither the caller's thread nor the event thread
 //! ever waits on disk.
 
-use std::path::Path;
-use std::sync::{Arc, Mutex, mpsc};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
 
+pub mod announce;
 mod apply;
 pub mod conversations;
 mod cursor;
 mod executor;
 mod messages;
 mod read;
+pub mod send_queue;
 mod signaling;
 
-pub use apply::{Effect, store_received};
+pub use apply::{Effect, Stored, store_received};
 pub use cursor::*;
 pub use messages::*;
 pub use read::*;
@@ -77,7 +81,60 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;",
     // 4: the conversation list.
     conversations::MIGRATION,
+    // 5: delivery state that must survive a restart: the send queue (call order per
+    // conversation), announcements not yet told to the app, conversation changes not yet told.
+    "CREATE TABLE send_queue (
+        pos     INTEGER PRIMARY KEY AUTOINCREMENT,
+        conv_id TEXT NOT NULL,
+        msg_id  TEXT NOT NULL UNIQUE
+    );
+    CREATE INDEX send_queue_by_conv ON send_queue(conv_id, pos);
+    INSERT INTO send_queue (conv_id, msg_id) SELECT conv_id, msg_id FROM message WHERE status = 1 ORDER BY rowid;
+    CREATE TABLE announce (
+        pos    INTEGER PRIMARY KEY AUTOINCREMENT,
+        msg_id TEXT NOT NULL
+    );
+    -- 0: told; 1: changed since told; 2: entered the list and not told yet.
+    ALTER TABLE conversation ADD COLUMN announce INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX conversation_announce ON conversation(conv_id) WHERE announce > 0;",
 ];
+
+/// The database files with an open [`Store`] in this process, and how many each: a store
+/// opens a file only once the previous store of that file (a session that just ended) has
+/// finished its queued work and closed, so what that work records (what the app was told) is
+/// seen by the next session.
+static OPEN_FILES: Mutex<Option<std::collections::HashMap<PathBuf, usize>>> = Mutex::new(None);
+static FILE_CLOSED: Condvar = Condvar::new();
+
+/// How long opening a store waits for the previous store of its file to close.
+const WAIT_FOR_PREVIOUS: Duration = Duration::from_secs(10);
+
+fn claim_file(path: &Path) {
+    let deadline = Instant::now() + WAIT_FOR_PREVIOUS;
+    let mut open = lock(&OPEN_FILES);
+    while open.as_ref().and_then(|m| m.get(path)).is_some_and(|n| *n > 0) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            tracing::warn!("{} is still open in this process; opening it again", path.display());
+            break;
+        }
+        open = FILE_CLOSED.wait_timeout(open, left).unwrap_or_else(|e| e.into_inner()).0;
+    }
+    *open.get_or_insert_with(Default::default).entry(path.to_owned()).or_default() += 1;
+}
+
+fn release_file(path: &Path) {
+    let mut open = lock(&OPEN_FILES);
+    if let Some(m) = open.as_mut()
+        && let Some(n) = m.get_mut(path)
+    {
+        *n -= 1;
+        if *n == 0 {
+            m.remove(path);
+        }
+    }
+    FILE_CLOSED.notify_all();
+}
 
 /// One user's database. Its work runs on the process's store executor, in the order it was
 /// asked for.
@@ -90,6 +147,8 @@ pub struct Store {
     /// Whether work is still taken. Jobs are queued under this lock, so the close comes after
     /// every job queued before it.
     open: Mutex<bool>,
+    /// The file.
+    path: PathBuf,
 }
 
 impl Store {
@@ -100,24 +159,46 @@ impl Store {
                 Error::new(oxim_proto::code::IO_OPERATION_FAILED, format!("cannot create {}: {e}", dir.display()))
             })?;
         }
-        let mut conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        // Android cannot always create temp files; keep temporaries in memory.
-        conn.pragma_update(None, "temp_store", "MEMORY")?;
-        // rusqlite keeps 16 prepared statements by default, fewer than a message's way through
-        // the store uses (storing, refreshing its conversation, announcing it): the cache
-        // thrashed and SQL was parsed again on every call.
-        conn.set_prepared_statement_cache_capacity(128);
-        // Plans that never depend on bound values. Without this SQLite compares a bound `?` with
-        // the WHERE clause of each partial index (and propagates it through joins) and then
-        // prepares the statement again whenever the binding changes: a full parse on nearly
-        // every call of the hot statements (`hot_statements_are_not_prepared_again...`).
-        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-        migrate(&mut conn)?;
-        Ok(Store { conn: Arc::new(Mutex::new(Some(conn))), lane: Arc::default(), open: Mutex::new(true) })
+        claim_file(path);
+        let conn = Connection::open(path).map_err(Error::from).and_then(|mut conn| {
+            configure(&mut conn)?;
+            Ok(conn)
+        });
+        let conn = match conn {
+            Ok(conn) => conn,
+            Err(e) => {
+                release_file(path);
+                return Err(e);
+            }
+        };
+        Ok(Store {
+            conn: Arc::new(Mutex::new(Some(conn))),
+            lane: Arc::default(),
+            open: Mutex::new(true),
+            path: path.to_owned(),
+        })
     }
+}
 
+/// The connection's settings, then the schema.
+fn configure(conn: &mut Connection) -> Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Android cannot always create temp files; keep temporaries in memory.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // rusqlite keeps 16 prepared statements by default, fewer than a message's way through
+    // the store uses (storing, refreshing its conversation, announcing it): the cache
+    // thrashed and SQL was parsed again on every call.
+    conn.set_prepared_statement_cache_capacity(128);
+    // Plans that never depend on bound values. Without this SQLite compares a bound `?` with
+    // the WHERE clause of each partial index (and propagates it through joins) and then
+    // prepares the statement again whenever the binding changes: a full parse on nearly
+    // every call of the hot statements (`hot_statements_are_not_prepared_again...`).
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    migrate(conn)
+}
+
+impl Store {
     /// Queues `job` to run with the connection on the store thread (dropped unrun if the
     /// store was closed in between, which cannot happen while `open` is held).
     fn queue(&self, job: impl FnOnce(&mut Connection) + Send + 'static) -> Result<()> {
@@ -134,28 +215,42 @@ impl Store {
         Ok(())
     }
 
-    /// Runs `f` on the store thread and returns its result.
-    pub async fn call<R: Send + 'static>(
+    /// Runs `f` on the store thread and returns its result. The job is queued by this call,
+    /// not when the answer is first awaited: jobs run in the order of the calls.
+    pub fn call<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<R> + Send + 'static,
-    ) -> Result<R> {
+    ) -> impl Future<Output = Result<R>> + Send + 'static {
         let (tx, rx) = oneshot::channel();
-        self.queue(move |conn| {
+        let queued = self.queue(move |conn| {
             let _ = tx.send(f(conn));
-        })?;
-        rx.await.map_err(|_| Error::db("the store thread stopped"))?
+        });
+        async move {
+            queued?;
+            rx.await.map_err(|_| Error::db("the store thread stopped"))?
+        }
+    }
+
+    /// Queues `f` without waiting for it (follow-up bookkeeping whose failure changes nothing
+    /// for the caller); nothing happens if the store is closed.
+    pub fn spawn(&self, f: impl FnOnce(&mut Connection) -> Result<()> + Send + 'static) {
+        let _ = self.queue(move |conn| {
+            if let Err(e) = f(conn) {
+                tracing::info!("a store job failed: {e}");
+            }
+        });
     }
 
     /// Like [`call`](Self::call), then runs `then` on the store thread after the caller has its
     /// answer (and before any later job): follow-up work (announcing a change) that the
     /// caller must not wait for but that later jobs must see done.
-    pub async fn call_then<R: Send + 'static, A: Send + 'static>(
+    pub fn call_then<R: Send + 'static, A: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<(R, A)> + Send + 'static,
         then: impl FnOnce(&mut Connection, A) + Send + 'static,
-    ) -> Result<R> {
+    ) -> impl Future<Output = Result<R>> + Send + 'static {
         let (tx, rx) = oneshot::channel();
-        self.queue(move |conn| match f(conn) {
+        let queued = self.queue(move |conn| match f(conn) {
             Ok((answer, after)) => {
                 let _ = tx.send(Ok(answer));
                 then(conn, after);
@@ -163,8 +258,11 @@ impl Store {
             Err(e) => {
                 let _ = tx.send(Err(e));
             }
-        })?;
-        rx.await.map_err(|_| Error::db("the store thread stopped"))?
+        });
+        async move {
+            queued?;
+            rx.await.map_err(|_| Error::db("the store thread stopped"))?
+        }
     }
 
     /// Finishes queued work and closes the database (checkpointing its WAL into the file).
@@ -177,10 +275,12 @@ impl Store {
                 return;
             }
             *open = false;
-            let conn = self.conn.clone();
+            let (conn, path) = (self.conn.clone(), self.path.clone());
             self.lane.submit(Box::new(move || {
                 if let Some(conn) = lock(&conn).take() {
                     let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+                    drop(conn);
+                    release_file(&path);
                 }
                 let _ = done_tx.send(());
             }));
@@ -211,6 +311,17 @@ fn migrate(conn: &mut Connection) -> Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+/// Runs `f` (which commits a transaction) so that its commit is on the disk when it returns:
+/// the store commits without an fsync otherwise (WAL, `synchronous=NORMAL`: a power loss may
+/// take back the latest commits, never corrupt the file), which is right for what the server
+/// has and the sync pulls again, not for what only this device has.
+pub fn durably<R>(conn: &mut Connection, f: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R> {
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    let result = f(conn);
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    result
 }
 
 // ---- key-value settings ---------------------------------------------------------------------
@@ -280,6 +391,7 @@ mod tests {
             .call(move |db| store_received(db, "alice", &c, &batch, Some((0, 3)), 2000))
             .await
             .unwrap()
+            .effects
             .into_iter()
             .filter(not_list)
             .collect::<Vec<_>>();
@@ -292,6 +404,7 @@ mod tests {
             .call(move |db| store_received(db, "alice", &c, &[wire("b1", 2, "bob", "alice")], Some((0, 2)), 0))
             .await
             .unwrap()
+            .effects
             .into_iter()
             .filter(not_list)
             .collect::<Vec<_>>();
@@ -300,7 +413,7 @@ mod tests {
         assert_eq!((own.status, own.seq, own.is_self), (MessageStatus::SendSucc, 3, true));
         let c = conv.clone();
         assert_eq!(store.call(move |db| synced_seq(db, &c)).await.unwrap(), Some(3), "cursor never moves back");
-        assert!(store.call(|db| pending_outgoing(db, "alice")).await.unwrap().is_empty());
+        assert!(store.call(|db| send_queue::queued_conversations(db)).await.unwrap().is_empty());
     }
 
     #[tokio::test]
@@ -316,6 +429,7 @@ mod tests {
             .call(move |db| store_received(db, "alice", &c, &batch, Some((0, 3)), 0))
             .await
             .unwrap()
+            .effects
             .into_iter()
             .filter(not_list)
             .collect::<Vec<_>>();
@@ -326,6 +440,7 @@ mod tests {
             .call(move |db| store_received(db, "alice", &c, &[revoke], Some((0, 3)), 0))
             .await
             .unwrap()
+            .effects
             .into_iter()
             .filter(not_list)
             .collect::<Vec<_>>();
@@ -353,6 +468,7 @@ mod tests {
             .call(move |db| store_received(db, "alice", &ConvId::System, &events, Some((0, 3)), 0))
             .await
             .unwrap()
+            .effects
             .into_iter()
             .filter(not_list)
             .collect::<Vec<_>>();
