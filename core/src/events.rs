@@ -795,4 +795,50 @@ mod tests {
         // m1..m5 in one call; the revocation ends the burst; m6 alone is onRecvNewMessage.
         assert_eq!(calls, vec![vec!["m0"], vec!["m1", "m2", "m3", "m4", "m5"], vec!["m6"]]);
     }
+
+    #[test]
+    fn delivery_marks_run_once_what_was_emitted_before_them_was_delivered() {
+        let listeners = Arc::new(Listeners::default());
+        let (go, gate) = mpsc::channel();
+        let (started_tx, started) = mpsc::channel();
+        let bursts = Arc::new(Bursts {
+            calls: Mutex::new(Vec::new()),
+            started: Mutex::new(Some(started_tx)),
+            gate: Mutex::new(Some(gate)),
+        });
+        listeners.add_advanced(bursts.clone());
+        let dispatcher = Dispatcher::start(listeners);
+        // What each mark saw delivered when it ran.
+        let marks = Arc::new(Mutex::new(Vec::new()));
+        let mark = |name: &'static str| {
+            let (marks, bursts) = (marks.clone(), bursts.clone());
+            Event::Delivered(crate::model::event::Ack::new(move || {
+                let delivered: usize = bursts.calls.lock().unwrap().iter().map(Vec::len).sum();
+                marks.lock().unwrap().push((name, delivered));
+            }))
+        };
+        dispatcher.emit(message("m0"));
+        dispatcher.emit(mark("after m0"));
+        started.recv_timeout(WAIT).unwrap();
+        // Marks between new messages do not break a burst; they run after it.
+        for i in 1..=3 {
+            dispatcher.emit(message(&format!("m{i}")));
+            dispatcher.emit(mark("in the burst"));
+        }
+        dispatcher.emit(Event::MessageRevoked("m1".into()));
+        go.send(()).unwrap();
+        // After a stop, a mark still runs once what is queued was delivered (here: at once).
+        dispatcher.stop();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let r = ran.clone();
+        dispatcher.after_delivered(move || {
+            r.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(ran.load(Ordering::SeqCst), 1);
+        assert_eq!(*bursts.calls.lock().unwrap(), vec![vec!["m0"], vec!["m1", "m2", "m3"]]);
+        assert_eq!(
+            *marks.lock().unwrap(),
+            [("after m0", 1), ("in the burst", 4), ("in the burst", 4), ("in the burst", 4)]
+        );
+    }
 }

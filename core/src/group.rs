@@ -563,3 +563,21 @@ async fn rejoin_rooms(session: &Arc<Session>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_snapshots_newer_than_the_last_passed_on_go_to_the_app() {
+        let state = GroupState::default();
+        assert!(state.newer_push("g", 3));
+        assert!(!state.newer_push("g", 2), "an older snapshot arriving late");
+        assert!(!state.newer_push("g", 3), "the same snapshot twice");
+        assert!(state.newer_push("g", 5));
+        assert!(state.newer_push("h", 1), "each group on its own");
+        // A group made again under the same id starts its versions over.
+        state.forget_attrs("g");
+        assert!(state.newer_push("g", 1));
+    }
+}

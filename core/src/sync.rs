@@ -601,6 +601,8 @@ mod tests {
     struct Heard {
         msgs: Mutex<Vec<String>>,
         sync: Mutex<Vec<&'static str>>,
+        /// onNewConversation / onConversationChanged: (kind, conversation id, unread).
+        convs: Mutex<Vec<(&'static str, String, u64)>>,
     }
 
     impl AdvancedMsgListener for Heard {
@@ -618,6 +620,14 @@ mod tests {
         }
         fn on_sync_server_failed(&self) {
             self.sync.lock().unwrap().push("failed");
+        }
+        fn on_new_conversation(&self, list: Vec<crate::model::conversation::Conversation>) {
+            let mut convs = self.convs.lock().unwrap();
+            convs.extend(list.into_iter().map(|c| ("new", c.conversation_id, c.unread_count)));
+        }
+        fn on_conversation_changed(&self, list: Vec<crate::model::conversation::Conversation>) {
+            let mut convs = self.convs.lock().unwrap();
+            convs.extend(list.into_iter().map(|c| ("changed", c.conversation_id, c.unread_count)));
         }
     }
 
@@ -660,18 +670,23 @@ mod tests {
         peer: Peer,
     }
 
+    /// A sync actor (a session's) on `store`, and what its app hears.
+    fn actor(store: &Arc<Store>, link: &Arc<Link>) -> (SyncHandle, Arc<Heard>) {
+        let heard = Arc::new(Heard::default());
+        let listeners = Arc::new(Listeners::default());
+        listeners.add_advanced(heard.clone());
+        listeners.add_conversation(heard.clone());
+        let events = Arc::new(Dispatcher::start(listeners));
+        let publisher = Arc::new(Publisher::default());
+        (SyncHandle::start("me".into(), store.clone(), link.clone(), events, publisher, 0), heard)
+    }
+
     impl Rig {
         async fn start() -> Rig {
             let dir = tempfile::tempdir().unwrap();
             let store = Arc::new(Store::open(&dir.path().join("oxim.db")).unwrap());
             let link = Arc::new(Link::default());
-            let heard = Arc::new(Heard::default());
-            let listeners = Arc::new(Listeners::default());
-            listeners.add_advanced(heard.clone());
-            listeners.add_conversation(heard.clone());
-            let events = Arc::new(Dispatcher::start(listeners));
-            let publisher = Arc::new(Publisher::default());
-            let sync = SyncHandle::start("me".into(), store.clone(), link.clone(), events, publisher, 0);
+            let (sync, heard) = actor(&store, &link);
             Rig { _dir: dir, store, link, heard, sync, peer: Peer::start(false).await }
         }
 
@@ -761,5 +776,80 @@ mod tests {
         assert_eq!(rig.cursor().await, None);
         let version = rig.store.call(|db| store::kv_get(db, KV_SYNC_VERSION)).await.unwrap();
         assert_eq!(version, None);
+    }
+
+    fn state(max_seq: u64) -> ConvState {
+        ConvState {
+            conv_id: bob(),
+            max_seq,
+            version: 1,
+            read_seq: 0,
+            recv_opt: 0,
+            pinned: false,
+            deleted: false,
+            group: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_conversation_change_lost_with_a_step_that_ended_early_is_told_by_the_next_session() {
+        let mut rig = Rig::start().await;
+        let mut conn = rig.connect().await;
+        rig.sync.send(SyncCmd::Resync);
+        let sync = conn.request().await.unwrap();
+        assert_eq!(sync.op, op::SYNC);
+        conn.answer(
+            sync.id,
+            serde_json::to_value(SyncRes { convs: vec![state(6)], version: 1, has_more: false }).unwrap(),
+        );
+        // The first page is stored and its messages told; the step ends (logout) while the
+        // second page is being pulled: the conversation's change was held for the step's end.
+        let first = conn.request().await.unwrap();
+        conn.answer(first.id, pull_answer(&first.body, 6, 3));
+        let second = conn.request().await.unwrap();
+        assert_eq!(second.body["after_seq"], 3);
+        eventually("the first page told", || rig.heard.msgs().len() == 3).await;
+        rig.sync.stop();
+        assert!(rig.heard.convs.lock().unwrap().is_empty(), "the step ended before it told the conversation");
+
+        // The next session (no server needed) tells it, once.
+        let (next, heard) = actor(&rig.store, &rig.link);
+        eventually("the conversation told", || !heard.convs.lock().unwrap().is_empty()).await;
+        assert_eq!(*heard.convs.lock().unwrap(), [("new", "c2c_bob".to_owned(), 3)]);
+        assert!(heard.msgs().is_empty(), "the messages were told before and are not told again");
+        drop(next);
+        let (_third, heard) = actor(&rig.store, &rig.link);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(heard.convs.lock().unwrap().is_empty(), "told once");
+    }
+
+    #[tokio::test]
+    async fn messages_stored_and_not_told_before_a_session_ended_are_told_first_by_the_next() {
+        let rig = Rig::start().await;
+        // An earlier session stored five messages and was killed before telling them (its
+        // events were lost with the process): nothing acknowledged them.
+        let batch: Vec<WireMessage> = (1..=5).map(msg).collect();
+        rig.store
+            .call(move |db| store::store_received(db, "me", &bob(), &batch, Some((0, 5)), 0).map(drop))
+            .await
+            .unwrap();
+        drop(rig.sync);
+        let (_next, heard) = actor(&rig.store, &rig.link);
+        eventually("five messages told", || heard.msgs().len() == 5).await;
+        assert_eq!(heard.msgs(), ["m1", "m2", "m3", "m4", "m5"]);
+        // Told and acknowledged: the session after that tells nothing again.
+        let store = rig.store.clone();
+        let mut acknowledged = false;
+        for _ in 0..200 {
+            if store.call(|db| store::announce::pending(db, "me")).await.unwrap().1.is_none() {
+                acknowledged = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(acknowledged, "the delivery was recorded");
+        let (_third, heard) = actor(&rig.store, &rig.link);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(heard.msgs().is_empty());
     }
 }

@@ -179,7 +179,7 @@ impl Transport {
         self: &Arc<Self>,
         op: &str,
         req: &Req,
-    ) -> impl Future<Output = Result<Res>> + Send + 'static {
+    ) -> impl Future<Output = Result<Res>> + Send + 'static + use<Req, Res> {
         let queued = self.queue_request(op, req);
         let (this, op) = (self.clone(), op.to_owned());
         async move {
@@ -271,6 +271,31 @@ mod tests {
         conn.push("msg", json!({ "x": 1 }));
         let push = tokio::time::timeout(WAIT, pushes.recv()).await.unwrap().unwrap();
         assert_eq!((push.event.as_str(), push.body.as_str()), ("msg", r#"{"x":1}"#));
+    }
+
+    #[tokio::test]
+    async fn requests_sent_without_waiting_leave_in_call_order_and_are_answered_later() {
+        let mut peer = Peer::start(false).await;
+        let (t, _pushes) = connect(&peer, Duration::from_secs(20), WAIT).await;
+        let mut conn = peer.accept().await;
+        // Sent one after the other without awaiting; the answers are awaited last first.
+        let answers: Vec<_> = (0..50).map(|n| t.send::<_, Value>("op.n", &json!({ "n": n }))).collect();
+        let mut ids = Vec::new();
+        for n in 0..50 {
+            let r = conn.request().await.unwrap();
+            assert_eq!(r.body["n"], n, "the server reads them in the order of the calls");
+            ids.push(r.id);
+        }
+        for (n, id) in ids.into_iter().enumerate().rev() {
+            conn.answer(id, json!({ "n": n }));
+        }
+        for (n, answer) in answers.into_iter().enumerate().rev() {
+            assert_eq!(answer.await.unwrap()["n"], n);
+        }
+        // On a closed connection the answer is 9508 at once.
+        t.close();
+        let e = t.send::<_, Value>("op.n", &json!({})).await.unwrap_err();
+        assert_eq!(e.code, code::SDK_NET_DISCONNECT);
     }
 
     #[tokio::test]

@@ -78,6 +78,12 @@ pub fn insert_outgoing(conn: &Connection, conv: &ConvId, msg: &Message) -> Resul
     super::send_queue::enqueue(conn, conv, &msg.msg_id)
 }
 
+/// Inserts a row as an older SDK would have (tests of migrations).
+#[cfg(test)]
+pub(super) fn tests_insert(conn: &Connection, conv: &ConvId, msg: &Message, status: MessageStatus) {
+    insert_row(conn, conv, msg, status).unwrap();
+}
+
 /// Stores a message imported by the app (`insert…MessageToLocalStorage`).
 pub fn insert_imported(conn: &Connection, conv: &ConvId, msg: &Message) -> Result<()> {
     if insert_row(conn, conv, msg, MessageStatus::LocalImported)? == 0 {

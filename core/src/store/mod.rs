@@ -354,6 +354,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::model::conversation::ConvChange;
     use crate::model::message::{ConvId, Elem, Message, MessageStatus, WireMessage};
     use oxim_proto::message::UserEvent;
 
@@ -594,6 +595,175 @@ mod tests {
         let conn = Connection::open(&path).unwrap();
         let n: i64 = conn.query_row("SELECT count(*) FROM kv WHERE key LIKE 'k%'", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 50);
+    }
+
+    fn outgoing(id: &str, to: &str) -> (ConvId, Message) {
+        let mut m = Message::draft("alice", Elem::Text { text: id.into() }, id.into(), 1);
+        m.user_id = to.into();
+        (ConvId::C2C(to.into()), m)
+    }
+
+    fn front_ids(db: &Connection, to: &str) -> Vec<String> {
+        send_queue::front(db, "alice", &ConvId::C2C(to.into()), 100).unwrap().into_iter().map(|m| m.msg_id).collect()
+    }
+
+    #[tokio::test]
+    async fn the_send_queue_keeps_call_order_per_conversation_and_holds_only_what_is_sending() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("oxim.db")).unwrap();
+        store
+            .call(|db| {
+                for (id, to) in [("a", "bob"), ("c1", "carol"), ("b", "bob"), ("c", "bob")] {
+                    let (conv, m) = outgoing(id, to);
+                    assert!(insert_outgoing(db, &conv, &m)?, "queued");
+                }
+                assert_eq!(front_ids(db, "bob"), ["a", "b", "c"]);
+                assert_eq!(
+                    send_queue::queued_conversations(db)?,
+                    [ConvId::C2C("bob".into()), ConvId::C2C("carol".into())]
+                );
+                // A failure leaves the queue; sent again, the message goes to the end.
+                mark_failed(db, "b", &Error::disconnected("down"))?;
+                assert_eq!(front_ids(db, "bob"), ["a", "c"]);
+                let (conv, b) = outgoing("b", "bob");
+                assert!(insert_outgoing(db, &conv, &b)?);
+                assert_eq!(front_ids(db, "bob"), ["a", "c", "b"]);
+                // Sending a queued message again keeps its place.
+                let (conv, c) = outgoing("c", "bob");
+                assert!(insert_outgoing(db, &conv, &c)?);
+                assert_eq!(front_ids(db, "bob"), ["a", "c", "b"]);
+                // Accepted: out of the queue, and not queued again by a resend.
+                mark_sent(db, "a", 7, 7000)?;
+                let (conv, a) = outgoing("a", "bob");
+                assert!(!insert_outgoing(db, &conv, &a)?, "already sent");
+                // Deleted while queued, or settled by the sync: dropped from the queue.
+                delete_messages(db, &conv, &["c".to_owned()])?;
+                let mut own = wire("b", 8, "alice", "bob");
+                own.receiver = "bob".into();
+                store_received(db, "alice", &conv, &[own], Some((7, 8)), 0)?;
+                assert!(front_ids(db, "bob").is_empty());
+                assert_eq!(front_ids(db, "carol"), ["c1"]);
+                assert_eq!(send_queue::queued_conversations(db)?, [ConvId::C2C("carol".into())]);
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn messages_sending_before_the_queue_existed_are_queued_in_their_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oxim.db");
+        {
+            // A store of schema 4 with two unsent messages.
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..4] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 4).unwrap();
+            for (id, to) in [("old1", "bob"), ("sent", "bob"), ("old2", "bob")] {
+                let (conv, m) = outgoing(id, to);
+                let status = if id == "sent" { MessageStatus::SendSucc } else { MessageStatus::Sending };
+                messages::tests_insert(&conn, &conv, &m, status);
+            }
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.call(|db| Ok(front_ids(db, "bob"))).await.unwrap(), ["old1", "old2"]);
+    }
+
+    #[tokio::test]
+    async fn a_delivery_is_recorded_untold_until_acknowledged_and_told_again_from_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("oxim.db")).unwrap();
+        let conv = ConvId::C2C("bob".into());
+        let (c, c2) = (conv.clone(), conv.clone());
+        let (first, second) = store
+            .call(move |db| {
+                let mut revoke = wire("bob#3", 3, "bob", "alice");
+                revoke.elem = Elem::Revoke { msg_id: "b1".into() };
+                let batch = vec![wire("b1", 1, "bob", "alice"), wire("b2", 2, "bob", "alice"), revoke];
+                let first = store_received(db, "alice", &c, &batch, Some((0, 3)), 0)?;
+                // History (older than the device) is stored but not told.
+                let old = store_received(db, "alice", &c2, &[wire("b4", 4, "bob", "alice")], Some((3, 4)), i64::MAX)?;
+                assert_eq!(old.announced, None);
+                let second = store_received(db, "alice", &c2, &[wire("b5", 5, "bob", "alice")], Some((4, 5)), 0)?;
+                Ok((first, second))
+            })
+            .await
+            .unwrap();
+        assert!(first.announced.is_some() && second.announced > first.announced);
+        // Nothing acknowledged: everything is told again, as stored now (b1 revoked since).
+        let (effects, last) = store.call(|db| announce::pending(db, "alice")).await.unwrap();
+        assert_eq!(last, second.announced);
+        let shape: Vec<String> = effects
+            .iter()
+            .map(|e| match e {
+                Effect::NewMessage(m) => format!("new {} {:?}", m.msg_id, m.status),
+                Effect::Revoked(id) => format!("revoked {id}"),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(shape, ["new b1 LocalRevoked", "new b2 SendSucc", "revoked b1", "new b5 SendSucc"]);
+        // The first batch was told: only b5 is left; then nothing.
+        let up_to = first.announced.unwrap();
+        store.call(move |db| announce::told_up_to(db, up_to)).await.unwrap();
+        let (effects, _) = store.call(|db| announce::pending(db, "alice")).await.unwrap();
+        assert!(matches!(&effects[..], [Effect::NewMessage(m)] if m.msg_id == "b5"));
+        let up_to = second.announced.unwrap();
+        store.call(move |db| announce::told_up_to(db, up_to)).await.unwrap();
+        assert_eq!(store.call(|db| announce::pending(db, "alice")).await.unwrap(), (Vec::new(), None));
+    }
+
+    #[tokio::test]
+    async fn a_conversation_change_is_recorded_until_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("oxim.db")).unwrap();
+        let conv = ConvId::C2C("bob".into());
+        let c = conv.clone();
+        let pending = store
+            .call(move |db| {
+                store_received(db, "alice", &c, &[wire("b1", 1, "bob", "alice")], Some((0, 1)), 0)?;
+                let after_new = conversations::pending_announcements(db)?;
+                store_received(db, "alice", &c, &[wire("b2", 2, "bob", "alice")], Some((1, 2)), 0)?;
+                // Still new: it was never told.
+                let after_change = conversations::pending_announcements(db)?;
+                conversations::mark_announced(db, std::slice::from_ref(&c))?;
+                let after_told = conversations::pending_announcements(db)?;
+                store_received(db, "alice", &c, &[wire("b3", 3, "bob", "alice")], Some((2, 3)), 0)?;
+                let after_more = conversations::pending_announcements(db)?;
+                Ok((after_new, after_change, after_told, after_more))
+            })
+            .await
+            .unwrap();
+        assert_eq!(pending.0, [(conv.clone(), ConvChange::New)]);
+        assert_eq!(pending.1, [(conv.clone(), ConvChange::New)]);
+        assert!(pending.2.is_empty());
+        assert_eq!(pending.3, [(conv, ConvChange::Changed)]);
+    }
+
+    #[tokio::test]
+    async fn a_file_is_opened_again_only_after_its_previous_store_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oxim.db");
+        let first = Store::open(&path).unwrap();
+        // A slow job on the first store: the second open waits for it and the close.
+        let (release, wait) = mpsc::channel::<()>();
+        first.spawn(move |db| {
+            let _ = wait.recv();
+            kv_set(db, "first", "done")
+        });
+        let p = path.clone();
+        let opener = std::thread::spawn(move || {
+            let second = Store::open(&p).unwrap();
+            let conn = lock(&second.conn);
+            kv_get(conn.as_ref().unwrap(), "first").unwrap()
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(!opener.is_finished(), "the second store waits for the first to close");
+        let closer = std::thread::spawn(move || first.close());
+        release.send(()).unwrap();
+        assert_eq!(opener.join().unwrap().as_deref(), Some("done"), "it sees what the first store's last job did");
+        closer.join().unwrap();
     }
 
     #[tokio::test]
