@@ -6,6 +6,7 @@
 //! - [`history`]: history pages (local first, gaps from the server).
 //! - [`ops`]: revoke, read reports, delete, clear, import, find, local data.
 
+mod content;
 pub mod history;
 pub mod media;
 pub mod ops;

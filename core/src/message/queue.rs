@@ -25,8 +25,8 @@ use oxim_proto::op;
 use oxim_proto::payload::{SendMsgReq, SendMsgRes};
 use tokio::sync::oneshot;
 
+use super::content::{Complete, Progress, check_content};
 use super::media;
-use super::send::{Complete, Progress, check_content};
 use crate::conversation::{durable_change, local_change};
 use crate::error::{Error, Result};
 use crate::model::message::{ConvId, Message, MessageStatus};
@@ -186,7 +186,7 @@ async fn run(session: &Arc<Session>, conv: &ConvId, drain: &Arc<Drain>) {
     loop {
         let asked = drain.asked.load(Ordering::SeqCst);
         let (me, key) = (session.user_id.clone(), conv.clone());
-        let front = match session.store.call(move |db| store::send_queue::front(db, &me, &key, WINDOW)).await {
+        let front = match session.store.call(move |db| store::send_queue_front(db, &me, &key, WINDOW)).await {
             Ok(front) => front,
             Err(e) => {
                 tracing::info!("reading the send queue of {conv}: {e}");
@@ -331,155 +331,5 @@ async fn settle_failed(session: &Arc<Session>, queues: &SendQueues, conv: &ConvI
     }
     for w in queues.take_waiters(&msg.msg_id) {
         let _ = w.reply.send(Err(e.clone()));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-    use crate::events::{Dispatcher, Listeners};
-    use crate::link::Link;
-    use crate::media::MediaClient;
-    use crate::message::send::{SendOptions, send_message};
-    use crate::model::message::Elem;
-    use crate::store::Store;
-    use crate::test_peer::{Conn, Peer, WAIT, eventually};
-    use crate::transport::Transport;
-
-    fn session(dir: &std::path::Path, link: &Arc<Link>) -> Arc<Session> {
-        let store = Arc::new(Store::open(&dir.join("oxim.db")).unwrap());
-        let events = Arc::new(Dispatcher::start(Arc::new(Listeners::default())));
-        let media = MediaClient::new("http://127.0.0.1:1", 1, "me", "sig").unwrap();
-        Session::start("me".into(), store, link.clone(), events, 0, media, Duration::from_secs(60))
-    }
-
-    async fn connect(peer: &mut Peer, link: &Link) -> Conn {
-        let (pushes, _) = tokio::sync::mpsc::unbounded_channel();
-        let t = Transport::connect(&peer.url, Duration::from_secs(20), WAIT, pushes).await.unwrap();
-        let conn = peer.accept().await;
-        link.publish(Some(t));
-        conn
-    }
-
-    /// Queues a text to bob; the send runs in a task.
-    fn send(session: &Arc<Session>, id: &str) -> tokio::task::JoinHandle<Result<Message>> {
-        let msg = Message::draft("me", Elem::Text { text: id.into() }, id.into(), 1);
-        let opts = SendOptions { receiver: "bob".into(), ..SendOptions::default() };
-        tokio::spawn(send_message(session, msg, opts, None).unwrap())
-    }
-
-    /// The next `n` sends the peer reads: (request id, msgID).
-    async fn sends(conn: &mut Conn, n: usize) -> Vec<(u64, String)> {
-        let mut out = Vec::new();
-        while out.len() < n {
-            let r = conn.request().await.expect("a request");
-            if r.op == op::MSG_SEND {
-                out.push((r.id, r.body["msg"]["msg_id"].as_str().unwrap().to_owned()));
-            }
-        }
-        out
-    }
-
-    fn accept(conn: &Conn, id: u64, seq: u64) {
-        conn.answer(id, json!({ "seq": seq, "time_ms": 1000 * seq as i64 }));
-    }
-
-    fn ids(range: std::ops::Range<usize>) -> Vec<String> {
-        range.map(|i| format!("m{i:02}")).collect()
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sends_made_while_offline_go_out_pipelined_in_call_order_and_resume_after_a_lost_connection() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut peer, link) = (Peer::start(false).await, Arc::new(Link::default()));
-        let s = session(dir.path(), &link);
-        // Twenty sends without waiting for each other, while there is no connection.
-        let calls: Vec<_> = ids(0..20).iter().map(|id| send(&s, id)).collect();
-        let mut conn = connect(&mut peer, &link).await;
-        // All twenty go out at once (no answer yet), in the order of the calls.
-        let first = sends(&mut conn, 20).await;
-        assert_eq!(first.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>(), ids(0..20));
-        // Five are answered, then the connection is lost.
-        for (seq, (id, _)) in first.iter().take(5).enumerate() {
-            accept(&conn, *id, seq as u64 + 1);
-        }
-        for call in &calls[..5] {
-            eventually("the first five settled", || call.is_finished()).await;
-        }
-        drop(conn);
-        // On the next connection the queue goes on from the first message without an answer.
-        let mut conn = connect(&mut peer, &link).await;
-        let again = sends(&mut conn, 15).await;
-        assert_eq!(again.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>(), ids(5..20));
-        for (i, (id, _)) in again.iter().enumerate() {
-            accept(&conn, *id, 6 + i as u64);
-        }
-        let mut seqs = Vec::new();
-        for call in calls {
-            let sent = tokio::time::timeout(WAIT, call).await.unwrap().unwrap().unwrap();
-            assert_eq!(sent.status, MessageStatus::SendSucc);
-            seqs.push(sent.seq);
-        }
-        assert_eq!(seqs, (1..=20).collect::<Vec<_>>(), "each call answered with its own seq");
-        let queued = s.store.call(|db| store::send_queue::queued_conversations(db)).await.unwrap();
-        assert!(queued.is_empty());
-        s.close();
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn what_a_session_left_queued_goes_out_first_in_the_next_and_a_refusal_fails_only_its_message() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut peer, link) = (Peer::start(false).await, Arc::new(Link::default()));
-        let s = session(dir.path(), &link);
-        let calls: Vec<_> = ids(0..6).iter().map(|id| send(&s, id)).collect();
-        eventually("six queued", || {
-            let store = s.store.clone();
-            futures_util::FutureExt::now_or_never(
-                store.call(|db| Ok(store::send_queue::front(db, "me", &ConvId::C2C("bob".into()), 100)?.len())),
-            )
-            .and_then(|r| r.ok())
-                == Some(6)
-        })
-        .await;
-        // Logout: the callers hear 6008 (interrupted); the messages stay queued.
-        s.close();
-        for call in calls {
-            let e = tokio::time::timeout(WAIT, call).await.unwrap().unwrap().unwrap_err();
-            assert_eq!(e.code, oxim_proto::code::SDK_COMM_INTERRUPT);
-        }
-        drop(s);
-
-        // The next session drains them before what it is asked to send itself.
-        let s = session(dir.path(), &link);
-        resume(&s).await.unwrap();
-        let later = send(&s, "m06");
-        let mut conn = connect(&mut peer, &link).await;
-        let out = sends(&mut conn, 7).await;
-        assert_eq!(out.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>(), ids(0..7));
-        // The server refuses m03 (say, too big for it): it alone fails, the others are sent.
-        for (i, (id, _)) in out.iter().enumerate() {
-            if i == 3 {
-                conn.refuse(*id, oxim_proto::code::SVR_COMM_BODY_SIZE_LIMIT, "too big");
-            } else {
-                accept(&conn, *id, 1 + i as u64);
-            }
-        }
-        let sent = tokio::time::timeout(WAIT, later).await.unwrap().unwrap().unwrap();
-        assert_eq!(sent.seq, 7);
-        let statuses = s
-            .store
-            .call(|db| {
-                (0..7)
-                    .map(|i| Ok(store::find_message(db, "me", &format!("m{i:02}"))?.unwrap().status))
-                    .collect::<Result<Vec<_>>>()
-            })
-            .await
-            .unwrap();
-        let mut want = vec![MessageStatus::SendSucc; 7];
-        want[3] = MessageStatus::SendFail;
-        assert_eq!(statuses, want);
-        s.close();
     }
 }

@@ -14,47 +14,20 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use oxim_proto::ids::is_valid_user_id;
-use oxim_proto::message::{MAX_AT_USERS, MAX_ELEM_BYTES};
+use oxim_proto::message::MAX_AT_USERS;
 use oxim_proto::op;
-use oxim_proto::payload::{MAX_MSG_BODY_BYTES, SendMsgReq, SendMsgRes};
+use oxim_proto::payload::{SendMsgReq, SendMsgRes};
 
+pub use super::content::{Complete, Progress, check_content};
 use super::{media, queue};
 use crate::error::{Error, Result};
-use crate::model::message::{Elem, Message, MessageStatus, OfflinePushInfo};
+use crate::model::message::{Message, MessageStatus, OfflinePushInfo};
 use crate::session::Session;
-
-/// Progress of a send, 0–100 (file upload; 100 when the server accepted the message).
-pub type Progress = Arc<dyn Fn(u32) + Send + Sync>;
 
 /// A new message id: 128 random bits as hex. Unique without coordination, so the SDK can make
 /// it before the network is reachable.
 pub fn new_msg_id() -> String {
     format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
-}
-
-/// Checks content against V2TIM's rules: not empty, text/custom at most 12 KB, any element at
-/// most [`MAX_ELEM_BYTES`] serialised.
-pub fn check_content(elem: &Elem) -> Result<()> {
-    if !elem.is_sendable() {
-        return Err(Error::invalid("this element cannot be sent"));
-    }
-    if elem.is_empty() {
-        return Err(Error::invalid("message content is empty"));
-    }
-    let too_big = |len: usize| {
-        Error::new(
-            oxim_proto::code::SDK_MSG_BODY_SIZE_LIMIT,
-            format!("message body is {len} bytes; the limit is {MAX_MSG_BODY_BYTES}"),
-        )
-    };
-    if elem.body_len() > MAX_MSG_BODY_BYTES {
-        return Err(too_big(elem.body_len()));
-    }
-    let len = serde_json::to_vec(elem).map(|v| v.len()).unwrap_or(usize::MAX);
-    if len > MAX_ELEM_BYTES {
-        return Err(too_big(len));
-    }
-    Ok(())
 }
 
 /// How a message is to be sent (`sendMessage`'s parameters after the message).
@@ -73,10 +46,6 @@ pub struct SendOptions {
     /// Upload progress.
     pub progress: Option<Progress>,
 }
-
-/// Completes a message's content from the store before it is checked and sent (a merged
-/// message's inner messages); runs in the job that queues the message.
-pub type Complete = Box<dyn FnOnce(&rusqlite::Connection, Elem) -> Result<Elem> + Send>;
 
 /// A send under way.
 pub type Sending = Pin<Box<dyn Future<Output = Result<Message>> + Send>>;
@@ -188,4 +157,161 @@ async fn send_now(session: &Arc<Session>, mut msg: Message, progress: Option<Pro
     msg.status = MessageStatus::SendSucc;
     report(100);
     Ok(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use oxim_proto::op;
+
+    use super::*;
+    use crate::error::Result;
+    use crate::events::{Dispatcher, Listeners};
+    use crate::link::Link;
+    use crate::media::MediaClient;
+    use crate::message::queue::resume;
+    use crate::model::message::{ConvId, Elem};
+    use crate::store;
+    use crate::store::Store;
+    use crate::test_peer::{Conn, Peer, WAIT, eventually};
+    use crate::transport::Transport;
+
+    fn session(dir: &std::path::Path, link: &Arc<Link>) -> Arc<Session> {
+        let store = Arc::new(Store::open(&dir.join("oxim.db")).unwrap());
+        let events = Arc::new(Dispatcher::start(Arc::new(Listeners::default())));
+        let media = MediaClient::new("http://127.0.0.1:1", 1, "me", "sig").unwrap();
+        Session::start("me".into(), store, link.clone(), events, 0, media, Duration::from_secs(60))
+    }
+
+    async fn connect(peer: &mut Peer, link: &Link) -> Conn {
+        let (pushes, _) = tokio::sync::mpsc::unbounded_channel();
+        let t = Transport::connect(&peer.url, Duration::from_secs(20), WAIT, pushes).await.unwrap();
+        let conn = peer.accept().await;
+        link.publish(Some(t));
+        conn
+    }
+
+    /// Queues a text to bob; the send runs in a task.
+    fn send(session: &Arc<Session>, id: &str) -> tokio::task::JoinHandle<Result<Message>> {
+        let msg = Message::draft("me", Elem::Text { text: id.into() }, id.into(), 1);
+        let opts = SendOptions { receiver: "bob".into(), ..SendOptions::default() };
+        tokio::spawn(send_message(session, msg, opts, None).unwrap())
+    }
+
+    /// The next `n` sends the peer reads: (request id, msgID).
+    async fn sends(conn: &mut Conn, n: usize) -> Vec<(u64, String)> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            let r = conn.request().await.expect("a request");
+            if r.op == op::MSG_SEND {
+                out.push((r.id, r.body["msg"]["msg_id"].as_str().unwrap().to_owned()));
+            }
+        }
+        out
+    }
+
+    fn accept(conn: &Conn, id: u64, seq: u64) {
+        conn.answer(id, json!({ "seq": seq, "time_ms": 1000 * seq as i64 }));
+    }
+
+    fn ids(range: std::ops::Range<usize>) -> Vec<String> {
+        range.map(|i| format!("m{i:02}")).collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sends_made_while_offline_go_out_pipelined_in_call_order_and_resume_after_a_lost_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut peer, link) = (Peer::start(false).await, Arc::new(Link::default()));
+        let s = session(dir.path(), &link);
+        // Twenty sends without waiting for each other, while there is no connection.
+        let calls: Vec<_> = ids(0..20).iter().map(|id| send(&s, id)).collect();
+        let mut conn = connect(&mut peer, &link).await;
+        // All twenty go out at once (no answer yet), in the order of the calls.
+        let first = sends(&mut conn, 20).await;
+        assert_eq!(first.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>(), ids(0..20));
+        // Five are answered, then the connection is lost.
+        for (seq, (id, _)) in first.iter().take(5).enumerate() {
+            accept(&conn, *id, seq as u64 + 1);
+        }
+        for call in &calls[..5] {
+            eventually("the first five settled", || call.is_finished()).await;
+        }
+        drop(conn);
+        // On the next connection the queue goes on from the first message without an answer.
+        let mut conn = connect(&mut peer, &link).await;
+        let again = sends(&mut conn, 15).await;
+        assert_eq!(again.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>(), ids(5..20));
+        for (i, (id, _)) in again.iter().enumerate() {
+            accept(&conn, *id, 6 + i as u64);
+        }
+        let mut seqs = Vec::new();
+        for call in calls {
+            let sent = tokio::time::timeout(WAIT, call).await.unwrap().unwrap().unwrap();
+            assert_eq!(sent.status, MessageStatus::SendSucc);
+            seqs.push(sent.seq);
+        }
+        assert_eq!(seqs, (1..=20).collect::<Vec<_>>(), "each call answered with its own seq");
+        let queued = s.store.call(|db| store::send_queue::queued_conversations(db)).await.unwrap();
+        assert!(queued.is_empty());
+        s.close();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn what_a_session_left_queued_goes_out_first_in_the_next_and_a_refusal_fails_only_its_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut peer, link) = (Peer::start(false).await, Arc::new(Link::default()));
+        let s = session(dir.path(), &link);
+        let calls: Vec<_> = ids(0..6).iter().map(|id| send(&s, id)).collect();
+        eventually("six queued", || {
+            let store = s.store.clone();
+            futures_util::FutureExt::now_or_never(
+                store.call(|db| Ok(store::send_queue_front(db, "me", &ConvId::C2C("bob".into()), 100)?.len())),
+            )
+            .and_then(|r| r.ok())
+                == Some(6)
+        })
+        .await;
+        // Logout: the callers hear 6008 (interrupted); the messages stay queued.
+        s.close();
+        for call in calls {
+            let e = tokio::time::timeout(WAIT, call).await.unwrap().unwrap().unwrap_err();
+            assert_eq!(e.code, oxim_proto::code::SDK_COMM_INTERRUPT);
+        }
+        drop(s);
+
+        // The next session drains them before what it is asked to send itself.
+        let s = session(dir.path(), &link);
+        resume(&s).await.unwrap();
+        let later = send(&s, "m06");
+        let mut conn = connect(&mut peer, &link).await;
+        let out = sends(&mut conn, 7).await;
+        assert_eq!(out.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>(), ids(0..7));
+        // The server refuses m03 (say, too big for it): it alone fails, the others are sent.
+        for (i, (id, _)) in out.iter().enumerate() {
+            if i == 3 {
+                conn.refuse(*id, oxim_proto::code::SVR_COMM_BODY_SIZE_LIMIT, "too big");
+            } else {
+                accept(&conn, *id, 1 + i as u64);
+            }
+        }
+        let sent = tokio::time::timeout(WAIT, later).await.unwrap().unwrap().unwrap();
+        assert_eq!(sent.seq, 7);
+        let statuses = s
+            .store
+            .call(|db| {
+                (0..7)
+                    .map(|i| Ok(store::find_message(db, "me", &format!("m{i:02}"))?.unwrap().status))
+                    .collect::<Result<Vec<_>>>()
+            })
+            .await
+            .unwrap();
+        let mut want = vec![MessageStatus::SendSucc; 7];
+        want[3] = MessageStatus::SendFail;
+        assert_eq!(statuses, want);
+        s.close();
+    }
 }

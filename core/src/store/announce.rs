@@ -1,6 +1,6 @@
 //! Announcements not yet told to the app. A stored delivery that makes callbacks
 //! (`onRecvNewMessage`, a revoke, a receipt, a group callback) is recorded here in the
-//! transaction that stores it, and taken out once the app's listeners have returned from those
+//! transaction that stores it (by `store_received`), and taken out once the app's listeners have returned from those
 //! callbacks (the event dispatcher reports it, [`told_up_to`]). What is still here when a
 //! session starts — the app was killed, or logged out, between the store and the listener —
 //! is told first ([`pending`]), so every stored message is told to the app once.
@@ -10,12 +10,6 @@ use rusqlite::{Connection, params};
 use super::apply::{Effect, replay_effects};
 use crate::error::Result;
 use crate::model::message::{MessageStatus, WireMessage};
-
-/// Records that the delivery `msg_id` (just stored) is to be told; returns its position.
-pub fn record(conn: &Connection, msg_id: &str) -> Result<i64> {
-    conn.prepare_cached("INSERT INTO announce (msg_id) VALUES (?1)")?.execute([msg_id])?;
-    Ok(conn.last_insert_rowid())
-}
 
 /// Everything up to position `pos` has been told.
 pub fn told_up_to(conn: &Connection, pos: i64) -> Result<()> {

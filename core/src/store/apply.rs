@@ -187,7 +187,7 @@ pub fn store_received(
                 }
             }
             if effects[told_before..].iter().any(Effect::is_told) {
-                announced = Some(super::announce::record(&tx, &wire.msg_id)?);
+                announced = Some(record_announcement(&tx, &wire.msg_id)?);
             }
         }
     }
@@ -289,4 +289,10 @@ fn apply_event(
         }
     }
     Ok(())
+}
+
+/// Records that the delivery `msg_id` (just stored) is to be told (the `announce` table, read by the next session if nobody acknowledges it); returns its position.
+fn record_announcement(conn: &Connection, msg_id: &str) -> Result<i64> {
+    conn.prepare_cached("INSERT INTO announce (msg_id) VALUES (?1)")?.execute([msg_id])?;
+    Ok(conn.last_insert_rowid())
 }

@@ -268,3 +268,20 @@ pub fn count_messages(conn: &Connection, conv: &ConvId) -> Result<u64> {
         .prepare_cached("SELECT count(*) FROM message WHERE conv_id = ?1 AND notice = 0")?
         .query_row([conv.to_string()], |r| r.get::<_, i64>(0))? as u64)
 }
+
+/// The front of a conversation's queue: at most `limit` messages, in call order.
+pub fn send_queue_front(conn: &Connection, me: &str, conv: &ConvId, limit: u32) -> Result<Vec<Message>> {
+    let key = conv.to_string();
+    // Rows whose message is no longer SENDING (deleted, or settled by the sync) leave first.
+    conn.prepare_cached(
+        "DELETE FROM send_queue WHERE conv_id = ?1
+            AND msg_id NOT IN (SELECT msg_id FROM message WHERE conv_id = ?1 AND status = ?2)",
+    )?
+    .execute(params![key, MessageStatus::Sending as i32])?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {MESSAGE_COLUMNS} JOIN send_queue q ON q.msg_id = m.msg_id
+          WHERE q.conv_id = ?1 ORDER BY q.pos LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![key, limit as i64], |r| message_from_row(me, r))?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}

@@ -604,7 +604,7 @@ mod tests {
     }
 
     fn front_ids(db: &Connection, to: &str) -> Vec<String> {
-        send_queue::front(db, "alice", &ConvId::C2C(to.into()), 100).unwrap().into_iter().map(|m| m.msg_id).collect()
+        send_queue_front(db, "alice", &ConvId::C2C(to.into()), 100).unwrap().into_iter().map(|m| m.msg_id).collect()
     }
 
     #[tokio::test]

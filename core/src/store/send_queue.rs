@@ -3,15 +3,15 @@
 //! to the end). It is a table, so the order survives a restart: the message manager drains
 //! each conversation's queue front first after every (re)connection and login.
 //!
-//! A row is queued exactly while its message is SENDING: [`super::insert_outgoing`] queues,
+//! The queued messages themselves are read with [`super::send_queue_front`] (with the other
+//! message reads). A row is queued exactly while its message is SENDING: [`super::insert_outgoing`] queues,
 //! [`super::mark_sent`] and [`super::mark_failed`] take it out, and rows whose message left
 //! SENDING some other way (deleted, settled by the sync) are dropped when the queue is read.
 
 use rusqlite::{Connection, params};
 
-use super::messages::{MESSAGE_COLUMNS, message_from_row};
 use crate::error::{Error, Result};
-use crate::model::message::{ConvId, Message, MessageStatus};
+use crate::model::message::{ConvId, MessageStatus};
 
 /// Puts a SENDING message at the end of its conversation's queue (no effect if it is queued
 /// already or not SENDING); true if it is queued now.
@@ -34,23 +34,6 @@ pub fn is_queued(conn: &Connection, msg_id: &str) -> Result<bool> {
 pub fn dequeue(conn: &Connection, msg_id: &str) -> Result<()> {
     conn.prepare_cached("DELETE FROM send_queue WHERE msg_id = ?1")?.execute([msg_id])?;
     Ok(())
-}
-
-/// The front of a conversation's queue: at most `limit` messages, in call order.
-pub fn front(conn: &Connection, me: &str, conv: &ConvId, limit: u32) -> Result<Vec<Message>> {
-    let key = conv.to_string();
-    // Rows whose message is no longer SENDING (deleted, or settled by the sync) leave first.
-    conn.prepare_cached(
-        "DELETE FROM send_queue WHERE conv_id = ?1
-            AND msg_id NOT IN (SELECT msg_id FROM message WHERE conv_id = ?1 AND status = ?2)",
-    )?
-    .execute(params![key, MessageStatus::Sending as i32])?;
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {MESSAGE_COLUMNS} JOIN send_queue q ON q.msg_id = m.msg_id
-          WHERE q.conv_id = ?1 ORDER BY q.pos LIMIT ?2"
-    ))?;
-    let rows = stmt.query_map(params![key, limit as i64], |r| message_from_row(me, r))?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 /// The conversations whose queues hold messages, in the order of their oldest one.
