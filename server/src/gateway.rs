@@ -125,10 +125,7 @@ impl Conn {
     }
 }
 
-/// Current time in Unix milliseconds.
-pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
+pub use oxim_proto::clock::now_ms;
 
 /// Serves one upgraded WebSocket until it closes. `_alive` is dropped on return, which lets a
 /// graceful shutdown know when every connection has finished.

@@ -5,12 +5,12 @@
 //! its recipients' online sessions after the commit.
 
 use axum::extract::ws::Utf8Bytes;
+use oxim_proto::check::Side;
 use oxim_proto::code;
 use oxim_proto::ids::{ConvId, is_valid_user_id};
-use oxim_proto::message::{MAX_AT_USERS, MAX_ELEM_BYTES, MAX_MERGED_MESSAGES};
 use oxim_proto::payload::{
-    ClearReq, ClearRes, DeleteReq, HistoryReq, HistoryRes, MAX_DELETE, MAX_MSG_BODY_BYTES, MAX_PAGE, PullReq, PullRes,
-    ReadReq, ReadRes, RevokeReq, RevokeRes, SendMsgReq, SendMsgRes, SyncReq, SyncRes, WireMessage,
+    ClearReq, ClearRes, DeleteReq, HistoryReq, HistoryRes, MAX_DELETE, MAX_PAGE, PullReq, PullRes, ReadReq, ReadRes,
+    RevokeReq, RevokeRes, SendMsgReq, SendMsgRes, SyncReq, SyncRes, WireMessage,
 };
 use oxim_proto::{OutFrame, push};
 
@@ -19,9 +19,6 @@ use crate::gateway::{Conn, Refusal, Responder, now_ms};
 use crate::groups;
 use crate::store::sqlite::c2c_target;
 use crate::store::{Appended, Queued, StoreError, Target, Written};
-
-/// Longest client message id accepted.
-const MAX_MSG_ID_BYTES: usize = 64;
 
 /// The refusal for a store error.
 pub fn refusal(e: StoreError) -> Refusal {
@@ -37,43 +34,7 @@ pub fn refusal(e: StoreError) -> Refusal {
 
 /// Checks a message before anything is stored.
 async fn validate(conn: &Conn, msg: &WireMessage) -> Result<(), Refusal> {
-    // Letters, digits, '-' and '_': server-made ids (with '#') can never collide with them.
-    let id_ok = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
-    if msg.msg_id.is_empty() || msg.msg_id.len() > MAX_MSG_ID_BYTES || !msg.msg_id.bytes().all(id_ok) {
-        return Err(Refusal::new(code::INVALID_PARAMETERS, "msgID must be 1-64 letters, digits, '-' or '_'"));
-    }
-    if msg.receiver.is_empty() == msg.group_id.is_empty() {
-        return Err(Refusal::new(code::INVALID_PARAMETERS, "exactly one of receiver and groupID must be set"));
-    }
-    if !msg.elem.is_sendable() {
-        return Err(Refusal::new(code::INVALID_PARAMETERS, "notices and events are made by the server"));
-    }
-    if msg.elem.is_empty() {
-        return Err(Refusal::new(code::INVALID_PARAMETERS, "message content is empty"));
-    }
-    if oxim_proto::signaling::SignalingInfo::from_elem(&msg.elem).is_some() {
-        // Signaling messages are made by the server from its invitations; a client-made one
-        // could ring a phone for an invitation that does not exist.
-        return Err(Refusal::new(code::INVALID_PARAMETERS, "signaling messages are made by the server"));
-    }
-    if msg.elem.body_len() > MAX_MSG_BODY_BYTES {
-        return Err(Refusal::new(
-            code::SVR_COMM_BODY_SIZE_LIMIT,
-            format!("message body is {} bytes, the limit is {MAX_MSG_BODY_BYTES}", msg.elem.body_len()),
-        ));
-    }
-    let elem_len = serde_json::to_vec(&msg.elem).map(|v| v.len()).unwrap_or(usize::MAX);
-    if elem_len > MAX_ELEM_BYTES {
-        return Err(Refusal::new(code::SVR_COMM_BODY_SIZE_LIMIT, format!("message is {elem_len} bytes")));
-    }
-    if let oxim_proto::message::Elem::Merger { messages, .. } = &msg.elem
-        && messages.len() > MAX_MERGED_MESSAGES
-    {
-        return Err(Refusal::new(code::INVALID_PARAMETERS, format!("at most {MAX_MERGED_MESSAGES} merged messages")));
-    }
-    if msg.at_users.len() > MAX_AT_USERS {
-        return Err(Refusal::new(code::INVALID_PARAMETERS, format!("at most {MAX_AT_USERS} @ users")));
-    }
+    oxim_proto::check::check_message(msg).map_err(|p| Refusal::new(p.code(Side::Server), p.to_string()))?;
     if !msg.group_id.is_empty() {
         // Membership, mutes and the group's existence are checked where the message goes.
         return Ok(());

@@ -33,6 +33,10 @@ pub enum StoreError {
     /// The database failed.
     #[error("database: {0}")]
     Db(#[from] rusqlite::Error),
+    /// The schema could not be migrated, or is newer than this server (a newer release wrote
+    /// the database; this one refuses to run against it).
+    #[error("{0}")]
+    Schema(#[from] oxim_sqlite::MigrateError),
     /// A stored value could not be decoded.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),

@@ -14,7 +14,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use oxim_proto::code;
@@ -142,43 +141,15 @@ pub fn sys_target(user: &str) -> Target {
     Target { key: format!("sys:{user}"), members: vec![(user.to_owned(), ConvId::System)] }
 }
 
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
+pub(crate) use oxim_proto::clock::now_ms;
 
-/// Prepared statements kept per connection. rusqlite keeps 16 by default, fewer than the
-/// statements one connection runs (a message send alone uses a dozen), so the cache thrashed
-/// and SQL was parsed again on every call.
-const STATEMENT_CACHE: usize = 256;
+/// Every connection of the store: 256 cached statements (a message send alone uses a dozen), and
+/// a 10 s wait for locks (the writer, the readers and the checkpointer share one file).
+const SETTINGS: oxim_sqlite::Settings =
+    oxim_sqlite::Settings { statement_cache: 256, busy_timeout: Some(std::time::Duration::from_secs(10)) };
 
 fn open(path: &Path) -> rusqlite::Result<Connection> {
-    let conn = Connection::open(path)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    // WAL: readers never block the writer. NORMAL: a commit survives a process crash; a power
-    // cut can lose the last commits (the OS has not flushed the WAL yet).
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    conn.pragma_update(None, "temp_store", "MEMORY")?;
-    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    stable_plans(&conn)?;
-    Ok(conn)
-}
-
-/// Plans that never depend on bound values: otherwise SQLite prepares a statement again on each
-/// new binding whenever the planner compared a `?` with a partial index's WHERE clause.
-fn stable_plans(conn: &Connection) -> rusqlite::Result<()> {
-    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map(drop)
-}
-
-fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    let done: usize = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
-    }
-    Ok(())
+    oxim_sqlite::open(path, &SETTINGS)
 }
 
 /// Called once the batch's transaction committed (`None`) or failed (`Some(reason)`).
@@ -237,7 +208,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("oxim.db");
         let mut conn = open(&path)?;
-        migrate(&mut conn)?;
+        oxim_sqlite::migrate(&mut conn, MIGRATIONS)?;
         // The checkpointer thread checkpoints; commits never do.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let checkpointer = Checkpointer::start(&path)?;
@@ -323,14 +294,7 @@ impl ReaderPool {
         if let Some(conn) = self.idle.lock().expect("reader pool lock").pop() {
             return Ok(conn);
         }
-        let conn = Connection::open_with_flags(
-            &self.path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        stable_plans(&conn)?;
-        Ok(conn)
+        Ok(oxim_sqlite::open_reader(&self.path, &SETTINGS)?)
     }
 
     fn give_back(&self, conn: Connection) {
@@ -1054,6 +1018,16 @@ mod tests {
         assert_eq!(page.len(), 1);
         assert_eq!(page[0].msg_id, "m2");
         store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_database_written_by_a_newer_server_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        SqliteStore::open(dir.path()).unwrap().close().await;
+        let newer = MIGRATIONS.len() as i64 + 1;
+        Connection::open(dir.path().join("oxim.db")).unwrap().pragma_update(None, "user_version", newer).unwrap();
+        let err = SqliteStore::open(dir.path()).err().expect("refused");
+        assert!(matches!(err, StoreError::Schema(oxim_sqlite::MigrateError::TooNew { .. })), "{err}");
     }
 
     #[tokio::test]
