@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::watch;
 
 use crate::config::ServerConfig;
-use crate::groups::rooms::Rooms;
+use crate::domain::rooms::Rooms;
 use crate::sessions::Sessions;
 use crate::signaling::timer::Deadlines;
 use crate::store::{Store, StoreResult};

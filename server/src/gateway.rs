@@ -15,6 +15,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::app::App;
+pub use crate::domain::refusal::Refusal;
 use crate::sessions::{Control, ControlQueue, OUTBOX_CAPACITY, SessionHandle};
 use crate::store::SignalAct;
 use crate::{auth, conversations, groups, messaging, signaling};
@@ -31,22 +32,6 @@ pub struct Auth {
     pub platform: String,
     /// When the UserSig expires, Unix seconds.
     pub expires_at: i64,
-}
-
-/// A failed request: a V2TIM code and a description.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    /// V2TIM error code.
-    pub code: i32,
-    /// What was wrong.
-    pub desc: String,
-}
-
-impl Refusal {
-    /// A refusal with `code`.
-    pub fn new(code: i32, desc: impl Into<String>) -> Refusal {
-        Refusal { code, desc: desc.into() }
-    }
 }
 
 /// Sends responses for one connection; cheap to clone into spawned request tasks.

@@ -17,6 +17,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod conversations;
+pub mod domain;
 pub mod gateway;
 pub mod groups;
 pub mod http;

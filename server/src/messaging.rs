@@ -15,10 +15,10 @@ use oxim_proto::payload::{
 use oxim_proto::{OutFrame, push};
 
 use crate::app::App;
+use crate::domain::keys::{c2c_target, target_of};
 use crate::gateway::{Conn, Refusal, Responder, now_ms};
 use crate::groups;
-use crate::store::sqlite::c2c_target;
-use crate::store::{Appended, Queued, StoreError, Target, Written};
+use crate::store::{Appended, Queued, StoreError, Written};
 
 /// The refusal for a store error.
 pub fn refusal(e: StoreError) -> Refusal {
@@ -234,15 +234,6 @@ pub async fn clear(conn: &mut Conn, id: u64, req: ClearReq) {
     }
     let queued = conn.app.store.clear_for_user(&user, &req.conv_id);
     finish(conn, id, queued, |w: &Written| ClearRes { seq: w.seq });
-}
-
-/// The storage target of `user`'s conversation `conv`.
-fn target_of(user: &str, conv: &ConvId) -> Target {
-    match conv {
-        ConvId::C2C(peer) => c2c_target(user, peer),
-        ConvId::Group(g) => Target { key: format!("group:{g}"), members: Vec::new() },
-        ConvId::System => crate::store::sqlite::sys_target(user),
-    }
 }
 
 /// Runs a read in a task and answers with its result.

@@ -2,12 +2,9 @@
 //! membership, kept here), and the pushes a group write causes.
 //!
 //! Groups with stored membership (Work, Public, Meeting) are changed by one store write per
-//! request, which checks the group-type rules ([`rules`]) inside the transaction. AVChatRoom
-//! membership, mutes and message rate live in [`rooms::Rooms`]; their profile and attributes are
+//! request, which checks the group-type rules ([`crate::domain::group_rules`]) inside the transaction. AVChatRoom
+//! membership, mutes and message rate live in [`crate::domain::rooms::Rooms`]; their profile and attributes are
 //! stored like any group's.
-
-pub mod rooms;
-pub mod rules;
 
 use std::sync::Arc;
 
@@ -24,9 +21,11 @@ use oxim_proto::{InFrame, OutFrame, code, op, push};
 use serde::Serialize;
 
 use crate::app::App;
+use crate::domain::groups::{GroupOp, GroupRow};
+use crate::domain::rooms;
 use crate::gateway::{Conn, Refusal, now_ms};
 use crate::messaging::{self, refusal};
-use crate::store::{GroupOp, GroupOutcome, GroupRow, Queued};
+use crate::store::{GroupOutcome, Queued};
 
 /// Dispatches a `group.*` request. Returns false for an unknown operation.
 pub async fn handle(conn: &mut Conn, id: u64, frame: &InFrame<'_>) -> bool {
@@ -126,7 +125,7 @@ fn push_online_except(app: &App, msg: &WireMessage, users: &[String], except: Op
 /// room notices count as low-priority messages.
 fn room_tip(app: &App, group_id: &str, op_user: &str, tip_type: i32, members: Vec<String>, changes: Vec<MemberChange>) {
     let rate = room_rate(app);
-    if !app.rooms.admit_notice(group_id, rate) {
+    if !app.rooms.admit_notice(group_id, rate, std::time::Instant::now()) {
         return;
     }
     let tips = GroupTips {
@@ -466,7 +465,7 @@ pub fn send_to_room(app: &App, group: &GroupRow, mut msg: WireMessage, origin: u
     if group.info.all_muted && group.info.owner != msg.sender {
         return Err(Refusal::new(code::SVR_GROUP_SHUTUP_DENY, "the whole room is muted"));
     }
-    if !app.rooms.admit(gid, msg.priority, room_rate(app)) {
+    if !app.rooms.admit(gid, msg.priority, room_rate(app), std::time::Instant::now()) {
         return Err(Refusal::new(
             code::SVR_GROUP_SEND_MSG_FREQ_LIMIT,
             format!("room {gid} is at its message rate; low-priority messages are refused first"),

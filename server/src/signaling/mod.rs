@@ -1,13 +1,12 @@
 //! Signaling requests (`signal.invite`, `signal.accept`, `signal.reject`, `signal.cancel`,
 //! `signal.get`) and the delivery of what they do.
 //!
-//! The server owns every invitation: its state ([`machine`]), kept in the store, and its
+//! The server owns every invitation: its state ([`crate::domain::signaling`]), kept in the store, and its
 //! deadline ([`timer`]), so a timeout reaches the inviter and the invitees even when the
 //! inviter's app is gone, and survives a server restart. Each action is appended to the
 //! conversation as a signaling message (or, for online-only invitations, pushed as `signal` and
 //! never stored), which the SDKs turn into `V2TIMSignalingListener` callbacks.
 
-pub mod machine;
 pub mod timer;
 
 use std::collections::HashSet;
@@ -20,10 +19,10 @@ use oxim_proto::signaling::{InviteReq, MAX_INVITEES, SignalGetReq, SignalReq, Si
 use oxim_proto::{OutFrame, code, push};
 
 use crate::app::App;
+use crate::domain::signaling::{Invitation, InvitationState};
 use crate::gateway::{Conn, Refusal, now_ms};
 use crate::messaging;
 use crate::store::{Appended, Queued, SignalAct, Signaled, StoreError};
-use machine::{Invitation, InvitationState};
 
 fn refusal(e: StoreError) -> Refusal {
     match e {

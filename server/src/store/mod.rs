@@ -8,23 +8,19 @@
 //! `group:<id>`, and `sys:<user>` (the user's own event stream: read positions, deletions,
 //! receipts). All of them get gapless seqs and the same exactly-once delivery.
 //!
-//! Signaling invitations ([`crate::signaling::machine::Invitation`]) are kept here too; their
+//! Signaling invitations ([`Invitation`]) are kept here too; their
 //! state changes and the action messages they append commit together.
 
 pub mod sqlite;
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
-use oxim_proto::group::{
-    CreateGroupReq, GroupApplication, GroupAttrs, GroupInfo, MemberInfo, MemberOpResult, SetGroupInfoReq, SetMemberReq,
-    WriteAttrsReq,
-};
+use oxim_proto::group::{GroupApplication, GroupAttrs, GroupInfo, MemberInfo, MemberOpResult};
 use oxim_proto::ids::ConvId;
 use oxim_proto::payload::{ConvState, RecvOptInfo, SeqRange, WireMessage};
 
-use crate::groups::rules::{self, Rules};
-use crate::signaling::machine::Invitation;
+use crate::domain::groups::{GroupOp, GroupRow};
+use crate::domain::keys::Target;
+use crate::domain::signaling::Invitation;
 
 /// A storage failure or a refusal. The request that hit it fails; nothing is half-written
 /// because every write is one transaction (a savepoint inside a batch).
@@ -69,16 +65,6 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// A write that is already queued; awaiting it gives its outcome.
 pub type Queued<T> = std::pin::Pin<Box<dyn std::future::Future<Output = StoreResult<T>> + Send>>;
 
-/// Where a message goes: its stream key and the users taking part, each with their view of the
-/// conversation (so the stream shows up in their sync).
-#[derive(Debug, Clone)]
-pub struct Target {
-    /// Storage key.
-    pub key: String,
-    /// Participants and their conversation id.
-    pub members: Vec<(String, ConvId)>,
-}
-
 /// A stored message and who must be told about it.
 #[derive(Debug, Clone)]
 pub struct Appended {
@@ -108,131 +94,6 @@ pub struct HistoryPage {
     pub covered_from: u64,
     /// The start of the conversation (for this user) was reached.
     pub reached_start: bool,
-}
-
-/// A group as stored: profile (without member count or the caller's standing) and attributes.
-#[derive(Debug, Clone)]
-pub struct GroupRow {
-    /// Profile.
-    pub info: GroupInfo,
-    /// Attribute key → (value, attributes' version when it was written).
-    pub attrs: BTreeMap<String, (String, u64)>,
-    /// Attributes' version: every write moves it on.
-    pub attr_version: u64,
-}
-
-impl GroupRow {
-    /// The rules of the group's type.
-    pub fn rules(&self) -> &'static Rules {
-        rules::of(&self.info.group_type).expect("stored group types are valid")
-    }
-
-    /// The attributes as the API shows them.
-    pub fn attrs(&self) -> GroupAttrs {
-        GroupAttrs {
-            group_id: self.info.group_id.clone(),
-            attrs: self.attrs.iter().map(|(k, (v, _))| (k.clone(), v.clone())).collect(),
-            version: self.attr_version,
-        }
-    }
-}
-
-/// A group write by a user. Each is one transaction that checks the group-type rules, changes
-/// the rows and appends the group tips and user events it causes.
-#[derive(Debug, Clone)]
-pub enum GroupOp {
-    /// Create a group (the user owns it).
-    Create(CreateGroupReq),
-    /// Join, or apply to, a group with stored membership.
-    Join {
-        /// The group.
-        group_id: String,
-        /// Application message.
-        message: String,
-    },
-    /// Quit.
-    Quit {
-        /// The group.
-        group_id: String,
-    },
-    /// Dismiss (owner).
-    Dismiss {
-        /// The group.
-        group_id: String,
-    },
-    /// Change the profile.
-    SetInfo(SetGroupInfoReq),
-    /// Change a member's card or custom fields.
-    SetMember(SetMemberReq),
-    /// Mute a member for `seconds` (0 = unmute).
-    Mute {
-        /// The group.
-        group_id: String,
-        /// The member.
-        user_id: String,
-        /// Seconds.
-        seconds: u32,
-    },
-    /// Pull users in (Work).
-    Invite {
-        /// The group.
-        group_id: String,
-        /// The users.
-        users: Vec<String>,
-    },
-    /// Kick members.
-    Kick {
-        /// The group.
-        group_id: String,
-        /// The members.
-        users: Vec<String>,
-    },
-    /// Make a member admin (300) or ordinary member (200).
-    SetRole {
-        /// The group.
-        group_id: String,
-        /// The member.
-        user_id: String,
-        /// The new role.
-        role: i32,
-    },
-    /// Hand the group to another member.
-    Transfer {
-        /// The group.
-        group_id: String,
-        /// The new owner.
-        user_id: String,
-    },
-    /// Accept or refuse a join application.
-    HandleApplication {
-        /// The application.
-        app_id: String,
-        /// Accept.
-        accept: bool,
-        /// Message to the applicant.
-        reason: String,
-    },
-    /// Mark the applications the user sees read.
-    ApplicationsRead,
-    /// Set the user's receive option for the group.
-    RecvOpt {
-        /// The group.
-        group_id: String,
-        /// `recv_opt` value.
-        opt: i32,
-    },
-    /// Write attributes. `is_member` says whether the caller is in the group where membership
-    /// is not stored (AVChatRoom; the caller knows who is in the room). A write that would
-    /// change something is refused (10049) once the group had `max_per_sec` writes in the last
-    /// second; a stale write is refused (10056) whatever the rate.
-    WriteAttrs {
-        /// The write.
-        req: WriteAttrsReq,
-        /// Membership of a non-stored group.
-        is_member: bool,
-        /// The server's rate limit per group.
-        max_per_sec: u32,
-    },
 }
 
 /// What a group write produced besides its stored changes.
@@ -392,7 +253,7 @@ pub trait Store: Send + Sync + 'static {
     fn signal_invite(&self, invitation: Invitation, members: Option<Vec<String>>) -> Queued<Signaled>;
 
     /// Applies `act` by `user` with `action_id` and `data` to invitation `invite_id` (see
-    /// [`crate::signaling::machine`]) and appends the action message; refusals are 8010/8011
+    /// [`crate::domain::signaling`]) and appends the action message; refusals are 8010/8011
     /// and change nothing. `members`: the group's, for group invitations.
     fn signal_act(
         &self,

@@ -24,11 +24,12 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    Appended, GroupOp, GroupOutcome, GroupRow, HistoryPage, Queued, SignalAct, Signaled, Store, StoreError,
-    StoreResult, Target, Written,
+    Appended, GroupOutcome, HistoryPage, Queued, SignalAct, Signaled, Store, StoreError, StoreResult, Written,
 };
-use crate::groups::rules::MemberLimits;
-use crate::signaling::machine::Invitation;
+use crate::domain::group_rules::MemberLimits;
+use crate::domain::groups::{GroupOp, GroupRow};
+use crate::domain::keys::{Target, conv_key, group_of_key, sys_target};
+use crate::domain::signaling::Invitation;
 use oxim_proto::group::{GroupApplication, GroupInfo, MemberInfo};
 
 mod conversations;
@@ -99,7 +100,7 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;",
     // 3: groups.
     groups::MIGRATION,
-    // 4: signaling invitations (the state machine is crate::signaling::machine).
+    // 4: signaling invitations (the state machine is crate::domain::signaling).
     "CREATE TABLE invitation (
         invite_id   TEXT PRIMARY KEY,
         inviter     TEXT NOT NULL,
@@ -111,35 +112,6 @@ const MIGRATIONS: &[&str] = &[
     // 5: conversation pins and deletion.
     conversations::MIGRATION,
 ];
-
-/// The storage key of the C2C conversation between two users.
-pub fn c2c_key(a: &str, b: &str) -> String {
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    format!("c2c:{lo} {hi}")
-}
-
-/// The storage key of `user`'s conversation `conv`.
-pub fn conv_key(user: &str, conv: &ConvId) -> String {
-    match conv {
-        ConvId::C2C(peer) => c2c_key(user, peer),
-        ConvId::Group(group) => format!("group:{group}"),
-        ConvId::System => format!("sys:{user}"),
-    }
-}
-
-/// The target for a C2C message between `sender` and `receiver`.
-pub fn c2c_target(sender: &str, receiver: &str) -> Target {
-    let mut members = vec![(sender.to_owned(), ConvId::C2C(receiver.to_owned()))];
-    if sender != receiver {
-        members.push((receiver.to_owned(), ConvId::C2C(sender.to_owned())));
-    }
-    Target { key: c2c_key(sender, receiver), members }
-}
-
-/// The target for `user`'s own event stream.
-pub fn sys_target(user: &str) -> Target {
-    Target { key: format!("sys:{user}"), members: vec![(user.to_owned(), ConvId::System)] }
-}
 
 pub(crate) use oxim_proto::clock::now_ms;
 
@@ -480,7 +452,7 @@ impl WriterState {
             return Ok(Written { appended: Vec::new(), seq: seq as u64 });
         }
         if now_ms() - time_ms > window_ms {
-            let code = if target.key.starts_with("group:") {
+            let code = if group_of_key(&target.key).is_some() {
                 code::SVR_GROUP_REVOKE_MSG_TIME_LIMIT
             } else {
                 code::SVR_MSG_REVOKE_TIME_LIMIT
@@ -654,13 +626,13 @@ fn view_of(c: &Connection, user: &str, key: &str) -> StoreResult<Option<View>> {
         .optional()?;
     Ok(match row {
         Some((from, until)) => Some(View { from, until: if until > 0 { until } else { i64::MAX } }),
-        None if key.starts_with("group:") => None,
+        None if group_of_key(key).is_some() => None,
         None => Some(View { from: 0, until: i64::MAX }),
     })
 }
 
 fn not_a_member(key: &str) -> StoreError {
-    let group = key.trim_start_matches("group:");
+    let group = group_of_key(key).unwrap_or(key);
     StoreError::refused(code::SVR_GROUP_PERMISSION_DENY, format!("you are not a member of group {group}"))
 }
 
@@ -978,6 +950,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::keys::c2c_target;
 
     fn text(id: &str, from: &str, to: &str) -> WireMessage {
         let mut m = WireMessage::new(id, Elem::Text { text: format!("text of {id}") });
@@ -1144,7 +1117,7 @@ mod tests {
 
     #[tokio::test]
     async fn invitations_change_state_with_their_messages_and_survive_a_restart() {
-        use crate::signaling::machine::{InvitationState, InviteeState};
+        use crate::domain::signaling::{InvitationState, InviteeState};
         let dir = tempfile::tempdir().unwrap();
         let members = vec!["alice".to_string(), "bob".into(), "carol".into(), "dave".into()];
         {

@@ -8,7 +8,8 @@ use oxim_proto::message::UserEvent;
 use oxim_proto::payload::RecvOptInfo;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{WriterState, conv_key};
+use super::WriterState;
+use crate::domain::keys::conv_key;
 use crate::store::{StoreError, StoreResult, Written};
 
 /// Migration 5: conversation pins and deletion; group tips get their own message kind.

@@ -17,8 +17,10 @@ use oxim_proto::payload::WireMessage;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{WriterState, now_ms};
-use crate::groups::rules;
-use crate::store::{Appended, GroupOp, GroupOutcome, GroupRow, StoreError, StoreResult, Target};
+use crate::domain::group_rules as rules;
+use crate::domain::groups::{GroupOp, GroupRow};
+use crate::domain::keys::{Target, group_key};
+use crate::store::{Appended, GroupOutcome, StoreError, StoreResult};
 
 /// Migration 3: groups.
 pub(super) const MIGRATION: &str = "
@@ -292,7 +294,7 @@ fn check_custom(info: &BTreeMap<String, String>) -> StoreResult<()> {
 }
 
 fn group_target(group_id: &str) -> Target {
-    Target { key: format!("group:{group_id}"), members: Vec::new() }
+    crate::domain::keys::group_target(group_id)
 }
 
 fn tip(op_user: &str, group_id: &str, tips: GroupTips) -> WireMessage {
@@ -372,7 +374,7 @@ impl WriterState {
             "INSERT INTO grp_member (group_id, user_id, role, join_ms, member_seq) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![gid, user, member_role, now_ms(), seq])?;
-        let key = format!("group:{gid}");
+        let key = group_key(gid);
         let max_seq = self.head(tx, &key)?.max_seq;
         // History from before joining is visible in Meeting groups only.
         let visible_from = if group.rules().history_before_join { 0 } else { max_seq };
@@ -617,7 +619,7 @@ impl WriterState {
                 "the owner cannot quit this group; dismiss it or transfer it first",
             ));
         }
-        let key = format!("group:{group_id}");
+        let key = group_key(group_id);
         let before = self.head(tx, &key)?.max_seq;
         self.remove_member(tx, group_id, user, before)?;
         if me.role == role::OWNER {
@@ -643,7 +645,7 @@ impl WriterState {
                 "a Work group can only be dismissed through the server API",
             ));
         }
-        let key = format!("group:{group_id}");
+        let key = group_key(group_id);
         let before = self.head(tx, &key)?.max_seq;
         let members = member_ids(tx, group_id)?;
         let mut out = GroupOutcome { members: members.clone(), ..GroupOutcome::default() };
@@ -874,7 +876,7 @@ impl WriterState {
         if targets.is_empty() {
             return Ok(out);
         }
-        let key = format!("group:{group_id}");
+        let key = group_key(group_id);
         for u in &targets {
             // Their view ends with the tip that tells them (its seq is the next one, if stored).
             let next = self.head(tx, &key)?.max_seq + u64::from(rules.stored_tips);

@@ -6,7 +6,7 @@ use oxim_proto::code;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{WriterState, now_ms};
-use crate::signaling::machine::{self, Invitation, InvitationState, Step};
+use crate::domain::signaling::{self as machine, Invitation, InvitationState, Step};
 use crate::store::{Appended, SignalAct, Signaled, StoreError, StoreResult};
 
 fn state_name(state: InvitationState) -> &'static str {

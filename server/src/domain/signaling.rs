@@ -21,9 +21,8 @@ use oxim_proto::message::{OfflinePushInfo, WireMessage};
 use oxim_proto::signaling::{InviteReq, SignalingAction, SignalingInfo};
 use serde::{Deserialize, Serialize};
 
-use crate::gateway::Refusal;
-use crate::store::Target;
-use crate::store::sqlite::c2c_target;
+use super::keys::{Target, c2c_target, group_key};
+use super::refusal::Refusal;
 
 /// The state of an invitation as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -316,7 +315,7 @@ pub fn action_messages(inv: &Invitation, step: &Step, members: &[String], now_ms
         ));
         msg.group_id = inv.group_id.clone();
         let target = Target {
-            key: format!("group:{}", inv.group_id),
+            key: group_key(&inv.group_id),
             members: members.iter().map(|u| (u.clone(), ConvId::Group(inv.group_id.clone()))).collect(),
         };
         return vec![(target, msg)];
