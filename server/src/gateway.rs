@@ -16,8 +16,8 @@ use tokio::sync::mpsc;
 
 use crate::app::App;
 pub use crate::domain::refusal::Refusal;
+use crate::domain::signaling::SignalAct;
 use crate::sessions::{Control, ControlQueue, OUTBOX_CAPACITY, SessionHandle};
-use crate::store::SignalAct;
 use crate::{auth, conversations, groups, messaging, signaling};
 
 /// Most queued frames written with one flush.

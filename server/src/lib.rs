@@ -53,8 +53,11 @@ pub struct Server;
 impl Server {
     /// Opens the data directory, binds `config.listen` and starts serving in the background.
     pub async fn start(config: ServerConfig) -> Result<ServerHandle, String> {
-        let store = SqliteStore::open_with(&config.data_dir, config.member_limits)
-            .map_err(|e| format!("cannot open store: {e}"))?;
+        let store = SqliteStore::open_with(
+            &config.data_dir,
+            store::sqlite::Options { member_limits: config.member_limits, ..Default::default() },
+        )
+        .map_err(|e| format!("cannot open store: {e}"))?;
         let blobs = crate::media::FsBlobStore::open(&config.data_dir)
             .map_err(|e| format!("cannot open the file store: {e}"))?;
         let listener = tokio::net::TcpListener::bind(config.listen)

@@ -96,6 +96,17 @@ pub struct Invitation {
     pub cancel_action_id: String,
 }
 
+/// A request that changes an existing invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalAct {
+    /// `accept` by an invitee.
+    Accept,
+    /// `reject` by an invitee.
+    Reject,
+    /// `cancel` by the inviter.
+    Cancel,
+}
+
 /// What a transition did: the action to tell the participants about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
@@ -239,6 +250,22 @@ impl Invitation {
         self.state = InvitationState::Cancelled;
         self.cancel_action_id = action_id.to_owned();
         Ok(step)
+    }
+
+    /// `act` by `user` at `now_ms` ([`Invitation::answer`] or [`Invitation::cancel`]).
+    pub fn act(
+        &mut self,
+        act: SignalAct,
+        user: &str,
+        action_id: &str,
+        data: &str,
+        now_ms: i64,
+    ) -> Result<Step, Refusal> {
+        match act {
+            SignalAct::Accept => self.answer(user, true, action_id, data, now_ms),
+            SignalAct::Reject => self.answer(user, false, action_id, data, now_ms),
+            SignalAct::Cancel => self.cancel(user, action_id, data, now_ms),
+        }
     }
 
     /// The deadline at `now_ms`: every pending invitee times out. `None` if there is nothing to

@@ -19,10 +19,11 @@ use oxim_proto::signaling::{InviteReq, MAX_INVITEES, SignalGetReq, SignalReq, Si
 use oxim_proto::{OutFrame, code, push};
 
 use crate::app::App;
+use crate::domain::signaling::SignalAct;
 use crate::domain::signaling::{Invitation, InvitationState};
 use crate::gateway::{Conn, Refusal, now_ms};
 use crate::messaging;
-use crate::store::{Appended, Queued, SignalAct, Signaled, StoreError};
+use crate::store::{Appended, Queued, Signaled, StoreError};
 
 fn refusal(e: StoreError) -> Refusal {
     match e {

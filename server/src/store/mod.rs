@@ -1,15 +1,16 @@
 //! Server storage.
 //!
-//! The server talks to storage only through [`Store`]; [`sqlite::SqliteStore`] is the embedded
-//! default (one SQLite file in WAL mode, one writer thread that batches writes into
-//! transactions, a small pool of readers). A PostgreSQL store can implement the same trait.
+//! The server talks to storage only through [`Store`], one trait per concern ([`UserStore`],
+//! [`MessageStore`], [`ConversationStore`], [`GroupStore`], [`SignalingStore`]);
+//! [`sqlite::SqliteStore`] is the embedded default (one SQLite file in WAL mode, one writer
+//! thread that batches writes into transactions, a small pool of readers). A PostgreSQL store
+//! implements the same traits.
 //!
-//! Every stream of messages has a storage key: `c2c:<a> <b>` (a C2C conversation, a < b),
-//! `group:<id>`, and `sys:<user>` (the user's own event stream: read positions, deletions,
-//! receipts). All of them get gapless seqs and the same exactly-once delivery.
-//!
-//! Signaling invitations ([`Invitation`]) are kept here too; their
-//! state changes and the action messages they append commit together.
+//! A store keeps state and applies changes; it decides nothing a rule decides: message streams
+//! are keyed as [`crate::domain::keys`] says, group operations are decided by
+//! [`crate::domain::groups`] over the state the store loads and only applied here, invitations
+//! change as [`crate::domain::signaling`] says. Every write is one transaction: the change and
+//! the messages it appends (tips, events, notices) commit together or not at all.
 
 pub mod sqlite;
 
@@ -20,7 +21,8 @@ use oxim_proto::payload::{ConvState, RecvOptInfo, SeqRange, WireMessage};
 
 use crate::domain::groups::{GroupOp, GroupRow};
 use crate::domain::keys::Target;
-use crate::domain::signaling::Invitation;
+use crate::domain::refusal::Refusal;
+use crate::domain::signaling::{Invitation, SignalAct};
 
 /// A storage failure or a refusal. The request that hit it fails; nothing is half-written
 /// because every write is one transaction (a savepoint inside a batch).
@@ -56,6 +58,12 @@ impl StoreError {
     /// A refusal with a V2TIM code.
     pub fn refused(code: i32, desc: impl Into<String>) -> StoreError {
         StoreError::Refused { code, desc: desc.into() }
+    }
+}
+
+impl From<Refusal> for StoreError {
+    fn from(r: Refusal) -> StoreError {
+        StoreError::Refused { code: r.code, desc: r.desc }
     }
 }
 
@@ -126,32 +134,25 @@ pub struct Signaled {
     pub appended: Vec<Appended>,
 }
 
-/// A signaling request that changes an existing invitation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignalAct {
-    /// `accept` by an invitee.
-    Accept,
-    /// `reject` by an invitee.
-    Reject,
-    /// `cancel` by the inviter.
-    Cancel,
-}
-
-/// What the server needs from storage.
+/// Who exists.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait UserStore {
     /// Records that `user_id` exists (called on every login; cheap when it already does).
     async fn register_user(&self, user_id: &str) -> StoreResult<()>;
 
     /// Whether `user_id` has ever logged in.
     async fn user_exists(&self, user_id: &str) -> StoreResult<bool>;
+}
 
+/// Message streams: appending with gapless seqs, per-user positions, pulls.
+///
+/// Writes are queued by the call, not when the returned future is first polled, so one
+/// connection's writes are stored in the order it sent them even when it does not wait for each
+/// result before reading its next request.
+#[async_trait]
+pub trait MessageStore {
     /// Stores `msg` in `target`: deduplicates on `msg_id`, assigns the next seq and the server
     /// time (never earlier than the stream's previous message).
-    ///
-    /// The write is queued by this call, not when the future is first polled, so one
-    /// connection's messages are stored in the order it sent them even when it does not wait
-    /// for each result before reading its next request.
     fn append(&self, target: Target, msg: WireMessage) -> Queued<Appended>;
 
     /// Revokes `user`'s message `msg_id` in `target` if it is at most `window_ms` old: marks it
@@ -170,9 +171,6 @@ pub trait Store: Send + Sync + 'static {
     /// Clears `conv`'s history for `user` up to its newest message and tells the user's devices.
     fn clear_for_user(&self, user: &str, conv: &ConvId) -> Queued<Written>;
 
-    /// The conversations of `user_id` that changed after `since`, ascending by version.
-    async fn changed_conversations(&self, user_id: &str, since: u64, limit: u32) -> StoreResult<Vec<ConvState>>;
-
     /// Messages of `user_id`'s conversation `conv` with `after < seq <= up_to` (`up_to` 0 = no
     /// bound), ascending, at most `limit`, without those the user deleted or cleared; and the
     /// conversation's highest seq.
@@ -190,6 +188,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether a message referencing file `uuid` reached a conversation `user_id` takes part in.
     async fn file_shared_with(&self, user_id: &str, uuid: &str) -> StoreResult<bool>;
+}
+
+/// The user's conversation list: changes since a version, unread counts, deletion, pins,
+/// receive options.
+#[async_trait]
+pub trait ConversationStore {
+    /// The conversations of `user_id` that changed after `since`, ascending by version.
+    async fn changed_conversations(&self, user_id: &str, since: u64, limit: u32) -> StoreResult<Vec<ConvState>>;
 
     /// Unread-countable messages of `user` in each range (see `conv.unread` in the protocol).
     async fn unread_counts(&self, user: &str, ranges: Vec<SeqRange>) -> StoreResult<Vec<u64>>;
@@ -207,8 +213,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// `user`'s receive options for C2C `peers`.
     async fn c2c_recv_opts(&self, user: &str, peers: Vec<String>) -> StoreResult<Vec<RecvOptInfo>>;
+}
 
-    /// Runs a group write for `user`.
+/// Groups with stored state (profiles, members, applications, attributes).
+#[async_trait]
+pub trait GroupStore {
+    /// Runs a group write for `user`: loads what [`crate::domain::groups::needs`] asks for,
+    /// lets [`crate::domain::groups::decide`] decide, applies the changes and appends the tips
+    /// and events, in one transaction.
     fn group_write(&self, user: &str, op: GroupOp) -> Queued<GroupOutcome>;
 
     /// Stores a member's message in a group with stored messages, checking membership and
@@ -245,6 +257,12 @@ pub trait Store: Send + Sync + 'static {
     /// Join applications to groups `user` owns or administers, newest first, and how many are
     /// unhandled and unread.
     async fn group_applications(&self, user: &str) -> StoreResult<(u32, Vec<GroupApplication>)>;
+}
+
+/// Signaling invitations: their state changes and the action messages they append commit
+/// together.
+#[async_trait]
+pub trait SignalingStore {
     /// Stores a new invitation and appends its invite message(s) (unless it is online-only):
     /// to the C2C conversation of the inviter and each invitee, or to the group conversation,
     /// whose `members` are given. An invitation id the same inviter already used is a retry:
@@ -275,7 +293,13 @@ pub trait Store: Send + Sync + 'static {
     /// Active invitations with a deadline: (invite id, deadline Unix ms), for the timer after a
     /// restart.
     async fn invitation_deadlines(&self) -> StoreResult<Vec<(String, i64)>>;
+}
 
+/// Everything the server needs from storage.
+#[async_trait]
+pub trait Store:
+    UserStore + MessageStore + ConversationStore + GroupStore + SignalingStore + Send + Sync + 'static
+{
     /// Finishes pending writes and closes the database.
     async fn close(&self);
 }

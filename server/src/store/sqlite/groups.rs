@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use oxim_proto::code;
 use oxim_proto::group::{
     AttrWriteMode, CreateGroupReq, GroupApplication, GroupChange, GroupInfo, GroupTips, MemberChange, MemberInfo,
@@ -16,11 +17,12 @@ use oxim_proto::message::{Elem, UserEvent};
 use oxim_proto::payload::WireMessage;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{WriterState, now_ms};
+use super::SqliteStore;
+use super::writer::WriterState;
 use crate::domain::group_rules as rules;
 use crate::domain::groups::{GroupOp, GroupRow};
 use crate::domain::keys::{Target, group_key};
-use crate::store::{Appended, GroupOutcome, StoreError, StoreResult};
+use crate::store::{Appended, GroupOutcome, GroupStore, Queued, StoreError, StoreResult};
 
 /// Migration 3: groups.
 pub(super) const MIGRATION: &str = "
@@ -373,7 +375,7 @@ impl WriterState {
         tx.prepare_cached(
             "INSERT INTO grp_member (group_id, user_id, role, join_ms, member_seq) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
-        .execute(params![gid, user, member_role, now_ms(), seq])?;
+        .execute(params![gid, user, member_role, self.now_ms(), seq])?;
         let key = group_key(gid);
         let max_seq = self.head(tx, &key)?.max_seq;
         // History from before joining is visible in Meeting groups only.
@@ -439,7 +441,7 @@ impl WriterState {
         } else {
             let mut msg = msg;
             msg.online_only = true;
-            msg.time_ms = now_ms();
+            msg.time_ms = self.now_ms();
             out.online_tips.push((msg, recipients));
             Ok(None)
         }
@@ -512,7 +514,7 @@ impl WriterState {
                 ));
             }
         }
-        let now = now_ms();
+        let now = self.now_ms();
         // Only Public groups choose how to join; the others have fixed rules.
         let opt =
             if rules.name == oxim_proto::group::group_type::PUBLIC { req.add_opt.clamp(0, 2) } else { add_opt::ANY };
@@ -577,7 +579,7 @@ impl WriterState {
                     "INSERT INTO grp_application (app_id, group_id, from_user, app_type, request_msg, add_ms)
                      VALUES (?1, ?2, ?3, 0, ?4, ?5)",
                 )?
-                .execute(params![app_id, group_id, user, message, now_ms()])?;
+                .execute(params![app_id, group_id, user, message, self.now_ms()])?;
                 for approver in approvers(tx, group_id)? {
                     let event = UserEvent::JoinApplication {
                         group_id: group_id.to_owned(),
@@ -738,7 +740,7 @@ impl WriterState {
             }
             set("custom_info", &to_json(&merged))?;
         }
-        set("info_ms", &now_ms())?;
+        set("info_ms", &self.now_ms())?;
         let mut out = GroupOutcome::default();
         if !changes.is_empty() {
             let tips = GroupTips {
@@ -786,7 +788,7 @@ impl WriterState {
         if !group.rules().may_mute(op.role, target.role) {
             return Err(refused(code::SVR_GROUP_PERMISSION_DENY, "you may not mute this member"));
         }
-        let until = if seconds == 0 { 0 } else { now_ms() + i64::from(seconds) * 1000 };
+        let until = if seconds == 0 { 0 } else { self.now_ms() + i64::from(seconds) * 1000 };
         tx.prepare_cached("UPDATE grp_member SET mute_until_ms = ?3 WHERE group_id = ?1 AND user_id = ?2")?
             .execute(params![group_id, target_id, until])?;
         let mut out = GroupOutcome::default();
@@ -965,7 +967,7 @@ impl WriterState {
         tx.prepare_cached("UPDATE grp SET owner = ?2, info_ms = ?3 WHERE group_id = ?1")?.execute(params![
             group_id,
             target_id,
-            now_ms()
+            self.now_ms()
         ])?;
         let mut out = GroupOutcome::default();
         let tips = GroupTips {
@@ -1017,7 +1019,7 @@ impl WriterState {
         tx.prepare_cached(
             "UPDATE grp_application SET status = ?2, handler = ?3, handled_msg = ?4, handled_ms = ?5 WHERE app_id = ?1",
         )?
-        .execute(params![app_id, if accept { 1 } else { 2 }, user, reason, now_ms()])?;
+        .execute(params![app_id, if accept { 1 } else { 2 }, user, reason, self.now_ms()])?;
         let event = UserEvent::ApplicationProcessed {
             group_id,
             op_user: user.to_owned(),
@@ -1033,7 +1035,7 @@ impl WriterState {
             "INSERT INTO grp_application_read (user_id, read_ms) VALUES (?1, ?2)
              ON CONFLICT (user_id) DO UPDATE SET read_ms = excluded.read_ms",
         )?
-        .execute(params![user, now_ms()])?;
+        .execute(params![user, self.now_ms()])?;
         Ok(GroupOutcome::default())
     }
 
@@ -1118,18 +1120,15 @@ impl WriterState {
         }
         check_attrs(&attrs)?;
         // The rate is checked last: only writes that would succeed count against it.
-        let now = std::time::Instant::now();
-        let recent = self.attr_writes.entry(req.group_id.clone()).or_default();
-        while recent.front().is_some_and(|t| now.duration_since(*t) >= std::time::Duration::from_secs(1)) {
-            recent.pop_front();
-        }
-        if recent.len() as u32 >= max_per_sec {
+        let now = self.clock.instant();
+        let second = std::time::Duration::from_secs(1);
+        if self.attr_writes.count(&req.group_id, second, now) as u32 >= max_per_sec {
             return Err(refused(
                 code::SVR_GROUP_ATTR_FREQUENCY_LIMIT,
                 format!("at most {max_per_sec} attribute writes per second per group"),
             ));
         }
-        recent.push_back(now);
+        self.attr_writes.record(&req.group_id, now);
         tx.prepare_cached("UPDATE grp SET attrs = ?2, attr_version = ?3 WHERE group_id = ?1")?.execute(params![
             req.group_id,
             to_json(&attrs),
@@ -1146,7 +1145,7 @@ impl WriterState {
         let group_id = msg.group_id.clone();
         let group = self.group_or_refuse(tx, &group_id)?;
         let member = self.member_or_refuse(tx, &group_id, &msg.sender)?;
-        let now = now_ms();
+        let now = self.now_ms();
         if member.mute_until * 1000 > now {
             return Err(refused(
                 code::SVR_GROUP_SHUTUP_DENY,
@@ -1217,4 +1216,68 @@ fn fastrand_u64() -> u64 {
     let mut b = [0u8; 8];
     getrandom::fill(&mut b).expect("random bytes");
     u64::from_le_bytes(b)
+}
+
+#[async_trait]
+impl GroupStore for SqliteStore {
+    fn group_write(&self, user: &str, op: GroupOp) -> Queued<GroupOutcome> {
+        let user = user.to_owned();
+        self.write(move |tx, state| state.group_op(tx, &user, op))
+    }
+
+    fn group_send(&self, msg: WireMessage) -> Queued<Appended> {
+        self.write(move |tx, state| state.group_send(tx, msg))
+    }
+
+    async fn group(&self, group_id: &str) -> StoreResult<Option<GroupRow>> {
+        let id = group_id.to_owned();
+        self.read(move |c| load_group(c, &id)).await
+    }
+
+    async fn groups_info(&self, user: &str, group_ids: Vec<String>) -> StoreResult<Vec<Option<GroupInfo>>> {
+        let user = user.to_owned();
+        self.read(move |c| group_ids.iter().map(|id| group_info_for(c, id, &user)).collect()).await
+    }
+
+    async fn joined_groups(&self, user: &str) -> StoreResult<Vec<GroupInfo>> {
+        let user = user.to_owned();
+        self.read(move |c| joined_groups(c, &user)).await
+    }
+
+    async fn group_member_page(
+        &self,
+        group_id: &str,
+        filter: i32,
+        next_seq: u64,
+        limit: u32,
+    ) -> StoreResult<(Vec<MemberInfo>, u64)> {
+        let id = group_id.to_owned();
+        self.read(move |c| member_page(c, &id, filter, next_seq, limit)).await
+    }
+
+    async fn group_members_info(&self, group_id: &str, users: Vec<String>) -> StoreResult<Vec<MemberInfo>> {
+        let id = group_id.to_owned();
+        self.read(move |c| {
+            let mut out = Vec::new();
+            for u in &users {
+                out.extend(load_member(c, &id, u)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn group_members(&self, group_id: &str) -> StoreResult<Option<Vec<String>>> {
+        let id = group_id.to_owned();
+        self.read(move |c| match load_group(c, &id)? {
+            Some(g) if g.rules().persistent_members => Ok(Some(member_ids(c, &id)?)),
+            _ => Ok(None),
+        })
+        .await
+    }
+
+    async fn group_applications(&self, user: &str) -> StoreResult<(u32, Vec<GroupApplication>)> {
+        let user = user.to_owned();
+        self.read(move |c| applications_for(c, &user)).await
+    }
 }
