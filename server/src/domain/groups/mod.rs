@@ -1,4 +1,13 @@
-//! Groups: a group's stored state and the operations users ask for.
+//! Groups: a group's stored state, the operations users ask for, and the pure decision of
+//! each operation ([`decide`]) over the state a store loaded for it ([`needs`], [`Facts`]).
+//! A store applies the decided [`Change`]s; it checks no rule itself, so every store (SQLite
+//! today, PostgreSQL next) enforces the same group rules.
+
+mod checks;
+mod decide;
+
+pub use checks::{check_attrs, check_custom, check_len};
+pub use decide::{Application, Change, Decision, Env, Facts, Needs, Profile, decide, may_send, needs, new_group_id};
 
 use std::collections::BTreeMap;
 
