@@ -3,11 +3,13 @@
 
 use oxim_proto::{FrameType, InFrame, OutFrame, PROTOCOL_VERSION, code, op};
 
-use super::{Conn, Order, bad_body, sign_in_effects};
+use super::{Conn, Order, Request, bad_body, sign_in_effects};
 use crate::domain::refusal::Refusal;
 use crate::handlers::{Guest, auth, conversations, groups, messaging, signaling};
 
-/// Parses the body, requires a signed-in caller and runs `handler` as `order` says.
+/// Parses the body, requires a signed-in caller and runs `handler` as `order` says. The body is
+/// parsed into a box that the handler's future takes over, so the future (which a write keeps
+/// until its commit) holds the request once.
 macro_rules! serve {
     ($conn:expr, $frame:expr, $order:expr, $handler:path) => {{
         let id = $frame.id;
@@ -16,12 +18,17 @@ macro_rules! serve {
             Ok(req) => match $conn.caller() {
                 Err(refusal) => $conn.refuse(id, &refusal).await,
                 Ok(caller) => {
-                    let (ctx, turn) = $conn.next_ctx();
-                    let outcome = async move {
-                        let (res, effects) = $handler(&ctx, &caller, req).await?;
-                        Ok((OutFrame::ok(id, &res).to_json(), effects))
-                    };
-                    $conn.run(id, $order, turn, outcome).await
+                    let req: Box<_> = req;
+                    let (ctx, number) = $conn.next_ctx();
+                    let outbox = $conn.outbox();
+                    let request: Request = Box::pin(async move {
+                        let outcome = match $handler(&ctx, &caller, *req).await {
+                            Ok((res, effects)) => Ok((OutFrame::ok(id, &res).to_json(), effects)),
+                            Err(refusal) => Err(refusal),
+                        };
+                        outbox.finish(id, outcome).await;
+                    });
+                    $conn.run($order, number, request).await
                 }
             },
         }
@@ -105,7 +112,7 @@ async fn login(conn: &mut Conn, frame: &InFrame<'_>) {
         Err(e) => return conn.refuse(frame.id, &bad_body(e)).await,
     };
     let (ctx, _) = conn.next_ctx();
-    match auth::login(&ctx, &Guest, req).await {
+    match Box::pin(auth::login(&ctx, &Guest, req)).await {
         Ok((res, effects)) => {
             let effects = sign_in_effects(conn, effects);
             super::deliver(&conn.app, effects, Some(conn.id));

@@ -5,13 +5,14 @@
 //! Each connection has a reader loop (this module) and a writer task fed by a bounded outbox.
 //! Requests are read in order and dispatched ([`dispatch`]) to their handler:
 //!
-//! - writes run in the reader loop until they have queued their store write (their
-//!   [`Turn`](crate::handlers::Turn)), then finish in a task of their own: one client pipelines
-//!   sends without reordering them;
+//! - writes run in the reader loop until they have queued their store write (passed their turn,
+//!   see [`Scope`](crate::handlers::Scope)), then finish in a task of their own: one client
+//!   pipelines sends without reordering them;
 //! - reads run in a task of their own at once;
 //! - login runs to its end in the reader loop (the next request must see its sign-in).
 //!
-//! A finished request's effects are carried out first, then its response is queued.
+//! When a request finishes, pushes that reach the requesting connection too are queued first,
+//! then its response, then the rest of its effects.
 //!
 //! - [`sessions`]: who is online, each connection's control queue.
 //! - [`timer`] and [`deadlines`]: invitation deadlines.
@@ -25,7 +26,6 @@ pub mod timer;
 
 use std::future::{Future, poll_fn};
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -41,7 +41,7 @@ use sessions::{Control, ControlQueue, SessionHandle};
 
 use crate::app::App;
 use crate::domain::refusal::Refusal;
-use crate::handlers::{Caller, Ctx, Effect, Effects, Session, Turn};
+use crate::handlers::{Caller, Ctx, Effect, Effects, Scope, Session};
 
 /// How the gateway runs a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,16 +55,52 @@ enum Order {
 /// A request's outcome, ready to send: the response frame and the effects to carry out first.
 type Outcome = Result<(String, Effects), Refusal>;
 
+/// A request being handled, up to its answer: one allocation per request (a write's lives until
+/// its commit, so it is kept small: see `dispatch`).
+type Request = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Where a connection's requests answer: its outbox, and the server for their effects (one per
+/// connection, shared by its requests in flight).
+struct Outbox {
+    app: Arc<App>,
+    frames: mpsc::Sender<Utf8Bytes>,
+    origin: u64,
+}
+
+impl Outbox {
+    /// Queues the response (or refusal) to request `id` and carries out the outcome's effects:
+    /// pushes that reach the requesting connection too go out before the response (a device
+    /// learns of a group tip's seq before the call that caused it returns), everything else after
+    /// it (the requester is answered first).
+    async fn finish(self: Arc<Self>, id: u64, outcome: Outcome) {
+        let (json, effects) = match outcome {
+            Ok((json, effects)) => (json, effects),
+            Err(refusal) => (OutFrame::<NoBody>::error(id, refusal.code, &refusal.desc).to_json(), Vec::new()),
+        };
+        let to_caller = |e: &Effect| matches!(e, Effect::Push(p) if p.to_caller);
+        let after = if effects.iter().any(to_caller) {
+            let (before, after): (Effects, Effects) = effects.into_iter().partition(to_caller);
+            deliver(&self.app, before, Some(self.origin));
+            after
+        } else {
+            effects
+        };
+        // Fails only when the writer is gone, i.e. the connection is closing anyway.
+        let _ = self.frames.send(json.into()).await;
+        deliver(&self.app, after, Some(self.origin));
+    }
+}
+
 /// One connection, as the reader loop keeps it.
 struct Conn {
     app: Arc<App>,
     id: u64,
     /// Who is signed in, if anyone.
     session: Option<Session>,
-    frames: mpsc::Sender<Utf8Bytes>,
+    outbox: Arc<Outbox>,
     control: ControlQueue,
-    /// The last turn passed by this connection's writes (see [`Turn`]).
-    turns: Arc<AtomicU64>,
+    /// What this connection's requests share (services, the order of their writes).
+    scope: Arc<Scope>,
     /// Requests read so far.
     requests: u64,
 }
@@ -78,49 +114,44 @@ impl Conn {
             .ok_or_else(|| Refusal::new(oxim_proto::code::SDK_NOT_LOGGED_IN, "not logged in"))
     }
 
-    /// A context for the next request, with its turn.
-    fn next_ctx(&mut self) -> (Ctx, Turn) {
+    /// The context of the next request, and its number.
+    fn next_ctx(&mut self) -> (Ctx, u64) {
         self.requests += 1;
-        let turn = Turn::new(self.turns.clone(), self.requests);
-        (Ctx::with_turn(self.app.services.clone(), turn.clone()), turn)
+        (Ctx::in_scope(self.scope.clone(), self.requests), self.requests)
     }
 
     async fn send(&self, json: String) {
         // Fails only when the writer is gone, i.e. the connection is closing anyway.
-        let _ = self.frames.send(json.into()).await;
+        let _ = self.outbox.frames.send(json.into()).await;
     }
 
     async fn refuse(&self, id: u64, refusal: &Refusal) {
         self.send(OutFrame::<NoBody>::error(id, refusal.code, &refusal.desc).to_json()).await;
     }
 
-    /// Runs request `id`'s `outcome` as `order` says, then carries out its effects and answers.
-    async fn run(&self, id: u64, order: Order, turn: Turn, outcome: impl Future<Output = Outcome> + Send + 'static) {
-        let (app, frames, origin) = (self.app.clone(), self.frames.clone(), self.id);
-        let finish = async move {
-            let json = match outcome.await {
-                Ok((json, effects)) => {
-                    deliver(&app, effects, Some(origin));
-                    json
-                }
-                Err(refusal) => OutFrame::<NoBody>::error(id, refusal.code, &refusal.desc).to_json(),
-            };
-            let _ = frames.send(json.into()).await;
-        };
+    /// Where request futures answer.
+    fn outbox(&self) -> Arc<Outbox> {
+        self.outbox.clone()
+    }
+
+    /// Runs request `number` as `order` says.
+    async fn run(&self, order: Order, number: u64, mut request: Request) {
         match order {
-            Order::Read => drop(tokio::spawn(finish)),
+            Order::Read => drop(tokio::spawn(request)),
             Order::Write => {
                 // Run it here until it has queued its write (or finished), then let it finish
                 // beside the next requests.
-                let mut finish = Box::pin(finish);
-                let finished = poll_fn(|cx| match finish.as_mut().poll(cx) {
+                let scope = &self.scope;
+                scope.run_inline(number);
+                let finished = poll_fn(|cx| match request.as_mut().poll(cx) {
                     Poll::Ready(()) => Poll::Ready(true),
-                    Poll::Pending if turn.passed() => Poll::Ready(false),
+                    Poll::Pending if scope.passed(number) => Poll::Ready(false),
                     Poll::Pending => Poll::Pending,
                 })
                 .await;
+                scope.run_elsewhere();
                 if !finished {
-                    tokio::spawn(finish);
+                    tokio::spawn(request);
                 }
             }
         }
@@ -133,7 +164,7 @@ impl Conn {
         let handle = SessionHandle {
             conn_id: self.id,
             platform: session.platform.clone(),
-            frames: self.frames.clone(),
+            frames: self.outbox.frames.clone(),
             control: self.control.clone(),
         };
         for old in self.app.sessions.bind(&session.user, handle) {
@@ -199,12 +230,13 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
         }
     });
 
+    let id = app.next_conn_id();
     let mut conn = Conn {
-        id: app.next_conn_id(),
+        id,
         session: None,
-        frames: frames_tx,
+        outbox: Arc::new(Outbox { app: app.clone(), frames: frames_tx, origin: id }),
         control: controls.clone(),
-        turns: Arc::new(AtomicU64::new(0)),
+        scope: Scope::new(app.services.clone()),
         requests: 0,
         app: app.clone(),
     };

@@ -145,7 +145,7 @@ pub(super) async fn send(ctx: &Ctx, msg: WireMessage) -> Reply<SendMsgRes> {
     }
     let appended = ctx.write(|s| s.group_send(msg)).await.map_err(refusal)?;
     let res = SendMsgRes { seq: appended.msg.seq, time_ms: appended.msg.time_ms };
-    Ok((res, appended_pushes(vec![appended], false)))
+    Ok((res, appended_pushes([appended], false)))
 }
 
 /// A member's message into an AVChatRoom: online only, rate-limited, never stored. Every

@@ -26,9 +26,12 @@ pub mod signaling;
 mod testing;
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::ops::Deref;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
 
 use oxim_proto::code;
 use oxim_proto::group::GroupAttrs;
@@ -47,8 +50,8 @@ use crate::usersig::UserSigKey;
 /// What a handler returns: its response and effects, or a refusal.
 pub type Reply<T> = Result<(T, Effects), Refusal>;
 
-/// What a request causes besides its response, in the order the gateway carries it out
-/// (before it sends the response).
+/// What a request causes besides its response, in the order the gateway carries it out (pushes
+/// that reach the requesting connection before the response, the rest after it).
 pub type Effects = Vec<Effect>;
 
 /// Something the gateway does for a handler.
@@ -114,7 +117,7 @@ impl Effect {
 
 /// Pushes of what a write appended, to each message's recipients; nothing for a duplicate (it
 /// was pushed, or will be synced, when it was first stored).
-pub fn appended_pushes(appended: Vec<Appended>, to_caller: bool) -> Effects {
+pub fn appended_pushes(appended: impl IntoIterator<Item = Appended>, to_caller: bool) -> Effects {
     appended.into_iter().filter(|a| !a.duplicate).map(|a| Effect::msg(a.msg, a.recipients, to_caller)).collect()
 }
 
@@ -214,65 +217,92 @@ impl Services {
     }
 }
 
-/// A request's place in its connection's order of writes.
+/// What the requests of one connection share: the services, and the order of their writes.
 ///
 /// The gateway runs a connection's requests in the order they arrive until each has queued its
 /// store write (the store queues a write when it is called), then lets it finish beside the
 /// next ones: one client pipelines sends without reordering them. A handler passes its turn by
 /// queueing its write through [`Ctx::write`]; a handler that writes otherwise (or not at all)
 /// simply keeps the connection's next request waiting until it has finished.
-#[derive(Debug, Clone)]
-pub struct Turn {
-    passed: Arc<AtomicU64>,
+pub struct Scope {
+    services: Arc<Services>,
+    /// The last turn passed (requests are numbered from 1).
+    passed: AtomicU64,
+    /// The request the gateway is running in its connection loop right now (0: none).
+    inline: AtomicU64,
+}
+
+impl Scope {
+    /// The scope of a new connection.
+    pub fn new(services: Arc<Services>) -> Arc<Scope> {
+        Arc::new(Scope { services, passed: AtomicU64::new(0), inline: AtomicU64::new(0) })
+    }
+
+    /// Whether request `number` has queued its write.
+    pub fn passed(&self, number: u64) -> bool {
+        self.passed.load(Ordering::Acquire) >= number
+    }
+
+    /// The gateway runs request `number` in its connection loop from now until
+    /// [`Scope::run_elsewhere`], and once its turn has passed, hands it to a task of its own at
+    /// its first `Pending`.
+    pub fn run_inline(&self, number: u64) {
+        self.inline.store(number, Ordering::Release);
+    }
+
+    /// The request run inline leaves the connection loop (finished, or handed to a task).
+    pub fn run_elsewhere(&self) {
+        self.inline.store(0, Ordering::Release);
+    }
+}
+
+/// A queued store write, as a handler awaits it ([`Ctx::write`]).
+pub struct Write<T> {
+    queued: Queued<T>,
+    scope: Arc<Scope>,
     number: u64,
 }
 
-impl Turn {
-    /// Turn `number` (counting from 1) of the order kept in `passed` (one per connection).
-    pub fn new(passed: Arc<AtomicU64>, number: u64) -> Turn {
-        Turn { passed, number }
-    }
+impl<T> Future for Write<T> {
+    type Output = StoreResult<T>;
 
-    /// A turn nobody waits for (timers, tests).
-    pub fn free() -> Turn {
-        Turn::new(Arc::new(AtomicU64::new(0)), 1)
-    }
-
-    fn pass(&self) {
-        // fetch_max: a late write of an earlier request never takes a later one's turn back.
-        self.passed.fetch_max(self.number, Ordering::AcqRel);
-    }
-
-    /// Whether this request has queued its write.
-    pub fn passed(&self) -> bool {
-        self.passed.load(Ordering::Acquire) >= self.number
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<StoreResult<T>> {
+        if self.scope.inline.load(Ordering::Acquire) == self.number {
+            // Still in the connection loop, turn passed: the gateway hands the request to a task
+            // of its own as soon as this returns, and that task polls again. Waiting for the
+            // commit from here would wake the connection loop for nothing.
+            return Poll::Pending;
+        }
+        self.queued.as_mut().poll(cx)
     }
 }
 
-/// What a handler is given besides the caller and the request: the services, and the
-/// request's [`Turn`].
+/// What a handler is given besides the caller and the request: the services (it dereferences
+/// to [`Services`]), and the request's place in its connection's order of writes ([`Scope`]).
 pub struct Ctx {
-    services: Arc<Services>,
-    turn: Turn,
+    scope: Arc<Scope>,
+    number: u64,
 }
 
 impl Ctx {
-    /// A context whose turn nobody waits for.
+    /// A context outside any connection (timers, tests): nobody waits for its turn.
     pub fn new(services: Arc<Services>) -> Ctx {
-        Ctx { services, turn: Turn::free() }
+        Ctx { scope: Scope::new(services), number: 1 }
     }
 
-    /// A context for a request with `turn`.
-    pub fn with_turn(services: Arc<Services>, turn: Turn) -> Ctx {
-        Ctx { services, turn }
+    /// The context of request `number` (counting from 1) of the connection whose scope is
+    /// `scope`.
+    pub fn in_scope(scope: Arc<Scope>, number: u64) -> Ctx {
+        Ctx { scope, number }
     }
 
     /// Queues a store write (now, in the order of the connection's requests) and passes the
     /// request's turn; awaiting the result waits for the commit.
-    pub fn write<T>(&self, queue: impl FnOnce(&dyn Store) -> Queued<T>) -> Queued<T> {
-        let queued = queue(self.services.store.as_ref());
-        self.turn.pass();
-        queued
+    pub fn write<T>(&self, queue: impl FnOnce(&dyn Store) -> Queued<T>) -> Write<T> {
+        let queued = queue(self.scope.services.store.as_ref());
+        // fetch_max: a late write of an earlier request never takes a later one's turn back.
+        self.scope.passed.fetch_max(self.number, Ordering::AcqRel);
+        Write { queued, scope: self.scope.clone(), number: self.number }
     }
 }
 
@@ -280,7 +310,7 @@ impl Deref for Ctx {
     type Target = Services;
 
     fn deref(&self) -> &Services {
-        &self.services
+        &self.scope.services
     }
 }
 
