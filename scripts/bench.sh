@@ -9,8 +9,8 @@
 #                              every page right), never time
 #
 # The full run also builds the shipped library (`--profile mobile`) for its size and measures
-# the FFI from Python and from Kotlin on the JVM with it; the quick run measures the Python FFI
-# with the debug library the tests use.
+# the FFI from Python (its wheel) and from Kotlin on the JVM (its Maven artifact) with it; the
+# quick run measures the Python FFI with the debug library the tests use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/deps.sh
@@ -30,33 +30,29 @@ rm -f "$out"/ffi-*.txt
 if [ "$quick" = 1 ]; then
   cargo build -q -p oxim-server -p oxim-bench
   bin=target/debug
-  scripts/bindings.sh >/dev/null
+  scripts/build-python.sh --venv "$out/venv" >/dev/null
   OXIM_FFI_CALLS=2000 OXIM_FFI_LISTENERS=10 OXIM_FFI_MSGS=20 OXIM_FFI_LIB=debug \
-    OXIM_SERVER_BIN="$PWD/$bin/oxim-server" PYTHONPATH="$PWD/target/bindings/python" \
-    python3 bench/ffi/ffi_bench.py >"$out/ffi-python.txt"
+    OXIM_SERVER_BIN="$PWD/$bin/oxim-server" "$out/venv/bin/python" bench/ffi/ffi_bench.py >"$out/ffi-python.txt"
   exec "$bin/oxim-bench" --quick --ffi "$out/ffi-python.txt" --out "$out/results.md"
 fi
 
-ensure_apt_packages
-ensure_kotlinc
 cargo build -q --release -p oxim-server -p oxim-bench
 bin=target/release
 server="$PWD/$bin/oxim-server"
 
-# The shipped library (bindings.sh strips it) and the JVM jar around it.
-scripts/jvm-jar.sh --profile mobile >/dev/null
+# The shipped library (bindings.sh strips it), in the JVM artifact (installed in .cache/m2) and
+# in the Python wheel.
+scripts/build-jvm.sh --profile mobile --skip-tests >/dev/null
+scripts/build-python.sh --profile mobile --venv "$out/venv" >/dev/null
 lib=$(ls target/mobile/liboxim_ffi.stripped.* | head -1)
 
 echo "FFI from Python (mobile library)" >&2
-OXIM_FFI_LIB=mobile OXIM_SERVER_BIN="$server" PYTHONPATH="$PWD/target/bindings/python" \
-  python3 bench/ffi/ffi_bench.py >"$out/ffi-python.txt"
+OXIM_FFI_LIB=mobile OXIM_SERVER_BIN="$server" "$out/venv/bin/python" bench/ffi/ffi_bench.py >"$out/ffi-python.txt"
 
 echo "FFI from Kotlin on the JVM (mobile library)" >&2
-kt="$out/kotlin"
-rm -rf "$kt" && mkdir -p "$kt"
-cp="$PWD/target/bindings/oxim-jvm.jar:$(jvm_runtime_classpath)"
-"$KOTLIN_HOME/bin/kotlinc" -nowarn -jvm-target 1.8 -cp "$cp" -d "$kt" bench/ffi/FfiBench.kt
-OXIM_FFI_LIB=mobile OXIM_SERVER_BIN="$server" java -cp "$kt:$cp" FfiBenchKt >"$out/ffi-kotlin.txt"
+oxim_mvn -q -f bench/ffi/pom.xml package dependency:build-classpath -Dmdep.outputFile="$PWD/$out/kotlin.classpath"
+cp="$PWD/target/maven/oxim-ffi-bench/classes:$(cat "$out/kotlin.classpath")"
+OXIM_FFI_LIB=mobile OXIM_SERVER_BIN="$server" java -cp "$cp" FfiBenchKt >"$out/ffi-kotlin.txt"
 
 # The builds above leave gigabytes of dirty pages; written back during the latency rounds they
 # stall the SDK's SQLite writes (the echo baseline writes nothing). Flush them first.

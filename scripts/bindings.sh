@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
-# Builds the Oxim FFI library and generates its Kotlin, Swift and Python bindings into
-# target/bindings/{kotlin,swift,python}, together with the hand-written extras of each language
-# (bindings/kotlin, bindings/swift, bindings/python).
+# Builds the Oxim FFI library for this machine and generates its Kotlin, Swift and Python
+# bindings into target/bindings/:
+#   kotlin/   the generated Kotlin (UniFFI's, package io.oxim.imsdk.v2.ffi) and the Android/JVM
+#             layer's generated part (scripts/gen-bindings.py: Java records, listener base
+#             classes, BaseConstants, manager bases); the Maven and Gradle builds add the
+#             hand-written bindings/kotlin/src beside it
+#   jvm/      the library where JNA looks for it on the classpath (<os-arch>/liboxim_ffi.so)
+#   swift/    the generated Swift (UniFFI's and OximGenerated.swift), its C header and module
+#             map, and bindings/swift/*.swift
+#   python/   oxim.py (generated, with the generated listener defaults and
+#             bindings/python/oxim_extras.py appended) and the library
+# The packaging scripts take it from there: build-jvm.sh, build-python.sh (build-android.sh and
+# build-ios.sh generate their own from the mobile targets' libraries).
 #
 #   scripts/bindings.sh                 debug library (fast; what the tests use)
 #   scripts/bindings.sh --profile mobile   the size-optimised shipping library
@@ -62,11 +72,25 @@ for lang in kotlin swift python; do
   "$bindgen" generate --library "$meta_lib" --language "$lang" --out-dir "$out/$lang" --no-format >/dev/null
 done
 
-# Hand-written extras: V2TIM's listener base classes and add/remove-by-object.
-cp bindings/kotlin/src/io/oxim/imsdk/v2/*.kt "$out/kotlin/io/oxim/imsdk/v2/"
+# The language layers over UniFFI's code: their mechanical part generated from the UDL
+# (scripts/gen-bindings.py), the rest hand-written (bindings/swift, bindings/python; the Kotlin
+# ones stay in bindings/kotlin/src: the Maven and Gradle builds compile both directories).
+python3 scripts/gen-bindings.py "$out" >/dev/null
 cp bindings/swift/*.swift "$out/swift/"
-cat bindings/python/oxim_extras.py >> "$out/python/oxim.py"
-# The Python module loads the library from its own directory.
-cp "$lib" "$out/python/liboxim_ffi.$ext"
+cat "$out/python/oxim_generated.py" bindings/python/oxim_extras.py >> "$out/python/oxim.py"
+rm "$out/python/oxim_generated.py"
 
-echo "bindings in $out/{kotlin,swift,python} from $lib ($(du -h "$lib" | cut -f1))"
+# The packaged copies of the library carry no debug information (the debug build's is >100 MB).
+# The Python module loads it from its own directory; JNA from <os-arch>/ on the classpath.
+strip -S -o "$out/python/liboxim_ffi.$ext" "$lib" 2>/dev/null || cp "$lib" "$out/python/liboxim_ffi.$ext"
+case "$(uname -s)-$(uname -m)" in
+  Linux-x86_64) jna_dir=linux-x86-64 ;;
+  Linux-aarch64) jna_dir=linux-aarch64 ;;
+  Darwin-arm64) jna_dir=darwin-aarch64 ;;
+  Darwin-x86_64) jna_dir=darwin-x86-64 ;;
+  *) echo "no JNA resource directory known for $(uname -s)-$(uname -m)" >&2; exit 1 ;;
+esac
+mkdir -p "$out/jvm/$jna_dir"
+cp "$out/python/liboxim_ffi.$ext" "$out/jvm/$jna_dir/"
+
+echo "bindings in $out/{kotlin,jvm,swift,python} from $lib ($(du -h "$lib" | cut -f1))"

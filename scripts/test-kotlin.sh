@@ -1,16 +1,7 @@
 #!/usr/bin/env bash
-# Kotlin tests on the JVM (kotlinc + JUnit 4) against a live oxim-server.
+# The JVM bindings' tests (Kotlin and Java, bindings/kotlin/test) through Maven and JUnit 5
+# (JUnit 4 classes run on its Vintage engine), against a live oxim-server; then the artifact is
+# installed in the project's Maven repository. See scripts/build-jvm.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/lib/deps.sh
-ensure_apt_packages
-ensure_kotlinc
-scripts/jvm-jar.sh >/dev/null
-cargo build -q -p oxim-server
-
-out=target/bindings/kotlin-tests
-rm -rf "$out" && mkdir -p "$out"
-cp="target/bindings/oxim-jvm.jar:$(jvm_runtime_classpath):$JAVA_SHARE/junit4.jar:$JAVA_SHARE/hamcrest-core.jar"
-"$KOTLIN_HOME/bin/kotlinc" -nowarn -jvm-target 1.8 -cp "$cp" -d "$out" $(find bindings/kotlin/test -name '*.kt')
-classes=$(cd "$out" && find . -name '*Test.class' | sed 's|^\./||; s|\.class$||; s|/|.|g')
-OXIM_SERVER_BIN="$PWD/target/debug/oxim-server" java -cp "$cp:$out" org.junit.runner.JUnitCore $classes
+exec scripts/build-jvm.sh "$@"

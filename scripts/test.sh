@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The project's test command: installs what the suites need (cached in .cache/), then runs
-# every suite: Rust (unit + end-to-end against a real server), Kotlin (JVM), Python, Swift
-# (syntax), the quickstart example against a running server, and the benchmarks at small sizes.
+# every suite: Rust (unit + end-to-end against a real server), the JVM artifact built with Maven
+# and its Kotlin and Java tests, the Android sample's logic tests through that artifact (and the
+# sample apps' code checked), the Python wheel's tests in a fresh virtual environment, Swift
+# (syntax), the Rust code checked for Android and iOS, the quickstart example against a running
+# server, and the benchmarks at small sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/deps.sh
@@ -10,8 +13,8 @@ start=$(date +%s)
 step() { echo; echo "==> $* ($(( $(date +%s) - start )) s)"; }
 
 step "installing test dependencies"
-ensure_apt_packages
-ensure_kotlinc
+ensure_jdk_maven
+ensure_python_venv
 ensure_python_packages
 
 step "checks: formatting, generated rename table, levels"
@@ -30,14 +33,25 @@ fi
 step "quickstart example against a running server"
 scripts/run-quickstart.sh
 
-step "Kotlin bindings on the JVM"
+step "JVM artifact (Maven): Kotlin and Java tests, then installed in .cache/m2"
 scripts/test-kotlin.sh
 
-step "Python bindings"
+# The samples' logic against a live server through the artifact just installed; the app code
+# (Compose, SwiftUI) syntax-checked (built by .github/workflows/{android,ios}.yml).
+step "sample apps: Android logic (Maven, live server), Compose and Swift checked"
+scripts/test-samples.sh
+
+step "Python wheel in a fresh virtual environment"
 scripts/test-python.sh
 
 step "Swift bindings (syntax)"
 scripts/test-swift.sh
+
+# No NDK or Xcode here: the Rust code is checked for the mobile targets (see each script's
+# --check); the AAR and the XCFramework are built by .github/workflows/{android,ios}.yml.
+step "mobile targets: cargo check for Android and iOS"
+scripts/build-android.sh --check
+scripts/build-ios.sh --check
 
 # Small sizes, so the benchmarks never rot: figures are printed, no time is asserted (only
 # correctness: every message delivered, every page right).

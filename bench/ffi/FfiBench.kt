@@ -1,5 +1,7 @@
-// FFI cost from Kotlin on the JVM (JNA): the time of a synchronous call through the generated
-// bindings (getVersion, getLoginUser), and of one listener callback from Rust into Kotlin.
+// FFI cost from Kotlin on the JVM (JNA): the time of a synchronous call through the public
+// Android API (getVersion, getLoginUser: the Kotlin layer over the generated bindings), and of one
+// listener callback from Rust into a Kotlin listener (through the layer's bridge, delivered
+// directly on the SDK's event thread: no Android main thread on a plain JVM).
 //
 // Callbacks: the receiving SDK instance has LISTENERS simple-message listeners; the event thread
 // calls them one after the other for each message, so the spread of their timestamps within one
@@ -16,7 +18,7 @@ import java.util.concurrent.ConcurrentLinkedQueue
 import java.util.concurrent.TimeUnit
 import kotlin.system.exitProcess
 
-const val SDK_APP_ID = 1400000000L
+const val SDK_APP_ID = 1400000000
 
 class Stamp(private val log: ConcurrentLinkedQueue<Pair<String, Long>>) : V2TIMSimpleMsgListener() {
     override fun onRecvC2CTextMessage(msgID: String, sender: V2TIMUserInfo, text: String) {
@@ -54,8 +56,12 @@ fun main() {
         }
         fun sdk(name: String): V2TIMManager = runBlocking {
             val m = V2TIMManager()
-            m.initSDK(SDK_APP_ID, V2TIMSDKConfig(serverURL = url, dataDir = File(root, name).path,
-                logLevel = V2TIMLogLevel.V2TIM_LOG_NONE, platform = "bench"), null)
+            m.initSDK(null, SDK_APP_ID, V2TIMSDKConfig().apply {
+                serverUrl = url
+                dataDir = File(root, name).path
+                logLevel = V2TIMSDKConfig.V2TIM_LOG_NONE
+                platform = "bench"
+            })
             m.login(name, sig(name))
             m
         }

@@ -6,7 +6,7 @@ calls them one after the other for each message, so the spread of their timestam
 message, divided by LISTENERS - 1, is the cost of one callback (argument conversion, the
 foreign call, a trivial Python body), free of network and store time.
 
-Environment: OXIM_SERVER_BIN (the oxim-server binary), PYTHONPATH with the generated module,
+Environment: OXIM_SERVER_BIN (the oxim-server binary), the oxim wheel installed (build-python.sh),
 OXIM_FFI_CALLS, OXIM_FFI_LISTENERS, OXIM_FFI_MSGS, OXIM_FFI_LIB (a label for the library's
 build profile). Prints key=value lines.
 """

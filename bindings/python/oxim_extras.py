@@ -1,66 +1,65 @@
 
 
-# ---- Hand-written part of the Python bindings (appended by scripts/bindings.sh) ----------------
-# Listener callbacks default to doing nothing, so a listener implements only what it needs, and
-# listeners are added and removed by object (UniFFI hands Rust a new handle each time an object
-# crosses the boundary; the object -> handle map is kept here).
+# ---- Hand-written part of the Python bindings (appended by scripts/bindings.sh, after the part
+# generated from the UDL: oxim_generated.py, the listeners' empty default callbacks) -------------
+# Listeners are added and removed by object. UniFFI hands Rust a new handle each time an object
+# crosses the boundary, so the object -> handle map is kept here, keyed by (SDK instance, listener
+# kind, object): the same object may be added to two instances or as two kinds, and removing it
+# from one leaves the others. Each manager names its instance with `instance_id()` (every call that
+# returns a manager makes a new Python object).
 import threading as _oxim_threading
 
 _oxim_listener_lock = _oxim_threading.Lock()
-_oxim_listener_handles = {}  # id(listener) -> (listener, handle); holds the listener while registered
+# (instance id, kind, id(listener)) -> (listener, handle); holds the listener while registered.
+_oxim_listener_handles = {}
 
 
-def _oxim_noop(self, *args, **kwargs):
-    return None
-
-
-for _oxim_cls in (V2TIMSDKListener, V2TIMSimpleMsgListener, V2TIMAdvancedMsgListener, V2TIMGroupListener,
-                 V2TIMConversationListener,
-                 V2TIMSendCallback, V2TIMDownloadCallback, V2TIMSignalingListener):
-    for _oxim_name, _oxim_value in list(vars(_oxim_cls).items()):
-        if _oxim_name.startswith("on_") and callable(_oxim_value):
-            setattr(_oxim_cls, _oxim_name, _oxim_noop)
-
-
-def _oxim_each_new_message(self, msg_list):
-    # A burst of new messages arrives in one crossing; by default each goes to on_recv_new_message.
-    for msg in msg_list:
-        self.on_recv_new_message(msg)
-
-
-V2TIMAdvancedMsgListener.on_recv_new_messages = _oxim_each_new_message
-
-
-def _oxim_add_listener(register):
+def _oxim_add_listener(kind, register):
     def add(self, listener):
+        key = (self.instance_id(), kind, id(listener))
         with _oxim_listener_lock:
-            if id(listener) not in _oxim_listener_handles:
-                _oxim_listener_handles[id(listener)] = (listener, register(self, listener))
+            if key not in _oxim_listener_handles:
+                _oxim_listener_handles[key] = (listener, register(self, listener))
     return add
 
 
-def _oxim_remove_listener(self, listener):
+def _oxim_remove_listener(kind):
+    def remove(self, listener):
+        with _oxim_listener_lock:
+            entry = _oxim_listener_handles.pop((self.instance_id(), kind, id(listener)), None)
+        if entry is not None:
+            self.remove_listener_handle(entry[1])
+    return remove
+
+
+def _oxim_set_conversation_listener(self, listener):
+    # The SDK replaces every conversation listener of this instance: forget them here too.
+    instance = self.instance_id()
     with _oxim_listener_lock:
-        entry = _oxim_listener_handles.pop(id(listener), None)
-    if entry is not None:
-        self.remove_listener_handle(entry[1])
+        for key in [k for k in _oxim_listener_handles if k[0] == instance and k[1] == "conversation"]:
+            del _oxim_listener_handles[key]
+        handle = self.set_conversation_listener_handle(listener)
+        _oxim_listener_handles[(instance, "conversation", id(listener))] = (listener, handle)
 
 
-V2TIMManager.add_simple_msg_listener = _oxim_add_listener(V2TIMManager.add_simple_msg_listener_handle)
-V2TIMManager.remove_simple_msg_listener = _oxim_remove_listener
 V2TIMManager.get_instance = staticmethod(get_default_manager)
-V2TIMMessageManager.add_advanced_msg_listener = _oxim_add_listener(V2TIMMessageManager.add_advanced_msg_listener_handle)
-V2TIMMessageManager.remove_advanced_msg_listener = _oxim_remove_listener
+V2TIMManager.add_imsdk_listener = _oxim_add_listener("sdk", V2TIMManager.add_sdk_listener_handle)
+V2TIMManager.remove_imsdk_listener = _oxim_remove_listener("sdk")
+V2TIMManager.add_simple_msg_listener = _oxim_add_listener("simple", V2TIMManager.add_simple_msg_listener_handle)
+V2TIMManager.remove_simple_msg_listener = _oxim_remove_listener("simple")
 V2TIMManager.add_group_listener = _oxim_add_listener(
-    lambda self, listener: self.get_group_manager().add_group_listener_handle(listener))
-V2TIMManager.remove_group_listener = _oxim_remove_listener
-V2TIMSignalingManager.add_signaling_listener = _oxim_add_listener(V2TIMSignalingManager.add_signaling_listener_handle)
-V2TIMSignalingManager.remove_signaling_listener = _oxim_remove_listener
+    "group", lambda self, listener: self.get_group_manager().add_group_listener_handle(listener))
+V2TIMManager.remove_group_listener = _oxim_remove_listener("group")
+V2TIMMessageManager.add_advanced_msg_listener = _oxim_add_listener(
+    "advanced", V2TIMMessageManager.add_advanced_msg_listener_handle)
+V2TIMMessageManager.remove_advanced_msg_listener = _oxim_remove_listener("advanced")
+V2TIMSignalingManager.add_signaling_listener = _oxim_add_listener(
+    "signaling", V2TIMSignalingManager.add_signaling_listener_handle)
+V2TIMSignalingManager.remove_signaling_listener = _oxim_remove_listener("signaling")
 V2TIMConversationManager.add_conversation_listener = _oxim_add_listener(
-    V2TIMConversationManager.add_conversation_listener_handle)
-V2TIMConversationManager.set_conversation_listener = _oxim_add_listener(
-    V2TIMConversationManager.set_conversation_listener_handle)
-V2TIMConversationManager.remove_conversation_listener = _oxim_remove_listener
+    "conversation", V2TIMConversationManager.add_conversation_listener_handle)
+V2TIMConversationManager.set_conversation_listener = _oxim_set_conversation_listener
+V2TIMConversationManager.remove_conversation_listener = _oxim_remove_listener("conversation")
 
 # At interpreter exit, stop every SDK instance first: a listener called from an SDK thread while
 # Python finalises would be terminated mid-call (and abort the process).

@@ -9,6 +9,7 @@ use oxim_core::conversation as cc;
 use crate::V2TIMError;
 use crate::convert::V2TIMMessage;
 use crate::enums::V2TIMGroupReceiveMessageOpt;
+use crate::listeners::{ConversationListenerAdapter, V2TIMConversationListener};
 
 type Result<T> = std::result::Result<T, V2TIMError>;
 
@@ -106,52 +107,20 @@ pub struct V2TIMReceiveMessageOptInfo {
     pub c2c_receive_message_opt: i32,
 }
 
-/// `V2TIMConversationListener`, implemented by the app.
-pub trait V2TIMConversationListener: Send + Sync {
-    /// Sync started.
-    fn on_sync_server_start(&self);
-    /// Sync finished.
-    fn on_sync_server_finish(&self);
-    /// Sync failed.
-    fn on_sync_server_failed(&self);
-    /// New conversations.
-    fn on_new_conversation(&self, conversation_list: Vec<V2TIMConversation>);
-    /// Changed conversations.
-    fn on_conversation_changed(&self, conversation_list: Vec<V2TIMConversation>);
-    /// Unread total.
-    fn on_total_unread_message_count_changed(&self, total_unread_count: i64);
-}
-
-struct ConversationListenerAdapter(Box<dyn V2TIMConversationListener>);
-
-impl core::ConversationListener for ConversationListenerAdapter {
-    fn on_sync_server_start(&self) {
-        self.0.on_sync_server_start()
-    }
-    fn on_sync_server_finish(&self) {
-        self.0.on_sync_server_finish()
-    }
-    fn on_sync_server_failed(&self) {
-        self.0.on_sync_server_failed()
-    }
-    fn on_new_conversation(&self, conversations: Vec<cc::Conversation>) {
-        self.0.on_new_conversation(list(conversations))
-    }
-    fn on_conversation_changed(&self, conversations: Vec<cc::Conversation>) {
-        self.0.on_conversation_changed(list(conversations))
-    }
-    fn on_total_unread_message_count_changed(&self, total: u64) {
-        self.0.on_total_unread_message_count_changed(total as i64)
-    }
-}
-
 /// `V2TIMConversationManager`.
 pub struct V2TIMConversationManager {
     pub(crate) cm: core::ConversationManager,
     pub(crate) sdk: core::Manager,
+    /// The SDK instance's id (`instance_id`).
+    pub(crate) instance_id: i64,
 }
 
 impl V2TIMConversationManager {
+    /// The id of the SDK instance this manager belongs to.
+    pub fn instance_id(&self) -> i64 {
+        self.instance_id
+    }
+
     /// `getConversationList`.
     pub async fn get_conversation_list(&self, next_seq: i64, count: i32) -> Result<V2TIMConversationResult> {
         let count = u32::try_from(count).map_err(|_| core::Error::invalid("count must be 1 to 100"))?;

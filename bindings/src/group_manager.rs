@@ -12,6 +12,7 @@ use crate::enums::{
     V2TIMGroupAddOpt, V2TIMGroupInfoChangeType, V2TIMGroupMemberFilter, V2TIMGroupMemberRole,
     V2TIMGroupReceiveMessageOpt, V2TIMGroupTipsType,
 };
+use crate::listeners::{GroupListenerAdapter, V2TIMGroupListener};
 
 type Result<T> = std::result::Result<T, V2TIMError>;
 
@@ -44,10 +45,6 @@ impl From<cg::GroupMemberInfo> for V2TIMGroupMemberInfo {
 
 fn member(id: &str) -> V2TIMGroupMemberInfo {
     cg::GroupMemberInfo::of(id).into()
-}
-
-fn members(list: Vec<cg::GroupMemberInfo>) -> Vec<V2TIMGroupMemberInfo> {
-    list.into_iter().map(Into::into).collect()
 }
 
 /// `V2TIMGroupChangeInfo`.
@@ -332,119 +329,20 @@ pub struct V2TIMGroupApplicationResult {
     pub group_application_list: Vec<V2TIMGroupApplication>,
 }
 
-/// `V2TIMGroupListener`, implemented by the app.
-pub trait V2TIMGroupListener: Send + Sync {
-    /// Users joined.
-    fn on_member_enter(&self, group_id: String, member_list: Vec<V2TIMGroupMemberInfo>);
-    /// A member quit.
-    fn on_member_leave(&self, group_id: String, member: V2TIMGroupMemberInfo);
-    /// Users were invited.
-    fn on_member_invited(
-        &self,
-        group_id: String,
-        op_user: V2TIMGroupMemberInfo,
-        member_list: Vec<V2TIMGroupMemberInfo>,
-    );
-    /// Members were kicked.
-    fn on_member_kicked(&self, group_id: String, op_user: V2TIMGroupMemberInfo, member_list: Vec<V2TIMGroupMemberInfo>);
-    /// Members' mutes changed.
-    fn on_member_info_changed(&self, group_id: String, change_info_list: Vec<V2TIMGroupMemberChangeInfo>);
-    /// The user created a group.
-    fn on_group_created(&self, group_id: String);
-    /// A group was dismissed.
-    fn on_group_dismissed(&self, group_id: String, op_user: V2TIMGroupMemberInfo);
-    /// A group was recycled.
-    fn on_group_recycled(&self, group_id: String, op_user: V2TIMGroupMemberInfo);
-    /// The profile changed.
-    fn on_group_info_changed(&self, group_id: String, change_infos: Vec<V2TIMGroupChangeInfo>);
-    /// Someone applied.
-    fn on_receive_join_application(&self, group_id: String, member: V2TIMGroupMemberInfo, op_reason: String);
-    /// The user's application was handled.
-    fn on_application_processed(
-        &self,
-        group_id: String,
-        op_user: V2TIMGroupMemberInfo,
-        is_agree_join: bool,
-        op_reason: String,
-    );
-    /// New administrators.
-    fn on_grant_administrator(
-        &self,
-        group_id: String,
-        op_user: V2TIMGroupMemberInfo,
-        member_list: Vec<V2TIMGroupMemberInfo>,
-    );
-    /// Administrators no more.
-    fn on_revoke_administrator(
-        &self,
-        group_id: String,
-        op_user: V2TIMGroupMemberInfo,
-        member_list: Vec<V2TIMGroupMemberInfo>,
-    );
-    /// The user quit a group.
-    fn on_quit_from_group(&self, group_id: String);
-    /// Attributes changed (the complete map).
-    fn on_group_attribute_changed(&self, group_id: String, group_attribute_map: HashMap<String, String>);
-}
-
-/// A foreign `V2TIMGroupListener` as a core listener.
-pub(crate) struct GroupListenerAdapter(pub Box<dyn V2TIMGroupListener>);
-
-impl core::GroupListener for GroupListenerAdapter {
-    fn on_member_enter(&self, group_id: String, list: Vec<cg::GroupMemberInfo>) {
-        self.0.on_member_enter(group_id, members(list))
-    }
-    fn on_member_leave(&self, group_id: String, m: cg::GroupMemberInfo) {
-        self.0.on_member_leave(group_id, m.into())
-    }
-    fn on_member_invited(&self, group_id: String, op: cg::GroupMemberInfo, list: Vec<cg::GroupMemberInfo>) {
-        self.0.on_member_invited(group_id, op.into(), members(list))
-    }
-    fn on_member_kicked(&self, group_id: String, op: cg::GroupMemberInfo, list: Vec<cg::GroupMemberInfo>) {
-        self.0.on_member_kicked(group_id, op.into(), members(list))
-    }
-    fn on_member_info_changed(&self, group_id: String, changes: Vec<cg::MemberChange>) {
-        self.0.on_member_info_changed(group_id, changes.into_iter().map(Into::into).collect())
-    }
-    fn on_group_created(&self, group_id: String) {
-        self.0.on_group_created(group_id)
-    }
-    fn on_group_dismissed(&self, group_id: String, op: cg::GroupMemberInfo) {
-        self.0.on_group_dismissed(group_id, op.into())
-    }
-    fn on_group_recycled(&self, group_id: String, op: cg::GroupMemberInfo) {
-        self.0.on_group_recycled(group_id, op.into())
-    }
-    fn on_group_info_changed(&self, group_id: String, changes: Vec<cg::GroupChange>) {
-        self.0.on_group_info_changed(group_id, changes.into_iter().map(Into::into).collect())
-    }
-    fn on_receive_join_application(&self, group_id: String, m: cg::GroupMemberInfo, reason: String) {
-        self.0.on_receive_join_application(group_id, m.into(), reason)
-    }
-    fn on_application_processed(&self, group_id: String, op: cg::GroupMemberInfo, agreed: bool, reason: String) {
-        self.0.on_application_processed(group_id, op.into(), agreed, reason)
-    }
-    fn on_grant_administrator(&self, group_id: String, op: cg::GroupMemberInfo, list: Vec<cg::GroupMemberInfo>) {
-        self.0.on_grant_administrator(group_id, op.into(), members(list))
-    }
-    fn on_revoke_administrator(&self, group_id: String, op: cg::GroupMemberInfo, list: Vec<cg::GroupMemberInfo>) {
-        self.0.on_revoke_administrator(group_id, op.into(), members(list))
-    }
-    fn on_quit_from_group(&self, group_id: String) {
-        self.0.on_quit_from_group(group_id)
-    }
-    fn on_group_attribute_changed(&self, group_id: String, attributes: BTreeMap<String, String>) {
-        self.0.on_group_attribute_changed(group_id, hash_map(attributes))
-    }
-}
-
 /// `V2TIMGroupManager`.
 pub struct V2TIMGroupManager {
     pub(crate) gm: core::GroupManager,
     pub(crate) sdk: core::Manager,
+    /// The SDK instance's id (`instance_id`).
+    pub(crate) instance_id: i64,
 }
 
 impl V2TIMGroupManager {
+    /// The id of the SDK instance this manager belongs to.
+    pub fn instance_id(&self) -> i64 {
+        self.instance_id
+    }
+
     /// `createGroup(info, memberList)`.
     pub async fn create_group(
         &self,

@@ -21,8 +21,8 @@ pub use convert::*;
 pub use enums::*;
 pub use group_manager::*;
 pub use listeners::{
-    V2TIMAdvancedMsgListener, V2TIMDownloadCallback, V2TIMSDKListener, V2TIMSendCallback, V2TIMSignalingListener,
-    V2TIMSimpleMsgListener,
+    V2TIMAdvancedMsgListener, V2TIMConversationListener, V2TIMDownloadCallback, V2TIMGroupListener, V2TIMSDKListener,
+    V2TIMSendCallback, V2TIMSignalingListener, V2TIMSimpleMsgListener,
 };
 pub use manager::{V2TIMManager, get_default_manager};
 pub use message_manager::V2TIMMessageManager;

@@ -1,186 +1,218 @@
-//! Foreign listeners (UDL callback interfaces) adapted to the core's listener traits.
+//! Foreign listeners (the UDL's callback interfaces) and their adapters to the core's listener
+//! traits, one line per callback.
+//!
+//! `foreign_listener!` declares, from one line per callback, the trait UniFFI implements for the
+//! foreign object and, for listeners, the adapter that implements the core trait by converting
+//! each argument (`core type => FFI type`; an argument written once crosses as it is). The
+//! documentation of every callback is in `udl/oxim.udl`, from where it reaches the generated
+//! Kotlin, Swift and Python; the language layers' listener classes are generated from the UDL by
+//! `scripts/gen-bindings.py`. Adding a callback: the UDL line, the core trait method, one line
+//! here.
+
+use std::collections::{BTreeMap, HashMap};
 
 use oxim_core as core;
+use oxim_core::conversation as cc;
+use oxim_core::group as cg;
 
+use crate::conversation_manager::V2TIMConversation;
 use crate::convert::{V2TIMMessage, V2TIMMessageReceipt, V2TIMUserFullInfo, V2TIMUserInfo};
-use crate::group_manager::V2TIMGroupMemberInfo;
+use crate::group_manager::{V2TIMGroupChangeInfo, V2TIMGroupMemberChangeInfo, V2TIMGroupMemberInfo};
 
-/// `V2TIMSDKListener`, implemented by the app.
-pub trait V2TIMSDKListener: Send + Sync {
-    /// Connecting.
-    fn on_connecting(&self);
-    /// Connected.
-    fn on_connect_success(&self);
-    /// Connecting failed.
-    fn on_connect_failed(&self, code: i32, error: String);
-    /// Kicked by another login.
-    fn on_kicked_offline(&self);
-    /// UserSig expired.
-    fn on_user_sig_expired(&self);
-    /// Own profile changed.
-    fn on_self_info_updated(&self, info: V2TIMUserFullInfo);
+/// A core value as the FFI value a callback passes on (`From` where one exists, element-wise for
+/// lists). A trait of its own rather than `Into`, so lists and maps convert too.
+pub(crate) trait Lift<T> {
+    /// The FFI value.
+    fn lift(self) -> T;
 }
 
-/// `V2TIMSimpleMsgListener`, implemented by the app.
-pub trait V2TIMSimpleMsgListener: Send + Sync {
-    /// C2C text.
-    fn on_recv_c2c_text_message(&self, msg_id: String, sender: V2TIMUserInfo, text: String);
-    /// C2C custom data.
-    fn on_recv_c2c_custom_message(&self, msg_id: String, sender: V2TIMUserInfo, custom_data: Vec<u8>);
-    /// Group text.
-    fn on_recv_group_text_message(&self, msg_id: String, group_id: String, sender: V2TIMGroupMemberInfo, text: String);
-    /// Group custom data.
-    fn on_recv_group_custom_message(
-        &self,
-        msg_id: String,
-        group_id: String,
-        sender: V2TIMGroupMemberInfo,
-        custom_data: Vec<u8>,
-    );
+/// Values that cross unchanged.
+macro_rules! lift_as_is {
+    ($($t:ty),*) => { $(impl Lift<$t> for $t { fn lift(self) -> $t { self } })* };
 }
+lift_as_is!(String, i32, i64, bool, u8);
 
-/// A foreign `V2TIMSDKListener` as a core listener.
-pub(crate) struct SdkListenerAdapter(pub Box<dyn V2TIMSDKListener>);
+/// Core records with a `From` conversion to their FFI record.
+macro_rules! lift_by_from {
+    ($($core:ty => $ffi:ty),* $(,)?) => { $(impl Lift<$ffi> for $core { fn lift(self) -> $ffi { self.into() } })* };
+}
+lift_by_from!(
+    core::UserInfo => V2TIMUserInfo,
+    core::UserInfo => V2TIMUserFullInfo,
+    core::Message => V2TIMMessage,
+    core::MessageReceipt => V2TIMMessageReceipt,
+    cg::GroupMemberInfo => V2TIMGroupMemberInfo,
+    cg::MemberChange => V2TIMGroupMemberChangeInfo,
+    cg::GroupChange => V2TIMGroupChangeInfo,
+    cc::Conversation => V2TIMConversation,
+);
 
-impl core::SdkListener for SdkListenerAdapter {
-    fn on_connecting(&self) {
-        self.0.on_connecting()
-    }
-    fn on_connect_success(&self) {
-        self.0.on_connect_success()
-    }
-    fn on_connect_failed(&self, code: i32, error: String) {
-        self.0.on_connect_failed(code, error)
-    }
-    fn on_kicked_offline(&self) {
-        self.0.on_kicked_offline()
-    }
-    fn on_user_sig_expired(&self) {
-        self.0.on_user_sig_expired()
-    }
-    fn on_self_info_updated(&self, info: core::UserInfo) {
-        self.0.on_self_info_updated(info.into())
+impl<A: Lift<B>, B> Lift<Vec<B>> for Vec<A> {
+    fn lift(self) -> Vec<B> {
+        self.into_iter().map(Lift::lift).collect()
     }
 }
 
-/// A foreign `V2TIMSimpleMsgListener` as a core listener.
-pub(crate) struct SimpleMsgListenerAdapter(pub Box<dyn V2TIMSimpleMsgListener>);
-
-impl core::SimpleMsgListener for SimpleMsgListenerAdapter {
-    fn on_recv_c2c_text_message(&self, msg_id: String, sender: core::UserInfo, text: String) {
-        self.0.on_recv_c2c_text_message(msg_id, sender.into(), text)
-    }
-    fn on_recv_c2c_custom_message(&self, msg_id: String, sender: core::UserInfo, data: Vec<u8>) {
-        self.0.on_recv_c2c_custom_message(msg_id, sender.into(), data)
-    }
-    fn on_recv_group_text_message(
-        &self,
-        msg_id: String,
-        group_id: String,
-        sender: core::group::GroupMemberInfo,
-        text: String,
-    ) {
-        self.0.on_recv_group_text_message(msg_id, group_id, sender.into(), text)
-    }
-    fn on_recv_group_custom_message(
-        &self,
-        msg_id: String,
-        group_id: String,
-        sender: core::group::GroupMemberInfo,
-        data: Vec<u8>,
-    ) {
-        self.0.on_recv_group_custom_message(msg_id, group_id, sender.into(), data)
+impl Lift<HashMap<String, String>> for BTreeMap<String, String> {
+    fn lift(self) -> HashMap<String, String> {
+        self.into_iter().collect()
     }
 }
 
-/// `V2TIMAdvancedMsgListener`, implemented by the app.
-pub trait V2TIMAdvancedMsgListener: Send + Sync {
-    /// A new message.
-    fn on_recv_new_message(&self, msg: V2TIMMessage);
-    /// Several new messages in one crossing (the bindings' listener classes call
-    /// `on_recv_new_message` for each).
-    fn on_recv_new_messages(&self, msg_list: Vec<V2TIMMessage>);
-    /// C2C read receipts.
-    fn on_recv_c2c_read_receipt(&self, receipt_list: Vec<V2TIMMessageReceipt>);
-    /// A revoked message.
-    fn on_recv_message_revoked(&self, msg_id: String);
-}
-
-/// Upload progress of a send.
-pub trait V2TIMSendCallback: Send + Sync {
-    /// 0-100.
-    fn on_progress(&self, progress: i32);
-}
-
-/// Download progress.
-pub trait V2TIMDownloadCallback: Send + Sync {
-    /// Bytes so far and in all.
-    fn on_progress(&self, current_size: i64, total_size: i64);
-}
-
-/// A foreign `V2TIMAdvancedMsgListener` as a core listener.
-pub(crate) struct AdvancedMsgListenerAdapter(pub Box<dyn V2TIMAdvancedMsgListener>);
-
-impl core::AdvancedMsgListener for AdvancedMsgListenerAdapter {
-    fn on_recv_new_message(&self, msg: core::Message) {
-        self.0.on_recv_new_message(msg.into())
-    }
-    fn on_recv_new_messages(&self, msgs: Vec<core::Message>) {
-        self.0.on_recv_new_messages(msgs.into_iter().map(Into::into).collect())
-    }
-    fn on_recv_c2c_read_receipt(&self, receipts: Vec<core::MessageReceipt>) {
-        self.0.on_recv_c2c_read_receipt(receipts.into_iter().map(Into::into).collect())
-    }
-    fn on_recv_message_revoked(&self, msg_id: String) {
-        self.0.on_recv_message_revoked(msg_id)
+impl Lift<i64> for u64 {
+    fn lift(self) -> i64 {
+        i64::try_from(self).unwrap_or(i64::MAX)
     }
 }
 
-/// `V2TIMSignalingListener`, implemented by the app.
-pub trait V2TIMSignalingListener: Send + Sync {
-    /// A new invitation.
-    fn on_receive_new_invitation(
-        &self,
-        invite_id: String,
-        inviter: String,
-        group_id: String,
-        invitee_list: Vec<String>,
-        data: String,
-    );
-    /// An invitee accepted.
-    fn on_invitee_accepted(&self, invite_id: String, invitee: String, data: String);
-    /// An invitee rejected.
-    fn on_invitee_rejected(&self, invite_id: String, invitee: String, data: String);
-    /// The inviter cancelled.
-    fn on_invitation_cancelled(&self, invite_id: String, inviter: String, data: String);
-    /// Invitees did not answer in time.
-    fn on_invitation_timeout(&self, invite_id: String, invitee_list: Vec<String>);
+/// The core type of an argument (the first type, or the only one).
+macro_rules! core_type {
+    ($t:ty) => {
+        $t
+    };
+    ($core:ty, $ffi:ty) => {
+        $core
+    };
 }
 
-/// A foreign `V2TIMSignalingListener` as a core listener.
-pub(crate) struct SignalingListenerAdapter(pub Box<dyn V2TIMSignalingListener>);
+/// The FFI type of an argument (the second type, or the only one).
+macro_rules! ffi_type {
+    ($t:ty) => {
+        $t
+    };
+    ($core:ty, $ffi:ty) => {
+        $ffi
+    };
+}
 
-impl core::SignalingListener for SignalingListenerAdapter {
-    fn on_receive_new_invitation(
-        &self,
-        invite_id: String,
-        inviter: String,
-        group_id: String,
-        invitee_list: Vec<String>,
-        data: String,
-    ) {
-        self.0.on_receive_new_invitation(invite_id, inviter, group_id, invitee_list, data)
+/// Declares a foreign callback trait and, when a core trait is named, its adapter.
+macro_rules! foreign_listener {
+    (
+        $(#[$doc:meta])*
+        $name:ident => $adapter:ident : $core_trait:path {
+            $(fn $method:ident($($arg:ident : $t1:ty $(=> $t2:ty)?),* $(,)?);)*
+        }
+    ) => {
+        foreign_listener! {
+            $(#[$doc])*
+            $name {
+                $(fn $method($($arg : $t1 $(=> $t2)?),*);)*
+            }
+        }
+
+        #[doc = concat!("A foreign `", stringify!($name), "` as a core listener.")]
+        pub(crate) struct $adapter(pub Box<dyn $name>);
+
+        impl $core_trait for $adapter {
+            $(
+                fn $method(&self, $($arg: core_type!($t1 $(, $t2)?)),*) {
+                    self.0.$method($(Lift::<ffi_type!($t1 $(, $t2)?)>::lift($arg)),*)
+                }
+            )*
+        }
+    };
+    (
+        $(#[$doc:meta])*
+        $name:ident {
+            $(fn $method:ident($($arg:ident : $t1:ty $(=> $t2:ty)?),* $(,)?);)*
+        }
+    ) => {
+        $(#[$doc])*
+        pub trait $name: Send + Sync {
+            $(
+                #[doc = concat!("`", stringify!($method), "` (see `udl/oxim.udl`).")]
+                fn $method(&self, $($arg: ffi_type!($t1 $(, $t2)?)),*);
+            )*
+        }
+    };
+}
+
+foreign_listener! {
+    /// `V2TIMSDKListener`: connection and login events.
+    V2TIMSDKListener => SdkListenerAdapter: core::SdkListener {
+        fn on_connecting();
+        fn on_connect_success();
+        fn on_connect_failed(code: i32, error: String);
+        fn on_kicked_offline();
+        fn on_user_sig_expired();
+        fn on_self_info_updated(info: core::UserInfo => V2TIMUserFullInfo);
     }
-    fn on_invitee_accepted(&self, invite_id: String, invitee: String, data: String) {
-        self.0.on_invitee_accepted(invite_id, invitee, data)
+}
+
+foreign_listener! {
+    /// `V2TIMSimpleMsgListener`: text and custom messages.
+    V2TIMSimpleMsgListener => SimpleMsgListenerAdapter: core::SimpleMsgListener {
+        fn on_recv_c2c_text_message(msg_id: String, sender: core::UserInfo => V2TIMUserInfo, text: String);
+        fn on_recv_c2c_custom_message(msg_id: String, sender: core::UserInfo => V2TIMUserInfo, custom_data: Vec<u8>);
+        fn on_recv_group_text_message(msg_id: String, group_id: String, sender: cg::GroupMemberInfo => V2TIMGroupMemberInfo, text: String);
+        fn on_recv_group_custom_message(msg_id: String, group_id: String, sender: cg::GroupMemberInfo => V2TIMGroupMemberInfo, custom_data: Vec<u8>);
     }
-    fn on_invitee_rejected(&self, invite_id: String, invitee: String, data: String) {
-        self.0.on_invitee_rejected(invite_id, invitee, data)
+}
+
+foreign_listener! {
+    /// `V2TIMAdvancedMsgListener`: every message event.
+    V2TIMAdvancedMsgListener => AdvancedMsgListenerAdapter: core::AdvancedMsgListener {
+        fn on_recv_new_message(msg: core::Message => V2TIMMessage);
+        fn on_recv_new_messages(msg_list: Vec<core::Message> => Vec<V2TIMMessage>);
+        fn on_recv_c2c_read_receipt(receipt_list: Vec<core::MessageReceipt> => Vec<V2TIMMessageReceipt>);
+        fn on_recv_message_revoked(msg_id: String);
     }
-    fn on_invitation_cancelled(&self, invite_id: String, inviter: String, data: String) {
-        self.0.on_invitation_cancelled(invite_id, inviter, data)
+}
+
+foreign_listener! {
+    /// `V2TIMGroupListener`: what happens in the user's groups.
+    V2TIMGroupListener => GroupListenerAdapter: core::GroupListener {
+        fn on_member_enter(group_id: String, member_list: Vec<cg::GroupMemberInfo> => Vec<V2TIMGroupMemberInfo>);
+        fn on_member_leave(group_id: String, member: cg::GroupMemberInfo => V2TIMGroupMemberInfo);
+        fn on_member_invited(group_id: String, op_user: cg::GroupMemberInfo => V2TIMGroupMemberInfo, member_list: Vec<cg::GroupMemberInfo> => Vec<V2TIMGroupMemberInfo>);
+        fn on_member_kicked(group_id: String, op_user: cg::GroupMemberInfo => V2TIMGroupMemberInfo, member_list: Vec<cg::GroupMemberInfo> => Vec<V2TIMGroupMemberInfo>);
+        fn on_member_info_changed(group_id: String, change_info_list: Vec<cg::MemberChange> => Vec<V2TIMGroupMemberChangeInfo>);
+        fn on_group_created(group_id: String);
+        fn on_group_dismissed(group_id: String, op_user: cg::GroupMemberInfo => V2TIMGroupMemberInfo);
+        fn on_group_recycled(group_id: String, op_user: cg::GroupMemberInfo => V2TIMGroupMemberInfo);
+        fn on_group_info_changed(group_id: String, change_infos: Vec<cg::GroupChange> => Vec<V2TIMGroupChangeInfo>);
+        fn on_receive_join_application(group_id: String, member: cg::GroupMemberInfo => V2TIMGroupMemberInfo, op_reason: String);
+        fn on_application_processed(group_id: String, op_user: cg::GroupMemberInfo => V2TIMGroupMemberInfo, is_agree_join: bool, op_reason: String);
+        fn on_grant_administrator(group_id: String, op_user: cg::GroupMemberInfo => V2TIMGroupMemberInfo, member_list: Vec<cg::GroupMemberInfo> => Vec<V2TIMGroupMemberInfo>);
+        fn on_revoke_administrator(group_id: String, op_user: cg::GroupMemberInfo => V2TIMGroupMemberInfo, member_list: Vec<cg::GroupMemberInfo> => Vec<V2TIMGroupMemberInfo>);
+        fn on_quit_from_group(group_id: String);
+        fn on_group_attribute_changed(group_id: String, group_attribute_map: BTreeMap<String, String> => HashMap<String, String>);
     }
-    fn on_invitation_timeout(&self, invite_id: String, invitee_list: Vec<String>) {
-        self.0.on_invitation_timeout(invite_id, invitee_list)
+}
+
+foreign_listener! {
+    /// `V2TIMConversationListener`: the conversation list and its unread total.
+    V2TIMConversationListener => ConversationListenerAdapter: core::ConversationListener {
+        fn on_sync_server_start();
+        fn on_sync_server_finish();
+        fn on_sync_server_failed();
+        fn on_new_conversation(conversation_list: Vec<cc::Conversation> => Vec<V2TIMConversation>);
+        fn on_conversation_changed(conversation_list: Vec<cc::Conversation> => Vec<V2TIMConversation>);
+        fn on_total_unread_message_count_changed(total_unread_count: u64 => i64);
+    }
+}
+
+foreign_listener! {
+    /// `V2TIMSignalingListener`: invitations.
+    V2TIMSignalingListener => SignalingListenerAdapter: core::SignalingListener {
+        fn on_receive_new_invitation(invite_id: String, inviter: String, group_id: String, invitee_list: Vec<String>, data: String);
+        fn on_invitee_accepted(invite_id: String, invitee: String, data: String);
+        fn on_invitee_rejected(invite_id: String, invitee: String, data: String);
+        fn on_invitation_cancelled(invite_id: String, inviter: String, data: String);
+        fn on_invitation_timeout(invite_id: String, invitee_list: Vec<String>);
+    }
+}
+
+foreign_listener! {
+    /// Upload progress of a send (`V2TIMSendCallback.onProgress`, 0-100).
+    V2TIMSendCallback {
+        fn on_progress(progress: i32);
+    }
+}
+
+foreign_listener! {
+    /// Download progress (`V2TIMDownloadCallback.onProgress`, bytes).
+    V2TIMDownloadCallback {
+        fn on_progress(current_size: i64, total_size: i64);
     }
 }

@@ -1,5 +1,6 @@
 //! `V2TIMManager`: forwards to `oxim_core::Manager`.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::V2TIMError;
@@ -11,12 +12,18 @@ use crate::listeners::{SdkListenerAdapter, SimpleMsgListenerAdapter, V2TIMSDKLis
 /// it returns drives the same SDK instance.
 pub fn get_default_manager() -> Arc<V2TIMManager> {
     static DEFAULT: OnceLock<Arc<V2TIMManager>> = OnceLock::new();
-    DEFAULT.get_or_init(|| Arc::new(V2TIMManager { sdk: oxim_core::Manager::instance() })).clone()
+    DEFAULT.get_or_init(|| Arc::new(V2TIMManager::wrap(oxim_core::Manager::instance()))).clone()
 }
+
+/// Ids of SDK instances, unique in the process.
+static NEXT_INSTANCE_ID: AtomicI64 = AtomicI64::new(1);
 
 /// `V2TIMManager`.
 pub struct V2TIMManager {
     sdk: oxim_core::Manager,
+    /// Names the instance to the language layers (whose objects for one instance are many: each
+    /// call that returns it makes a new foreign object), for their listener registries.
+    id: i64,
 }
 
 type Result<T> = std::result::Result<T, V2TIMError>;
@@ -24,7 +31,16 @@ type Result<T> = std::result::Result<T, V2TIMError>;
 impl V2TIMManager {
     /// A new instance.
     pub fn new() -> Self {
-        V2TIMManager { sdk: oxim_core::Manager::new() }
+        Self::wrap(oxim_core::Manager::new())
+    }
+
+    fn wrap(sdk: oxim_core::Manager) -> Self {
+        V2TIMManager { sdk, id: NEXT_INSTANCE_ID.fetch_add(1, Ordering::Relaxed) }
+    }
+
+    /// The instance's id, the same from every manager of this instance and unique in the process.
+    pub fn instance_id(&self) -> i64 {
+        self.id
     }
 
     /// `initSDK`.
@@ -77,6 +93,11 @@ impl V2TIMManager {
         self.sdk.login_status().into()
     }
 
+    /// Registers an SDK listener besides `init_sdk`'s (`addIMSDKListener`); the handle removes it.
+    pub fn add_sdk_listener_handle(&self, listener: Box<dyn V2TIMSDKListener>) -> i64 {
+        self.sdk.add_sdk_listener(Arc::new(SdkListenerAdapter(listener))) as i64
+    }
+
     /// Registers a simple message listener; the handle removes it.
     pub fn add_simple_msg_listener_handle(&self, listener: Box<dyn V2TIMSimpleMsgListener>) -> i64 {
         self.sdk.add_simple_msg_listener(Arc::new(SimpleMsgListenerAdapter(listener))) as i64
@@ -89,12 +110,20 @@ impl V2TIMManager {
 
     /// `getMessageManager`.
     pub fn get_message_manager(&self) -> Arc<crate::V2TIMMessageManager> {
-        Arc::new(crate::V2TIMMessageManager { mm: self.sdk.message_manager(), sdk: self.sdk.clone() })
+        Arc::new(crate::V2TIMMessageManager {
+            mm: self.sdk.message_manager(),
+            sdk: self.sdk.clone(),
+            instance_id: self.id,
+        })
     }
 
     /// `getSignalingManager`.
     pub fn get_signaling_manager(&self) -> Arc<crate::V2TIMSignalingManager> {
-        Arc::new(crate::V2TIMSignalingManager { sm: self.sdk.signaling_manager(), sdk: self.sdk.clone() })
+        Arc::new(crate::V2TIMSignalingManager {
+            sm: self.sdk.signaling_manager(),
+            sdk: self.sdk.clone(),
+            instance_id: self.id,
+        })
     }
 
     /// `sendC2CTextMessage`.
@@ -109,12 +138,16 @@ impl V2TIMManager {
 
     /// `getConversationManager`.
     pub fn get_conversation_manager(&self) -> Arc<crate::V2TIMConversationManager> {
-        Arc::new(crate::V2TIMConversationManager { cm: self.sdk.conversation_manager(), sdk: self.sdk.clone() })
+        Arc::new(crate::V2TIMConversationManager {
+            cm: self.sdk.conversation_manager(),
+            sdk: self.sdk.clone(),
+            instance_id: self.id,
+        })
     }
 
     /// `getGroupManager`.
     pub fn get_group_manager(&self) -> Arc<crate::V2TIMGroupManager> {
-        Arc::new(crate::V2TIMGroupManager { gm: self.sdk.group_manager(), sdk: self.sdk.clone() })
+        Arc::new(crate::V2TIMGroupManager { gm: self.sdk.group_manager(), sdk: self.sdk.clone(), instance_id: self.id })
     }
 
     /// `createGroup(groupType, groupID, groupName)`.

@@ -20,6 +20,8 @@ type Result<T> = std::result::Result<T, V2TIMError>;
 pub struct V2TIMMessageManager {
     pub(crate) mm: core::MessageManager,
     pub(crate) sdk: core::Manager,
+    /// The SDK instance's id (`instance_id`).
+    pub(crate) instance_id: i64,
 }
 
 fn messages(list: Vec<core::Message>) -> Vec<V2TIMMessage> {
@@ -42,6 +44,11 @@ fn download_progress(cb: Option<Box<dyn V2TIMDownloadCallback>>) -> Arc<dyn Fn(u
 }
 
 impl V2TIMMessageManager {
+    /// The id of the SDK instance this manager belongs to.
+    pub fn instance_id(&self) -> i64 {
+        self.instance_id
+    }
+
     /// `createTextMessage`.
     pub fn create_text_message(&self, text: String) -> V2TIMMessage {
         self.mm.create_text_message(text).into()

@@ -14,10 +14,22 @@ type Result<T> = std::result::Result<T, V2TIMError>;
 pub struct V2TIMSignalingManager {
     pub(crate) sm: core::SignalingManager,
     pub(crate) sdk: core::Manager,
+    /// The SDK instance's id (`instance_id`).
+    pub(crate) instance_id: i64,
 }
 
 impl V2TIMSignalingManager {
-    /// `invite`.
+    /// The id of the SDK instance this manager belongs to.
+    pub fn instance_id(&self) -> i64 {
+        self.instance_id
+    }
+
+    /// A new inviteID for `invite`/`invite_in_group` (their callback forms return it at once).
+    pub fn new_invite_id(&self) -> String {
+        core::SignalingManager::new_invite_id()
+    }
+
+    /// `invite`, under `invite_id` if given (one made by `new_invite_id`).
     pub async fn invite(
         &self,
         invitee: String,
@@ -25,8 +37,11 @@ impl V2TIMSignalingManager {
         online_user_only: bool,
         offline_push_info: Option<V2TIMOfflinePushInfo>,
         timeout: i32,
+        invite_id: Option<String>,
     ) -> Result<String> {
-        Ok(self.sm.invite(invitee, data, online_user_only, offline_push_info.map(Into::into), timeout).await?)
+        let invite_id = invite_id.unwrap_or_else(core::SignalingManager::new_invite_id);
+        let push = offline_push_info.map(Into::into);
+        Ok(self.sm.invite_with_id(invite_id, invitee, data, online_user_only, push, timeout).await?)
     }
 
     /// `inviteInGroup`.
@@ -37,8 +52,10 @@ impl V2TIMSignalingManager {
         data: String,
         online_user_only: bool,
         timeout: i32,
+        invite_id: Option<String>,
     ) -> Result<String> {
-        Ok(self.sm.invite_in_group(group_id, invitee_list, data, online_user_only, timeout).await?)
+        let invite_id = invite_id.unwrap_or_else(core::SignalingManager::new_invite_id);
+        Ok(self.sm.invite_in_group_with_id(invite_id, group_id, invitee_list, data, online_user_only, timeout).await?)
     }
 
     /// `cancel`.

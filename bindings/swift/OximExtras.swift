@@ -1,176 +1,292 @@
 // Hand-written part of the Swift bindings (copied next to the generated code by
-// scripts/bindings.sh). It gives Swift V2TIM's listener shapes:
-//  - every listener callback has an empty default, so a type adopts a protocol and implements
-//    only what it needs, as with V2TIM's optional protocol methods;
-//  - add/remove by object: UniFFI hands Rust a new handle each time an object crosses the
-//    boundary, so the identity of a listener is kept here, mapped to the handle Rust returned.
+// scripts/bindings.sh). OximGenerated.swift, generated from the UDL, gives the listeners their
+// V2TIM names and empty default callbacks and every async method its succ/fail closure form;
+// this file adds what has V2TIM's own shape:
+//  - add/remove listeners by object, keyed by (SDK instance, kind, object): UniFFI hands Rust a
+//    new handle each time an object crosses the boundary, so the identity is kept here;
+//  - the closure forms that return an id at once (sendMessage, simple sends, invite);
+//  - where the closures run (V2TIMCallbackQueue).
 import Foundation
 
-// UniFFI re-cases callback protocol names (and cannot rename them without breaking their
-// symbols): give them V2TIM's names.
-public typealias V2TIMSDKListener = V2timsdkListener
-public typealias V2TIMSimpleMsgListener = V2timSimpleMsgListener
-public typealias V2TIMAdvancedMsgListener = V2timAdvancedMsgListener
-public typealias V2TIMGroupListener = V2timGroupListener
-public typealias V2TIMConversationListener = V2timConversationListener
-public typealias V2TIMSendCallback = V2timSendCallback
-public typealias V2TIMDownloadCallback = V2timDownloadCallback
-public typealias V2TIMSignalingListener = V2timSignalingListener
+/// Success without a value (V2TIMSucc).
+public typealias V2TIMSucc = () -> Void
+/// Failure with V2TIM's error code and a description (V2TIMFail).
+public typealias V2TIMFail = (Int32, String?) -> Void
 
-public extension V2TIMSDKListener {
-    func onConnecting() {}
-    func onConnectSuccess() {}
-    func onConnectFailed(code: Int32, error: String) {}
-    func onKickedOffline() {}
-    func onUserSigExpired() {}
-    func onSelfInfoUpdated(info: V2TIMUserFullInfo) {}
-}
-
-public extension V2TIMSimpleMsgListener {
-    func onRecvC2CTextMessage(msgID: String, sender: V2TIMUserInfo, text: String) {}
-    func onRecvC2CCustomMessage(msgID: String, sender: V2TIMUserInfo, customData: Data) {}
-    func onRecvGroupTextMessage(msgID: String, groupID: String, sender: V2TIMGroupMemberInfo, text: String) {}
-    func onRecvGroupCustomMessage(msgID: String, groupID: String, sender: V2TIMGroupMemberInfo, customData: Data) {}
-}
-
-public extension V2TIMConversationListener {
-    func onSyncServerStart() {}
-    func onSyncServerFinish() {}
-    func onSyncServerFailed() {}
-    func onNewConversation(conversationList: [V2TIMConversation]) {}
-    func onConversationChanged(conversationList: [V2TIMConversation]) {}
-    func onTotalUnreadMessageCountChanged(totalUnreadCount: Int64) {}
-}
-
-public extension V2TIMConversationManager {
-    /// Adds a conversation listener (V2TIMManager addConversationListener:).
-    func addConversationListener(listener: V2TIMConversationListener) {
-        V2TIMListenerRegistry.shared.add(listener) { self.addConversationListenerHandle(listener: listener) }
+/// Where succ/fail closures run: the main queue by default, as in Tencent's SDK.
+public enum V2TIMCallbackQueue {
+    private final class Current: @unchecked Sendable {
+        let lock = NSLock()
+        var queue: DispatchQueue = .main
     }
 
-    /// Replaces every conversation listener (the older setConversationListener:).
-    func setConversationListener(listener: V2TIMConversationListener) {
-        V2TIMListenerRegistry.shared.add(listener) { self.setConversationListenerHandle(listener: listener) }
+    private static let current = Current()
+
+    /// The queue the closures run on.
+    public static var queue: DispatchQueue {
+        get { current.lock.lock(); defer { current.lock.unlock() }; return current.queue }
+        set { current.lock.lock(); current.queue = newValue; current.lock.unlock() }
     }
 
-    /// Removes a conversation listener added with addConversationListener.
-    func removeConversationListener(listener: V2TIMConversationListener) {
-        if let handle = V2TIMListenerRegistry.shared.remove(listener) {
-            _ = removeListenerHandle(handle: handle)
+    static func fail(_ fail: V2TIMFail?, _ error: Error) {
+        let (code, desc): (Int32, String)
+        if case let V2TIMError.Failure(c, d) = error {
+            (code, desc) = (c, d)
+        } else {
+            (code, desc) = (ERR_SDK_INTERNAL_ERROR, "\(error)")
+        }
+        queue.async { fail?(code, desc) }
+    }
+
+    /// Runs `op` and reports its outcome to `succ` / `fail` on `queue`.
+    static func run(succ: V2TIMSucc?, fail: V2TIMFail?, _ op: @escaping @Sendable () async throws -> Void) {
+        Task {
+            do {
+                try await op()
+                queue.async { succ?() }
+            } catch {
+                Self.fail(fail, error)
+            }
+        }
+    }
+
+    /// Runs `op` and reports its value to `succ`, or its failure to `fail`, on `queue`.
+    static func runValue<T>(succ: ((T) -> Void)?, fail: V2TIMFail?, _ op: @escaping @Sendable () async throws -> T) {
+        Task {
+            do {
+                let value = try await op()
+                queue.async { succ?(value) }
+            } catch {
+                Self.fail(fail, error)
+            }
         }
     }
 }
 
-public extension V2TIMGroupListener {
-    func onMemberEnter(groupID: String, memberList: [V2TIMGroupMemberInfo]) {}
-    func onMemberLeave(groupID: String, member: V2TIMGroupMemberInfo) {}
-    func onMemberInvited(groupID: String, opUser: V2TIMGroupMemberInfo, memberList: [V2TIMGroupMemberInfo]) {}
-    func onMemberKicked(groupID: String, opUser: V2TIMGroupMemberInfo, memberList: [V2TIMGroupMemberInfo]) {}
-    func onMemberInfoChanged(groupID: String, changeInfoList: [V2TIMGroupMemberChangeInfo]) {}
-    func onGroupCreated(groupID: String) {}
-    func onGroupDismissed(groupID: String, opUser: V2TIMGroupMemberInfo) {}
-    func onGroupRecycled(groupID: String, opUser: V2TIMGroupMemberInfo) {}
-    func onGroupInfoChanged(groupID: String, changeInfos: [V2TIMGroupChangeInfo]) {}
-    func onReceiveJoinApplication(groupID: String, member: V2TIMGroupMemberInfo, opReason: String) {}
-    func onApplicationProcessed(groupID: String, opUser: V2TIMGroupMemberInfo, isAgreeJoin: Bool, opReason: String) {}
-    func onGrantAdministrator(groupID: String, opUser: V2TIMGroupMemberInfo, memberList: [V2TIMGroupMemberInfo]) {}
-    func onRevokeAdministrator(groupID: String, opUser: V2TIMGroupMemberInfo, memberList: [V2TIMGroupMemberInfo]) {}
-    func onQuitFromGroup(groupID: String) {}
-    func onGroupAttributeChanged(groupID: String, groupAttributeMap: [String: String]) {}
-}
-
-public extension V2TIMAdvancedMsgListener {
-    func onRecvNewMessage(msg: V2TIMMessage) {}
-    /// A burst of new messages, in one crossing from the SDK; calls onRecvNewMessage for each.
-    func onRecvNewMessages(msgList: [V2TIMMessage]) { for msg in msgList { onRecvNewMessage(msg: msg) } }
-    func onRecvC2CReadReceipt(receiptList: [V2TIMMessageReceipt]) {}
-    func onRecvMessageRevoked(msgID: String) {}
-}
-
-public extension V2TIMSignalingListener {
-    func onReceiveNewInvitation(inviteID: String, inviter: String, groupID: String, inviteeList: [String], data: String) {}
-    func onInviteeAccepted(inviteID: String, invitee: String, data: String) {}
-    func onInviteeRejected(inviteID: String, invitee: String, data: String) {}
-    func onInvitationCancelled(inviteID: String, inviter: String, data: String) {}
-    func onInvitationTimeout(inviteID: String, inviteeList: [String]) {}
-}
-
-/// Listener objects -> the handle Rust gave them. Adding an object twice registers it once.
+/// The listeners registered by object: (SDK instance, kind, object) -> the handle Rust gave.
 final class V2TIMListenerRegistry: @unchecked Sendable {
     static let shared = V2TIMListenerRegistry()
-    private let lock = NSLock()
-    private var handles: [ObjectIdentifier: Int64] = [:]
 
-    func add(_ listener: AnyObject, register: () -> Int64) {
+    enum Kind: Hashable { case sdk, simple, advanced, group, conversation, signaling }
+
+    struct Key: Hashable {
+        let instance: Int64
+        let kind: Kind
+        let object: ObjectIdentifier
+    }
+
+    private let lock = NSLock()
+    // The listener is kept with its handle, so its ObjectIdentifier is not reused while registered.
+    private var handles: [Key: (listener: AnyObject, handle: Int64)] = [:]
+
+    /// Registers `listener` as `kind` of `instance` unless it already is.
+    func add(_ instance: Int64, _ kind: Kind, _ listener: AnyObject, register: () -> Int64) {
         lock.lock()
         defer { lock.unlock() }
-        let key = ObjectIdentifier(listener)
+        let key = Key(instance: instance, kind: kind, object: ObjectIdentifier(listener))
         if handles[key] == nil {
-            handles[key] = register()
+            handles[key] = (listener, register())
         }
     }
 
-    func remove(_ listener: AnyObject) -> Int64? {
+    /// The handle of `listener` as `kind` of `instance`, forgotten.
+    func remove(_ instance: Int64, _ kind: Kind, _ listener: AnyObject) -> Int64? {
         lock.lock()
         defer { lock.unlock() }
-        return handles.removeValue(forKey: ObjectIdentifier(listener))
+        return handles.removeValue(forKey: Key(instance: instance, kind: kind, object: ObjectIdentifier(listener)))?.handle
+    }
+
+    /// Forgets every `kind` listener of `instance` (the SDK replaced them) and registers `listener`.
+    func replace(_ instance: Int64, _ kind: Kind, _ listener: AnyObject, register: () -> Int64) {
+        lock.lock()
+        defer { lock.unlock() }
+        handles = handles.filter { !($0.key.instance == instance && $0.key.kind == kind) }
+        handles[Key(instance: instance, kind: kind, object: ObjectIdentifier(listener))] = (listener, register())
     }
 }
 
 public extension V2TIMManager {
     /// The process-wide default SDK instance (V2TIMManager sharedInstance).
+    static func sharedInstance() -> V2TIMManager {
+        getDefaultManager()
+    }
+
+    /// The process-wide default SDK instance.
     static func getInstance() -> V2TIMManager {
         getDefaultManager()
     }
 
+    /// Adds a listener of connection and login events (V2TIMManager addIMSDKListener:).
+    func addIMSDKListener(listener: V2TIMSDKListener) {
+        V2TIMListenerRegistry.shared.add(instanceID(), .sdk, listener) { self.addSDKListenerHandle(listener: listener) }
+    }
+
+    /// Removes a listener added with addIMSDKListener.
+    func removeIMSDKListener(listener: V2TIMSDKListener) {
+        if let handle = V2TIMListenerRegistry.shared.remove(instanceID(), .sdk, listener) {
+            _ = removeListenerHandle(handle: handle)
+        }
+    }
+
     /// Adds a simple message listener (V2TIMManager addSimpleMsgListener:).
     func addSimpleMsgListener(listener: V2TIMSimpleMsgListener) {
-        V2TIMListenerRegistry.shared.add(listener) { self.addSimpleMsgListenerHandle(listener: listener) }
+        V2TIMListenerRegistry.shared.add(instanceID(), .simple, listener) { self.addSimpleMsgListenerHandle(listener: listener) }
     }
 
     /// Removes a simple message listener added with addSimpleMsgListener.
     func removeSimpleMsgListener(listener: V2TIMSimpleMsgListener) {
-        if let handle = V2TIMListenerRegistry.shared.remove(listener) {
+        if let handle = V2TIMListenerRegistry.shared.remove(instanceID(), .simple, listener) {
             _ = removeListenerHandle(handle: handle)
         }
     }
 
     /// Adds a group listener (V2TIMManager addGroupListener:).
     func addGroupListener(listener: V2TIMGroupListener) {
-        V2TIMListenerRegistry.shared.add(listener) { self.getGroupManager().addGroupListenerHandle(listener: listener) }
+        V2TIMListenerRegistry.shared.add(instanceID(), .group, listener) {
+            self.getGroupManager().addGroupListenerHandle(listener: listener)
+        }
     }
 
     /// Removes a group listener added with addGroupListener.
     func removeGroupListener(listener: V2TIMGroupListener) {
-        if let handle = V2TIMListenerRegistry.shared.remove(listener) {
+        if let handle = V2TIMListenerRegistry.shared.remove(instanceID(), .group, listener) {
             _ = removeListenerHandle(handle: handle)
         }
+    }
+
+    /// Sends a text message to `userID` (sendC2CTextMessage:to:succ:fail:); returns its msgID at once.
+    @discardableResult
+    func sendC2CTextMessage(text: String, to userID: String, succ: V2TIMSucc?, fail: V2TIMFail?) -> String {
+        let msg = getMessageManager().createTextMessage(text: text)
+        return getMessageManager().sendMessage(message: msg, receiver: userID, groupID: nil, priority: .V2TIM_PRIORITY_DEFAULT,
+                                               onlineUserOnly: false, offlinePushInfo: nil, progress: nil, succ: succ, fail: fail)
+    }
+
+    /// Sends custom data to `userID` (sendC2CCustomMessage:to:succ:fail:); returns its msgID at once.
+    @discardableResult
+    func sendC2CCustomMessage(customData: Data, to userID: String, succ: V2TIMSucc?, fail: V2TIMFail?) -> String {
+        let msg = getMessageManager().createCustomMessage(data: customData, description: "", extension: "")
+        return getMessageManager().sendMessage(message: msg, receiver: userID, groupID: nil, priority: .V2TIM_PRIORITY_DEFAULT,
+                                               onlineUserOnly: false, offlinePushInfo: nil, progress: nil, succ: succ, fail: fail)
+    }
+
+    /// Sends a text message to a group (sendGroupTextMessage:to:priority:succ:fail:); returns its msgID at once.
+    @discardableResult
+    func sendGroupTextMessage(text: String, to groupID: String, priority: V2TIMMessagePriority,
+                              succ: V2TIMSucc?, fail: V2TIMFail?) -> String {
+        let msg = getMessageManager().createTextMessage(text: text)
+        return getMessageManager().sendMessage(message: msg, receiver: nil, groupID: groupID, priority: priority,
+                                               onlineUserOnly: false, offlinePushInfo: nil, progress: nil, succ: succ, fail: fail)
+    }
+
+    /// Sends custom data to a group (sendGroupCustomMessage:to:priority:succ:fail:); returns its msgID at once.
+    @discardableResult
+    func sendGroupCustomMessage(customData: Data, to groupID: String, priority: V2TIMMessagePriority,
+                                succ: V2TIMSucc?, fail: V2TIMFail?) -> String {
+        let msg = getMessageManager().createCustomMessage(data: customData, description: "", extension: "")
+        return getMessageManager().sendMessage(message: msg, receiver: nil, groupID: groupID, priority: priority,
+                                               onlineUserOnly: false, offlinePushInfo: nil, progress: nil, succ: succ, fail: fail)
+    }
+}
+
+/// Upload progress of a send, for the closure form.
+private final class V2TIMSendProgress: V2TIMSendCallback, @unchecked Sendable {
+    private let progress: (UInt32) -> Void
+
+    init(_ progress: @escaping (UInt32) -> Void) {
+        self.progress = progress
+    }
+
+    func onProgress(progress: Int32) {
+        let report = self.progress
+        V2TIMCallbackQueue.queue.async { report(UInt32(max(0, progress))) }
     }
 }
 
 public extension V2TIMMessageManager {
     /// Adds an advanced message listener (V2TIMManager addAdvancedMsgListener:).
     func addAdvancedMsgListener(listener: V2TIMAdvancedMsgListener) {
-        V2TIMListenerRegistry.shared.add(listener) { self.addAdvancedMsgListenerHandle(listener: listener) }
+        V2TIMListenerRegistry.shared.add(instanceID(), .advanced, listener) { self.addAdvancedMsgListenerHandle(listener: listener) }
     }
 
     /// Removes an advanced message listener added with addAdvancedMsgListener.
     func removeAdvancedMsgListener(listener: V2TIMAdvancedMsgListener) {
-        if let handle = V2TIMListenerRegistry.shared.remove(listener) {
+        if let handle = V2TIMListenerRegistry.shared.remove(instanceID(), .advanced, listener) {
             _ = removeListenerHandle(handle: handle)
         }
+    }
+
+    /// Sends `message` (sendMessage:receiver:groupID:priority:onlineUserOnly:offlinePushInfo:progress:succ:fail:):
+    /// returns its msgID at once; `progress` hears the upload (0-100), `succ` / `fail` the outcome.
+    @discardableResult
+    func sendMessage(message: V2TIMMessage, receiver: String?, groupID: String?, priority: V2TIMMessagePriority,
+                     onlineUserOnly: Bool, offlinePushInfo: V2TIMOfflinePushInfo?, progress: ((UInt32) -> Void)?,
+                     succ: V2TIMSucc?, fail: V2TIMFail?) -> String {
+        let onProgress = progress.map { V2TIMSendProgress($0) }
+        V2TIMCallbackQueue.run(succ: succ, fail: fail) {
+            _ = try await self.sendMessage(message: message, receiver: receiver, groupID: groupID, priority: priority,
+                                           onlineUserOnly: onlineUserOnly, offlinePushInfo: offlinePushInfo, progress: onProgress)
+        }
+        return message.msgID
     }
 }
 
 public extension V2TIMSignalingManager {
     /// Adds a signaling listener (V2TIMManager addSignalingListener:).
     func addSignalingListener(listener: V2TIMSignalingListener) {
-        V2TIMListenerRegistry.shared.add(listener) { self.addSignalingListenerHandle(listener: listener) }
+        V2TIMListenerRegistry.shared.add(instanceID(), .signaling, listener) { self.addSignalingListenerHandle(listener: listener) }
     }
 
     /// Removes a signaling listener added with addSignalingListener.
     func removeSignalingListener(listener: V2TIMSignalingListener) {
-        if let handle = V2TIMListenerRegistry.shared.remove(listener) {
+        if let handle = V2TIMListenerRegistry.shared.remove(instanceID(), .signaling, listener) {
+            _ = removeListenerHandle(handle: handle)
+        }
+    }
+
+    /// Invites `invitee` (invite:data:onlineUserOnly:offlinePushInfo:timeout:succ:fail:); returns the inviteID at once.
+    @discardableResult
+    func invite(invitee: String, data: String, onlineUserOnly: Bool, offlinePushInfo: V2TIMOfflinePushInfo?,
+                timeout: Int32, succ: V2TIMSucc?, fail: V2TIMFail?) -> String {
+        let inviteID = newInviteID()
+        V2TIMCallbackQueue.run(succ: succ, fail: fail) {
+            _ = try await self.invite(invitee: invitee, data: data, onlineUserOnly: onlineUserOnly,
+                                      offlinePushInfo: offlinePushInfo, timeout: timeout, inviteID: inviteID)
+        }
+        return inviteID
+    }
+
+    /// Invites members of a group (inviteInGroup:inviteeList:data:onlineUserOnly:timeout:succ:fail:); returns the inviteID at once.
+    @discardableResult
+    func inviteInGroup(groupID: String, inviteeList: [String], data: String, onlineUserOnly: Bool, timeout: Int32,
+                       succ: V2TIMSucc?, fail: V2TIMFail?) -> String {
+        let inviteID = newInviteID()
+        V2TIMCallbackQueue.run(succ: succ, fail: fail) {
+            _ = try await self.inviteInGroup(groupID: groupID, inviteeList: inviteeList, data: data,
+                                             onlineUserOnly: onlineUserOnly, timeout: timeout, inviteID: inviteID)
+        }
+        return inviteID
+    }
+}
+
+public extension V2TIMConversationManager {
+    /// Adds a conversation listener (V2TIMManager addConversationListener:).
+    func addConversationListener(listener: V2TIMConversationListener) {
+        V2TIMListenerRegistry.shared.add(instanceID(), .conversation, listener) {
+            self.addConversationListenerHandle(listener: listener)
+        }
+    }
+
+    /// Replaces every conversation listener of this instance (the older setConversationListener:).
+    func setConversationListener(listener: V2TIMConversationListener) {
+        V2TIMListenerRegistry.shared.replace(instanceID(), .conversation, listener) {
+            self.setConversationListenerHandle(listener: listener)
+        }
+    }
+
+    /// Removes a conversation listener added with addConversationListener or setConversationListener.
+    func removeConversationListener(listener: V2TIMConversationListener) {
+        if let handle = V2TIMListenerRegistry.shared.remove(instanceID(), .conversation, listener) {
             _ = removeListenerHandle(handle: handle)
         }
     }

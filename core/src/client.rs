@@ -6,8 +6,8 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use oxim_proto::ids::is_valid_user_id;
 use oxim_proto::payload::{LoginReq, LoginRes, WireMessage};
@@ -16,11 +16,11 @@ use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
 use crate::events::{Dispatcher, Event, Listeners};
-use crate::link::{self, Link};
+use crate::link::{self, Link, LinkConfig, LinkOwner};
+use crate::model::config::{LoginStatus, SdkConfig};
 use crate::session::Session;
 use crate::store::Store;
 use crate::transport::{Push, Transport};
-use crate::types::{LoginStatus, SdkConfig};
 
 /// How long `login` waits for a connection to the server.
 const LOGIN_WAIT: Duration = Duration::from_secs(30);
@@ -40,7 +40,7 @@ struct AuthState {
 }
 
 /// What an automatic re-login on a new connection came to.
-pub enum Relogin {
+enum Relogin {
     /// Nobody is logged in.
     NoUser,
     /// The session continues on the new connection.
@@ -72,10 +72,7 @@ pub struct Client {
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
-/// Local clock, Unix milliseconds.
-pub fn unix_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
+pub use crate::clock::unix_ms;
 
 /// The WebSocket URL for a configured server URL: `/v1/ws` is added when there is no path,
 /// and `http(s)` becomes `ws(s)`.
@@ -121,13 +118,26 @@ impl Client {
             server_offset_ms: AtomicI64::new(0),
             tasks: Mutex::new(Vec::new()),
         });
-        let supervisor = crate::runtime::spawn(link::supervise(client.clone()));
-        let router = crate::runtime::spawn(route_pushes(client.clone(), pushes_rx));
+        let config = LinkConfig {
+            url: client.ws_url.clone(),
+            heartbeat: client.config.heartbeat_interval,
+            request_timeout: client.config.request_timeout,
+            reconnect_max_delay: client.config.reconnect_max_delay,
+        };
+        // The tasks hold the client weakly: dropping the client ends them (see `Drop`).
+        let supervisor = crate::runtime::spawn(link::supervise(
+            Arc::downgrade(&client),
+            client.link.clone(),
+            config,
+            client.pushes.clone(),
+        ));
+        let router = crate::runtime::spawn(route_pushes(Arc::downgrade(&client), pushes_rx));
         client.tasks.lock().expect("tasks lock").extend([supervisor, router]);
         Ok(client)
     }
 
-    /// Stops everything: the session (locally), the connection, the event thread.
+    /// Stops everything: the session (locally), the connection, the reconnect loop, the
+    /// instance's event work. Also what dropping the client does.
     pub fn shutdown(&self) {
         for task in self.tasks.lock().expect("tasks lock").drain(..) {
             task.abort();
@@ -292,6 +302,10 @@ impl Client {
                         media,
                         self.config.send_timeout,
                     );
+                    // The features' per-session work after each reconnection, in this order:
+                    // rooms first, then the messages that wait to be resent.
+                    crate::group::attach(&session);
+                    crate::message::attach(&session);
                     st.status = LoginStatus::Logined;
                     st.creds = Some(creds);
                     st.session = Some(session.clone());
@@ -325,7 +339,7 @@ impl Client {
 
     /// On a new connection: logs the user in again (if one is logged in), then publishes the
     /// connection. Network failures are returned (the connection is not published).
-    pub async fn relogin_and_publish(&self, transport: &Arc<Transport>) -> Result<Relogin> {
+    async fn relogin_and_publish(&self, transport: &Arc<Transport>) -> Result<Relogin> {
         let _guard = self.auth_lock.lock().await;
         let (creds, session) = {
             let st = self.state.lock().expect("state lock");
@@ -365,14 +379,47 @@ impl Client {
     }
 }
 
+impl LinkOwner for Client {
+    fn on_connecting(&self) {
+        self.events.emit(Event::Connecting);
+    }
+
+    fn on_connect_failed(&self, error: Error) {
+        self.events.emit(Event::ConnectFailed { code: error.code, desc: error.desc });
+    }
+
+    async fn on_connected(&self, transport: Arc<Transport>) -> Result<()> {
+        match self.relogin_and_publish(&transport).await? {
+            Relogin::NoUser => self.events.emit(Event::ConnectSuccess),
+            Relogin::Resumed(session) => {
+                self.events.emit(Event::ConnectSuccess);
+                session.on_connected();
+            }
+            Relogin::Refused(e) => {
+                tracing::info!("re-login refused: {e}");
+                self.events.emit(Event::ConnectSuccess);
+                self.events.emit(Event::UserSigExpired);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
 fn close_store(store: Arc<Store>) {
-    // Joining the store thread is blocking work: keep it off the async workers.
+    // Closing waits for the store's queued work: keep it off the async workers.
     tokio::task::spawn_blocking(move || store.close());
 }
 
 /// Routes server pushes to the logged-in session.
-async fn route_pushes(client: Arc<Client>, mut rx: mpsc::UnboundedReceiver<Push>) {
+async fn route_pushes(client: Weak<Client>, mut rx: mpsc::UnboundedReceiver<Push>) {
     while let Some(push) = rx.recv().await {
+        let Some(client) = client.upgrade() else { return };
         match push.event.as_str() {
             push::MSG => match serde_json::from_str::<WireMessage>(&push.body) {
                 Ok(msg) => {
@@ -385,7 +432,7 @@ async fn route_pushes(client: Arc<Client>, mut rx: mpsc::UnboundedReceiver<Push>
             push::GROUP_ATTRS => match serde_json::from_str::<oxim_proto::group::GroupAttrs>(&push.body) {
                 Ok(attrs) => {
                     if let Ok(session) = client.session() {
-                        session.groups.on_attrs_push(attrs, &session.events);
+                        crate::group::on_attrs_push(&session, attrs);
                     }
                 }
                 Err(e) => tracing::warn!("malformed group attributes push: {e}"),

@@ -8,100 +8,17 @@
 use std::sync::Arc;
 
 use oxim_proto::op;
-use oxim_proto::payload::{
-    C2CRecvOptGetReq, C2CRecvOptReq, C2CRecvOptRes, ConvReq, MAX_RECV_OPT_USERS, PinReq, RecvOptInfo,
-};
+use oxim_proto::payload::{C2CRecvOptGetReq, C2CRecvOptReq, C2CRecvOptRes, ConvReq, MAX_RECV_OPT_USERS, PinReq};
 
 use crate::error::{Error, Result};
-use crate::events::{Dispatcher, Event};
-use crate::manager::Manager;
+
+use crate::model::message::ConvId;
 use crate::runtime;
-use crate::session::Session;
-use crate::store::conversations::{self as rows, ConvChange, MAX_PAGE};
-use crate::store::{self, Store};
-use crate::types::ConvId;
+use crate::session::{Session, SessionSource};
+use crate::store;
+use crate::store::conversations::{self as rows, MAX_PAGE};
 
-pub use crate::store::conversations::{Conversation, GroupAtInfo, at_type};
-
-/// `V2TIMConversationResult`: a page of the list.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConversationResult {
-    /// Cursor for the next page.
-    pub next_seq: u64,
-    /// No more pages.
-    pub is_finished: bool,
-    /// The conversations, pinned first, then by last activity.
-    pub conversation_list: Vec<Conversation>,
-}
-
-/// Tells the conversation listener about changed conversations, once per batch of changes, in
-/// the order the batches were made; and about the unread total when it moved.
-#[derive(Default)]
-pub struct Publisher {
-    /// The last total told. Publishing runs on the store thread, one job at a time, so the
-    /// events leave in the order the store changed.
-    last_total: std::sync::Mutex<Option<u64>>,
-}
-
-impl Publisher {
-    /// Emits `onNewConversation` / `onConversationChanged` for `changes` (each conversation
-    /// once, with its current state) and `onTotalUnreadMessageCountChanged` if the total moved.
-    pub async fn publish(
-        self: &Arc<Self>,
-        store: &Store,
-        events: &Arc<Dispatcher>,
-        me: &str,
-        changes: Vec<(ConvId, ConvChange)>,
-    ) {
-        if changes.is_empty() && self.told_total() {
-            return;
-        }
-        let (this, events, me) = (self.clone(), events.clone(), me.to_owned());
-        let _ = store.call(move |db| this.publish_in(db, &events, &me, changes)).await;
-    }
-
-    /// Whether the total unread count has been told since the session started.
-    pub fn told_total(&self) -> bool {
-        self.last_total.lock().expect("publisher lock").is_some()
-    }
-
-    /// [`publish`](Self::publish) from inside a store job (the caller's changes were made on
-    /// this connection), saving a second trip to the store thread.
-    pub fn publish_in(
-        &self,
-        db: &rusqlite::Connection,
-        events: &Dispatcher,
-        me: &str,
-        changes: Vec<(ConvId, ConvChange)>,
-    ) -> Result<()> {
-        let mut new: Vec<ConvId> = Vec::new();
-        let mut changed: Vec<ConvId> = Vec::new();
-        for (conv, change) in changes {
-            match change {
-                ConvChange::New if !new.contains(&conv) => {
-                    changed.retain(|c| *c != conv);
-                    new.push(conv);
-                }
-                ConvChange::Changed if !new.contains(&conv) && !changed.contains(&conv) => changed.push(conv),
-                _ => {}
-            }
-        }
-        let (new, changed, total) =
-            (rows::by_ids(db, me, &new)?, rows::by_ids(db, me, &changed)?, rows::total_unread(db)?);
-        if !new.is_empty() {
-            events.emit(Event::NewConversations(new));
-        }
-        if !changed.is_empty() {
-            events.emit(Event::ConversationsChanged(changed));
-        }
-        let mut last_total = self.last_total.lock().expect("publisher lock");
-        if *last_total != Some(total) {
-            *last_total = Some(total);
-            events.emit(Event::TotalUnreadChanged(total));
-        }
-        Ok(())
-    }
-}
+pub use crate::model::conversation::{ConvChange, Conversation, ConversationResult, GroupAtInfo, RecvOptInfo, at_type};
 
 fn parse_conv(id: &str) -> Result<ConvId> {
     match ConvId::parse(id) {
@@ -158,12 +75,13 @@ pub(crate) async fn local_change(
 /// `V2TIMConversationManager`.
 #[derive(Clone)]
 pub struct ConversationManager {
-    manager: Manager,
+    sessions: Arc<dyn SessionSource>,
 }
 
 impl ConversationManager {
-    pub(crate) fn new(manager: Manager) -> ConversationManager {
-        ConversationManager { manager }
+    /// The conversation manager of the instance whose sessions `sessions` finds.
+    pub fn new(sessions: Arc<dyn SessionSource>) -> ConversationManager {
+        ConversationManager { sessions }
     }
 
     /// `getConversationList(nextSeq, count)`: a page of the local list (`next_seq` 0 = first
@@ -172,7 +90,7 @@ impl ConversationManager {
         if count == 0 || count > MAX_PAGE {
             return Err(Error::invalid(format!("count must be 1 to {MAX_PAGE}")));
         }
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
         let me = session.user_id.clone();
         runtime::run(async move {
             let (list, next, finished) =
@@ -201,7 +119,7 @@ impl ConversationManager {
     }
 
     async fn by_ids(&self, convs: Vec<ConvId>) -> Result<Vec<Conversation>> {
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
         let me = session.user_id.clone();
         runtime::run(async move { session.store.call(move |db| rows::by_ids(db, &me, &convs)).await }).await
     }
@@ -209,7 +127,7 @@ impl ConversationManager {
     /// `getTotalUnreadMessageCount`: the sum over listed conversations that notify (receive
     /// option 0; V2TIM leaves muted conversations out).
     pub async fn total_unread_message_count(&self) -> Result<u64> {
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
         runtime::run(async move { session.store.call(|db| rows::total_unread(db)).await }).await
     }
 
@@ -217,7 +135,7 @@ impl ConversationManager {
     /// (the user's other devices follow); it comes back with the next message.
     pub async fn delete_conversation(&self, conversation_id: String) -> Result<()> {
         let conv = parse_conv(&conversation_id)?;
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
         runtime::run(async move {
             let transport = session.link.current_or_err()?;
             let _: serde_json::Value = transport.request(op::CONV_DELETE, &ConvReq { conv_id: conv.clone() }).await?;
@@ -241,10 +159,10 @@ impl ConversationManager {
     /// orders the list like a message would.
     pub async fn set_conversation_draft(&self, conversation_id: String, draft_text: Option<String>) -> Result<()> {
         let conv = parse_conv(&conversation_id)?;
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
         let text = draft_text.unwrap_or_default();
         runtime::run(async move {
-            let now = crate::client::unix_ms();
+            let now = crate::clock::unix_ms();
             local_change(&session, conv.clone(), move |db| {
                 if !rows::is_listed(db, &conv)? && !text.is_empty() {
                     rows::mark_listed(db, &conv)?;
@@ -259,7 +177,7 @@ impl ConversationManager {
     /// `pinConversation`: pinned conversations come first; synced to the user's devices.
     pub async fn pin_conversation(&self, conversation_id: String, is_pinned: bool) -> Result<()> {
         let conv = parse_conv(&conversation_id)?;
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
         runtime::run(async move {
             let listed = {
                 let c = conv.clone();
@@ -286,7 +204,7 @@ impl ConversationManager {
         if !(0..=2).contains(&opt) {
             return Err(Error::invalid("the receive option must be 0, 1 or 2"));
         }
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
         runtime::run(async move {
             let transport = session.link.current_or_err()?;
             let req = C2CRecvOptReq { user_ids: user_ids.clone(), opt };
@@ -306,12 +224,12 @@ impl ConversationManager {
         if user_ids.is_empty() || user_ids.len() > MAX_RECV_OPT_USERS {
             return Err(Error::invalid(format!("name 1 to {MAX_RECV_OPT_USERS} users")));
         }
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
         runtime::run(async move {
             let transport = session.link.current_or_err()?;
             let res: C2CRecvOptRes =
                 transport.request(op::CONV_C2C_RECV_OPT_GET, &C2CRecvOptGetReq { user_ids }).await?;
-            Ok(res.opts)
+            Ok(res.opts.into_iter().map(Into::into).collect())
         })
         .await
     }

@@ -1,69 +1,28 @@
-//! The event dispatcher: ONE thread per SDK instance that calls the app's listeners, in the
-//! order events were emitted.
+//! The event dispatcher: ONE thread in the process calls the app's listeners, for every SDK
+//! instance; each instance's events reach its listeners in the order they were emitted.
+//!
+//! Instances take turns: an instance with queued events waits in line, and a turn delivers at
+//! most [`FAIR_SHARE`] of its events before the next instance's turn. A listener that blocks
+//! holds up the thread, so every instance's events wait (in order) until it returns.
 //!
 //! Emitting never blocks and never calls app code. The dispatcher copies the listener list
 //! under a short lock and calls the listeners after releasing it, so a listener may add or
 //! remove listeners, or call back into the SDK. A listener that panics (or, through the FFI,
 //! throws) is logged and skipped; the SDK keeps running.
 
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, RwLock};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock};
+use std::thread::ThreadId;
 
-use crate::group::{GroupEvent, GroupMemberInfo};
 use crate::listener::{
     AdvancedMsgListener, ConversationListener, GroupListener, SdkListener, SignalingListener, SimpleMsgListener,
 };
-use crate::types::{Elem, Message, MessageReceipt, SignalingAction, SignalingInfo};
-
-/// Something the app is told about.
-#[derive(Debug, Clone)]
-pub enum Event {
-    /// `onConnecting`.
-    Connecting,
-    /// `onConnectSuccess`.
-    ConnectSuccess,
-    /// `onConnectFailed`.
-    ConnectFailed {
-        /// V2TIM error code.
-        code: i32,
-        /// Description.
-        desc: String,
-    },
-    /// `onKickedOffline`.
-    KickedOffline,
-    /// `onUserSigExpired`.
-    UserSigExpired,
-    /// A message arrived (from another user or another device of this user).
-    NewMessage(Box<Message>),
-    /// `onRecvMessageRevoked`.
-    MessageRevoked(String),
-    /// `onRecvC2CReadReceipt`.
-    C2CReadReceipt(Vec<MessageReceipt>),
-    /// A `V2TIMGroupListener` callback.
-    Group(GroupEvent),
-    /// `onSyncServerStart`.
-    SyncServerStart,
-    /// `onSyncServerFinish`.
-    SyncServerFinish,
-    /// `onSyncServerFailed`.
-    SyncServerFailed,
-    /// `onNewConversation`.
-    NewConversations(Vec<crate::conversation::Conversation>),
-    /// `onConversationChanged`.
-    ConversationsChanged(Vec<crate::conversation::Conversation>),
-    /// `onTotalUnreadMessageCountChanged`.
-    TotalUnreadChanged(u64),
-    /// A signaling action (`V2TIMSignalingListener`, by its `action_type`).
-    Signaling {
-        /// The action.
-        info: Box<SignalingInfo>,
-        /// Who did it (the invitee for accept and reject).
-        from: String,
-    },
-}
+pub use crate::model::event::Event;
+use crate::model::group::{GroupEvent, GroupMemberInfo};
+use crate::model::message::{Elem, Message, SignalingAction, SignalingInfo};
 
 /// Identifies a registered listener, for removal. Unique in the process, across listener kinds
 /// and SDK instances, so removing an id another instance issued is a harmless no-op.
@@ -74,7 +33,10 @@ static NEXT_LISTENER_ID: AtomicU64 = AtomicU64::new(1);
 /// The registered listeners.
 #[derive(Default)]
 pub struct Listeners {
-    sdk: RwLock<Option<Arc<dyn SdkListener>>>,
+    /// The listener given to `initSDK` (if any) and those added with `addIMSDKListener`.
+    sdk: RwLock<Vec<(ListenerId, Arc<dyn SdkListener>)>>,
+    /// Which entry of `sdk` is `initSDK`'s (replaced by the next `initSDK`).
+    init_sdk_listener: RwLock<Option<ListenerId>>,
     simple: RwLock<Vec<(ListenerId, Arc<dyn SimpleMsgListener>)>>,
     advanced: RwLock<Vec<(ListenerId, Arc<dyn AdvancedMsgListener>)>>,
     group: RwLock<Vec<(ListenerId, Arc<dyn GroupListener>)>>,
@@ -83,9 +45,21 @@ pub struct Listeners {
 }
 
 impl Listeners {
-    /// Sets (or clears) the SDK listener given to `initSDK`.
+    /// Sets (or clears) the SDK listener given to `initSDK`; listeners added with
+    /// [`Listeners::add_sdk`] stay.
     pub fn set_sdk(&self, listener: Option<Arc<dyn SdkListener>>) {
-        *self.sdk.write().expect("listeners lock") = listener;
+        let mut init = self.init_sdk_listener.write().expect("listeners lock");
+        if let Some(old) = init.take() {
+            self.sdk.write().expect("listeners lock").retain(|(i, _)| *i != old);
+        }
+        *init = listener.map(|l| self.add_sdk(l));
+    }
+
+    /// Adds an SDK listener (`addIMSDKListener`).
+    pub fn add_sdk(&self, listener: Arc<dyn SdkListener>) -> ListenerId {
+        let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
+        self.sdk.write().expect("listeners lock").push((id, listener));
+        id
     }
 
     /// Adds a simple message listener.
@@ -137,19 +111,24 @@ impl Listeners {
             list.retain(|(i, _)| *i != id);
             list.len() != before
         }
-        remove_from(&self.simple, id)
+        remove_from(&self.sdk, id)
+            || remove_from(&self.simple, id)
             || remove_from(&self.advanced, id)
             || remove_from(&self.group, id)
             || remove_from(&self.signaling, id)
             || remove_from(&self.conversation, id)
     }
 
-    fn sdk(&self) -> Option<Arc<dyn SdkListener>> {
-        self.sdk.read().expect("listeners lock").clone()
+    fn sdk(&self) -> Vec<Arc<dyn SdkListener>> {
+        self.sdk.read().expect("listeners lock").iter().map(|(_, l)| l.clone()).collect()
     }
 
     fn simple(&self) -> Vec<Arc<dyn SimpleMsgListener>> {
         self.simple.read().expect("listeners lock").iter().map(|(_, l)| l.clone()).collect()
+    }
+
+    fn has_advanced(&self) -> bool {
+        !self.advanced.read().expect("listeners lock").is_empty()
     }
 
     fn advanced(&self) -> Vec<Arc<dyn AdvancedMsgListener>> {
@@ -195,27 +174,27 @@ fn deliver_new_messages(msgs: Vec<Message>, listeners: &Listeners) {
 fn deliver(event: Event, listeners: &Listeners) {
     match event {
         Event::Connecting => {
-            if let Some(l) = listeners.sdk() {
+            for l in listeners.sdk() {
                 guarded("onConnecting", || l.on_connecting());
             }
         }
         Event::ConnectSuccess => {
-            if let Some(l) = listeners.sdk() {
+            for l in listeners.sdk() {
                 guarded("onConnectSuccess", || l.on_connect_success());
             }
         }
         Event::ConnectFailed { code, desc } => {
-            if let Some(l) = listeners.sdk() {
-                guarded("onConnectFailed", || l.on_connect_failed(code, desc));
+            for l in listeners.sdk() {
+                guarded("onConnectFailed", || l.on_connect_failed(code, desc.clone()));
             }
         }
         Event::KickedOffline => {
-            if let Some(l) = listeners.sdk() {
+            for l in listeners.sdk() {
                 guarded("onKickedOffline", || l.on_kicked_offline());
             }
         }
         Event::UserSigExpired => {
-            if let Some(l) = listeners.sdk() {
+            for l in listeners.sdk() {
                 guarded("onUserSigExpired", || l.on_user_sig_expired());
             }
         }
@@ -349,62 +328,146 @@ fn deliver_group(l: &dyn GroupListener, event: GroupEvent) {
     }
 }
 
-/// The event thread of one SDK instance.
-pub struct Dispatcher {
-    tx: Mutex<Option<mpsc::Sender<Event>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+/// Events of one instance a turn of the event thread delivers at most, before the instances
+/// waiting behind it get theirs.
+const FAIR_SHARE: usize = 64;
+
+/// The process's one event thread: it delivers the events of every instance, taking the
+/// instances whose queues hold events in turn.
+struct EventThread {
+    ready: mpsc::Sender<Arc<Queue>>,
+    id: ThreadId,
 }
 
-impl Dispatcher {
-    /// Starts the thread.
-    pub fn start(listeners: Arc<Listeners>) -> Dispatcher {
-        let (tx, rx) = mpsc::channel::<Event>();
+static EVENT_THREAD: OnceLock<EventThread> = OnceLock::new();
+
+fn event_thread() -> &'static EventThread {
+    EVENT_THREAD.get_or_init(|| {
+        let (ready, rx) = mpsc::channel::<Arc<Queue>>();
         let thread = std::thread::Builder::new()
             .name("oxim-events".into())
             .spawn(move || {
-                let mut next = None;
-                while let Some(event) = next.take().or_else(|| rx.recv().ok()) {
-                    match event {
-                        Event::NewMessage(first) if !listeners.advanced().is_empty() => {
-                            // A burst (a sync catching up) crosses to the app once per listener,
-                            // not once per message: the messages already queued go together.
-                            let mut burst = vec![*first];
-                            while burst.len() < MAX_BURST {
-                                match rx.try_recv() {
-                                    Ok(Event::NewMessage(m)) => burst.push(*m),
-                                    Ok(other) => {
-                                        next = Some(other);
-                                        break;
-                                    }
-                                    Err(_) => break,
-                                }
-                            }
-                            deliver_new_messages(burst, &listeners);
-                        }
-                        event => deliver(event, &listeners),
-                    }
+                while let Ok(queue) = rx.recv() {
+                    queue.run();
                 }
             })
             .expect("spawn the event thread");
-        Dispatcher { tx: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) }
+        EventThread { ready, id: thread.thread().id() }
+    })
+}
+
+fn on_event_thread() -> bool {
+    EVENT_THREAD.get().is_some_and(|t| t.id == std::thread::current().id())
+}
+
+/// One instance's events in the order they were emitted.
+struct Queue {
+    listeners: Arc<Listeners>,
+    state: Mutex<QueueState>,
+    /// Signalled when the queue is drained and no turn of it is under way.
+    idle: Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    events: VecDeque<Event>,
+    /// In the event thread's line or being delivered: the thread will see every event queued.
+    /// A queue is in line at most once, so its events are delivered in order.
+    scheduled: bool,
+    stopped: bool,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One turn on the event thread: delivers queued events in order, up to [`FAIR_SHARE`],
+    /// then goes back in line if more are queued.
+    fn run(self: Arc<Self>) {
+        for _ in 0..FAIR_SHARE {
+            let mut st = self.lock();
+            let Some(event) = st.events.pop_front() else {
+                st.scheduled = false;
+                self.idle.notify_all();
+                return;
+            };
+            let burst = match event {
+                Event::NewMessage(first) if self.listeners.has_advanced() => {
+                    // A burst (a sync catching up) crosses to the app once per listener, not
+                    // once per message: the messages already queued go together.
+                    let mut burst = vec![*first];
+                    while burst.len() < MAX_BURST
+                        && let Some(Event::NewMessage(_)) = st.events.front()
+                    {
+                        if let Some(Event::NewMessage(m)) = st.events.pop_front() {
+                            burst.push(*m);
+                        }
+                    }
+                    Ok(burst)
+                }
+                event => Err(event),
+            };
+            drop(st);
+            // Listener calls are guarded one by one; this also contains a bug of the SDK's own
+            // delivery code, so one instance cannot stop the thread all instances share.
+            let delivered = catch_unwind(AssertUnwindSafe(|| match burst {
+                Ok(msgs) => deliver_new_messages(msgs, &self.listeners),
+                Err(event) => deliver(event, &self.listeners),
+            }));
+            if delivered.is_err() {
+                tracing::error!("delivering an event failed; the SDK continues");
+            }
+        }
+        let mut st = self.lock();
+        if st.events.is_empty() {
+            st.scheduled = false;
+            self.idle.notify_all();
+        } else {
+            drop(st);
+            let _ = event_thread().ready.send(self);
+        }
+    }
+}
+
+/// An instance's event dispatcher: its events go, in order, to its listeners, called on the
+/// process's one event thread (shared by every instance).
+pub struct Dispatcher {
+    queue: Arc<Queue>,
+}
+
+impl Dispatcher {
+    /// A dispatcher for `listeners` (the event thread starts with the first one).
+    pub fn start(listeners: Arc<Listeners>) -> Dispatcher {
+        event_thread();
+        Dispatcher { queue: Arc::new(Queue { listeners, state: Mutex::default(), idle: Condvar::new() }) }
     }
 
     /// Queues an event. After [`Dispatcher::stop`] events are dropped.
     pub fn emit(&self, event: Event) {
-        if let Some(tx) = self.tx.lock().expect("dispatcher lock").as_ref() {
-            let _ = tx.send(event);
+        let mut st = self.queue.lock();
+        if st.stopped {
+            return;
+        }
+        st.events.push_back(event);
+        if !st.scheduled {
+            st.scheduled = true;
+            drop(st);
+            let _ = event_thread().ready.send(self.queue.clone());
         }
     }
 
-    /// Delivers what is queued, then ends the thread. Called from the event thread itself (a
-    /// listener calling `unInitSDK`), it does not wait for itself.
+    /// Takes no more events and waits until what is queued was delivered. Called on the event
+    /// thread itself (a listener calling `unInitSDK`), it does not wait: what is queued is
+    /// delivered after the listener returns.
     pub fn stop(&self) {
-        self.tx.lock().expect("dispatcher lock").take();
-        let thread = self.thread.lock().expect("dispatcher lock").take();
-        if let Some(thread) = thread
-            && thread.thread().id() != std::thread::current().id()
-        {
-            let _ = thread.join();
+        let mut st = self.queue.lock();
+        st.stopped = true;
+        if on_event_thread() {
+            return;
+        }
+        while st.scheduled {
+            st = self.queue.idle.wait(st).unwrap_or_else(|e| e.into_inner());
         }
     }
 }
@@ -413,6 +476,9 @@ impl Dispatcher {
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
+    use std::time::Duration;
+
+    const WAIT: Duration = Duration::from_secs(10);
 
     struct Counting(Arc<AtomicUsize>);
     impl SdkListener for Counting {
@@ -420,9 +486,14 @@ mod tests {
             self.0.fetch_add(1, Ordering::SeqCst);
         }
     }
-    struct Panicking;
+    /// Says when it is called, then panics.
+    struct Panicking(Mutex<mpsc::Sender<()>>);
     impl SdkListener for Panicking {
         fn on_connecting(&self) {
+            let _ = self.0.lock().unwrap().send(());
+            panic!("app bug");
+        }
+        fn on_connect_failed(&self, _code: i32, _error: String) {
             panic!("app bug");
         }
     }
@@ -431,12 +502,13 @@ mod tests {
     fn a_panicking_listener_does_not_stop_the_thread() {
         let listeners = Arc::new(Listeners::default());
         let dispatcher = Dispatcher::start(listeners.clone());
-        listeners.set_sdk(Some(Arc::new(Panicking)));
+        let (called, panicked) = mpsc::channel();
+        listeners.set_sdk(Some(Arc::new(Panicking(Mutex::new(called)))));
         dispatcher.emit(Event::Connecting);
         let count = Arc::new(AtomicUsize::new(0));
         // The listener is swapped on this thread; events already queued see whichever is set
         // when they are delivered, so wait for the panic to have happened first.
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        panicked.recv_timeout(WAIT).unwrap();
         listeners.set_sdk(Some(Arc::new(Counting(count.clone()))));
         dispatcher.emit(Event::Connecting);
         dispatcher.emit(Event::Connecting);
@@ -444,14 +516,211 @@ mod tests {
         assert_eq!(count.load(Ordering::SeqCst), 2);
     }
 
-    /// Records how the advanced listener was called; the first call waits for the test's go.
+    /// Records the codes of `onConnectFailed` and the thread that delivered them.
+    #[derive(Default)]
+    struct Codes {
+        seen: Mutex<Vec<i32>>,
+        threads: Mutex<std::collections::HashSet<ThreadId>>,
+    }
+    impl SdkListener for Codes {
+        fn on_connect_failed(&self, code: i32, _error: String) {
+            self.seen.lock().unwrap().push(code);
+            self.threads.lock().unwrap().insert(std::thread::current().id());
+        }
+    }
+
+    fn failed(code: i32) -> Event {
+        Event::ConnectFailed { code, desc: String::new() }
+    }
+
+    #[test]
+    fn instances_share_one_thread_and_each_keeps_its_order_whatever_the_others_do() {
+        // Twelve instances emit from four threads at once; one of them has a listener that
+        // panics on every event.
+        let codes: Vec<Arc<Codes>> = (0..12).map(|_| Arc::new(Codes::default())).collect();
+        let dispatchers: Vec<Arc<Dispatcher>> = codes
+            .iter()
+            .map(|c| {
+                let listeners = Arc::new(Listeners::default());
+                listeners.set_sdk(Some(c.clone()));
+                Arc::new(Dispatcher::start(listeners))
+            })
+            .collect();
+        let broken = Arc::new(Listeners::default());
+        let (called, _) = mpsc::channel();
+        broken.set_sdk(Some(Arc::new(Panicking(Mutex::new(called)))));
+        let broken = Arc::new(Dispatcher::start(broken));
+        std::thread::scope(|scope| {
+            for part in dispatchers.chunks(3) {
+                let broken = broken.clone();
+                scope.spawn(move || {
+                    for n in 0..300 {
+                        for d in part {
+                            d.emit(failed(n));
+                        }
+                        if n % 10 == 0 {
+                            broken.emit(failed(n));
+                        }
+                    }
+                });
+            }
+        });
+        for d in &dispatchers {
+            d.stop();
+        }
+        broken.stop();
+        let mut threads = std::collections::HashSet::new();
+        for c in &codes {
+            assert_eq!(*c.seen.lock().unwrap(), (0..300).collect::<Vec<_>>(), "each instance in its order");
+            threads.extend(c.threads.lock().unwrap().iter().copied());
+        }
+        assert_eq!(threads.len(), 1, "one event thread for every instance");
+        assert!(!threads.contains(&std::thread::current().id()));
+    }
+
+    /// The first call waits for the test's go (and says it started); counts the others.
+    struct Gated {
+        count: AtomicUsize,
+        started: Mutex<Option<mpsc::Sender<()>>>,
+        gate: Mutex<Option<mpsc::Receiver<()>>>,
+        /// When set: the count of this listener when another instance's event arrived.
+        other: Arc<Mutex<Option<usize>>>,
+    }
+    impl SdkListener for Gated {
+        fn on_connect_failed(&self, _code: i32, _error: String) {
+            if let Some(started) = self.started.lock().unwrap().take() {
+                let _ = started.send(());
+                let _ = self.gate.lock().unwrap().take().unwrap().recv();
+            }
+            self.count.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    struct Marks(Arc<Gated>);
+    impl SdkListener for Marks {
+        fn on_connecting(&self) {
+            *self.0.other.lock().unwrap() = Some(self.0.count.load(Ordering::SeqCst));
+        }
+    }
+
+    #[test]
+    fn a_busy_instance_does_not_keep_the_others_waiting_for_its_whole_queue() {
+        let (started_tx, started) = mpsc::channel();
+        let (go, gate) = mpsc::channel();
+        let busy = Arc::new(Gated {
+            count: AtomicUsize::new(0),
+            started: Mutex::new(Some(started_tx)),
+            gate: Mutex::new(Some(gate)),
+            other: Arc::default(),
+        });
+        let a = Arc::new(Listeners::default());
+        a.set_sdk(Some(busy.clone()));
+        let a = Dispatcher::start(a);
+        let b = Arc::new(Listeners::default());
+        b.set_sdk(Some(Arc::new(Marks(busy.clone()))));
+        let b = Dispatcher::start(b);
+        a.emit(failed(0));
+        started.recv_timeout(WAIT).unwrap();
+        for n in 1..1000 {
+            a.emit(failed(n));
+        }
+        b.emit(Event::Connecting);
+        go.send(()).unwrap();
+        b.stop();
+        a.stop();
+        assert_eq!(busy.count.load(Ordering::SeqCst), 1000);
+        let seen = busy.other.lock().unwrap().expect("b's event delivered");
+        assert!(seen <= 2 * FAIR_SHARE, "b waited for {seen} of a's events");
+    }
+
+    /// Stops its own dispatcher from inside a callback (an app calling `unInitSDK` there),
+    /// once the test says go.
+    struct StopsItself {
+        dispatcher: OnceLock<Arc<Dispatcher>>,
+        count: AtomicUsize,
+        started: Mutex<Option<mpsc::Sender<()>>>,
+        gate: Mutex<Option<mpsc::Receiver<()>>>,
+    }
+    impl SdkListener for StopsItself {
+        fn on_connecting(&self) {
+            let _ = self.started.lock().unwrap().take().unwrap().send(());
+            let _ = self.gate.lock().unwrap().take().unwrap().recv();
+            self.dispatcher.get().unwrap().stop();
+            self.count.fetch_add(1, Ordering::SeqCst);
+        }
+        fn on_connect_success(&self) {
+            self.count.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn stopping_from_a_listener_does_not_wait_for_itself_and_what_was_queued_is_delivered() {
+        let (started_tx, started) = mpsc::channel();
+        let (go, gate) = mpsc::channel();
+        let me = Arc::new(StopsItself {
+            dispatcher: OnceLock::new(),
+            count: AtomicUsize::new(0),
+            started: Mutex::new(Some(started_tx)),
+            gate: Mutex::new(Some(gate)),
+        });
+        let listeners = Arc::new(Listeners::default());
+        listeners.set_sdk(Some(me.clone()));
+        let dispatcher = Arc::new(Dispatcher::start(listeners));
+        me.dispatcher.set(dispatcher.clone()).ok().unwrap();
+        dispatcher.emit(Event::Connecting);
+        started.recv_timeout(WAIT).unwrap();
+        // Queued before the listener stops the dispatcher: still delivered.
+        dispatcher.emit(Event::ConnectSuccess);
+        go.send(()).unwrap();
+        // From another thread, stop waits until the queue is delivered.
+        dispatcher.stop();
+        assert_eq!(me.count.load(Ordering::SeqCst), 2);
+        dispatcher.emit(Event::ConnectSuccess);
+        dispatcher.stop();
+        assert_eq!(me.count.load(Ordering::SeqCst), 2, "nothing is taken after a stop");
+    }
+
+    #[test]
+    fn sdk_listeners_added_beside_the_init_one_all_hear_and_init_replaces_only_its_own() {
+        let listeners = Arc::new(Listeners::default());
+        let dispatcher = Dispatcher::start(listeners.clone());
+        let (first, added, second) =
+            (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        listeners.set_sdk(Some(Arc::new(Counting(first.clone()))));
+        let id = listeners.add_sdk(Arc::new(Counting(added.clone())));
+        // Events see the listeners registered when they are delivered: wait for each.
+        let delivered = |count: &Arc<AtomicUsize>, n: usize| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while count.load(Ordering::SeqCst) < n {
+                assert!(std::time::Instant::now() < deadline, "event not delivered");
+                std::thread::yield_now();
+            }
+        };
+        dispatcher.emit(Event::Connecting);
+        delivered(&added, 1);
+        // A second initSDK replaces its own listener and keeps the added one.
+        listeners.set_sdk(Some(Arc::new(Counting(second.clone()))));
+        dispatcher.emit(Event::Connecting);
+        delivered(&added, 2);
+        assert!(listeners.remove(id));
+        assert!(!listeners.remove(id));
+        dispatcher.emit(Event::Connecting);
+        dispatcher.stop();
+        assert_eq!(first.load(Ordering::SeqCst), 1);
+        assert_eq!(added.load(Ordering::SeqCst), 2);
+        assert_eq!(second.load(Ordering::SeqCst), 2);
+    }
+
+    /// Records how the advanced listener was called; the first call says it started and waits
+    /// for the test's go.
     struct Bursts {
         calls: Mutex<Vec<Vec<String>>>,
+        started: Mutex<Option<mpsc::Sender<()>>>,
         gate: Mutex<Option<mpsc::Receiver<()>>>,
     }
     impl AdvancedMsgListener for Bursts {
         fn on_recv_new_message(&self, msg: Message) {
             if let Some(gate) = self.gate.lock().unwrap().take() {
+                let _ = self.started.lock().unwrap().take().unwrap().send(());
                 let _ = gate.recv();
             }
             self.calls.lock().unwrap().push(vec![msg.msg_id]);
@@ -471,12 +740,17 @@ mod tests {
     fn queued_new_messages_reach_an_advanced_listener_as_one_burst_in_order() {
         let listeners = Arc::new(Listeners::default());
         let (go, gate) = mpsc::channel();
-        let bursts = Arc::new(Bursts { calls: Mutex::new(Vec::new()), gate: Mutex::new(Some(gate)) });
+        let (started_tx, started) = mpsc::channel();
+        let bursts = Arc::new(Bursts {
+            calls: Mutex::new(Vec::new()),
+            started: Mutex::new(Some(started_tx)),
+            gate: Mutex::new(Some(gate)),
+        });
         listeners.add_advanced(bursts.clone());
         let dispatcher = Dispatcher::start(listeners);
         // The first message holds the event thread in the app's callback while more queue up.
         dispatcher.emit(message("m0"));
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        started.recv_timeout(WAIT).unwrap();
         for i in 1..=5 {
             dispatcher.emit(message(&format!("m{i}")));
         }

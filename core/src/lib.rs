@@ -1,24 +1,24 @@
 //! oxim-core: the Oxim SDK engine, with V2TIM's model. It knows nothing of UniFFI; the
 //! `oxim-ffi` crate converts its types to the records the UDL declares.
 //!
-//! Layout (one concern per module):
-//! - [`manager`]: `V2TIMManager`, the facade apps call.
-//! - [`client`]: one initialised instance: login state, push routing.
-//! - [`link`]: the connection supervisor (reconnect with backoff and jitter, re-login).
-//! - [`transport`]: one WebSocket: request/response correlation, heartbeat.
-//! - [`session`]: a logged-in user's session; [`message`]: the message manager (send, media,
-//!   history, revoke, receipts, deletion); [`sync`]: receiving exactly once, in order (seq
-//!   cursors, gap filling, revoke notices and user-stream events); [`signaling`]: the signaling
-//!   manager (invitations; callbacks derived from signaling messages).
-//! - [`conversation`]: the conversation manager (the list, unread counts, drafts, pins).
-//! - [`group`]: the group manager (groups, members, applications, attributes) and the group
-//!   listener's events.
-//! - [`store`]: the per-user SQLite store (one thread, migrations).
-//! - [`media`]: file upload and download over HTTP (image, sound, video, file messages).
-//! - [`events`]: the single event thread that calls listeners; [`listener`]: their traits.
-//! - [`runtime`]: the SDK's own tokio runtime.
+//! Levels, bottom up (`core/levels.toml`; a module imports only from its own level or below):
+//! - model: [`model`] (the SDK's own types), [`error`], [`listener`] (the listener traits),
+//!   [`clock`], [`runtime`] (the SDK's own tokio runtime).
+//! - store: [`store`], the per-user SQLite store (one thread per process, migrations).
+//! - sync state: [`sync_state`], the sync rules as pure functions.
+//! - network: [`transport`] (one WebSocket: request/response correlation, heartbeat),
+//!   [`link`] (the connection supervisor, driving a [`link::LinkOwner`]), [`media`] (file upload
+//!   and download over HTTP).
+//! - session: [`session`] (a logged-in user's session, reconnect hooks, feature state),
+//!   [`sync`] (the sync actor: receiving exactly once, in order), [`events`] (the one event
+//!   thread that calls every instance's listeners), [`publisher`] (conversation-list events).
+//! - features: [`message`], [`conversation`], [`group`], [`signaling`]: the V2TIM managers,
+//!   which find the session through a [`session::SessionSource`].
+//! - facade: [`client`] (one initialised instance: login state, push routing) and [`manager`]
+//!   (`V2TIMManager`, the facade apps call).
 
 pub mod client;
+pub mod clock;
 pub mod conversation;
 pub mod error;
 pub mod events;
@@ -28,13 +28,18 @@ pub mod listener;
 pub mod manager;
 pub mod media;
 pub mod message;
+pub mod model;
+pub mod publisher;
 pub mod runtime;
 pub mod session;
 pub mod signaling;
 pub mod store;
 pub mod sync;
+pub mod sync_state;
 pub mod transport;
-pub mod types;
+
+#[cfg(test)]
+mod test_peer;
 
 pub use conversation::ConversationManager;
 pub use error::{Error, Result};
@@ -44,8 +49,9 @@ pub use listener::{
 };
 pub use manager::Manager;
 pub use message::MessageManager;
+pub use model::config::*;
+pub use model::message::*;
 pub use signaling::SignalingManager;
-pub use types::*;
 
 /// The SDK version (`getVersion`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -2,18 +2,18 @@
 //! from `initSDK` to `unInitSDK`.
 //!
 //! It reconnects after any loss (network, server restart, dead heartbeat) with exponential
-//! backoff and jitter, logs the user in again before anyone else may use the new connection,
-//! and reports the state through `onConnecting` / `onConnectSuccess` / `onConnectFailed`.
+//! backoff and jitter. It knows nothing of users or listeners: it drives its [`LinkOwner`]
+//! (the client), which logs the user in again before publishing a new connection and reports
+//! the state through `onConnecting` / `onConnectSuccess` / `onConnectFailed`.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
-use crate::client::{Client, Relogin};
 use crate::error::{Error, Result};
-use crate::events::Event;
-use crate::transport::Transport;
+use crate::transport::{Push, Transport};
 
 /// The connection currently usable for requests (authenticated when a user is logged in).
 pub struct Link {
@@ -48,7 +48,8 @@ impl Link {
         }
     }
 
-    pub(crate) fn publish(&self, transport: Option<Arc<Transport>>) {
+    /// Makes `transport` the usable connection (`None`: there is none).
+    pub fn publish(&self, transport: Option<Arc<Transport>>) {
         self.current.send_replace(transport);
     }
 }
@@ -95,52 +96,71 @@ impl Default for Backoff {
 /// clients away.
 const STABLE: Duration = Duration::from_secs(2);
 
-/// The supervisor loop; runs until the SDK is uninitialised (its task is aborted).
-pub async fn supervise(client: Arc<Client>) {
-    let mut backoff = Backoff::new(client.config.reconnect_max_delay);
+/// How the supervisor connects.
+#[derive(Debug, Clone)]
+pub struct LinkConfig {
+    /// The server's WebSocket URL.
+    pub url: String,
+    /// Heartbeat interval ([`Transport::connect`]).
+    pub heartbeat: Duration,
+    /// How long a request may wait for its answer.
+    pub request_timeout: Duration,
+    /// Longest backoff between attempts.
+    pub reconnect_max_delay: Duration,
+}
+
+/// The instance a supervisor works for. The supervisor tells it what the connection does and
+/// hands it each new connection to authenticate; it holds the owner weakly, so an owner that
+/// is dropped ends its supervisor rather than being kept alive by it.
+pub trait LinkOwner: Send + Sync + 'static {
+    /// An attempt to connect starts (`onConnecting`).
+    fn on_connecting(&self);
+    /// An attempt failed (`onConnectFailed`); the next one follows after a backoff.
+    fn on_connect_failed(&self, error: Error);
+    /// A new connection is open and not published yet: authenticate it (log the user in again
+    /// if one is logged in), publish it with [`Link::publish`], tell the app. An error drops
+    /// the connection unpublished; the next attempt follows after a backoff.
+    fn on_connected(&self, transport: Arc<Transport>) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The supervisor loop: runs until its owner is gone (or its task is aborted). Pushes of every
+/// connection go to `pushes`.
+pub async fn supervise<O: LinkOwner>(
+    owner: Weak<O>,
+    link: Arc<Link>,
+    config: LinkConfig,
+    pushes: mpsc::UnboundedSender<Push>,
+) {
+    let mut backoff = Backoff::new(config.reconnect_max_delay);
     loop {
-        client.events.emit(Event::Connecting);
-        let transport = match Transport::connect(
-            &client.ws_url,
-            client.config.heartbeat_interval,
-            client.config.request_timeout,
-            client.pushes.clone(),
-        )
-        .await
-        {
+        let Some(o) = owner.upgrade() else { return };
+        o.on_connecting();
+        let connected = Transport::connect(&config.url, config.heartbeat, config.request_timeout, pushes.clone()).await;
+        let transport = match connected {
             Ok(t) => t,
             Err(e) => {
                 tracing::info!("connect failed: {e}");
-                client.events.emit(Event::ConnectFailed { code: e.code, desc: e.desc });
+                o.on_connect_failed(e);
+                drop(o);
                 tokio::time::sleep(backoff.next_delay()).await;
                 continue;
             }
         };
         let connected_at = Instant::now();
 
-        // Log in again before the connection is published, so no request of a logged-in user
-        // ever goes out on an unauthenticated connection.
-        match client.relogin_and_publish(&transport).await {
-            Err(e) => {
-                tracing::info!("re-login failed: {e}");
-                transport.close();
-                tokio::time::sleep(backoff.next_delay()).await;
-                continue;
-            }
-            Ok(Relogin::NoUser) => client.events.emit(Event::ConnectSuccess),
-            Ok(Relogin::Resumed(session)) => {
-                client.events.emit(Event::ConnectSuccess);
-                session.on_connected();
-            }
-            Ok(Relogin::Refused(e)) => {
-                tracing::info!("re-login refused: {e}");
-                client.events.emit(Event::ConnectSuccess);
-                client.events.emit(Event::UserSigExpired);
-            }
+        // The owner authenticates the connection before publishing it, so no request of a
+        // logged-in user ever goes out on an unauthenticated connection.
+        let taken = o.on_connected(transport.clone()).await;
+        drop(o);
+        if let Err(e) = taken {
+            tracing::info!("connection not taken: {e}");
+            transport.close();
+            tokio::time::sleep(backoff.next_delay()).await;
+            continue;
         }
 
         transport.closed().await;
-        client.link.publish(None);
+        link.publish(None);
         if connected_at.elapsed() >= STABLE {
             backoff.reset();
         }
@@ -150,7 +170,139 @@ pub async fn supervise(client: Arc<Client>) {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
+    use crate::test_peer::{Peer, WAIT, eventually};
+
+    /// Records what the supervisor tells it; refuses the first `refuse` connections.
+    struct Owner {
+        link: Arc<Link>,
+        log: Mutex<Vec<&'static str>>,
+        refuse: AtomicUsize,
+    }
+
+    impl Owner {
+        fn new(refuse: usize) -> Arc<Owner> {
+            Arc::new(Owner { link: Arc::new(Link::default()), log: Mutex::new(Vec::new()), refuse: refuse.into() })
+        }
+
+        fn count(&self, what: &str) -> usize {
+            self.log.lock().unwrap().iter().filter(|l| **l == what).count()
+        }
+    }
+
+    impl LinkOwner for Owner {
+        fn on_connecting(&self) {
+            self.log.lock().unwrap().push("connecting");
+        }
+
+        fn on_connect_failed(&self, error: Error) {
+            assert_eq!(error.code, oxim_proto::code::SDK_NET_DISCONNECT);
+            self.log.lock().unwrap().push("failed");
+        }
+
+        async fn on_connected(&self, transport: Arc<Transport>) -> Result<()> {
+            if self.refuse.load(Ordering::SeqCst) > 0 {
+                self.refuse.fetch_sub(1, Ordering::SeqCst);
+                self.log.lock().unwrap().push("refused");
+                return Err(Error::disconnected("not now"));
+            }
+            self.link.publish(Some(transport));
+            self.log.lock().unwrap().push("connected");
+            Ok(())
+        }
+    }
+
+    fn config(url: &str) -> LinkConfig {
+        LinkConfig {
+            url: url.to_owned(),
+            heartbeat: Duration::from_secs(20),
+            request_timeout: WAIT,
+            reconnect_max_delay: Duration::from_millis(40),
+        }
+    }
+
+    fn start(owner: &Arc<Owner>, url: &str) -> tokio::task::JoinHandle<()> {
+        let (pushes, _) = mpsc::unbounded_channel();
+        tokio::spawn(supervise(Arc::downgrade(owner), owner.link.clone(), config(url), pushes))
+    }
+
+    #[tokio::test]
+    async fn the_supervisor_reconnects_after_a_loss_and_publishes_only_what_its_owner_took() {
+        let mut peer = Peer::start(false).await;
+        let owner = Owner::new(1);
+        let task = start(&owner, &peer.url);
+        // The owner refuses the first connection: it is closed, never published.
+        let mut refused = peer.accept().await;
+        assert!(refused.request().await.is_none(), "a refused connection is closed");
+        let first = peer.accept().await;
+        eventually("the second connection published", || owner.link.current().is_some()).await;
+        let published = owner.link.current().unwrap();
+        // The server drops it: unpublished, then a new connection replaces it.
+        drop(first);
+        let _second = peer.accept().await;
+        eventually("a new connection published", || owner.link.current().is_some_and(|t| !Arc::ptr_eq(&t, &published)))
+            .await;
+        assert!(published.is_closed());
+        assert_eq!(owner.count("refused"), 1);
+        assert_eq!(owner.count("connected"), 2);
+        assert_eq!(owner.count("connecting"), 3, "each attempt is announced");
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn failed_attempts_are_reported_and_retried() {
+        // A port nobody listens on.
+        let url = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("ws://{}/v1/ws", l.local_addr().unwrap())
+        };
+        let owner = Owner::new(0);
+        let task = start(&owner, &url);
+        eventually("three failed attempts", || owner.count("failed") >= 3).await;
+        assert!(owner.link.current().is_none());
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn the_supervisor_ends_when_its_owner_is_gone() {
+        let mut peer = Peer::start(false).await;
+        let owner = Owner::new(0);
+        let link = owner.link.clone();
+        let task = start(&owner, &peer.url);
+        let conn = peer.accept().await;
+        eventually("the connection published", || link.current().is_some()).await;
+        // The supervisor does not keep its owner alive, and stops at its next turn.
+        drop(owner);
+        drop(conn);
+        tokio::time::timeout(WAIT, task).await.expect("the supervisor ended").unwrap();
+        assert!(link.current().is_none());
+        assert!(peer.no_connection_within(Duration::from_millis(300)).await, "no reconnection");
+    }
+
+    #[tokio::test]
+    async fn waiting_for_a_connection_ends_at_the_deadline_or_when_one_is_published() {
+        let link = Arc::new(Link::default());
+        let e = link.wait_until(Instant::now() + Duration::from_millis(50)).await.unwrap_err();
+        assert_eq!(e.code, oxim_proto::code::SDK_NET_DISCONNECT);
+        assert_eq!(link.current_or_err().unwrap_err().code, oxim_proto::code::SDK_NET_DISCONNECT);
+
+        let mut peer = Peer::start(false).await;
+        let (pushes, _) = mpsc::unbounded_channel();
+        let waiter = tokio::spawn({
+            let link = link.clone();
+            async move { link.wait_until(Instant::now() + WAIT).await }
+        });
+        let t = Transport::connect(&peer.url, Duration::from_secs(20), WAIT, pushes).await.unwrap();
+        let _conn = peer.accept().await;
+        link.publish(Some(t.clone()));
+        assert!(Arc::ptr_eq(&waiter.await.unwrap().unwrap(), &t));
+        // A closed connection is not usable even while still published.
+        t.close();
+        assert!(link.current().is_none());
+    }
 
     #[test]
     fn backoff_grows_with_jitter_and_caps() {

@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::conversation::Conversation;
-use crate::group::{GroupChange, GroupMemberInfo, MemberChange};
-use crate::types::{Message, MessageReceipt, UserInfo};
+use crate::model::conversation::Conversation;
+use crate::model::group::{GroupChange, GroupMemberInfo, MemberChange};
+use crate::model::message::{Message, MessageReceipt, UserInfo};
 
 /// `V2TIMSDKListener`: connection and login state.
 pub trait SdkListener: Send + Sync {

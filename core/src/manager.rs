@@ -9,10 +9,11 @@ use crate::events::{ListenerId, Listeners};
 use crate::group::{GroupCreation, GroupManager};
 use crate::listener::{AdvancedMsgListener, GroupListener, SdkListener, SignalingListener, SimpleMsgListener};
 use crate::message::{MessageManager, SendOptions};
+use crate::model::config::{LogLevel, LoginStatus, SdkConfig};
+use crate::model::message::{Elem, Message};
 use crate::runtime;
-use crate::session::Session;
+use crate::session::{Session, SessionSource};
 use crate::store;
-use crate::types::{Elem, LogLevel, LoginStatus, Message, SdkConfig};
 
 /// An SDK instance. Cheap to clone (all clones are the same instance).
 #[derive(Clone)]
@@ -23,7 +24,31 @@ pub struct Manager {
 struct Inner {
     client: Mutex<Option<Arc<Client>>>,
     listeners: Arc<Listeners>,
-    drafts: crate::message::Drafts,
+    drafts: Arc<crate::message::Drafts>,
+}
+
+impl Inner {
+    fn client(&self) -> Result<Arc<Client>> {
+        self.client.lock().expect("manager lock").clone().ok_or_else(Error::not_initialized)
+    }
+}
+
+impl SessionSource for Inner {
+    fn session(&self) -> Result<Arc<Session>> {
+        self.client()?.session()
+    }
+}
+
+/// The last handle of an instance is gone without `unInitSDK`: shut it down all the same
+/// (connection, reconnect loop, session, event work), as `unInitSDK` would.
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let client = self.client.get_mut().map(Option::take).unwrap_or_else(|e| e.into_inner().take());
+        if let Some(client) = client {
+            let _rt = runtime::handle().enter();
+            client.shutdown();
+        }
+    }
 }
 
 static DEFAULT: OnceLock<Manager> = OnceLock::new();
@@ -41,7 +66,7 @@ impl Manager {
             inner: Arc::new(Inner {
                 client: Mutex::new(None),
                 listeners: Arc::new(Listeners::default()),
-                drafts: crate::message::Drafts::default(),
+                drafts: Arc::default(),
             }),
         }
     }
@@ -62,22 +87,22 @@ impl Manager {
     }
 
     fn client(&self) -> Result<Arc<Client>> {
-        self.inner.client.lock().expect("manager lock").clone().ok_or_else(Error::not_initialized)
+        self.inner.client()
     }
 
     /// The logged-in session (6013 before `initSDK`, 6014 before `login`).
-    pub(crate) fn session(&self) -> Result<Arc<Session>> {
-        self.client()?.session()
+    fn session(&self) -> Result<Arc<Session>> {
+        self.inner.session()
     }
 
     /// `getMessageManager`.
     pub fn message_manager(&self) -> MessageManager {
-        MessageManager::new(self.clone())
+        MessageManager::new(self.inner.clone(), self.inner.drafts.clone())
     }
 
     /// `getConversationManager`.
     pub fn conversation_manager(&self) -> crate::conversation::ConversationManager {
-        crate::conversation::ConversationManager::new(self.clone())
+        crate::conversation::ConversationManager::new(self.inner.clone())
     }
 
     /// `addConversationListener`; the id removes it again.
@@ -93,22 +118,17 @@ impl Manager {
 
     /// `getGroupManager`.
     pub fn group_manager(&self) -> GroupManager {
-        GroupManager::new(self.clone())
+        GroupManager::new(self.inner.clone())
     }
 
     /// `getSignalingManager`.
     pub fn signaling_manager(&self) -> crate::signaling::SignalingManager {
-        crate::signaling::SignalingManager::new(self.clone())
+        crate::signaling::SignalingManager::new(self.inner.clone(), self.inner.listeners.clone())
     }
 
     /// `addSignalingListener`; the id removes it again.
     pub fn add_signaling_listener(&self, listener: Arc<dyn SignalingListener>) -> ListenerId {
         self.inner.listeners.add_signaling(listener)
-    }
-
-    /// Messages created but not sent yet (see [`crate::message::Drafts`]).
-    pub(crate) fn drafts(&self) -> &crate::message::Drafts {
-        &self.inner.drafts
     }
 
     /// `initSDK`: starts the instance for `sdk_app_id`; it connects to the server right away and
@@ -166,6 +186,12 @@ impl Manager {
         self.inner.listeners.add_simple(listener)
     }
 
+    /// `addIMSDKListener`: an SDK listener besides the one given to `initSDK`; the id removes it
+    /// again.
+    pub fn add_sdk_listener(&self, listener: Arc<dyn SdkListener>) -> ListenerId {
+        self.inner.listeners.add_sdk(listener)
+    }
+
     /// Removes a listener added by any `add_*_listener` method; false if `id` is not registered
     /// with this instance.
     pub fn remove_listener(&self, id: ListenerId) -> bool {
@@ -184,7 +210,7 @@ impl Manager {
 
     async fn send_c2c(&self, user_id: String, elem: Elem) -> Result<Message> {
         let session = self.session()?;
-        let msg = Message::draft(&session.user_id, elem, crate::message::new_msg_id(), crate::client::unix_ms());
+        let msg = Message::draft(&session.user_id, elem, crate::message::new_msg_id(), crate::clock::unix_ms());
         let opts = SendOptions { receiver: user_id, ..SendOptions::default() };
         runtime::run(async move { crate::message::send::send_message(&session, msg, opts).await }).await
     }
@@ -244,7 +270,7 @@ impl Manager {
             return Err(Error::invalid("groupID is empty"));
         }
         let session = self.session()?;
-        let msg = Message::draft(&session.user_id, elem, crate::message::new_msg_id(), crate::client::unix_ms());
+        let msg = Message::draft(&session.user_id, elem, crate::message::new_msg_id(), crate::clock::unix_ms());
         let opts = SendOptions { group_id, priority, ..SendOptions::default() };
         runtime::run(async move { crate::message::send::send_message(&session, msg, opts).await }).await
     }
@@ -263,7 +289,7 @@ impl Manager {
 
     /// Number of locally stored messages of a conversation (diagnostics).
     pub async fn local_message_count(&self, conversation_id: String) -> Result<u64> {
-        let conv = crate::types::ConvId::parse(&conversation_id)
+        let conv = crate::model::message::ConvId::parse(&conversation_id)
             .ok_or_else(|| Error::invalid(format!("malformed conversationID {conversation_id:?}")))?;
         let session = self.session()?;
         runtime::run(async move { session.store.call(move |db| store::count_messages(db, &conv)).await }).await
@@ -306,9 +332,78 @@ fn log_filter(default: &str, env: Option<&str>) -> tracing_subscriber::filter::T
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use oxim_proto::op;
+    use serde_json::{Value, json};
     use tracing::Level;
 
-    use super::log_filter;
+    use super::*;
+    use crate::test_peer::{Peer, WAIT, eventually};
+
+    struct Connected(Arc<AtomicUsize>);
+    impl SdkListener for Connected {
+        fn on_connect_success(&self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn server(op: &str, _: &Value) -> Option<Value> {
+        Some(match op {
+            op::LOGIN => json!({ "server_time_ms": 1, "usersig_expire_at": 0 }),
+            op::SYNC => json!({ "convs": [], "version": 0, "has_more": false }),
+            _ => json!({}),
+        })
+    }
+
+    #[tokio::test]
+    async fn dropping_the_last_handle_without_uninit_shuts_the_instance_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut peer = Peer::start(false).await;
+        let mut config = SdkConfig::new(&peer.url, dir.path());
+        config.log_level = LogLevel::None;
+        // Were the reconnect loop alive after the drop, it would try again within 30 ms.
+        config.reconnect_max_delay = Duration::from_millis(30);
+        let connected = Arc::new(AtomicUsize::new(0));
+        let listener: Arc<dyn SdkListener> = Arc::new(Connected(connected.clone()));
+        let app_listener = Arc::downgrade(&listener);
+
+        let sdk = Manager::new();
+        sdk.init_sdk(1, config, Some(listener)).unwrap();
+        let served = peer.accept().await.serve(server);
+        sdk.login("alice".into(), "sig".into()).await.unwrap();
+        eventually("onConnectSuccess", || connected.load(Ordering::SeqCst) == 1).await;
+        let session = Arc::downgrade(&sdk.session().unwrap());
+        let store = Arc::downgrade(&sdk.session().unwrap().store);
+
+        // A clone going away is not the instance going away.
+        drop(sdk.clone());
+        assert_eq!(sdk.login_status(), LoginStatus::Logined);
+
+        drop(sdk);
+        tokio::time::timeout(WAIT, served.closed()).await.expect("the server sees the connection closed");
+        assert!(peer.no_connection_within(Duration::from_millis(500)).await, "no reconnection");
+        eventually("the session released", || session.upgrade().is_none()).await;
+        eventually("the store released", || store.upgrade().is_none()).await;
+        eventually("the app's listener released", || app_listener.upgrade().is_none()).await;
+        assert_eq!(connected.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn dropping_after_uninit_or_before_init_is_harmless() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut peer = Peer::start(false).await;
+        let sdk = Manager::new();
+        let mut config = SdkConfig::new(&peer.url, dir.path());
+        config.log_level = LogLevel::None;
+        sdk.init_sdk(1, config, None).unwrap();
+        let served = peer.accept().await.serve(server);
+        sdk.uninit_sdk();
+        tokio::time::timeout(WAIT, served.closed()).await.expect("unInitSDK closes the connection");
+        drop(sdk);
+        drop(Manager::new());
+    }
 
     #[test]
     fn log_filter_takes_oxim_sdk_log_when_it_parses() {

@@ -22,20 +22,20 @@ use oxim_proto::signaling::{InviteReq, MAX_INVITEES, SignalGetReq, SignalReq, Si
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::events::ListenerId;
+use crate::events::{ListenerId, Listeners};
 use crate::listener::SignalingListener;
-use crate::manager::Manager;
 use crate::message::new_msg_id;
+use crate::model::message::{Message, OfflinePushInfo, SignalingAction, SignalingInfo};
 use crate::runtime;
-use crate::session::Session;
+use crate::session::{Session, SessionSource};
 use crate::store;
 use crate::sync::SyncCmd;
-use crate::types::{Message, OfflinePushInfo, SignalingAction, SignalingInfo};
 
 /// The signaling manager of one SDK instance (`V2TIMManager.getSignalingManager()`).
 #[derive(Clone)]
 pub struct SignalingManager {
-    manager: Manager,
+    sessions: Arc<dyn SessionSource>,
+    listeners: Arc<Listeners>,
 }
 
 fn check_data(data: &str) -> Result<()> {
@@ -60,8 +60,16 @@ fn check_invite_id(invite_id: &str) -> Result<()> {
 }
 
 impl SignalingManager {
-    pub(crate) fn new(manager: Manager) -> SignalingManager {
-        SignalingManager { manager }
+    /// The signaling manager of the instance whose sessions `sessions` finds and whose
+    /// listeners are `listeners`.
+    pub fn new(sessions: Arc<dyn SessionSource>, listeners: Arc<Listeners>) -> SignalingManager {
+        SignalingManager { sessions, listeners }
+    }
+
+    /// A new invitation id, for [`SignalingManager::invite_with_id`] (V2TIM's callback forms
+    /// return the id before the invitation is sent).
+    pub fn new_invite_id() -> String {
+        new_msg_id()
     }
 
     /// `invite`: invites `invitee` (C2C); returns the invitation id. `timeout` in seconds (0 =
@@ -74,11 +82,25 @@ impl SignalingManager {
         offline_push_info: Option<OfflinePushInfo>,
         timeout: i32,
     ) -> Result<String> {
+        self.invite_with_id(Self::new_invite_id(), invitee, data, online_user_only, offline_push_info, timeout).await
+    }
+
+    /// `invite` under an id made by [`SignalingManager::new_invite_id`].
+    pub async fn invite_with_id(
+        &self,
+        invite_id: String,
+        invitee: String,
+        data: String,
+        online_user_only: bool,
+        offline_push_info: Option<OfflinePushInfo>,
+        timeout: i32,
+    ) -> Result<String> {
+        check_invite_id(&invite_id)?;
         if !is_valid_user_id(&invitee) {
             return Err(Error::invalid("invitee must be a valid userID"));
         }
         let req = InviteReq {
-            invite_id: new_msg_id(),
+            invite_id,
             group_id: String::new(),
             invitees: vec![invitee],
             data,
@@ -99,6 +121,21 @@ impl SignalingManager {
         online_user_only: bool,
         timeout: i32,
     ) -> Result<String> {
+        self.invite_in_group_with_id(Self::new_invite_id(), group_id, invitee_list, data, online_user_only, timeout)
+            .await
+    }
+
+    /// `inviteInGroup` under an id made by [`SignalingManager::new_invite_id`].
+    pub async fn invite_in_group_with_id(
+        &self,
+        invite_id: String,
+        group_id: String,
+        invitee_list: Vec<String>,
+        data: String,
+        online_user_only: bool,
+        timeout: i32,
+    ) -> Result<String> {
+        check_invite_id(&invite_id)?;
         if group_id.is_empty() {
             return Err(Error::invalid("groupID is empty"));
         }
@@ -109,7 +146,7 @@ impl SignalingManager {
             return Err(Error::invalid("every invitee must be a valid userID"));
         }
         let req = InviteReq {
-            invite_id: new_msg_id(),
+            invite_id,
             group_id,
             invitees: invitee_list,
             data,
@@ -122,7 +159,7 @@ impl SignalingManager {
 
     async fn start(&self, req: InviteReq) -> Result<String> {
         check_data(&req.data)?;
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
         runtime::run(async move {
             if req.invitees.iter().any(|u| *u == session.user_id) {
                 return Err(Error::invalid("the inviter cannot invite themselves"));
@@ -161,7 +198,7 @@ impl SignalingManager {
     async fn act(&self, op: &'static str, invite_id: String, data: String) -> Result<()> {
         check_invite_id(&invite_id)?;
         check_data(&data)?;
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
         let req = SignalReq { invite_id, action_id: new_msg_id(), data };
         runtime::run(async move { perform(&session, op, &req).await }).await
     }
@@ -177,7 +214,7 @@ impl SignalingManager {
     /// (`accept`/`reject`) works either way: the server knows it.
     pub async fn add_invited_signaling(&self, info: SignalingInfo) -> Result<()> {
         check_invite_id(&info.invite_id)?;
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
         runtime::run(async move {
             let id = info.invite_id.clone();
             if session.store.call(move |db| store::knows_invitation(db, &id)).await? {
@@ -196,7 +233,7 @@ impl SignalingManager {
 
     /// `addSignalingListener`; the id removes it again (`Manager::remove_listener`).
     pub fn add_signaling_listener(&self, listener: Arc<dyn SignalingListener>) -> ListenerId {
-        self.manager.add_signaling_listener(listener)
+        self.listeners.add_signaling(listener)
     }
 }
 

@@ -1,29 +1,21 @@
-//! Keeping the local store in step with the server, exactly once and in seq order.
+//! The sync actor: keeps the local store in step with the server, exactly once and in seq
+//! order, following the rules of [`crate::sync_state`] (which decides; this module does the
+//! network and store work).
 //!
-//! One task per logged-in session (the sync actor) owns every change to the per-conversation
-//! cursors. It handles, strictly one at a time: pushes, acknowledgements of our own sends, and
-//! resyncs after (re)login. Because it is sequential, a push that arrives while a gap is being
-//! pulled waits its turn and is then seen as already stored.
+//! One task per logged-in session owns every change to the per-conversation cursors. It
+//! handles, strictly one at a time: pushes, acknowledgements of our own sends, and resyncs
+//! after (re)login. Because it is sequential, a push that arrives while a gap is being pulled
+//! waits its turn and is then seen as already stored.
 //!
-//! Rules (see `docs/protocol.md`, "Delivery"):
-//! - cursor = highest seq up to which the conversation is complete locally;
-//! - a push with seq = cursor + 1 is stored and announced; seq <= cursor is a duplicate and
-//!   dropped; seq > cursor + 1 first pulls the gap (cursor, seq];
 //! - on (re)login the actor asks which conversations changed since its last complete sync and
 //!   pulls each from its cursor; the sync version is saved only after the pulls succeeded;
-//! - a device that has never completed a sync roams: it takes the latest [`ROAM_COUNT`] messages
-//!   of each conversation it does not know; a device that has synced before pulls unknown
-//!   conversations from the start (they are newer than its last sync);
 //! - a stored message is announced (once) if the server accepted it after this device's first
-//!   login ("birth"); older ones are history the device roamed, not news.
+//!   login ("birth"); older ones are history the device roamed, not news;
 //! - messages are announced (onRecvNewMessage) only after they are committed to the store;
 //! - signaling messages also make `V2TIMSignalingListener` callbacks, collected over one whole
-//!   step (a resync, a gap pull) and told at its end: an invitation that a later message of the
-//!   same step cancelled, timed out or that this user answered elsewhere is not announced
-//!   (so a user who was away hears `onInvitationTimeout`, not a stale invitation first). Users
-//!   never hear of their own actions, except timeouts (made by the server).
+//!   step (a resync, a gap pull) and told at its end ([`crate::sync_state::signals_to_tell`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use futures_util::StreamExt as _;
@@ -32,16 +24,16 @@ use oxim_proto::payload::{ConvState, PullReq, PullRes, SeqRange, SyncReq, SyncRe
 use oxim_proto::signaling::signaling_of;
 use tokio::sync::mpsc;
 
-use crate::conversation::Publisher;
 use crate::error::Result;
 use crate::events::{Dispatcher, Event};
 use crate::link::Link;
-use crate::store::conversations::{self as convs, ConvChange};
+use crate::model::conversation::ConvChange;
+use crate::model::message::{ConvId, SignalingInfo};
+use crate::publisher::Publisher;
+use crate::store::conversations as convs;
 use crate::store::{self, Effect, Store};
-use crate::types::{ConvId, Message, MessageStatus, SignalingAction, SignalingInfo};
+use crate::sync_state::{self, Cursors, Delivery};
 
-/// Messages per conversation a new device downloads as history.
-pub const ROAM_COUNT: u64 = 20;
 /// Page size of pulls.
 const PULL_PAGE: u32 = 200;
 /// Pulls in flight while a sync catches up many conversations.
@@ -95,7 +87,7 @@ impl SyncHandle {
             link,
             events,
             conversations,
-            cursors: HashMap::new(),
+            cursors: Cursors::default(),
             synced_once: None,
             born_ms,
             signals: Vec::new(),
@@ -129,7 +121,7 @@ struct SyncActor {
     link: Arc<Link>,
     events: Arc<Dispatcher>,
     /// Cache of the stored cursors.
-    cursors: HashMap<ConvId, u64>,
+    cursors: Cursors,
     /// Whether this device completed a sync before (loaded on first use).
     synced_once: Option<bool>,
     /// Server time of this device's first login: messages accepted before are history.
@@ -176,27 +168,27 @@ impl SyncActor {
 
     async fn cursor(&mut self, conv: &ConvId) -> Result<Option<u64>> {
         if let Some(c) = self.cursors.get(conv) {
-            return Ok(Some(*c));
+            return Ok(Some(c));
         }
         let key = conv.clone();
         let stored = self.store.call(move |db| store::synced_seq(db, &key)).await?;
-        if let Some(c) = stored {
-            self.cursors.insert(conv.clone(), c);
-        }
+        self.cursors.learn(conv, stored);
         Ok(stored)
     }
 
-    /// Where to start a conversation this device has never seen, given its newest seq: a
-    /// device that never completed a sync takes only the latest messages; one that did takes
-    /// everything (the conversation is newer than its last sync).
-    async fn start_of_unknown(&mut self, newest: u64) -> Result<u64> {
-        Ok(if self.synced_once().await? { 0 } else { newest.saturating_sub(ROAM_COUNT) })
+    /// The cursor of `conv`, and (only where it is unknown) whether this device synced before.
+    async fn cursor_and_history(&mut self, conv: &ConvId) -> Result<(Option<u64>, bool)> {
+        let cursor = self.cursor(conv).await?;
+        let synced_once = if cursor.is_none() { self.synced_once().await? } else { false };
+        Ok((cursor, synced_once))
     }
 
     async fn on_push(&mut self, msg: WireMessage) -> Result<()> {
         if msg.seq == 0 {
             // Online-only: never stored, never counted, announced once as it arrives.
-            announce_online(&self.events, &self.me, &msg);
+            for event in sync_state::online_events(&self.me, &msg) {
+                self.events.emit(event);
+            }
             if let oxim_proto::message::Elem::GroupTips { tips } = &msg.elem
                 && !tips.group_changes.is_empty()
             {
@@ -206,17 +198,14 @@ impl SyncActor {
         }
         let conv = msg.conv_id_for(&self.me);
         self.ensure_group_profile(&conv).await;
-        let cursor = match self.cursor(&conv).await? {
-            Some(c) => c,
-            None => self.start_of_unknown(msg.seq).await?,
-        };
-        if msg.seq <= cursor {
-            return Ok(());
-        }
-        if msg.seq == cursor + 1 {
-            self.store_and_announce(conv, vec![msg], cursor, cursor + 1).await
-        } else {
-            self.pull_range(&conv, cursor, msg.seq).await
+        let (cursor, synced_once) = self.cursor_and_history(&conv).await?;
+        match sync_state::on_delivered(cursor, synced_once, msg.seq) {
+            Delivery::Duplicate => Ok(()),
+            Delivery::Next { after } => {
+                let seq = msg.seq;
+                self.store_and_announce(conv, vec![msg], after, seq).await
+            }
+            Delivery::Gap { after, up_to } => self.pull_range(&conv, after, up_to).await,
         }
     }
 
@@ -228,52 +217,32 @@ impl SyncActor {
         Ok(())
     }
 
-    /// Tells the app the signaling actions of the step that just ended (see the module doc).
+    /// Tells the app the signaling actions of the step that just ended.
     fn flush_signals(&mut self) {
         let signals = std::mem::take(&mut self.signals);
-        for (i, (info, from)) in signals.iter().enumerate() {
-            if *from == self.me && info.action_type != SignalingAction::Timeout {
-                continue;
-            }
-            if info.action_type == SignalingAction::Invite {
-                let over = signals[i + 1..].iter().any(|(later, by)| {
-                    later.invite_id == info.invite_id
-                        && match later.action_type {
-                            SignalingAction::Cancel | SignalingAction::Timeout => true,
-                            SignalingAction::Accept | SignalingAction::Reject => *by == self.me,
-                            SignalingAction::Invite => false,
-                        }
-                });
-                if over {
-                    continue;
-                }
-            }
-            self.events.emit(Event::Signaling { info: Box::new(info.clone()), from: from.clone() });
+        for (info, from) in sync_state::signals_to_tell(&self.me, signals) {
+            self.events.emit(Event::Signaling { info: Box::new(info), from });
         }
     }
 
     async fn on_sent(&mut self, conv: ConvId, seq: u64) -> Result<()> {
-        let cursor = match self.cursor(&conv).await? {
-            Some(c) => c,
-            None => self.start_of_unknown(seq).await?.min(seq - 1),
-        };
-        if seq <= cursor {
-            return Ok(());
-        }
-        if seq == cursor + 1 {
-            // Our own message is already stored (mark_sent); only the cursor moves.
-            let key = conv.clone();
-            self.store
-                .call(move |db| {
-                    store::start_conversation(db, &key, cursor)?;
-                    store::set_synced_seq(db, &key, seq)
-                })
-                .await?;
-            self.cursors.insert(conv, seq);
-            Ok(())
-        } else {
+        let (cursor, synced_once) = self.cursor_and_history(&conv).await?;
+        match sync_state::on_accepted(cursor, synced_once, seq) {
+            Delivery::Duplicate => Ok(()),
+            Delivery::Next { after } => {
+                // Our own message is already stored (mark_sent); only the cursor moves.
+                let key = conv.clone();
+                self.store
+                    .call(move |db| {
+                        store::start_conversation(db, &key, after)?;
+                        store::set_synced_seq(db, &key, seq)
+                    })
+                    .await?;
+                self.cursors.advance(&conv, seq);
+                Ok(())
+            }
             // Someone else's messages came in between and were not pushed to us yet.
-            self.pull_range(&conv, cursor, seq).await
+            Delivery::Gap { after, up_to } => self.pull_range(&conv, after, up_to).await,
         }
     }
 
@@ -317,11 +286,10 @@ impl SyncActor {
             let transport = self.link.current_or_err()?;
             let req = PullReq { conv_id: conv.clone(), after_seq: after, up_to_seq: up_to, limit: PULL_PAGE };
             let page: PullRes = transport.request(op::MSG_PULL, &req).await?;
-            let covered = page.covered_seq.min(up_to);
-            if covered <= after {
+            let Some(covered) = sync_state::page_end(after, up_to, page.covered_seq) else {
                 // The server has nothing more in this range (it never had those seqs).
                 break;
-            }
+            };
             self.store_and_announce(conv.clone(), page.msgs, after, covered).await?;
             after = covered;
         }
@@ -349,12 +317,13 @@ impl SyncActor {
                 let effects = store::store_received(db, &me, &key, &msgs, Some((after, cursor)), born)?;
                 let (kept, told): (Vec<Effect>, Vec<Effect>) =
                     effects.into_iter().partition(|e| matches!(e, Effect::Signal { .. } | Effect::Conversation(..)));
-                emit_effects(&events, told);
+                for event in sync_state::events_of(told) {
+                    events.emit(event);
+                }
                 Ok(kept)
             })
             .await?;
-        let entry = self.cursors.entry(conv).or_insert(0);
-        *entry = (*entry).max(cursor);
+        self.cursors.advance(&conv, cursor);
         for effect in kept {
             match effect {
                 Effect::Signal { info, from } => self.signals.push((*info, from)),
@@ -385,7 +354,7 @@ impl SyncActor {
         self.conv_changes.extend(changes);
 
         let unknown: Vec<ConvId> =
-            convs.iter().filter(|c| !self.cursors.contains_key(&c.conv_id)).map(|c| c.conv_id.clone()).collect();
+            convs.iter().filter(|c| self.cursors.get(&c.conv_id).is_none()).map(|c| c.conv_id.clone()).collect();
         let stored = self
             .store
             .call(move |db| {
@@ -393,49 +362,43 @@ impl SyncActor {
             })
             .await?;
         for (seq, conv) in stored {
-            if let Some(seq) = seq {
-                self.cursors.insert(conv, seq);
-            }
+            self.cursors.learn(&conv, seq);
         }
-        let mut pulls = Vec::new();
-        let mut starts = Vec::new();
-        for state in &convs {
-            let cursor = match self.cursors.get(&state.conv_id) {
-                Some(c) => *c,
-                None => self.start_of_unknown(state.max_seq).await?,
-            };
-            if state.max_seq > cursor {
-                pulls.push((state.conv_id.clone(), cursor, state.max_seq));
-            } else if !self.cursors.contains_key(&state.conv_id) {
-                starts.push((state.conv_id.clone(), cursor));
-            }
-        }
-        if !starts.is_empty() {
-            let rows = starts.clone();
+        let newest: Vec<(ConvId, u64)> = convs.iter().map(|c| (c.conv_id.clone(), c.max_seq)).collect();
+        let synced_once = if newest.iter().all(|(c, _)| self.cursors.get(c).is_some()) {
+            false // only unknown conversations need it
+        } else {
+            self.synced_once().await?
+        };
+        let plan = sync_state::plan_resync(&newest, &self.cursors, synced_once);
+        if !plan.starts.is_empty() {
+            let rows = plan.starts.clone();
             self.store
                 .call(move |db| rows.iter().try_for_each(|(c, at)| store::start_conversation(db, c, *at).map(|_| ())))
                 .await?;
-            self.cursors.extend(starts);
+            for (conv, at) in plan.starts {
+                self.cursors.learn(&conv, Some(at));
+            }
         }
 
         let transport = self.link.current_or_err()?;
-        let mut pages = futures_util::stream::iter(pulls.into_iter().map(|(conv, after, up_to)| {
-            let transport = transport.clone();
-            async move {
-                let req = PullReq { conv_id: conv.clone(), after_seq: after, up_to_seq: up_to, limit: PULL_PAGE };
-                let page = transport.request::<_, PullRes>(op::MSG_PULL, &req).await;
-                (conv, after, up_to, page)
-            }
-        }))
-        .buffered(PULL_PIPELINE);
+        let mut pages =
+            futures_util::stream::iter(plan.pulls.into_iter().map(|sync_state::Pull { conv, after, up_to }| {
+                let transport = transport.clone();
+                async move {
+                    let req = PullReq { conv_id: conv.clone(), after_seq: after, up_to_seq: up_to, limit: PULL_PAGE };
+                    let page = transport.request::<_, PullRes>(op::MSG_PULL, &req).await;
+                    (conv, after, up_to, page)
+                }
+            }))
+            .buffered(PULL_PIPELINE);
         while let Some((conv, after, up_to, page)) = pages.next().await {
-            let covered = page.as_ref().map_or(0, |p| p.covered_seq.min(up_to));
-            if covered <= after {
+            let page = page?;
+            let Some(covered) = sync_state::page_end(after, up_to, page.covered_seq) else {
                 // The server has nothing in this range (it never had those seqs).
-                page?;
                 continue;
-            }
-            self.store_and_announce(conv.clone(), page?.msgs, after, covered).await?;
+            };
+            self.store_and_announce(conv.clone(), page.msgs, after, covered).await?;
             if covered < up_to {
                 self.pull_range(&conv, covered, up_to).await?;
             }
@@ -479,7 +442,7 @@ impl SyncActor {
     }
 
     /// A profile change of a group whose tips are not stored (Meeting, AVChatRoom).
-    async fn online_group_profile(&mut self, group_id: &str, tips: crate::group::GroupTips) -> Result<()> {
+    async fn online_group_profile(&mut self, group_id: &str, tips: crate::model::group::GroupTips) -> Result<()> {
         let conv = ConvId::Group(group_id.to_owned());
         let change = self.store.call(move |db| convs::apply_profile_tips(db, &conv, &tips)).await?;
         self.conv_changes.extend(change);
@@ -553,45 +516,186 @@ impl SyncActor {
     }
 }
 
-/// Announces an online-only message: a message (and, for a group tip, its group callback), or
-/// a room event (an AVChatRoom dismissed).
-fn announce_online(events: &Dispatcher, me: &str, msg: &WireMessage) {
-    match &msg.elem {
-        oxim_proto::message::Elem::Event { event } => {
-            if let Some(e) = crate::group::notify::from_user_event(event) {
-                events.emit(Event::Group(e));
-            }
-        }
-        elem => {
-            events.emit(Event::NewMessage(Box::new(Message::from_wire(msg, me, MessageStatus::SendSucc))));
-            if let oxim_proto::message::Elem::GroupTips { tips } = elem
-                && let Some(e) = crate::group::notify::from_tips(&msg.group_id, tips)
-            {
-                events.emit(Event::Group(e));
-            }
-        }
-    }
-}
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
 
-/// Turns stored effects into events, in order; consecutive receipts become one event (V2TIM
-/// delivers receipts as a list).
-pub fn emit_effects(events: &Dispatcher, effects: Vec<Effect>) {
-    let mut receipts = Vec::new();
-    for effect in effects {
-        if !matches!(effect, Effect::Receipt(_)) && !receipts.is_empty() {
-            events.emit(Event::C2CReadReceipt(std::mem::take(&mut receipts)));
-        }
-        match effect {
-            Effect::NewMessage(m) => events.emit(Event::NewMessage(m)),
-            Effect::Revoked(id) => events.emit(Event::MessageRevoked(id)),
-            Effect::Receipt(r) => receipts.push(r),
-            Effect::Group(e) => events.emit(Event::Group(e)),
-            // Conversation and unread events arrive with the conversation manager; signaling
-            // callbacks are told by the sync actor at the end of its step.
-            Effect::ReadChanged(_) | Effect::MessagesRemoved(_) | Effect::Signal { .. } | Effect::Conversation(..) => {}
+    use oxim_proto::message::Elem;
+    use oxim_proto::payload::ConvState;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::events::Listeners;
+    use crate::listener::{AdvancedMsgListener, ConversationListener};
+    use crate::model::message::Message;
+    use crate::test_peer::{Conn, Peer, WAIT, eventually};
+    use crate::transport::Transport;
+
+    /// What the app heard.
+    #[derive(Default)]
+    struct Heard {
+        msgs: Mutex<Vec<String>>,
+        sync: Mutex<Vec<&'static str>>,
+    }
+
+    impl AdvancedMsgListener for Heard {
+        fn on_recv_new_message(&self, msg: Message) {
+            self.msgs.lock().unwrap().push(msg.msg_id);
         }
     }
-    if !receipts.is_empty() {
-        events.emit(Event::C2CReadReceipt(receipts));
+
+    impl ConversationListener for Heard {
+        fn on_sync_server_start(&self) {
+            self.sync.lock().unwrap().push("start");
+        }
+        fn on_sync_server_finish(&self) {
+            self.sync.lock().unwrap().push("finish");
+        }
+        fn on_sync_server_failed(&self) {
+            self.sync.lock().unwrap().push("failed");
+        }
+    }
+
+    impl Heard {
+        fn msgs(&self) -> Vec<String> {
+            self.msgs.lock().unwrap().clone()
+        }
+    }
+
+    fn bob() -> ConvId {
+        ConvId::C2C("bob".into())
+    }
+
+    /// Bob's message `seq` to me.
+    fn msg(seq: u64) -> WireMessage {
+        let mut w = WireMessage::new(format!("m{seq}"), Elem::Text { text: format!("#{seq}") });
+        w.seq = seq;
+        w.sender = "bob".into();
+        w.receiver = "me".into();
+        w.time_ms = 1000 * seq as i64;
+        w
+    }
+
+    /// The server's answer to a pull of `(after, up_to]` from a conversation of seqs
+    /// `1..=newest`, at most `page` messages.
+    fn pull_answer(body: &Value, newest: u64, page: u64) -> Value {
+        let after = body["after_seq"].as_u64().unwrap();
+        let up_to = body["up_to_seq"].as_u64().unwrap().min(newest);
+        let covered = up_to.min(after + page);
+        let msgs: Vec<WireMessage> = (after + 1..=covered).map(msg).collect();
+        serde_json::to_value(PullRes { msgs, max_seq: newest, covered_seq: covered }).unwrap()
+    }
+
+    struct Rig {
+        _dir: tempfile::TempDir,
+        store: Arc<Store>,
+        link: Arc<Link>,
+        heard: Arc<Heard>,
+        sync: SyncHandle,
+        peer: Peer,
+    }
+
+    impl Rig {
+        async fn start() -> Rig {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Arc::new(Store::open(&dir.path().join("oxim.db")).unwrap());
+            let link = Arc::new(Link::default());
+            let heard = Arc::new(Heard::default());
+            let listeners = Arc::new(Listeners::default());
+            listeners.add_advanced(heard.clone());
+            listeners.add_conversation(heard.clone());
+            let events = Arc::new(Dispatcher::start(listeners));
+            let publisher = Arc::new(Publisher::default());
+            let sync = SyncHandle::start("me".into(), store.clone(), link.clone(), events, publisher, 0);
+            Rig { _dir: dir, store, link, heard, sync, peer: Peer::start(false).await }
+        }
+
+        /// A new connection, published; the peer's side of it.
+        async fn connect(&mut self) -> Conn {
+            let (pushes, _) = tokio::sync::mpsc::unbounded_channel();
+            let t = Transport::connect(&self.peer.url, Duration::from_secs(20), WAIT, pushes).await.unwrap();
+            let conn = self.peer.accept().await;
+            self.link.publish(Some(t));
+            conn
+        }
+
+        async fn cursor(&self) -> Option<u64> {
+            self.store.call(|db| store::synced_seq(db, &bob())).await.unwrap()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_push_past_the_cursor_pulls_the_gap_first_and_duplicates_are_dropped() {
+        let mut rig = Rig::start().await;
+        let conn = rig.connect().await;
+        let _pushes = conn.serve(|op, body| (op == op::MSG_PULL).then(|| pull_answer(body, 5, 2)));
+        // A new device hears of seq 5 first: (0, 5] is pulled in pages of 2, in order.
+        rig.sync.send(SyncCmd::Push(Box::new(msg(5))));
+        eventually("five messages", || rig.heard.msgs().len() >= 5).await;
+        for seq in [3, 5, 6] {
+            rig.sync.send(SyncCmd::Push(Box::new(msg(seq))));
+        }
+        eventually("the sixth message", || rig.heard.msgs().len() >= 6).await;
+        assert_eq!(rig.heard.msgs(), ["m1", "m2", "m3", "m4", "m5", "m6"]);
+        assert_eq!(rig.cursor().await, Some(6));
+    }
+
+    #[tokio::test]
+    async fn a_connection_lost_in_the_middle_of_a_gap_resumes_after_the_reconnect_without_loss_or_repeat() {
+        let mut rig = Rig::start().await;
+        let mut conn = rig.connect().await;
+        rig.sync.send(SyncCmd::Push(Box::new(msg(10))));
+        // The first page of the gap arrives, then the connection drops before the second.
+        let first = conn.request().await.unwrap();
+        assert_eq!((first.op.as_str(), &first.body["after_seq"]), (op::MSG_PULL, &json!(0)));
+        conn.answer(first.id, pull_answer(&first.body, 10, 4));
+        let second = conn.request().await.unwrap();
+        assert_eq!(second.body["after_seq"], 4, "the next page starts after the stored one");
+        drop(conn);
+        eventually("the first page told", || rig.heard.msgs().len() == 4).await;
+        eventually("the connection seen lost", || rig.link.current().is_none()).await;
+        assert_eq!(rig.cursor().await, Some(4), "the cursor moved only over what was stored");
+
+        // Reconnected: the resync finds the conversation and pulls the rest.
+        let conn = rig.connect().await;
+        let _pushes = conn.serve(|op, body| match op {
+            op::SYNC => {
+                let state = ConvState {
+                    conv_id: bob(),
+                    max_seq: 10,
+                    version: 1,
+                    read_seq: 0,
+                    recv_opt: 0,
+                    pinned: false,
+                    deleted: false,
+                    group: None,
+                };
+                Some(serde_json::to_value(SyncRes { convs: vec![state], version: 1, has_more: false }).unwrap())
+            }
+            op::MSG_PULL => Some(pull_answer(body, 10, 4)),
+            _ => Some(json!({})),
+        });
+        rig.sync.send(SyncCmd::Resync);
+        eventually("the sync finished", || rig.heard.sync.lock().unwrap().contains(&"finish")).await;
+        // A late push of what was already pulled changes nothing.
+        rig.sync.send(SyncCmd::Push(Box::new(msg(7))));
+        rig.sync.send(SyncCmd::Push(Box::new(msg(11))));
+        eventually("the eleventh message", || rig.heard.msgs().len() >= 11).await;
+        let want: Vec<String> = (1..=11).map(|s| format!("m{s}")).collect();
+        assert_eq!(rig.heard.msgs(), want);
+        assert_eq!(rig.cursor().await, Some(11));
+        assert_eq!(*rig.heard.sync.lock().unwrap(), ["start", "finish"]);
+    }
+
+    #[tokio::test]
+    async fn a_resync_without_a_connection_fails_and_moves_nothing() {
+        let rig = Rig::start().await;
+        rig.sync.send(SyncCmd::Resync);
+        eventually("the sync failed", || rig.heard.sync.lock().unwrap().contains(&"failed")).await;
+        assert_eq!(*rig.heard.sync.lock().unwrap(), ["start", "failed"]);
+        assert_eq!(rig.cursor().await, None);
+        let version = rig.store.call(|db| store::kv_get(db, KV_SYNC_VERSION)).await.unwrap();
+        assert_eq!(version, None);
     }
 }

@@ -38,6 +38,12 @@ pub struct Transport {
     request_timeout: Duration,
 }
 
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport").field("closed", &self.is_closed()).finish_non_exhaustive()
+    }
+}
+
 /// How long connecting may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -192,5 +198,92 @@ impl Transport {
                 ))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::test_peer::{Peer, WAIT};
+
+    async fn connect(
+        peer: &Peer,
+        heartbeat: Duration,
+        timeout: Duration,
+    ) -> (Arc<Transport>, mpsc::UnboundedReceiver<Push>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Transport::connect(&peer.url, heartbeat, timeout, tx).await.unwrap(), rx)
+    }
+
+    #[tokio::test]
+    async fn each_request_gets_its_own_answer_in_any_order_and_pushes_go_to_the_channel() {
+        let mut peer = Peer::start(false).await;
+        let (t, mut pushes) = connect(&peer, Duration::from_secs(20), WAIT).await;
+        let mut conn = peer.accept().await;
+        let first = tokio::spawn({
+            let t = t.clone();
+            async move { t.request::<_, Value>("op.a", &json!({ "n": 1 })).await }
+        });
+        let a = conn.request().await.unwrap();
+        let second = tokio::spawn({
+            let t = t.clone();
+            async move { t.request::<_, Value>("op.b", &json!({ "n": 2 })).await }
+        });
+        let b = conn.request().await.unwrap();
+        assert_eq!((a.op.as_str(), b.op.as_str()), ("op.a", "op.b"));
+        assert_eq!(a.body["n"], 1);
+        // Answered the other way round.
+        conn.answer(b.id, json!({ "for": "b" }));
+        conn.refuse(a.id, code::SVR_GROUP_NOT_FOUND, "no such group");
+        assert_eq!(second.await.unwrap().unwrap()["for"], "b");
+        assert_eq!(first.await.unwrap().unwrap_err().code, code::SVR_GROUP_NOT_FOUND);
+
+        conn.push("msg", json!({ "x": 1 }));
+        let push = tokio::time::timeout(WAIT, pushes.recv()).await.unwrap().unwrap();
+        assert_eq!((push.event.as_str(), push.body.as_str()), ("msg", r#"{"x":1}"#));
+    }
+
+    #[tokio::test]
+    async fn an_unanswered_request_times_out_and_a_lost_connection_fails_what_waits() {
+        let mut peer = Peer::start(false).await;
+        let (t, _pushes) = connect(&peer, Duration::from_secs(20), Duration::from_millis(200)).await;
+        let mut conn = peer.accept().await;
+        let e = t.request::<_, Value>("op.a", &json!({})).await.unwrap_err();
+        assert_eq!(e.code, code::SDK_NET_WAIT_ACK_TIMEOUT);
+        assert!(e.is_network(), "a timed-out request may be retried");
+        conn.request().await.unwrap();
+
+        let waiting = tokio::spawn({
+            let t = t.clone();
+            async move { t.request::<_, Value>("op.b", &json!({})).await }
+        });
+        conn.request().await.unwrap();
+        drop(conn);
+        let e = waiting.await.unwrap().unwrap_err();
+        assert_eq!(e.code, code::SDK_NET_DISCONNECT);
+        tokio::time::timeout(WAIT, t.closed()).await.unwrap();
+        assert_eq!(t.request::<_, Value>("op.c", &json!({})).await.unwrap_err().code, code::SDK_NET_DISCONNECT);
+    }
+
+    #[tokio::test]
+    async fn a_server_that_goes_silent_is_noticed_by_the_heartbeat() {
+        let mut peer = Peer::start(true).await;
+        let (t, _pushes) = connect(&peer, Duration::from_millis(50), WAIT).await;
+        let _conn = peer.accept().await;
+        // Pings go unanswered: after three silent intervals the connection counts as dead.
+        tokio::time::timeout(WAIT, t.closed()).await.expect("the heartbeat closes the connection");
+        assert!(t.is_closed());
+    }
+
+    #[tokio::test]
+    async fn closing_tells_the_server() {
+        let mut peer = Peer::start(false).await;
+        let (t, _pushes) = connect(&peer, Duration::from_secs(20), WAIT).await;
+        let mut conn = peer.accept().await;
+        t.close();
+        assert!(t.is_closed());
+        assert!(conn.request().await.is_none(), "the server sees the connection end");
     }
 }

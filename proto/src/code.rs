@@ -2,8 +2,13 @@
 //!
 //! The values are Tencent Cloud IM's (their names follow Tencent's `ERR_*` constants); the table
 //! with meanings and sources is `docs/compat.md`. Codes Oxim had to choose itself are marked so.
+//!
+//! This is the one error table: each constant's doc comment starts with Tencent's name in
+//! backticks (`` `ERR_...`: ``), and `scripts/gen-bindings.py` turns the table into the
+//! bindings' named constants (Android `BaseConstants.ERR_*`, iOS `ERR_*`). A code V2TIM names
+//! none has no backticked name and no constant.
 
-/// Success.
+/// `ERR_SUCC`: success.
 pub const OK: i32 = 0;
 
 // ---- SDK (local) errors -------------------------------------------------------------------
@@ -12,13 +17,13 @@ pub const OK: i32 = 0;
 pub const SDK_NOT_INITIALIZED: i32 = 6013;
 /// `ERR_SDK_NOT_LOGGED_IN`: a call that needs a logged-in user.
 pub const SDK_NOT_LOGGED_IN: i32 = 6014;
-/// `ERR_SDK_OPERATION_IN_PROGRESS`: e.g. `login` while another login is running.
+/// `ERR_IN_PROGESS` (Tencent's spelling): e.g. `login` while another login is running.
 pub const SDK_OPERATION_IN_PROGRESS: i32 = 6015;
 /// `ERR_INVALID_PARAMETERS`: invalid parameter.
 pub const INVALID_PARAMETERS: i32 = 6017;
 /// `ERR_IO_OPERATION_FAILED`: local file I/O failed.
 pub const IO_OPERATION_FAILED: i32 = 6022;
-/// `ERR_SDK_DB_OPERATION_FAILED`: the local database failed.
+/// `ERR_DATABASE_OPERATE_FAILED`: the local database failed.
 pub const DB_OPERATION_FAILED: i32 = 6019;
 /// `ERR_INVALID_JSON`: a frame or payload that does not parse.
 pub const INVALID_JSON: i32 = 6027;
@@ -63,19 +68,19 @@ pub const SDK_COMM_FILE_OPEN_FAILED: i32 = 7007;
 
 // ---- Account / login (server) -------------------------------------------------------------
 
-/// UserSig expired.
+/// `ERR_SVR_ACCOUNT_USERSIG_EXPIRED`: UserSig expired.
 pub const USERSIG_EXPIRED: i32 = 70001;
-/// UserSig is empty.
+/// `ERR_SVR_ACCOUNT_USERSIG_EMPTY`: UserSig is empty.
 pub const USERSIG_EMPTY: i32 = 70002;
-/// UserSig cannot be decoded (not base64url / zlib / JSON).
+/// `ERR_SVR_ACCOUNT_USERSIG_CHECK_FAILED`: UserSig cannot be decoded (not base64url / zlib / JSON).
 pub const USERSIG_INVALID: i32 = 70003;
-/// UserSig signature check failed: forged, or signed with another secret key.
+/// `ERR_SVR_ACCOUNT_USERSIG_MISMATCH_PUBLICKEY`: UserSig signature check failed: forged, or signed with another secret key.
 pub const USERSIG_VERIFY_FAILED: i32 = 70009;
-/// The identifier in the UserSig is not the user id of the login request.
+/// `ERR_SVR_ACCOUNT_USERSIG_MISMATCH_ID`: The identifier in the UserSig is not the user id of the login request.
 pub const USERSIG_IDENTIFIER_MISMATCH: i32 = 70013;
-/// The SDKAppID in the UserSig is not the SDKAppID of the login request.
+/// `ERR_SVR_ACCOUNT_USERSIG_MISMATCH_SDKAPPID`: The SDKAppID in the UserSig is not the SDKAppID of the login request.
 pub const USERSIG_SDKAPPID_MISMATCH: i32 = 70014;
-/// The login request's SDKAppID is not served by this server.
+/// `ERR_SVR_ACCOUNT_SDKAPPID_NOT_FOUND`: The login request's SDKAppID is not served by this server.
 pub const SDKAPPID_NOT_FOUND: i32 = 70020;
 /// `ERR_SVR_ACCOUNT_NOT_FOUND`: the account does not exist.
 pub const ACCOUNT_NOT_FOUND: i32 = 70107;
@@ -127,58 +132,59 @@ pub const INVALID_CONVERSATION: i32 = 6004;
 
 // Groups (server side, 10xxx).
 
-/// Invalid group parameters (a field too long, a bad value).
+/// `ERR_SVR_GROUP_INVALID_PARAMETERS`: Invalid group parameters (a field too long, a bad value).
 pub const SVR_GROUP_INVALID_PARAMETERS: i32 = 10004;
-/// The user may not do this in this group (role or group type forbids it, or not a member).
+/// `ERR_SVR_GROUP_PERMISSION_DENY`: The user may not do this in this group (role or group type forbids it, or not a member).
 pub const SVR_GROUP_PERMISSION_DENY: i32 = 10007;
-/// The owner may not quit this group (dismiss or transfer it first).
+/// `ERR_SVR_GROUP_SUPER_NOT_ALLOW_QUIT`: The owner may not quit this group (dismiss or transfer it first).
 pub const SVR_GROUP_SUPER_NOT_ALLOW_QUIT: i32 = 10009;
-/// The user is already a member.
+/// `ERR_SVR_GROUP_ALLREADY_MEMBER`: The user is already a member.
 pub const SVR_GROUP_ALLREADY_MEMBER: i32 = 10013;
-/// The group is full.
+/// `ERR_SVR_GROUP_FULL_MEMBER_COUNT`: The group is full.
 pub const SVR_GROUP_FULL_MEMBER_COUNT: i32 = 10014;
-/// The group id is not acceptable.
+/// `ERR_SVR_GROUP_INVALID_GROUPID`: The group id is not acceptable.
 pub const SVR_GROUP_INVALID_GROUPID: i32 = 10015;
-/// The sender is muted (or the whole group is).
+/// `ERR_SVR_GROUP_SHUTUP_DENY`: The sender is muted (or the whole group is).
 pub const SVR_GROUP_SHUTUP_DENY: i32 = 10017;
-/// A user named does not exist.
+/// `ERR_SVR_GROUP_ACCOUNT_NOT_FOUND`: A user named does not exist.
 pub const SVR_GROUP_ACCOUNT_NOT_FOUND: i32 = 10019;
-/// The group id is taken.
+/// `ERR_SVR_GROUP_GROUPID_IN_USED`: The group id is taken.
 pub const SVR_GROUP_GROUPID_IN_USED: i32 = 10021;
-/// The group's message rate limit was hit (AVChatRoom: 40 messages/s).
+/// `ERR_SVR_GROUP_SEND_MSG_FREQ_LIMIT`: The group's message rate limit was hit (AVChatRoom: 40 messages/s).
 pub const SVR_GROUP_SEND_MSG_FREQ_LIMIT: i32 = 10023;
-/// The application was already handled.
+/// `ERR_SVR_GROUP_REQ_ALLREADY_BEEN_PROCESSED`: The application was already handled.
 pub const SVR_GROUP_REQ_ALLREADY_BEEN_PROCESSED: i32 = 10024;
-/// More initial members than the group may have.
+/// `ERR_SVR_GROUP_MEMBER_COUNT_LIMIT`: More initial members than the group may have.
 pub const SVR_GROUP_MEMBER_COUNT_LIMIT: i32 = 10038;
-/// Group attributes written too often (server: 5 writes/s per group).
+/// Group attributes written too often (server: 5 writes/s per group). V2TIM names no constant
+/// for it.
 pub const SVR_GROUP_ATTR_FREQUENCY_LIMIT: i32 = 10049;
-/// A group-attribute write was based on a stale view; read the attributes and retry.
+/// `ERR_SVR_GROUP_ATTRIBUTE_WRITE_CONFLICT` (iOS: `ERR_SVR_GROUP_ATTRIBUTE_WRITE_CONFILCT`): A group-attribute write was based on a stale view; read the attributes and retry.
 pub const SVR_GROUP_ATTRIBUTE_WRITE_CONFLICT: i32 = 10056;
 
 // Groups (SDK side, 85xx: checked before anything is sent).
 
-/// Invalid group id (1-48 printable ASCII bytes, not starting with `@TGS#`).
+/// `ERR_SDK_GROUP_INVALID_ID`: Invalid group id (1-48 printable ASCII bytes, not starting with `@TGS#`).
 pub const SDK_GROUP_INVALID_ID: i32 = 8501;
-/// Group name longer than 30 bytes.
+/// `ERR_SDK_GROUP_INVALID_NAME`: Group name longer than 30 bytes.
 pub const SDK_GROUP_INVALID_NAME: i32 = 8502;
-/// Introduction longer than 240 bytes.
+/// `ERR_SDK_GROUP_INVALID_INTRODUCTION`: Introduction longer than 240 bytes.
 pub const SDK_GROUP_INVALID_INTRODUCTION: i32 = 8503;
-/// Notification longer than 300 bytes.
+/// `ERR_SDK_GROUP_INVALID_NOTIFICATION`: Notification longer than 300 bytes.
 pub const SDK_GROUP_INVALID_NOTIFICATION: i32 = 8504;
-/// Avatar URL longer than 100 bytes.
+/// `ERR_SDK_GROUP_INVALID_FACE_URL`: Avatar URL longer than 100 bytes.
 pub const SDK_GROUP_INVALID_FACE_URL: i32 = 8505;
-/// Name card longer than 50 bytes.
+/// `ERR_SDK_GROUP_INVALID_NAME_CARD`: Name card longer than 50 bytes.
 pub const SDK_GROUP_INVALID_NAME_CARD: i32 = 8506;
-/// More members than allowed in one call.
+/// `ERR_SDK_GROUP_MEMBER_COUNT_LIMIT`: More members than allowed in one call.
 pub const SDK_GROUP_MEMBER_COUNT_LIMIT: i32 = 8507;
-/// A Work group cannot be applied to.
+/// `ERR_SDK_GROUP_JOIN_PRIVATE_GROUP_DENY`: A Work group cannot be applied to.
 pub const SDK_GROUP_JOIN_PRIVATE_GROUP_DENY: i32 = 8508;
-/// An owner cannot be invited.
+/// `ERR_SDK_GROUP_INVITE_SUPER_DENY`: An owner cannot be invited.
 pub const SDK_GROUP_INVITE_SUPER_DENY: i32 = 8509;
-/// Inviting nobody.
+/// `ERR_SDK_GROUP_INVITE_NO_MEMBER`: Inviting nobody.
 pub const SDK_GROUP_INVITE_NO_MEMBER: i32 = 8510;
-/// Group attributes used too often (SDK: 10 writes or 20 reads per 5 s).
+/// `ERR_SDK_GROUP_ATTR_FREQUENCY_LIMIT`: Group attributes used too often (SDK: 10 writes or 20 reads per 5 s).
 pub const SDK_GROUP_ATTR_FREQUENCY_LIMIT: i32 = 8511;
 // ---- Signaling ---------------------------------------------------------------------------------
 

@@ -14,9 +14,9 @@ use oxim_proto::op;
 use oxim_proto::payload::{HistoryReq, HistoryRes, PullReq, PullRes};
 
 use crate::error::{Error, Result};
+use crate::model::message::{ConvId, Message, WireMessage};
 use crate::session::Session;
 use crate::store::{self, Anchor};
-use crate::types::{ConvId, Message, WireMessage};
 
 /// Largest page (`count`) a history call may ask for.
 pub const MAX_HISTORY_COUNT: u32 = 100;

@@ -7,8 +7,8 @@ use oxim_proto::code;
 use oxim_proto::media::{FileKind, UploadedFile};
 
 use crate::error::{Error, Result};
+use crate::model::message::{Elem, FileRef, ImageInfo};
 use crate::session::Session;
-use crate::types::{Elem, FileRef, ImageInfo};
 
 /// The local files `elem` will upload, with their kinds.
 fn local_files(elem: &Elem) -> Vec<(&str, FileKind)> {

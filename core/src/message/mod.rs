@@ -16,13 +16,12 @@ use oxim_proto::media::FileKind;
 use oxim_proto::message::{MAX_AT_USERS, MAX_MERGED_MESSAGES};
 
 pub use history::{MAX_HISTORY_COUNT, Source};
-pub use send::{Progress, SendOptions, new_msg_id};
+pub use send::{Progress, SendOptions, attach, new_msg_id};
 
 use crate::error::{Error, Result};
-use crate::manager::Manager;
+use crate::model::message::{ConvId, Elem, FileRef, HistoryGetType, HistoryOption, Message, WireMessage};
 use crate::runtime;
-use crate::session::Session;
-use crate::types::{ConvId, Elem, FileRef, HistoryGetType, HistoryOption, Message, WireMessage};
+use crate::session::{Session, SessionSource};
 
 /// Most summary lines of a merged message.
 pub const MAX_MERGER_ABSTRACTS: usize = 5;
@@ -69,27 +68,35 @@ impl Drafts {
 /// The message manager of one SDK instance (`V2TIMManager.getMessageManager()`).
 #[derive(Clone)]
 pub struct MessageManager {
-    manager: Manager,
+    sessions: Arc<dyn SessionSource>,
+    drafts: Arc<Drafts>,
 }
 
 impl MessageManager {
-    pub(crate) fn new(manager: Manager) -> MessageManager {
-        MessageManager { manager }
+    /// The message manager of the instance whose sessions `sessions` finds; `drafts` are the
+    /// instance's messages created and not sent yet.
+    pub fn new(sessions: Arc<dyn SessionSource>, drafts: Arc<Drafts>) -> MessageManager {
+        MessageManager { sessions, drafts }
     }
 
     fn session(&self) -> Result<Arc<Session>> {
-        self.manager.session()
+        self.sessions.session()
+    }
+
+    /// The logged-in user's id, empty when nobody is logged in.
+    fn login_user(&self) -> String {
+        self.sessions.session().map(|s| s.user_id.clone()).unwrap_or_default()
     }
 
     fn draft(&self, elem: Elem) -> Message {
-        let msg = Message::draft(&self.manager.login_user(), elem, new_msg_id(), crate::client::unix_ms());
-        self.manager.drafts().put(msg.clone(), None);
+        let msg = Message::draft(&self.login_user(), elem, new_msg_id(), crate::clock::unix_ms());
+        self.drafts.put(msg.clone(), None);
         msg
     }
 
     /// The SDK's own copy of a message the app hands back (a created one, else as given).
     fn known(&self, msg: Message) -> Message {
-        match self.manager.drafts().get(&msg.msg_id) {
+        match self.drafts.get(&msg.msg_id) {
             Some(d) if matches!(d.msg.elem, Elem::Merger { .. }) => Message { elem: d.msg.elem, ..msg },
             _ => msg,
         }
@@ -210,8 +217,8 @@ impl MessageManager {
             return Err(Error::invalid("only a sent message can be forwarded"));
         }
         let elem = self.known(message.clone()).elem.without_local_paths();
-        let msg = Message::draft(&self.manager.login_user(), elem, new_msg_id(), crate::client::unix_ms());
-        self.manager.drafts().put(msg.clone(), Some(message.msg_id.clone()));
+        let msg = Message::draft(&self.login_user(), elem, new_msg_id(), crate::clock::unix_ms());
+        self.drafts.put(msg.clone(), Some(message.msg_id.clone()));
         Ok(msg)
     }
 
@@ -220,7 +227,7 @@ impl MessageManager {
     /// `sendMessage`.
     pub async fn send_message(&self, msg: Message, opts: SendOptions) -> Result<Message> {
         let session = self.session()?;
-        let draft = self.manager.drafts().take(&msg.msg_id);
+        let draft = self.drafts.take(&msg.msg_id);
         runtime::run(async move {
             let mut msg = msg;
             if let Elem::Merger { .. } = msg.elem {
@@ -243,7 +250,7 @@ impl MessageManager {
             match elem {
                 Elem::Merger { messages, .. } => Ok(messages
                     .iter()
-                    .map(|w| Message::from_wire(w, &session.user_id, crate::types::MessageStatus::SendSucc))
+                    .map(|w| Message::from_wire(w, &session.user_id, crate::model::message::MessageStatus::SendSucc))
                     .collect()),
                 _ => Err(Error::invalid("not a merged message")),
             }

@@ -9,13 +9,19 @@ use oxim_proto::payload::{ClearReq, ClearRes, DeleteReq, MAX_DELETE, ReadReq, Re
 
 use crate::conversation::local_change;
 use crate::error::{Error, Result};
+use crate::model::message::{ConvId, Message, MessageStatus};
 use crate::session::Session;
 use crate::store;
 use crate::sync::SyncCmd;
-use crate::types::{ConvId, Message, MessageStatus};
 
 /// `deleteMessages` may be called once per this interval (V2TIM: 1 call per second).
 pub const DELETE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// When `deleteMessages` was last called in a session.
+#[derive(Default)]
+struct DeleteRate {
+    last: std::sync::Mutex<Option<Instant>>,
+}
 
 /// `revokeMessage`: revokes one of the user's sent messages. Everyone in the conversation (and
 /// the user's other devices) gets `onRecvMessageRevoked`; here the stored copy is marked.
@@ -54,7 +60,8 @@ pub async fn delete_messages(session: &Arc<Session>, msgs: &[Message]) -> Result
         return Err(Error::invalid("the messages must all be in the same conversation"));
     }
     {
-        let mut last = session.last_delete.lock().expect("delete rate lock");
+        let rate = session.state::<DeleteRate>();
+        let mut last = rate.last.lock().expect("delete rate lock");
         if last.is_some_and(|t| t.elapsed() < DELETE_INTERVAL) {
             return Err(Error::new(
                 oxim_proto::code::SDK_COMM_API_CALL_FREQUENCY_LIMIT,
@@ -138,7 +145,7 @@ pub async fn insert_local(session: &Arc<Session>, mut msg: Message, conv: ConvId
     msg.seq = 0;
     msg.status = MessageStatus::LocalImported;
     msg.is_read = true;
-    msg.time_ms = crate::client::unix_ms();
+    msg.time_ms = crate::clock::unix_ms();
     msg.timestamp = msg.time_ms / 1000;
     let stored = msg.clone();
     let key = conv.clone();

@@ -6,7 +6,8 @@
 //! once. Files are uploaded first (with progress); the message ends SEND_SUCC (with the
 //! server's seq and time) or SEND_FAIL with the error. Online-only messages are never stored.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use oxim_proto::ids::is_valid_user_id;
@@ -17,10 +18,10 @@ use oxim_proto::payload::{MAX_MSG_BODY_BYTES, SendMsgReq, SendMsgRes};
 use super::media;
 use crate::conversation::local_change;
 use crate::error::{Error, Result};
+use crate::model::message::{ConvId, Elem, Message, MessageStatus, OfflinePushInfo};
 use crate::session::Session;
 use crate::store;
 use crate::sync::SyncCmd;
-use crate::types::{ConvId, Elem, Message, MessageStatus, OfflinePushInfo};
 
 /// Progress of a send, 0–100 (file upload; 100 when the server accepted the message).
 pub type Progress = Arc<dyn Fn(u32) + Send + Sync>;
@@ -103,13 +104,13 @@ pub async fn send_message(session: &Arc<Session>, mut msg: Message, opts: SendOp
     msg.offline_push_info = opts.offline_push_info.clone();
     msg.status = MessageStatus::Sending;
     msg.seq = 0;
-    msg.time_ms = crate::client::unix_ms();
+    msg.time_ms = crate::clock::unix_ms();
     msg.timestamp = msg.time_ms / 1000;
     let conv = msg.conv_id();
 
     let id = msg.msg_id.clone();
     // Messages the server does not store are not kept here either (online-only, AVChatRoom).
-    if msg.online_user_only || session.groups.is_room(&msg.group_id) {
+    if msg.online_user_only || crate::group::is_room(session, &msg.group_id) {
         return deliver(session, conv, msg, opts.progress).await;
     }
     // SENDING is on record before anything goes out (the brief's delivery rule): a crash
@@ -120,10 +121,64 @@ pub async fn send_message(session: &Arc<Session>, mut msg: Message, opts: SendOp
         store::conversations::mark_listed(db, &c)
     })
     .await?;
-    session.begin_delivery(&id);
+    let outbox = session.state::<Outbox>();
+    outbox.begin(&id);
     let result = deliver(session, conv, msg, opts.progress).await;
-    session.end_delivery(&id);
+    outbox.end(&id);
     result
+}
+
+/// The outgoing messages of a session currently being delivered, so a resend does not race a
+/// send.
+#[derive(Default)]
+struct Outbox {
+    inflight: Mutex<HashSet<String>>,
+}
+
+impl Outbox {
+    /// Marks `msg_id` as being delivered; false if it already is.
+    fn begin(&self, msg_id: &str) -> bool {
+        self.inflight.lock().expect("outbox lock").insert(msg_id.to_owned())
+    }
+
+    /// Marks `msg_id` as no longer being delivered.
+    fn end(&self, msg_id: &str) {
+        self.inflight.lock().expect("outbox lock").remove(msg_id);
+    }
+}
+
+/// Registers what the message manager does after each reconnection of `session`: resending
+/// what was not acknowledged.
+pub fn attach(session: &Session) {
+    session.on_reconnect(Arc::new(|session| {
+        Box::pin(async move {
+            if let Err(e) = resend_pending(&session).await {
+                tracing::info!("resending unsent messages: {e}");
+            }
+        })
+    }));
+}
+
+/// Resends, oldest first, the messages stored as SENDING that nobody is delivering (left over
+/// from a restart of the app or a disconnection that outlasted their send call).
+async fn resend_pending(session: &Arc<Session>) -> Result<()> {
+    let me = session.user_id.clone();
+    let pending = session.store.call(move |db| store::pending_outgoing(db, &me)).await?;
+    let outbox = session.state::<Outbox>();
+    for (conv, msg) in pending {
+        if !session.is_alive() {
+            break;
+        }
+        if outbox.begin(&msg.msg_id) {
+            let id = msg.msg_id.clone();
+            let result = deliver(session, conv, msg, None).await;
+            outbox.end(&id);
+            if let Err(e) = result {
+                tracing::info!("resend of {id} failed: {e}");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Delivers a stored outgoing message: uploads its files if that has not happened yet, then

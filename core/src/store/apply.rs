@@ -4,13 +4,17 @@
 
 use rusqlite::{Connection, params};
 
-use super::conversations::{self, ConvChange, Field};
-use super::cursor::{advance_peer_read, advance_read, set_synced_seq, start_conversation};
+use super::conversations::{self, Field};
+use super::cursor::{set_synced_seq, start_conversation};
 use super::messages::{clear_messages, delete_messages, mark_revoked};
+use super::read::{advance_peer_read, advance_read};
 use super::signaling::record_invitation;
 use crate::error::Result;
-use crate::group::{GroupEvent, notify};
-use crate::types::{ConvId, Elem, ElemType, Message, MessageReceipt, MessageStatus, SignalingInfo, WireMessage};
+use crate::model::conversation::ConvChange;
+use crate::model::group::{GroupEvent, GroupTips, from_tips, from_user_event, info_change};
+use crate::model::message::{
+    ConvId, Elem, ElemType, Message, MessageReceipt, MessageStatus, SignalingInfo, WireMessage,
+};
 use oxim_proto::message::UserEvent;
 use oxim_proto::signaling::signaling_of;
 
@@ -115,7 +119,7 @@ pub fn store_received(
                     if news && !wire.revoked {
                         effects.push(Effect::NewMessage(Box::new(Message::from_wire(wire, me, status))));
                         if let Elem::GroupTips { tips } = &wire.elem
-                            && let Some(event) = notify::from_tips(&wire.group_id, tips)
+                            && let Some(event) = from_tips(&wire.group_id, tips)
                         {
                             effects.push(Effect::Group(event));
                         }
@@ -151,8 +155,7 @@ fn message_exists(tx: &Connection, msg_id: &str) -> Result<bool> {
 }
 
 /// A group's name or avatar changed: its conversation shows the new one.
-fn apply_group_profile(tx: &Connection, conv: &ConvId, tips: &crate::group::GroupTips) -> Result<()> {
-    use crate::group::info_change;
+fn apply_group_profile(tx: &Connection, conv: &ConvId, tips: &GroupTips) -> Result<()> {
     for change in &tips.group_changes {
         match change.kind {
             info_change::NAME => conversations::set_field(tx, conv, Field::ShowName, &change.value)?,
@@ -226,7 +229,7 @@ fn apply_event(
         UserEvent::ConvPinned { conv_id, pinned } => conversations::set_field(tx, conv_id, Field::Pinned, pinned)?,
         UserEvent::ConvRecvOpt { conv_id, opt } => conversations::set_field(tx, conv_id, Field::RecvOpt, opt)?,
         group_event => {
-            if news && let Some(event) = notify::from_user_event(group_event) {
+            if news && let Some(event) = from_user_event(group_event) {
                 effects.push(Effect::Group(event));
             }
         }

@@ -14,7 +14,8 @@ use oxim_proto::payload::{ConvGroup, ConvState};
 
 use super::messages::message_from_json;
 use crate::error::Result;
-use crate::types::{ConvId, ElemType, Message, MessageStatus};
+pub use crate::model::conversation::{ConvChange, Conversation, GroupAtInfo, at_type};
+use crate::model::message::{ConvId, ElemType, MessageStatus};
 
 /// Migration 4 of the local store.
 pub(super) const MIGRATION: &str = "
@@ -46,16 +47,6 @@ pub(super) const MIGRATION: &str = "
     -- @ mentions of a message: 1 me, 2 everyone.
     ALTER TABLE message ADD COLUMN at_flags INTEGER NOT NULL DEFAULT 0;";
 
-/// `V2TIMGroupAtInfo` types.
-pub mod at_type {
-    /// Someone @-mentioned me.
-    pub const AT_ME: i32 = 1;
-    /// Someone @-mentioned everyone.
-    pub const AT_ALL: i32 = 2;
-    /// Both.
-    pub const AT_ALL_AT_ME: i32 = 3;
-}
-
 /// Most conversations per `getConversationList` page.
 pub const MAX_PAGE: u32 = 100;
 
@@ -72,50 +63,6 @@ pub fn at_flags(at_users: &[String], me: &str) -> i32 {
     flags
 }
 
-/// `V2TIMGroupAtInfo`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupAtInfo {
-    /// The message's seq.
-    pub seq: u64,
-    /// [`at_type`].
-    pub at_type: i32,
-}
-
-/// `V2TIMConversation`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Conversation {
-    /// `c2c_<userID>` or `group_<groupID>`.
-    pub conversation_id: String,
-    /// 1 C2C, 2 group (`V2TIMConversationType`).
-    pub conv_type: i32,
-    /// C2C: the peer.
-    pub user_id: String,
-    /// Group: the group.
-    pub group_id: String,
-    /// Group: its type.
-    pub group_type: String,
-    /// C2C: the peer's id (no profiles yet); group: its name.
-    pub show_name: String,
-    /// Avatar.
-    pub face_url: String,
-    /// `V2TIMReceiveMessageOpt`.
-    pub recv_opt: i32,
-    /// Unread messages.
-    pub unread_count: u64,
-    /// The newest message (`None` after clearing).
-    pub last_message: Option<Box<Message>>,
-    /// Draft text.
-    pub draft_text: String,
-    /// When the draft was set, Unix seconds (0: no draft).
-    pub draft_timestamp: i64,
-    /// Unread @ mentions of me or everyone.
-    pub group_at_info_list: Vec<GroupAtInfo>,
-    /// Pinned.
-    pub is_pinned: bool,
-    /// The list is ordered by this, descending (pinned first, then by last activity).
-    pub order_key: i64,
-}
-
 /// The row state that the app sees, to tell a change from a no-op.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct Derived {
@@ -127,15 +74,6 @@ struct Derived {
     at_info: String,
     order_key: i64,
     gap_stale: bool,
-}
-
-/// What a refresh found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConvChange {
-    /// It entered the list.
-    New,
-    /// Something the app sees changed.
-    Changed,
 }
 
 /// Marks a conversation listed (a message arrived or was sent).
@@ -540,7 +478,7 @@ fn apply_server_state(tx: &Connection, state: &ConvState) -> Result<Option<(Conv
         return Ok(None);
     }
     ensure_row(tx, conv)?;
-    super::cursor::advance_read(tx, conv, state.read_seq)?;
+    super::read::advance_read(tx, conv, state.read_seq)?;
     set_field(tx, conv, Field::RecvOpt, &state.recv_opt)?;
     set_field(tx, conv, Field::Pinned, &state.pinned)?;
     if let Some(g) = &state.group {

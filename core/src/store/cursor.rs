@@ -1,10 +1,10 @@
 //! Per-conversation sync state: the cursor (`synced_seq`: complete up to here) and the floor
-//! (`floor_seq`: complete from here), and the read positions.
+//! (`floor_seq`: complete from here).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::Result;
-use crate::types::ConvId;
+use crate::model::message::ConvId;
 
 /// The sync cursor of a conversation, `None` if this device has never synced it (a row with a
 /// negative cursor is a conversation known only from local activity).
@@ -56,36 +56,4 @@ pub fn lower_floor(conn: &Connection, conv: &ConvId, floor: u64) -> Result<()> {
     conn.prepare_cached("UPDATE conversation SET floor_seq = min(floor_seq, ?2) WHERE conv_id = ?1")?
         .execute(params![conv.to_string(), floor.max(1) as i64])?;
     Ok(())
-}
-
-/// Read positions of a conversation: (mine, the peer's, when the peer read, Unix ms).
-pub fn read_state(conn: &Connection, conv: &ConvId) -> Result<(u64, u64, i64)> {
-    Ok(conn
-        .prepare_cached("SELECT read_seq, peer_read_seq, peer_read_ms FROM conv_read WHERE conv_id = ?1")?
-        .query_row([conv.to_string()], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get(2)?)))
-        .optional()?
-        .unwrap_or((0, 0, 0)))
-}
-
-/// Moves my read position forward; true if it moved.
-pub fn advance_read(conn: &Connection, conv: &ConvId, seq: u64) -> Result<bool> {
-    let changed = conn
-        .prepare_cached(
-            "INSERT INTO conv_read (conv_id, read_seq) VALUES (?1, ?2)
-             ON CONFLICT (conv_id) DO UPDATE SET read_seq = excluded.read_seq WHERE excluded.read_seq > read_seq",
-        )?
-        .execute(params![conv.to_string(), seq as i64])?;
-    Ok(changed > 0)
-}
-
-/// Moves the peer's read position forward; true if it moved.
-pub fn advance_peer_read(conn: &Connection, conv: &ConvId, seq: u64, time_ms: i64) -> Result<bool> {
-    let changed = conn
-        .prepare_cached(
-            "INSERT INTO conv_read (conv_id, peer_read_seq, peer_read_ms) VALUES (?1, ?2, ?3)
-             ON CONFLICT (conv_id) DO UPDATE SET peer_read_seq = excluded.peer_read_seq, peer_read_ms = excluded.peer_read_ms
-             WHERE excluded.peer_read_seq > peer_read_seq",
-        )?
-        .execute(params![conv.to_string(), seq as i64, time_ms])?;
-    Ok(changed > 0)
 }

@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::error::{Error, Result};
-use crate::types::{ConvId, Elem, ElemType, Message, MessageStatus, WireMessage};
+use crate::model::message::{ConvId, Elem, ElemType, Message, MessageStatus, WireMessage};
 
 /// The columns [`message_from_row`] reads (and the conversation id, column 6), joined with the
 /// read positions.

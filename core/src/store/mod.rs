@@ -1,11 +1,11 @@
 //! The SDK's local store: one SQLite file per user (`<data_dir>/<sdkAppID>/<userID>/oxim.db`),
-//! WAL mode, schema migrations from version 1, and ONE thread that does all database work, so
-//! neither the caller's thread nor the event thread ever waits on disk.
+//! WAL mode, schema migrations from version 1. All database work runs on the process's store
+//! executor ([`executor`]: the SDK runtime's blocking pool, shared by every store of every
+//! instance; each store's jobs in order), so neither the caller's thread nor the event thread
+//! ever waits on disk.
 
 use std::path::Path;
-use std::sync::Mutex;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex, mpsc};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::oneshot;
@@ -15,12 +15,15 @@ use crate::error::{Error, Result};
 mod apply;
 pub mod conversations;
 mod cursor;
+mod executor;
 mod messages;
+mod read;
 mod signaling;
 
 pub use apply::{Effect, store_received};
 pub use cursor::*;
 pub use messages::*;
+pub use read::*;
 pub use signaling::*;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -76,12 +79,17 @@ const MIGRATIONS: &[&str] = &[
     conversations::MIGRATION,
 ];
 
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
-
-/// Handle to the store thread.
+/// One user's database. Its work runs on the process's store executor, in the order it was
+/// asked for.
 pub struct Store {
-    jobs: Mutex<Option<mpsc::Sender<Job>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// The connection, used by one job at a time (the lock is never contended); `None` once
+    /// closed.
+    conn: Arc<Mutex<Option<Connection>>>,
+    /// The store's lane on the executor.
+    lane: Arc<executor::Lane>,
+    /// Whether work is still taken. Jobs are queued under this lock, so the close comes after
+    /// every job queued before it.
+    open: Mutex<bool>,
 }
 
 impl Store {
@@ -107,17 +115,23 @@ impl Store {
         // every call of the hot statements (`hot_statements_are_not_prepared_again...`).
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         migrate(&mut conn)?;
-        let (tx, rx) = mpsc::channel::<Job>();
-        let thread = std::thread::Builder::new()
-            .name("oxim-store".into())
-            .spawn(move || {
-                while let Ok(job) = rx.recv() {
-                    job(&mut conn);
-                }
-                let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
-            })
-            .map_err(|e| Error::db(format!("cannot start the store thread: {e}")))?;
-        Ok(Store { jobs: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) })
+        Ok(Store { conn: Arc::new(Mutex::new(Some(conn))), lane: Arc::default(), open: Mutex::new(true) })
+    }
+
+    /// Queues `job` to run with the connection on the store thread (dropped unrun if the
+    /// store was closed in between, which cannot happen while `open` is held).
+    fn queue(&self, job: impl FnOnce(&mut Connection) + Send + 'static) -> Result<()> {
+        let open = lock(&self.open);
+        if !*open {
+            return Err(Error::db("the store is closed"));
+        }
+        let conn = self.conn.clone();
+        self.lane.submit(Box::new(move || {
+            if let Some(conn) = lock(&conn).as_mut() {
+                job(conn);
+            }
+        }));
+        Ok(())
     }
 
     /// Runs `f` on the store thread and returns its result.
@@ -126,14 +140,9 @@ impl Store {
         f: impl FnOnce(&mut Connection) -> Result<R> + Send + 'static,
     ) -> Result<R> {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
+        self.queue(move |conn| {
             let _ = tx.send(f(conn));
-        });
-        {
-            let jobs = self.jobs.lock().expect("store lock");
-            let jobs = jobs.as_ref().ok_or_else(|| Error::db("the store is closed"))?;
-            jobs.send(job).map_err(|_| Error::db("the store is closed"))?;
-        }
+        })?;
         rx.await.map_err(|_| Error::db("the store thread stopped"))?
     }
 
@@ -146,7 +155,7 @@ impl Store {
         then: impl FnOnce(&mut Connection, A) + Send + 'static,
     ) -> Result<R> {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn| match f(conn) {
+        self.queue(move |conn| match f(conn) {
             Ok((answer, after)) => {
                 let _ = tx.send(Ok(answer));
                 then(conn, after);
@@ -154,23 +163,35 @@ impl Store {
             Err(e) => {
                 let _ = tx.send(Err(e));
             }
-        });
-        {
-            let jobs = self.jobs.lock().expect("store lock");
-            let jobs = jobs.as_ref().ok_or_else(|| Error::db("the store is closed"))?;
-            jobs.send(job).map_err(|_| Error::db("the store is closed"))?;
-        }
+        })?;
         rx.await.map_err(|_| Error::db("the store thread stopped"))?
     }
 
-    /// Finishes queued work and closes the database.
+    /// Finishes queued work and closes the database (checkpointing its WAL into the file).
+    /// Waits for that, except inside a store job.
     pub fn close(&self) {
-        self.jobs.lock().expect("store lock").take();
-        if let Some(thread) = self.thread.lock().expect("store lock").take() {
-            let _ = thread.join();
+        let (done_tx, done) = mpsc::sync_channel::<()>(1);
+        {
+            let mut open = lock(&self.open);
+            if !*open {
+                return;
+            }
+            *open = false;
+            let conn = self.conn.clone();
+            self.lane.submit(Box::new(move || {
+                if let Some(conn) = lock(&conn).take() {
+                    let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+                }
+                let _ = done_tx.send(());
+            }));
+        }
+        if !executor::on_executor() {
+            let _ = done.recv();
         }
     }
 }
+
+use executor::lock;
 
 impl Drop for Store {
     fn drop(&mut self) {
@@ -219,8 +240,10 @@ pub fn device_born_ms(conn: &Connection, now_ms: i64) -> Result<i64> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
-    use crate::types::{ConvId, Elem, Message, MessageStatus, WireMessage};
+    use crate::model::message::{ConvId, Elem, Message, MessageStatus, WireMessage};
     use oxim_proto::message::UserEvent;
 
     fn wire(id: &str, seq: u64, from: &str, to: &str) -> WireMessage {
@@ -336,7 +359,7 @@ mod tests {
         assert_eq!(
             effects,
             [
-                Effect::Receipt(crate::types::MessageReceipt { user_id: "bob".into(), timestamp: 5, seq: 2 }),
+                Effect::Receipt(crate::model::message::MessageReceipt { user_id: "bob".into(), timestamp: 5, seq: 2 }),
                 Effect::ReadChanged(conv.clone()),
                 Effect::MessagesRemoved(conv.clone()),
             ]
@@ -365,6 +388,96 @@ mod tests {
         let c = conv.clone();
         let newer = store.call(move |db| history_page(db, "alice", &c, Some(&anchor), false, 10)).await.unwrap();
         assert_eq!(ids(&newer), ["m6", "m7"]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stores_share_the_executor_and_each_runs_its_jobs_in_the_order_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let stores: Vec<Arc<Store>> =
+            (0..4).map(|i| Arc::new(Store::open(&dir.path().join(format!("{i}/oxim.db"))).unwrap())).collect();
+        // Jobs are queued from many tasks at once; each store's jobs are queued by one task,
+        // so their order is the order asked.
+        let mut tasks = Vec::new();
+        for store in &stores {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut pending = Vec::new();
+                for n in 0..200i64 {
+                    let store = store.clone();
+                    let (tx, rx) = oneshot::channel();
+                    store
+                        .queue(move |db| {
+                            // Job n finds the n jobs before it done.
+                            let done: i64 = kv_get(db, "done").unwrap().map_or(0, |v| v.parse().unwrap());
+                            if done != n {
+                                kv_set(db, "out_of_order", &n.to_string()).unwrap();
+                            }
+                            kv_set(db, "done", &(n + 1).to_string()).unwrap();
+                            let _ = tx.send(std::thread::current().id());
+                        })
+                        .unwrap();
+                    pending.push((n, rx));
+                }
+                let mut threads = std::collections::HashSet::new();
+                for (_, rx) in pending {
+                    threads.insert(rx.await.unwrap());
+                }
+                let last = store.call(|db| Ok((kv_get(db, "done")?, kv_get(db, "out_of_order")?))).await.unwrap();
+                (threads, last)
+            }));
+        }
+        let mut threads = std::collections::HashSet::new();
+        for t in tasks {
+            let (seen, last) = t.await.unwrap();
+            assert_eq!(last, (Some("200".to_owned()), None), "a store's jobs ran in order");
+            threads.extend(seen);
+        }
+        assert!(!threads.is_empty());
+
+        // Stores take turns on the pool's threads rather than keeping one each: twenty stores
+        // used one after the other run on a thread or two.
+        let mut threads = std::collections::HashSet::new();
+        for i in 0..20 {
+            let store = Store::open(&dir.path().join(format!("seq{i}/oxim.db"))).unwrap();
+            threads.insert(store.call(|_| Ok(std::thread::current().id())).await.unwrap());
+        }
+        assert!(threads.len() < 20, "{} threads for 20 stores", threads.len());
+    }
+
+    #[tokio::test]
+    async fn a_job_that_panics_fails_its_call_and_the_store_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("oxim.db")).unwrap();
+        let e = store
+            .call(|db| -> Result<()> {
+                let tx = db.transaction()?;
+                kv_set(&tx, "k", "half-done")?;
+                panic!("bug");
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, oxim_proto::code::DB_OPERATION_FAILED);
+        // The transaction was rolled back; the store still works.
+        assert_eq!(store.call(|db| kv_get(db, "k")).await.unwrap(), None);
+        store.call(|db| kv_set(db, "k", "v")).await.unwrap();
+        assert_eq!(store.call(|db| kv_get(db, "k")).await.unwrap().as_deref(), Some("v"));
+    }
+
+    #[tokio::test]
+    async fn closing_finishes_queued_work_then_refuses_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oxim.db");
+        let store = Store::open(&path).unwrap();
+        for n in 0..50 {
+            store.queue(move |db| kv_set(db, &format!("k{n}"), "v").unwrap()).unwrap();
+        }
+        store.close();
+        let e = store.call(|db| kv_get(db, "k0")).await.unwrap_err();
+        assert_eq!(e.desc, "local database: the store is closed");
+        // Everything queued before the close is in the file, which is closed.
+        let conn = Connection::open(&path).unwrap();
+        let n: i64 = conn.query_row("SELECT count(*) FROM kv WHERE key LIKE 'k%'", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 50);
     }
 
     #[tokio::test]

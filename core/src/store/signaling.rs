@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::Result;
-use crate::types::SignalingInfo;
+use crate::model::message::SignalingInfo;
 
 /// Records that this device knows invitation `info.invite_id` (the first action seen is kept).
 pub fn record_invitation(conn: &Connection, info: &SignalingInfo) -> Result<()> {

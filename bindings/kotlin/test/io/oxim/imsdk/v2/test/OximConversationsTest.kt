@@ -23,7 +23,7 @@ class OximConversationsTest {
         }
 
         fun login(user: String, listener: V2TIMConversationListener? = null): V2TIMManager =
-            server.login(user, "c-$user") { sdk -> listener?.let { sdk.getConversationManager().addConversationListener(it) } }
+            server.login(user, "c-$user") { sdk -> listener?.let { sdk.conversationManager.addConversationListener(it) } }
     }
 
     class Events : V2TIMConversationListener() {
@@ -54,7 +54,7 @@ class OximConversationsTest {
         b.sendC2CTextMessage("three", "kc-reader")
         events.waitTotal(3)
 
-        val cm = reader.getConversationManager()
+        val cm = reader.conversationManager
         assertEquals(3L, cm.getTotalUnreadMessageCount())
         val page = cm.getConversationList(0, 100)
         assertTrue(page.isFinished)
@@ -62,13 +62,13 @@ class OximConversationsTest {
         assertEquals(listOf(2, 1), page.conversationList.map { it.unreadCount })
         assertEquals("three", page.conversationList[0].lastMessage?.textElem?.text)
 
-        reader.getMessageManager().markC2CMessageAsRead("kc-b")
+        reader.messageManager.markC2CMessageAsRead("kc-b")
         events.waitTotal(1)
         cm.setConversationDraft("c2c_kc-a", "later")
         assertEquals("later", cm.getConversation("c2c_kc-a").draftText)
 
-        val e = assertThrows(V2TIMException.Failure::class.java) { runBlocking { cm.getConversation("c2c_nobody") } }
-        assertEquals(6004, (e as V2TIMException.Failure).code)
+        val e = assertThrows(V2TIMException::class.java) { runBlocking { cm.getConversation("c2c_nobody") } }
+        assertEquals(6004, (e as V2TIMException).code)
         cm.removeConversationListener(events)
         for (sdk in listOf(reader, a, b)) sdk.unInitSDK()
     }

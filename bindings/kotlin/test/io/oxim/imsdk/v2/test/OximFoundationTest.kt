@@ -48,16 +48,18 @@ class OximFoundationTest {
         // The default instance, as V2TIM apps use it.
         val manager = V2TIMManager.getInstance()
         val connection = Connection()
-        assertTrue(manager.initSDK(server.sdkAppID, server.config("alice-phone"), connection))
+        assertTrue(manager.initSDK(null, server.sdkAppID, server.config("alice-phone"), connection))
         awaitEvent(connection.events, "connected")
         manager.login("alice", server.userSig("alice"))
         assertEquals("alice", V2TIMManager.getInstance().getLoginUser())
-        assertEquals(V2TIMLoginStatus.V2TIM_STATUS_LOGINED, manager.getLoginStatus())
-        assertEquals(1, manager.getLoginStatus().value)
+        assertEquals(V2TIMManager.V2TIM_STATUS_LOGINED, manager.getLoginStatus())
+        assertEquals(1, manager.getLoginStatus())
+        assertEquals(V2TIMManager.V2TIM_STATUS_LOGINED, manager.loginStatus)
+        assertEquals("alice", manager.loginUser)
 
         // A second SDK instance in the same process for the other user.
         val bob = V2TIMManager()
-        bob.initSDK(server.sdkAppID, server.config("bob-phone"), null)
+        bob.initSDK(null, server.sdkAppID, server.config("bob-phone"), null)
         bob.login("bob", server.userSig("bob"))
         val bobInbox = Inbox()
         bob.addSimpleMsgListener(bobInbox)
@@ -66,8 +68,8 @@ class OximFoundationTest {
         manager.addSimpleMsgListener(aliceInbox)
 
         val sent = manager.sendC2CTextMessage("hello from kotlin", "bob")
-        assertEquals(V2TIMMessageStatus.V2TIM_MSG_STATUS_SEND_SUCC, sent.status)
-        assertEquals(V2TIMElemType.V2TIM_ELEM_TYPE_TEXT, sent.elemType)
+        assertEquals(V2TIMMessage.V2TIM_MSG_STATUS_SEND_SUCC, sent.status)
+        assertEquals(V2TIMMessage.V2TIM_ELEM_TYPE_TEXT, sent.elemType)
         assertEquals("hello from kotlin", sent.textElem?.text)
         assertEquals("bob", sent.userID)
         assertTrue(sent.isSelf)
@@ -76,7 +78,7 @@ class OximFoundationTest {
 
         val data = byteArrayOf(1, 2, 3, -1)
         val custom = bob.sendC2CCustomMessage(data, "alice")
-        assertEquals(V2TIMElemType.V2TIM_ELEM_TYPE_CUSTOM, custom.elemType)
+        assertEquals(V2TIMMessage.V2TIM_ELEM_TYPE_CUSTOM, custom.elemType)
         assertArrayEquals(data, aliceInbox.customs.poll(15, TimeUnit.SECONDS))
 
         // Each message arrived once, even with the listener added twice.
@@ -88,28 +90,29 @@ class OximFoundationTest {
         assertNull(bobInbox.texts.poll(1, TimeUnit.SECONDS))
 
         manager.logout()
-        assertEquals(V2TIMLoginStatus.V2TIM_STATUS_LOGOUT, manager.getLoginStatus())
+        assertEquals(V2TIMManager.V2TIM_STATUS_LOGOUT, manager.getLoginStatus())
         bob.unInitSDK()
+        manager.unInitSDK() // the default instance is shared by the test classes of this JVM
     }
 
     @Test
     fun errorsArriveAsExceptionsWithTheirCode(): Unit = runBlocking {
         val sdk = V2TIMManager()
-        sdk.initSDK(server.sdkAppID, server.config("errors"), null)
-        val notLoggedIn = assertThrows(V2TIMException.Failure::class.java) {
+        sdk.initSDK(null, server.sdkAppID, server.config("errors"), null)
+        val notLoggedIn = assertThrows(V2TIMException::class.java) {
             runBlocking { sdk.sendC2CTextMessage("hi", "bob") }
         }
         assertEquals(6014, notLoggedIn.code)
-        val forged = assertThrows(V2TIMException.Failure::class.java) {
+        val forged = assertThrows(V2TIMException::class.java) {
             runBlocking { sdk.login("carol", "not-a-usersig") }
         }
         assertEquals(70003, forged.code)
-        val badParam = assertThrows(V2TIMException.Failure::class.java) {
+        val badParam = assertThrows(V2TIMException::class.java) {
             runBlocking { sdk.login("", server.userSig("carol")) }
         }
         assertEquals(6017, badParam.code)
         sdk.login("carol", server.userSig("carol"))
-        val tooLong = assertThrows(V2TIMException.Failure::class.java) {
+        val tooLong = assertThrows(V2TIMException::class.java) {
             runBlocking { sdk.sendC2CTextMessage("x".repeat(12 * 1024 + 1), "carol") }
         }
         assertEquals(8001, tooLong.code)
@@ -120,16 +123,16 @@ class OximFoundationTest {
     fun aSecondLoginOnTheSamePlatformKicksTheFirst(): Unit = runBlocking {
         val first = V2TIMManager()
         val firstEvents = Connection()
-        first.initSDK(server.sdkAppID, server.config("dave-1", platform = "android"), firstEvents)
+        first.initSDK(null, server.sdkAppID, server.config("dave-1", platform = "android"), firstEvents)
         first.login("dave", server.userSig("dave"))
 
         val second = V2TIMManager()
-        second.initSDK(server.sdkAppID, server.config("dave-2", platform = "android"), null)
+        second.initSDK(null, server.sdkAppID, server.config("dave-2", platform = "android"), null)
         second.login("dave", server.userSig("dave"))
 
         awaitEvent(firstEvents.events, "kicked")
-        assertEquals(V2TIMLoginStatus.V2TIM_STATUS_LOGOUT, first.getLoginStatus())
-        assertEquals(V2TIMLoginStatus.V2TIM_STATUS_LOGINED, second.getLoginStatus())
+        assertEquals(V2TIMManager.V2TIM_STATUS_LOGOUT, first.getLoginStatus())
+        assertEquals(V2TIMManager.V2TIM_STATUS_LOGINED, second.getLoginStatus())
         first.unInitSDK()
         second.unInitSDK()
     }

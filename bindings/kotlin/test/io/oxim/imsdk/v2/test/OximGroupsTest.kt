@@ -55,26 +55,33 @@ class OximGroupsTest {
         val events = Events()
         owner.addGroupListener(events)
 
-        val info = V2TIMGroupInfo(groupType = "Public", groupName = "Kotlin club", groupAddOpt = V2TIMGroupAddOpt.V2TIM_GROUP_ADD_ANY)
-        val groupID = owner.getGroupManager().createGroup(info, null)
+        val info = V2TIMGroupInfo().apply {
+            groupType = V2TIMManager.GROUP_TYPE_PUBLIC
+            groupName = "Kotlin club"
+            groupAddOpt = V2TIMGroupInfo.V2TIM_GROUP_ADD_ANY
+        }
+        val groupID = owner.groupManager.createGroup(info, null)
         assertTrue(groupID.startsWith("@TGS#"))
         guest.joinGroup(groupID, "hello")
         assertEquals("enter:k-guest", events.next("enter"))
-        owner.getGroupManager().setGroupInfo(V2TIMGroupInfo(groupID = groupID, notification = "be nice"))
-        assertEquals("info:V2TIM_GROUP_INFO_CHANGE_TYPE_NOTIFICATION=be nice", events.next("info"))
+        owner.groupManager.setGroupInfo(V2TIMGroupInfo().apply {
+            this.groupID = groupID
+            notification = "be nice"
+        })
+        assertEquals("info:${V2TIMGroupChangeInfo.V2TIM_GROUP_INFO_CHANGE_TYPE_NOTIFICATION}=be nice", events.next("info"))
 
-        val joined = guest.getGroupManager().getJoinedGroupList()
+        val joined = guest.groupManager.getJoinedGroupList()
         assertEquals(listOf(groupID), joined.map { it.groupID })
-        assertEquals(V2TIMGroupMemberRole.V2TIM_GROUP_MEMBER_ROLE_MEMBER.value, joined[0].role)
+        assertEquals(V2TIMGroupMemberFullInfo.V2TIM_GROUP_MEMBER_ROLE_MEMBER, joined[0].role)
         assertEquals("be nice", joined[0].notification)
-        val members = owner.getGroupManager().getGroupMemberList(groupID, V2TIMGroupMemberFilter.V2TIM_GROUP_MEMBER_FILTER_ALL, 0)
+        val members = owner.groupManager.getGroupMemberList(groupID, V2TIMGroupMemberFullInfo.V2TIM_GROUP_MEMBER_FILTER_ALL, 0)
         assertEquals(setOf("k-owner", "k-guest"), members.memberInfoList.map { it.userID }.toSet())
         assertEquals(0L, members.nextSeq)
 
         guest.quitGroup(groupID)
         assertEquals("leave:k-guest", events.next("leave"))
-        val e = assertThrows(V2TIMException.Failure::class.java) { runBlocking { owner.quitGroup(groupID) } }
-        assertEquals(10009, (e as V2TIMException.Failure).code)
+        val e = assertThrows(V2TIMException::class.java) { runBlocking { owner.quitGroup(groupID) } }
+        assertEquals(10009, (e as V2TIMException).code)
         owner.removeGroupListener(events)
         owner.unInitSDK()
         guest.unInitSDK()
@@ -91,18 +98,18 @@ class OximGroupsTest {
         val events = Events()
         host.addGroupListener(events)
 
-        host.getGroupManager().initGroupAttributes(room, mapOf("seat1" to "", "seat2" to ""))
+        host.groupManager.initGroupAttributes(room, mapOf("seat1" to "", "seat2" to ""))
         assertEquals(mapOf("seat1" to "", "seat2" to ""), events.attrs.poll(15, TimeUnit.SECONDS))
-        assertEquals("", a.getGroupManager().getGroupAttributes(room, null)["seat1"])
-        assertEquals("", b.getGroupManager().getGroupAttributes(room, listOf("seat1"))["seat1"])
-        a.getGroupManager().setGroupAttributes(room, mapOf("seat1" to "k-a"))
-        val conflict = assertThrows(V2TIMException.Failure::class.java) {
-            runBlocking { b.getGroupManager().setGroupAttributes(room, mapOf("seat1" to "k-b")) }
+        assertEquals("", a.groupManager.getGroupAttributes(room, null)["seat1"])
+        assertEquals("", b.groupManager.getGroupAttributes(room, listOf("seat1"))["seat1"])
+        a.groupManager.setGroupAttributes(room, mapOf("seat1" to "k-a"))
+        val conflict = assertThrows(V2TIMException::class.java) {
+            runBlocking { b.groupManager.setGroupAttributes(room, mapOf("seat1" to "k-b")) }
         }
-        assertEquals(10056, (conflict as V2TIMException.Failure).code)
+        assertEquals(10056, (conflict as V2TIMException).code)
         assertEquals(mapOf("seat1" to "k-a", "seat2" to ""), events.attrs.poll(15, TimeUnit.SECONDS))
-        assertEquals("k-a", b.getGroupManager().getGroupAttributes(room, null)["seat1"])
-        b.getGroupManager().setGroupAttributes(room, mapOf("seat2" to "k-b"))
+        assertEquals("k-a", b.groupManager.getGroupAttributes(room, null)["seat1"])
+        b.groupManager.setGroupAttributes(room, mapOf("seat2" to "k-b"))
         assertEquals(mapOf("seat1" to "k-a", "seat2" to "k-b"), events.attrs.poll(15, TimeUnit.SECONDS))
         for (sdk in listOf(host, a, b)) sdk.unInitSDK()
     }

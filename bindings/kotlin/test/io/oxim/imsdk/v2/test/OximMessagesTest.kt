@@ -45,50 +45,46 @@ class OximMessagesTest {
     @Test
     fun textCustomAndImageWithProgressThenHistoryAndRevoke(): Unit = runBlocking {
         val events = Events()
-        val bobMessages = bob.getMessageManager()
+        val bobMessages = bob.messageManager
         bobMessages.addAdvancedMsgListener(events)
-        val messages = alice.getMessageManager()
+        val messages = alice.messageManager
 
         val text = messages.sendMessage(messages.createTextMessage("hi from kotlin"), "bob", null,
-            V2TIMMessagePriority.V2TIM_PRIORITY_DEFAULT, false, null, null)
-        assertEquals(V2TIMMessageStatus.V2TIM_MSG_STATUS_SEND_SUCC, text.status)
+            V2TIMMessage.V2TIM_PRIORITY_DEFAULT, false, null)
+        assertEquals(V2TIMMessage.V2TIM_MSG_STATUS_SEND_SUCC, text.status)
         val gotText = events.messages.poll(15, TimeUnit.SECONDS)!!
         assertEquals("hi from kotlin", gotText.textElem?.text)
-        assertEquals(V2TIMElemType.V2TIM_ELEM_TYPE_TEXT, gotText.elemType)
+        assertEquals(V2TIMMessage.V2TIM_ELEM_TYPE_TEXT, gotText.elemType)
 
-        val custom = messages.createCustomMessage(byteArrayOf(9, 8, 7), "a like", "ext")
-        messages.sendMessage(custom, "bob", null, V2TIMMessagePriority.V2TIM_PRIORITY_LOW, false, null, null)
+        val custom = messages.createCustomMessage(byteArrayOf(9, 8, 7), "a like", "ext".toByteArray())
+        messages.sendMessage(custom, "bob", null, V2TIMMessage.V2TIM_PRIORITY_LOW, false, null)
         val gotCustom = events.messages.poll(15, TimeUnit.SECONDS)!!
         assertArrayEquals(byteArrayOf(9, 8, 7), gotCustom.customElem?.data)
-        assertEquals("a like", gotCustom.customElem?.desc)
-        assertEquals(V2TIMMessagePriority.V2TIM_PRIORITY_LOW, gotCustom.priority)
+        assertEquals("a like", gotCustom.customElem?.description)
+        assertEquals("ext", String(gotCustom.customElem.extension))
+        assertEquals(V2TIMMessage.V2TIM_PRIORITY_LOW, gotCustom.priority)
 
         // An image: upload progress to 100, three variants, the download equals the upload.
         val dir = Files.createTempDirectory("oxim-kt-img").toFile()
         val png = File(dir, "photo.png")
         ImageIO.write(BufferedImage(1200, 900, BufferedImage.TYPE_INT_RGB), "png", png)
         val steps = CopyOnWriteArrayList<Int>()
-        val onProgress = object : V2TIMSendCallback {
-            override fun onProgress(progress: Int) { steps.add(progress) }
-        }
         val sentImage = messages.sendMessage(messages.createImageMessage(png.absolutePath), "bob", null,
-            V2TIMMessagePriority.V2TIM_PRIORITY_DEFAULT, false, null, onProgress)
+            V2TIMMessage.V2TIM_PRIORITY_DEFAULT, false, null) { steps.add(it) }
         assertEquals(100, steps.last())
         assertEquals(steps.sorted(), steps.toList())
         val gotImage = events.messages.poll(15, TimeUnit.SECONDS)!!
         val images = gotImage.imageElem!!.imageList
         assertEquals(3, images.size)
-        val large = images.first { it.type == V2TIMImageType.V2TIM_IMAGE_TYPE_LARGE }
+        val large = images.first { it.type == V2TIMImageElem.V2TIM_IMAGE_TYPE_LARGE }
         assertEquals(960, large.width)
         assertEquals(720, large.height)
-        val original = images.first { it.type == V2TIMImageType.V2TIM_IMAGE_TYPE_ORIGIN }
+        val original = images.first { it.type == V2TIMImageElem.V2TIM_IMAGE_TYPE_ORIGIN }
         val downloaded = File(dir, "downloaded.png")
         var lastProgress = 0L to 0L
-        bobMessages.downloadImage(original, downloaded.absolutePath, object : V2TIMDownloadCallback {
-            override fun onProgress(currentSize: Long, totalSize: Long) { lastProgress = currentSize to totalSize }
-        })
+        bobMessages.downloadImage(original, downloaded.absolutePath) { current, total -> lastProgress = current to total }
         assertArrayEquals(png.readBytes(), downloaded.readBytes())
-        assertEquals(original.size, lastProgress.second)
+        assertEquals(original.size.toLong(), lastProgress.second)
         assertEquals(lastProgress.second, lastProgress.first)
         assertEquals(sentImage.msgID, gotImage.msgID)
 
@@ -102,10 +98,10 @@ class OximMessagesTest {
         messages.revokeMessage(text)
         assertEquals(text.msgID, events.revoked.poll(15, TimeUnit.SECONDS))
         val revoked = bobMessages.findMessages(listOf(text.msgID)).single()
-        assertEquals(V2TIMMessageStatus.V2TIM_MSG_STATUS_LOCAL_REVOKED, revoked.status)
+        assertEquals(V2TIMMessage.V2TIM_MSG_STATUS_LOCAL_REVOKED, revoked.status)
 
         // A bad path is an exception with V2TIM's code.
-        val missing = assertThrows(V2TIMException.Failure::class.java) { messages.createImageMessage("/no/such/file.png") }
+        val missing = assertThrows(V2TIMException::class.java) { messages.createImageMessage("/no/such/file.png") }
         assertEquals(7004, missing.code)
         bobMessages.removeAdvancedMsgListener(events)
         dir.deleteRecursively()

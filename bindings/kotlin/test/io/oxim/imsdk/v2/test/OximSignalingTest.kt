@@ -43,26 +43,26 @@ class OximSignalingTest {
     fun oneToOneCallThenATimeout(): Unit = runBlocking {
         val aliceCalls = Calls()
         val bobCalls = Calls()
-        val signaling = alice.getSignalingManager()
-        val bobSignaling = bob.getSignalingManager()
+        val signaling = alice.signalingManager
+        val bobSignaling = bob.signalingManager
         signaling.addSignalingListener(aliceCalls)
         bobSignaling.addSignalingListener(bobCalls)
 
         // The caller puts the room id in data; the callee rings and accepts.
-        val push = V2TIMOfflinePushInfo(desc = "Alice is calling")
+        val push = V2TIMOfflinePushInfo().apply { desc = "Alice is calling" }
         val call = signaling.invite("s-bob", "{\"roomID\":42}", false, push, 30)
         assertEquals("invited $call s-alice [s-bob] {\"roomID\":42}", bobCalls.seen.poll(15, TimeUnit.SECONDS))
         bobSignaling.accept(call, "picked up")
         assertEquals("accepted $call s-bob picked up", aliceCalls.seen.poll(15, TimeUnit.SECONDS))
 
         // The call is a message in the history; getSignalingInfo decodes it.
-        val history = bob.getMessageManager().getC2CHistoryMessageList("s-alice", 10, null)
+        val history = bob.messageManager.getC2CHistoryMessageList("s-alice", 10, null)
         val infos = history.map { bobSignaling.getSignalingInfo(it) }
         assertEquals(listOf(call, call), infos.map { it.inviteID })
-        assertEquals(listOf(V2TIMSignalingActionType.SIGNALING_ACTION_TYPE_ACCEPT_INVITE,
-            V2TIMSignalingActionType.SIGNALING_ACTION_TYPE_INVITE), infos.map { it.actionType })
+        assertEquals(listOf(V2TIMSignalingInfo.SIGNALING_ACTION_TYPE_ACCEPT_INVITE,
+            V2TIMSignalingInfo.SIGNALING_ACTION_TYPE_INVITE), infos.map { it.actionType })
         assertEquals("{\"roomID\":42}", infos[1].data)
-        val e = assertThrows(V2TIMException.Failure::class.java) { runBlocking { bobSignaling.accept(call, "") } }
+        val e = assertThrows(V2TIMException::class.java) { runBlocking { bobSignaling.accept(call, "") } }
         assertEquals(8010, e.code)
 
         // Unanswered for 1 s: both sides hear the timeout from the server.

@@ -1,6 +1,5 @@
 package io.oxim.imsdk.v2.test
 
-import io.oxim.imsdk.v2.V2TIMLogLevel
 import io.oxim.imsdk.v2.V2TIMManager
 import io.oxim.imsdk.v2.V2TIMSDKConfig
 import java.io.File
@@ -14,7 +13,7 @@ import kotlinx.coroutines.runBlocking
  */
 class TestServer private constructor(private val process: Process, val address: String, private val dir: File) {
     val url get() = "ws://$address"
-    val sdkAppID = 1400000000L
+    val sdkAppID = 1400000000
 
     /** A UserSig for [userID], from `oxim-server usersig` (development key). */
     fun userSig(userID: String, expireSeconds: Long = 86400): String {
@@ -26,12 +25,15 @@ class TestServer private constructor(private val process: Process, val address: 
     }
 
     /** SDK configuration for a new device (its own data directory) on [platform]. */
-    fun config(device: String, platform: String = "android") = V2TIMSDKConfig(
-        serverURL = url,
-        dataDir = File(dir, "devices/$device").absolutePath,
-        logLevel = V2TIMLogLevel.V2TIM_LOG_NONE,
-        platform = platform,
-    )
+    fun config(device: String, platform: String = "android") = V2TIMSDKConfig().apply {
+        serverUrl = url
+        dataDir = deviceDir(device)
+        logLevel = V2TIMSDKConfig.V2TIM_LOG_NONE
+        this.platform = platform
+    }
+
+    /** The local data directory of [device]. */
+    fun deviceDir(device: String): String = File(dir, "devices/$device").absolutePath
 
     /**
      * A new SDK instance on its own [device], logged in as [user]. [beforeLogin] runs between
@@ -39,7 +41,7 @@ class TestServer private constructor(private val process: Process, val address: 
      */
     fun login(user: String, device: String = user, beforeLogin: (V2TIMManager) -> Unit = {}): V2TIMManager = runBlocking {
         val sdk = V2TIMManager()
-        sdk.initSDK(sdkAppID, config(device), null)
+        check(sdk.initSDK(null, sdkAppID, config(device)))
         beforeLogin(sdk)
         sdk.login(user, userSig(user))
         sdk
@@ -54,6 +56,7 @@ class TestServer private constructor(private val process: Process, val address: 
     companion object {
         private fun bin() = System.getenv("OXIM_SERVER_BIN") ?: error("set OXIM_SERVER_BIN to the oxim-server binary")
 
+        @JvmStatic
         fun start(): TestServer {
             val dir = Files.createTempDirectory("oxim-kotlin-test").toFile()
             val process = ProcessBuilder(bin(), "--listen", "127.0.0.1:0", "--data-dir", File(dir, "server").absolutePath)

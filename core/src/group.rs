@@ -10,35 +10,31 @@
 //! pushes do not move the view: an app deciding from an old read must not win because a push
 //! happened to arrive before its write. Without a view yet, the SDK reads first.
 
-pub mod notify;
-
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use oxim_proto::code;
-pub use oxim_proto::group::{
-    ApplicationsRes as GroupApplicationResult, CreateGroupReq as GroupCreation, CreateMember, GroupApplication,
-    GroupAttrs, GroupChange, GroupInfo, GroupInfoResult, GroupTips, MemberChange, MemberInfo as GroupMemberFullInfo,
-    MemberOpResult, MembersRes as GroupMemberInfoResult, SetGroupInfoReq as GroupInfoChange,
-    SetMemberReq as GroupMemberChange, add_opt, group_type, info_change, member_filter, recv_opt, role, tip_type,
-};
 use oxim_proto::group::{
-    AttrWriteMode, CreateGroupRes, GetAttrsReq, GroupReq, GroupUsersReq, GroupsInfoReq, GroupsInfoRes,
-    HandleApplicationReq, JoinGroupReq, JoinGroupRes, JoinedGroupsRes, MemberOpRes, MembersInfoRes, MembersReq,
-    MuteReq, OnlineCountRes, RecvOptReq, RoleReq, WriteAttrsReq, is_valid_group_id, limits,
+    ApplicationsRes, AttrWriteMode, CreateGroupReq, CreateGroupRes, GetAttrsReq, GroupAttrs, GroupReq, GroupUsersReq,
+    GroupsInfoReq, GroupsInfoRes, HandleApplicationReq, JoinGroupReq, JoinGroupRes, JoinedGroupsRes, MemberOpRes,
+    MembersInfoRes, MembersReq, MembersRes, MuteReq, OnlineCountRes, RecvOptReq, RoleReq, SetGroupInfoReq,
+    SetMemberReq, WriteAttrsReq, is_valid_group_id, limits,
 };
 use oxim_proto::op;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use notify::{GroupEvent, GroupMemberInfo};
+pub use crate::model::group::{
+    CreateMember, GroupApplication, GroupApplicationResult, GroupChange, GroupCreation, GroupEvent, GroupInfo,
+    GroupInfoChange, GroupInfoResult, GroupMemberChange, GroupMemberFullInfo, GroupMemberInfo, GroupMemberInfoResult,
+    GroupTips, MemberChange, MemberOpResult, add_opt, group_type, info_change, member_filter, recv_opt, role, tip_type,
+};
 
 use crate::error::{Error, Result};
-use crate::events::{Dispatcher, Event};
-use crate::manager::Manager;
+use crate::events::Event;
 use crate::runtime;
-use crate::session::Session;
+use crate::session::{Session, SessionSource};
 
 /// V2TIM's SDK-side attribute limits: writes and reads per window.
 const ATTR_WINDOW: Duration = Duration::from_secs(5);
@@ -48,7 +44,7 @@ const ATTR_READS_PER_WINDOW: usize = 20;
 /// What a session knows about groups: the AVChatRooms it is in (joined again after a
 /// reconnect), the attribute versions it has seen, and the attribute call rates.
 #[derive(Debug, Default)]
-pub struct GroupState {
+struct GroupState {
     rooms: Mutex<HashSet<String>>,
     attr_versions: Mutex<HashMap<String, u64>>,
     attr_writes: Mutex<VecDeque<Instant>>,
@@ -101,11 +97,28 @@ impl GroupState {
         calls.push_back(now);
         Ok(())
     }
+}
 
-    /// A pushed attribute change: tell the app (the view stays what the app last read).
-    pub fn on_attrs_push(&self, attrs: GroupAttrs, events: &Dispatcher) {
-        events.emit(Event::Group(GroupEvent::AttributeChanged { group_id: attrs.group_id, attributes: attrs.attrs }));
-    }
+/// The group state of `session`.
+fn groups(session: &Session) -> Arc<GroupState> {
+    session.state::<GroupState>()
+}
+
+/// Whether `group_id` is an AVChatRoom the session's user is in (its messages are never stored).
+pub fn is_room(session: &Session, group_id: &str) -> bool {
+    groups(session).is_room(group_id)
+}
+
+/// A pushed attribute change: tell the app (the view stays what the app last read).
+pub fn on_attrs_push(session: &Session, attrs: GroupAttrs) {
+    let event = GroupEvent::AttributeChanged { group_id: attrs.group_id, attributes: attrs.attrs };
+    session.events.emit(Event::Group(event));
+}
+
+/// Registers what the group manager does after each reconnection of `session`: joining its
+/// AVChatRooms again.
+pub fn attach(session: &Session) {
+    session.on_reconnect(Arc::new(|session| Box::pin(async move { rejoin_rooms(&session).await })));
 }
 
 /// Sends one request on the session's connection.
@@ -147,12 +160,13 @@ fn check_users(users: &[String]) -> Result<()> {
 /// `V2TIMGroupManager`.
 #[derive(Clone)]
 pub struct GroupManager {
-    manager: Manager,
+    sessions: Arc<dyn SessionSource>,
 }
 
 impl GroupManager {
-    pub(crate) fn new(manager: Manager) -> GroupManager {
-        GroupManager { manager }
+    /// The group manager of the instance whose sessions `sessions` finds.
+    pub fn new(sessions: Arc<dyn SessionSource>) -> GroupManager {
+        GroupManager { sessions }
     }
 
     async fn call<Req, Res>(&self, operation: &'static str, req: Req) -> Result<Res>
@@ -160,7 +174,7 @@ impl GroupManager {
         Req: Serialize + Send + Sync + 'static,
         Res: DeserializeOwned + Send + 'static,
     {
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
         runtime::run(async move { request(&session, operation, &req).await }).await
     }
 
@@ -190,11 +204,12 @@ impl GroupManager {
             return Err(Error::new(code::SDK_GROUP_MEMBER_COUNT_LIMIT, "at most 500 initial members"));
         }
         let is_room = req.group_type == group_type::AVCHATROOM;
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
+        let req = CreateGroupReq::from(req);
         runtime::run(async move {
             let res: CreateGroupRes = request(&session, op::GROUP_CREATE, &req).await?;
             if is_room {
-                session.groups.set_room(&res.group_id, true);
+                groups(&session).set_room(&res.group_id, true);
             }
             Ok(res.group_id)
         })
@@ -205,12 +220,12 @@ impl GroupManager {
     /// returns whether the user is a member now.
     pub async fn join_group(&self, group_id: String, message: String) -> Result<bool> {
         check_group_id(&group_id)?;
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
         runtime::run(async move {
             let req = JoinGroupReq { group_id: group_id.clone(), message };
             let res: JoinGroupRes = request(&session, op::GROUP_JOIN, &req).await?;
             if res.group_type == group_type::AVCHATROOM {
-                session.groups.set_room(&group_id, true);
+                groups(&session).set_room(&group_id, true);
             }
             Ok(res.joined)
         })
@@ -220,11 +235,11 @@ impl GroupManager {
     /// `quitGroup`.
     pub async fn quit_group(&self, group_id: String) -> Result<()> {
         check_group_id(&group_id)?;
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
         runtime::run(async move {
             let _: serde_json::Value =
                 request(&session, op::GROUP_QUIT, &GroupReq { group_id: group_id.clone() }).await?;
-            session.groups.set_room(&group_id, false);
+            groups(&session).set_room(&group_id, false);
             Ok(())
         })
         .await
@@ -233,11 +248,11 @@ impl GroupManager {
     /// `dismissGroup` (owner; not Work groups).
     pub async fn dismiss_group(&self, group_id: String) -> Result<()> {
         check_group_id(&group_id)?;
-        let session = self.manager.session()?;
+        let session = self.sessions.session()?;
         runtime::run(async move {
             let req = GroupReq { group_id: group_id.clone() };
             let _: serde_json::Value = request(&session, op::GROUP_DISMISS, &req).await?;
-            session.groups.set_room(&group_id, false);
+            groups(&session).set_room(&group_id, false);
             Ok(())
         })
         .await
@@ -246,7 +261,7 @@ impl GroupManager {
     /// `getJoinedGroupList`: Work, Public and Meeting groups (never AVChatRooms).
     pub async fn joined_group_list(&self) -> Result<Vec<GroupInfo>> {
         let res: JoinedGroupsRes = self.call(op::GROUP_JOINED, serde_json::json!({})).await?;
-        Ok(res.groups)
+        Ok(res.groups.into_iter().map(Into::into).collect())
     }
 
     /// `getGroupsInfo`: up to 50 groups; each result has its own code.
@@ -255,7 +270,7 @@ impl GroupManager {
             return Err(Error::invalid(format!("ask for 1 to {} groups", limits::INFO_BATCH)));
         }
         let res: GroupsInfoRes = self.call(op::GROUP_INFO, GroupsInfoReq { group_ids }).await?;
-        Ok(res.results)
+        Ok(res.results.into_iter().map(Into::into).collect())
     }
 
     /// `setGroupInfo`: changes the fields that are set.
@@ -279,7 +294,7 @@ impl GroupManager {
             "notification",
         )?;
         check_len(&opt(&change.face_url), limits::FACE_URL, code::SDK_GROUP_INVALID_FACE_URL, "faceURL")?;
-        let _: serde_json::Value = self.call(op::GROUP_SET_INFO, change).await?;
+        let _: serde_json::Value = self.call(op::GROUP_SET_INFO, SetGroupInfoReq::from(change)).await?;
         Ok(())
     }
 
@@ -302,7 +317,8 @@ impl GroupManager {
         next_seq: u64,
     ) -> Result<GroupMemberInfoResult> {
         check_group_id(&group_id)?;
-        self.call(op::GROUP_MEMBERS, MembersReq { group_id, filter, next_seq }).await
+        let res: MembersRes = self.call(op::GROUP_MEMBERS, MembersReq { group_id, filter, next_seq }).await?;
+        Ok(res.into())
     }
 
     /// `getGroupMembersInfo`.
@@ -315,7 +331,7 @@ impl GroupManager {
         check_users(&user_ids)?;
         let res: MembersInfoRes =
             self.call(op::GROUP_MEMBERS_INFO, GroupUsersReq { group_id, user_ids, reason: String::new() }).await?;
-        Ok(res.members)
+        Ok(res.members.into_iter().map(Into::into).collect())
     }
 
     /// `setGroupMemberInfo`: a member's name card and custom fields.
@@ -324,7 +340,7 @@ impl GroupManager {
         if let Some(card) = &change.name_card {
             check_len(card, limits::NAME_CARD, code::SDK_GROUP_INVALID_NAME_CARD, "nameCard")?;
         }
-        let _: serde_json::Value = self.call(op::GROUP_SET_MEMBER, change).await?;
+        let _: serde_json::Value = self.call(op::GROUP_SET_MEMBER, SetMemberReq::from(change)).await?;
         Ok(())
     }
 
@@ -341,7 +357,7 @@ impl GroupManager {
         check_users(&user_ids)?;
         let res: MemberOpRes =
             self.call(op::GROUP_INVITE, GroupUsersReq { group_id, user_ids, reason: String::new() }).await?;
-        Ok(res.results)
+        Ok(res.results.into_iter().map(Into::into).collect())
     }
 
     /// `kickGroupMember`.
@@ -354,7 +370,7 @@ impl GroupManager {
         check_group_id(&group_id)?;
         check_users(&user_ids)?;
         let res: MemberOpRes = self.call(op::GROUP_KICK, GroupUsersReq { group_id, user_ids, reason }).await?;
-        Ok(res.results)
+        Ok(res.results.into_iter().map(Into::into).collect())
     }
 
     /// `setGroupMemberRole`: administrator (300) or member (200).
@@ -373,7 +389,8 @@ impl GroupManager {
 
     /// `getGroupApplicationList`.
     pub async fn group_application_list(&self) -> Result<GroupApplicationResult> {
-        self.call(op::GROUP_APPLICATIONS, serde_json::json!({})).await
+        let res: ApplicationsRes = self.call(op::GROUP_APPLICATIONS, serde_json::json!({})).await?;
+        Ok(res.into())
     }
 
     async fn handle_application(&self, application: GroupApplication, accept: bool, reason: String) -> Result<()> {
@@ -415,11 +432,11 @@ impl GroupManager {
         keys: Option<Vec<String>>,
     ) -> Result<BTreeMap<String, String>> {
         check_group_id(&group_id)?;
-        let session = self.manager.session()?;
-        GroupState::admit(&session.groups.attr_reads, ATTR_READS_PER_WINDOW, "reads")?;
+        let session = self.sessions.session()?;
+        GroupState::admit(&groups(&session).attr_reads, ATTR_READS_PER_WINDOW, "reads")?;
         runtime::run(async move {
             let attrs: GroupAttrs = request(&session, op::GROUP_ATTRS_GET, &GetAttrsReq { group_id, keys }).await?;
-            session.groups.saw_attrs(&attrs.group_id, attrs.version);
+            groups(&session).saw_attrs(&attrs.group_id, attrs.version);
             Ok(attrs.attrs)
         })
         .await
@@ -452,22 +469,22 @@ impl GroupManager {
     ) -> Result<()> {
         check_group_id(&group_id)?;
         check_attr_sizes(&attrs)?;
-        let session = self.manager.session()?;
-        GroupState::admit(&session.groups.attr_writes, ATTR_WRITES_PER_WINDOW, "writes")?;
+        let session = self.sessions.session()?;
+        GroupState::admit(&groups(&session).attr_writes, ATTR_WRITES_PER_WINDOW, "writes")?;
         runtime::run(async move {
-            let base_version = match session.groups.attr_version(&group_id) {
+            let base_version = match groups(&session).attr_version(&group_id) {
                 Some(v) => v,
                 None => {
                     // No view yet: read one (this does not count as an app read).
                     let req = GetAttrsReq { group_id: group_id.clone(), keys: Some(Vec::new()) };
                     let current: GroupAttrs = request(&session, op::GROUP_ATTRS_GET, &req).await?;
-                    session.groups.saw_attrs(&group_id, current.version);
+                    groups(&session).saw_attrs(&group_id, current.version);
                     current.version
                 }
             };
             let req = WriteAttrsReq { group_id, mode, attrs, keys, base_version };
             let after: GroupAttrs = request(&session, op::GROUP_ATTRS_WRITE, &req).await?;
-            session.groups.saw_attrs(&after.group_id, after.version);
+            groups(&session).saw_attrs(&after.group_id, after.version);
             Ok(())
         })
         .await
@@ -498,13 +515,13 @@ fn check_attr_sizes(attrs: &BTreeMap<String, String>) -> Result<()> {
 
 /// Joins the AVChatRooms the session was in again (after a reconnect: rooms forget users who
 /// went offline).
-pub(crate) async fn rejoin_rooms(session: &Arc<Session>) {
-    for group_id in session.groups.rooms() {
+async fn rejoin_rooms(session: &Arc<Session>) {
+    for group_id in groups(session).rooms() {
         let req = JoinGroupReq { group_id: group_id.clone(), message: String::new() };
         match request::<_, JoinGroupRes>(session, op::GROUP_JOIN, &req).await {
             Ok(_) => {}
             // The room is gone (dismissed while we were away): forget it.
-            Err(e) if e.code == code::SVR_GROUP_NOT_FOUND => session.groups.set_room(&group_id, false),
+            Err(e) if e.code == code::SVR_GROUP_NOT_FOUND => groups(session).set_room(&group_id, false),
             Err(e) => tracing::info!("joining room {group_id} again failed: {e}"),
         }
     }
