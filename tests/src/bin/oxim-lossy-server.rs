@@ -1,8 +1,9 @@
 //! The server on a disk that loses what was not fsynced when the power goes out
 //! (`oxim_tests::power_loss`), for the power-loss test.
 //!
-//! `oxim-lossy-server DATA_DIR LISTEN_ADDR` starts the server with its test configuration on
-//! DATA_DIR and prints `listening ADDR`. A line `power-cut` on stdin puts every SQLite file of
+//! `oxim-lossy-server DATA_DIR LISTEN_ADDR [DURABILITY]` starts the server with its test
+//! configuration (and `--durability DURABILITY`, default full) on DATA_DIR and prints
+//! `listening ADDR`. A line `power-cut` on stdin puts every SQLite file of
 //! DATA_DIR back to what its last fsync made durable, prints `power-cut BYTES` (how many bytes
 //! were lost) and stops writing; the test then kills the process.
 
@@ -14,13 +15,16 @@ use oxim_server::{Server, ServerConfig};
 async fn main() {
     let mut args = std::env::args().skip(1);
     let (Some(dir), Some(listen)) = (args.next(), args.next()) else {
-        eprintln!("usage: oxim-lossy-server DATA_DIR LISTEN_ADDR");
+        eprintln!("usage: oxim-lossy-server DATA_DIR LISTEN_ADDR [full|relaxed]");
         std::process::exit(2);
     };
     std::fs::create_dir_all(&dir).expect("data dir");
     oxim_tests::power_loss::install(std::path::Path::new(&dir));
     let mut config = ServerConfig::for_tests(&dir);
     config.listen = listen.parse().expect("LISTEN_ADDR");
+    if let Some(durability) = args.next() {
+        config.durability = durability.parse().expect("DURABILITY");
+    }
     let server = Server::start(config).await.expect("server start");
     println!("listening {}", server.addr());
     let lines = tokio::task::spawn_blocking(|| {
