@@ -299,8 +299,9 @@ async fn a_device_killed_during_catch_up_tells_every_message_after_its_restart()
     let sent_ids: HashSet<String> = sent.iter().map(|m| m.msg_id.clone()).collect();
     assert_eq!(sent_ids.len(), TOTAL);
 
-    // The device comes back and is killed in the middle of its catch-up.
-    let mut bob = Device::start(&server, dir.path(), "bob", &["receive"]);
+    // The device comes back with an app slower than its store, and is killed in the middle of
+    // its catch-up, in the middle of telling a page.
+    let mut bob = Device::start(&server, dir.path(), "bob", &["receive", "slow"]);
     bob.expect("ready").await;
     let mut first = Vec::new();
     while first.len() < K {
@@ -319,7 +320,8 @@ async fn a_device_killed_during_catch_up_tells_every_message_after_its_restart()
         first.iter().chain(second).map(|p| p.msg_id.clone()).collect::<HashSet<_>>().len()
     };
     while told(&first, &second) < TOTAL {
-        match bob.line("the rest of the messages").await.as_str() {
+        let what = format!("the rest of the messages ({} of {TOTAL} told)", told(&first, &second));
+        match bob.line(&what).await.as_str() {
             "ready" | "synced" => {}
             line => second.push(Printed::parse(line)),
         }

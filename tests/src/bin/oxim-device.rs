@@ -8,10 +8,11 @@
 //!   each other (texts `00`, `01`, … in call order) and prints `on-record N` once all N are
 //!   stored locally (SENDING, in the send queue). `send 0 PEER` makes no sends: what an earlier
 //!   run queued goes out by itself after the login.
-//! - `receive`: registers an advanced message listener that prints
+//! - `receive [slow]`: registers an advanced message listener that prints
 //!   `msg MSG_ID CONVERSATION_ID SEQ TEXT` for every `onRecvNewMessage`, flushed before the
 //!   callback returns (so every message the SDK may record as told has been printed), and
-//!   `synced` for every `onSyncServerFinish`.
+//!   `synced` for every `onSyncServerFinish`. `slow`: the listener then takes a millisecond
+//!   per message (an app slower than the store), so a kill lands in the middle of a page.
 
 use std::io::{BufRead, Write};
 use std::sync::Arc;
@@ -21,8 +22,11 @@ use oxim_core::message::SendOptions;
 use oxim_core::{AdvancedMsgListener, ConversationListener, Elem, LogLevel, Manager, Message, SdkConfig, SdkListener};
 use tokio::sync::Notify;
 
-/// Prints each new message as one line, before the callback returns.
-struct Printer;
+/// Prints each new message as one line, before the callback returns; a slow one then
+/// works a millisecond on it, as an app that is slower than the SDK's store.
+struct Printer {
+    slow: bool,
+}
 
 impl AdvancedMsgListener for Printer {
     fn on_recv_new_message(&self, msg: Message) {
@@ -33,6 +37,9 @@ impl AdvancedMsgListener for Printer {
         let line = format!("msg {} {} {} {}\n", msg.msg_id, msg.conv_id(), msg.seq, text);
         let mut out = std::io::stdout().lock();
         out.write_all(line.as_bytes()).and_then(|()| out.flush()).expect("stdout");
+        if self.slow {
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 }
 
@@ -61,7 +68,7 @@ fn say(line: &str) {
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [url, app_id, dir, user, sig, job @ ..] = args.as_slice() else {
-        eprintln!("usage: oxim-device SERVER_URL SDK_APP_ID DATA_DIR USER USER_SIG (send N PEER | receive)");
+        eprintln!("usage: oxim-device SERVER_URL SDK_APP_ID DATA_DIR USER USER_SIG (send N PEER | receive [slow])");
         std::process::exit(2);
     };
     let sdk = Manager::new();
@@ -72,8 +79,9 @@ async fn main() {
     if job.first().map(String::as_str) == Some("receive") {
         // Registered before the login: what an earlier run stored and did not tell is told
         // as soon as the session starts.
-        sdk.add_advanced_msg_listener(Arc::new(Printer));
-        sdk.add_conversation_listener(Arc::new(Printer));
+        let printer = Arc::new(Printer { slow: job.get(1).is_some_and(|a| a == "slow") });
+        sdk.add_advanced_msg_listener(printer.clone());
+        sdk.add_conversation_listener(printer);
     }
     sdk.init_sdk(app_id.parse().expect("SDK_APP_ID"), config, Some(connected.clone())).expect("initSDK");
     tokio::time::timeout(Duration::from_secs(15), connected.0.notified()).await.expect("onConnectSuccess");
@@ -81,7 +89,7 @@ async fn main() {
     say("ready");
 
     match job {
-        [j] if j == "receive" => {}
+        [j] | [j, _] if j == "receive" => {}
         [j, n, peer] if j == "send" => {
             let n: usize = n.parse().expect("N");
             if n > 0 {
