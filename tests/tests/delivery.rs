@@ -219,12 +219,12 @@ async fn pipelined_sends_survive_sigkills_of_the_sending_process_and_arrive_once
     let bob = TestClient::logged_in(&server, "bob", "android").await;
     bob.listen_advanced();
     let dir = tempfile::tempdir().unwrap();
-    let sends = ["send", &N.to_string(), "bob"].map(str::to_owned);
+    let n = N.to_string();
     let no_sends = ["send", "0", "bob"];
 
     // The server goes away; alice's device makes 200 sends without waiting for any of them and
     // is killed as soon as they are on record.
-    let mut alice = Device::start(&server, dir.path(), "alice", &sends.each_ref().map(String::as_str));
+    let mut alice = Device::start(&server, dir.path(), "alice", &["send", &n, "bob"]);
     alice.expect("ready").await;
     server.stop().await;
     alice.say("go");
@@ -233,8 +233,8 @@ async fn pipelined_sends_survive_sigkills_of_the_sending_process_and_arrive_once
     assert!(bob.seen.new_messages().is_empty());
 
     // The server comes back, then the device, with no new sends: its queue goes out by itself.
-    // It is killed again as soon as the first of them arrives, with the rest in flight or
-    // still queued (answered by the server but not recorded as sent, or not sent at all).
+    // It is killed again mid-drain, with some sends recorded as sent and the rest answered by
+    // the server but not recorded yet, in flight, or not sent at all.
     server.start_again().await;
     let queue = SendQueue::open(dir.path());
     let alice = Device::start(&server, dir.path(), "alice", &no_sends);
