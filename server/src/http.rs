@@ -32,6 +32,19 @@ impl crate::media::FileAccess for ConversationFileAccess {
     }
 }
 
+/// Who uploaded a file, as the file store's metadata says (for [`crate::handlers::FileOwners`]).
+pub struct BlobOwners(pub Arc<dyn crate::media::BlobStore>);
+
+#[async_trait::async_trait]
+impl crate::handlers::FileOwners for BlobOwners {
+    async fn owner(&self, uuid: &str) -> Option<String> {
+        if !oxim_proto::media::is_valid_file_uuid(uuid) {
+            return None;
+        }
+        self.0.stat(uuid).await.ok().flatten().map(|meta| meta.owner)
+    }
+}
+
 /// The server's routes.
 pub fn router(app: Arc<App>, alive: mpsc::Sender<()>, blobs: Arc<dyn crate::media::BlobStore>) -> Router {
     let services = &app.services;

@@ -64,13 +64,16 @@ impl Server {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let sessions = Arc::new(Sessions::default());
-        let services = Arc::new(Services::new(config, Arc::new(store), clock, sessions.clone()));
+        let blobs: Arc<dyn crate::media::BlobStore> = Arc::new(blobs);
+        let owners = Arc::new(http::BlobOwners(blobs.clone()));
+        let services =
+            Arc::new(Services::new(config, Arc::new(store), clock, sessions.clone()).with_file_owners(owners));
         let app = Arc::new(App::new(services, sessions, shutdown_rx.clone()));
         gateway::timer::spawn(app.clone());
 
         // Every connection task holds a clone of `alive`; when all are dropped, all have ended.
         let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
-        let router = http::router(app.clone(), alive_tx, Arc::new(blobs));
+        let router = http::router(app.clone(), alive_tx, blobs);
         let task_app = app.clone();
         let task = tokio::spawn(async move {
             let mut stop = shutdown_rx;

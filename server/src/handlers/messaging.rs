@@ -29,6 +29,17 @@ async fn validate(ctx: &Ctx, msg: &WireMessage) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// A message carries only files its sender may read (uploaded them, or received them): a file
+/// id learnt elsewhere cannot be forwarded to gain access to the file.
+async fn check_files(ctx: &Ctx, user: &str, elem: &oxim_proto::message::Elem) -> Result<(), Refusal> {
+    for uuid in elem.file_uuids() {
+        if !ctx.may_read_file(user, &uuid).await.map_err(refusal)? {
+            return Err(Refusal::new(code::FILE_TRANS_AUTH_FAILED, format!("you may not send file {uuid}")));
+        }
+    }
+    Ok(())
+}
+
 /// Handles `msg.send`: validates, stores (C2C or group) and pushes the message to the other
 /// online sessions of its recipients; online-only messages and AVChatRoom messages are pushed
 /// and never stored.
@@ -51,6 +62,11 @@ pub fn send<'a>(
         // A sender's local file paths never leave the server (nor should they have reached it).
         req.msg.elem = req.msg.elem.without_local_paths();
         validate(ctx, &req.msg).await?;
+        if req.msg.elem.has_files() {
+            // Boxed: most messages carry no file, and the future of every send in flight would
+            // otherwise hold this check's state.
+            Box::pin(check_files(ctx, &caller.user, &req.msg.elem)).await?;
+        }
         if !req.msg.group_id.is_empty() {
             return Box::pin(groups::send(ctx, req.msg)).await;
         }
