@@ -38,6 +38,18 @@ pub struct ServerConfig {
     pub room_window: Duration,
     /// Group-attribute writes per group per second (V2TIM's server: 5).
     pub attr_writes_per_sec: u32,
+    /// Serve TLS (`wss://`, `https://`) with this certificate chain and key (PEM files, reloaded
+    /// when they change); `None`: plain `ws://` and `http://` (e.g. behind a reverse proxy).
+    pub tls: Option<TlsFiles>,
+}
+
+/// The PEM files TLS is served with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +65,7 @@ impl Default for ServerConfig {
             room_msgs_per_window: 40,
             room_window: Duration::from_secs(1),
             attr_writes_per_sec: 5,
+            tls: None,
         }
     }
 }
@@ -88,7 +101,9 @@ impl ServerConfig {
             secret_key: file.secret_key,
             idle_timeout_secs: file.idle_timeout_secs,
             revoke_window_secs: file.revoke_window_secs,
-        });
+            tls_cert: file.tls_cert,
+            tls_key: file.tls_key,
+        })?;
         if let Some(limits) = file.member_limits {
             self.member_limits = limits;
         }
@@ -104,8 +119,9 @@ impl ServerConfig {
         Ok(())
     }
 
-    /// Applies the settings that are present.
-    pub fn merge(&mut self, o: Overrides) {
+    /// Applies the settings that are present; a TLS certificate needs its key and the other
+    /// way round.
+    pub fn merge(&mut self, o: Overrides) -> Result<(), String> {
         if let Some(v) = o.listen {
             self.listen = v;
         }
@@ -124,6 +140,17 @@ impl ServerConfig {
         if let Some(v) = o.revoke_window_secs {
             self.revoke_window = Duration::from_secs(v);
         }
+        match (o.tls_cert, o.tls_key, &mut self.tls) {
+            (Some(cert), Some(key), _) => self.tls = Some(TlsFiles { cert, key }),
+            (None, None, _) => {}
+            // One file of a pair already set elsewhere.
+            (cert, key, Some(tls)) => {
+                tls.cert = cert.unwrap_or(tls.cert.clone());
+                tls.key = key.unwrap_or(tls.key.clone());
+            }
+            _ => return Err("a TLS certificate (tls_cert) needs its key (tls_key), and the other way round".into()),
+        }
+        Ok(())
     }
 }
 
@@ -142,6 +169,10 @@ pub struct Overrides {
     pub idle_timeout_secs: Option<u64>,
     /// `revoke_window_secs`.
     pub revoke_window_secs: Option<u64>,
+    /// `tls_cert`.
+    pub tls_cert: Option<PathBuf>,
+    /// `tls_key`.
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,6 +184,8 @@ struct FileConfig {
     secret_key: Option<String>,
     idle_timeout_secs: Option<u64>,
     revoke_window_secs: Option<u64>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     /// `[member_limits]`: `work`, `public`, `meeting`, `avchatroom` (0 = unlimited).
     member_limits: Option<MemberLimits>,
     room_msgs_per_window: Option<u32>,
@@ -171,7 +204,7 @@ mod tests {
         assert_eq!(cfg.listen.port(), 9000);
         assert_eq!((cfg.sdk_app_id, cfg.secret_key.as_str()), (7, "k"));
         assert_eq!(cfg.data_dir, PathBuf::from("./oxim-data"));
-        cfg.merge(Overrides { sdk_app_id: Some(8), ..Overrides::default() });
+        cfg.merge(Overrides { sdk_app_id: Some(8), ..Overrides::default() }).unwrap();
         assert_eq!((cfg.sdk_app_id, cfg.listen.port()), (8, 9000));
     }
 
@@ -182,6 +215,18 @@ mod tests {
         cfg.merge_toml("room_msgs_per_window = 10\n[member_limits]\nwork = 3\n").unwrap();
         assert_eq!((cfg.member_limits.of("Work"), cfg.member_limits.of("Public")), (3, 200));
         assert_eq!(cfg.room_msgs_per_window, 10);
+    }
+
+    #[test]
+    fn tls_needs_a_certificate_and_its_key() {
+        let mut cfg = ServerConfig::default();
+        let cert_only = Overrides { tls_cert: Some("c.pem".into()), ..Overrides::default() };
+        assert!(cfg.merge(cert_only.clone()).is_err(), "a certificate without a key");
+        assert_eq!(cfg.tls, None);
+        cfg.merge_toml("tls_cert = \"a.pem\"\ntls_key = \"k.pem\"\n").unwrap();
+        // A flag then replaces one file of the pair.
+        cfg.merge(cert_only).unwrap();
+        assert_eq!(cfg.tls, Some(TlsFiles { cert: "c.pem".into(), key: "k.pem".into() }));
     }
 
     #[test]
