@@ -85,6 +85,19 @@ impl ServerConfig {
         self.secret_key == DEV_SECRET_KEY
     }
 
+    /// Refuses to serve the published development secret key anywhere but on a loopback
+    /// address: anyone could sign UserSigs for every user of such a server.
+    pub fn check_secret_for_listen(&self) -> Result<(), String> {
+        if self.uses_dev_secret() && !self.listen.ip().is_loopback() {
+            return Err(format!(
+                "the development secret key is public: set your own with --secret-key (or OXIM_SECRET_KEY) \
+                 to listen on {}",
+                self.listen
+            ));
+        }
+        Ok(())
+    }
+
     /// Applies a TOML file's settings over `self`.
     pub fn merge_toml_file(&mut self, path: &Path) -> Result<(), String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -227,6 +240,21 @@ mod tests {
         // A flag then replaces one file of the pair.
         cfg.merge(cert_only).unwrap();
         assert_eq!(cfg.tls, Some(TlsFiles { cert: "c.pem".into(), key: "k.pem".into() }));
+    }
+
+    #[test]
+    fn the_development_key_serves_loopback_only() {
+        let mut cfg = ServerConfig::default();
+        assert!(cfg.check_secret_for_listen().is_ok(), "127.0.0.1");
+        for public in ["0.0.0.0:8080", "[::]:8080", "192.168.1.2:8080"] {
+            cfg.listen = public.parse().unwrap();
+            assert!(cfg.check_secret_for_listen().unwrap_err().contains("--secret-key"), "{public}");
+        }
+        cfg.listen = "[::1]:8080".parse().unwrap();
+        assert!(cfg.check_secret_for_listen().is_ok(), "::1");
+        cfg.listen = "0.0.0.0:8080".parse().unwrap();
+        cfg.secret_key = "my own".into();
+        assert!(cfg.check_secret_for_listen().is_ok());
     }
 
     #[test]

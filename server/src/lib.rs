@@ -55,7 +55,9 @@ pub struct Server;
 
 impl Server {
     /// Opens the data directory, binds `config.listen` and starts serving in the background.
+    /// Refuses the published development secret key on any but a loopback address.
     pub async fn start(config: ServerConfig) -> Result<ServerHandle, String> {
+        config.check_secret_for_listen()?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let options = store::sqlite::Options { member_limits: config.member_limits, clock: clock.clone() };
         let store = SqliteStore::open_with(&config.data_dir, options).map_err(|e| format!("cannot open store: {e}"))?;
