@@ -73,3 +73,39 @@ async fn the_development_secret_key_is_refused_on_a_public_address() {
     let server = Server::start(config).await.expect("an own key may listen anywhere");
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_spam_takes_over_the_oldest_sessions_instead_of_piling_up() {
+    use oxim_server::gateway::limits::MAX_SESSIONS_PER_USER;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(ServerConfig::for_tests(dir.path())).await.unwrap();
+    let login = |platform: String| {
+        let (url, sig) = (server.ws_url(), server.user_sig("alice", 600));
+        async move {
+            let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+            let body =
+                json!({"sdk_app_id": 1_400_000_000u64, "user_id": "alice", "user_sig": sig, "platform": platform});
+            ws.send(Message::Text(
+                json!({"v": 1, "t": "req", "id": 1, "op": "login", "body": body}).to_string().into(),
+            ))
+            .await
+            .unwrap();
+            assert_eq!(next_response(&mut ws).await.unwrap()["code"], 0);
+            ws
+        }
+    };
+    let mut first = login("device 0".into()).await;
+    let mut others = Vec::new();
+    for i in 1..MAX_SESSIONS_PER_USER + 5 {
+        others.push(login(format!("device {i}")).await);
+    }
+    assert_eq!(server.online_sessions(), MAX_SESSIONS_PER_USER, "at most {MAX_SESSIONS_PER_USER} sessions");
+    // The oldest was told, as a login on its own platform would tell it.
+    let kicked = loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), first.next()).await.expect("a kick").unwrap().unwrap();
+        let Message::Text(text) = msg else { continue };
+        break serde_json::from_str::<Value>(&text).unwrap();
+    };
+    assert_eq!((kicked["t"].as_str(), kicked["op"].as_str()), (Some("push"), Some("kicked")), "{kicked}");
+    server.shutdown().await;
+}
