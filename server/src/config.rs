@@ -27,6 +27,9 @@ pub struct ServerConfig {
     pub secret_key: String,
     /// A connection that sends nothing (not even a heartbeat) for this long is closed.
     pub idle_timeout: Duration,
+    /// A connection whose client has not taken a write for this long (it stopped reading) is
+    /// dropped, so it holds neither its task nor a graceful shutdown.
+    pub write_timeout: Duration,
     /// How long after sending a message its sender may revoke it (V2TIM: 2 minutes).
     pub revoke_window: Duration,
     /// Largest member count per group type (V2TIM: 200, AVChatRoom unlimited).
@@ -60,6 +63,7 @@ impl Default for ServerConfig {
             sdk_app_id: DEV_SDK_APP_ID,
             secret_key: DEV_SECRET_KEY.to_owned(),
             idle_timeout: Duration::from_secs(90),
+            write_timeout: Duration::from_secs(20),
             revoke_window: Duration::from_secs(120),
             member_limits: MemberLimits::default(),
             room_msgs_per_window: 40,
@@ -125,6 +129,9 @@ impl ServerConfig {
         }
         if let Some(ms) = file.room_window_ms {
             self.room_window = Duration::from_millis(ms);
+        }
+        if let Some(secs) = file.write_timeout_secs {
+            self.write_timeout = Duration::from_secs(secs);
         }
         if let Some(n) = file.attr_writes_per_sec {
             self.attr_writes_per_sec = n;
@@ -196,6 +203,7 @@ struct FileConfig {
     sdk_app_id: Option<u64>,
     secret_key: Option<String>,
     idle_timeout_secs: Option<u64>,
+    write_timeout_secs: Option<u64>,
     revoke_window_secs: Option<u64>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,

@@ -11,8 +11,8 @@ use oxim_server::usersig::UserSigKey;
 /// The self-hostable Oxim IM server.
 ///
 /// Settings come from defaults, then `--config FILE` (TOML with the keys listen, data_dir,
-/// sdk_app_id, secret_key, idle_timeout_secs, revoke_window_secs, tls_cert, tls_key), then OXIM_* environment
-/// variables, then flags.
+/// sdk_app_id, secret_key, idle_timeout_secs, write_timeout_secs, revoke_window_secs, tls_cert,
+/// tls_key, ...), then OXIM_* environment variables, then flags.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Cli {

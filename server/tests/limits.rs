@@ -109,3 +109,64 @@ async fn session_spam_takes_over_the_oldest_sessions_instead_of_piling_up() {
     assert_eq!((kicked["t"].as_str(), kicked["op"].as_str()), (Some("push"), Some("kicked")), "{kicked}");
     server.shutdown().await;
 }
+
+/// Logs `user` in over a fresh connection.
+async fn logged_in(server: &oxim_server::ServerHandle, user: &str) -> Ws {
+    let (mut ws, _) = tokio_tungstenite::connect_async(server.ws_url()).await.unwrap();
+    let body = json!({"sdk_app_id": 1_400_000_000u64, "user_id": user, "user_sig": server.user_sig(user, 600), "platform": "linux"});
+    ws.send(Message::Text(json!({"v": 1, "t": "req", "id": 1, "op": "login", "body": body}).to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(next_response(&mut ws).await.unwrap()["code"], 0);
+    ws
+}
+
+/// Asks for `n` large pages without reading any answer.
+async fn flood_without_reading(ws: &mut Ws, n: u64) {
+    for id in 0..n {
+        let req = json!({"v": 1, "t": "req", "id": 1000 + id, "op": "msg.pull", "body": {"conv_id": "c2c_bob", "after_seq": 0, "limit": 1000}});
+        ws.send(Message::Text(req.to_string().into())).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_disconnected_and_does_not_hold_shutdown() {
+    use oxim_server::gateway::limits::OUTBOX_CAPACITY;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::for_tests(dir.path());
+    config.write_timeout = Duration::from_secs(1);
+    let server = Server::start(config).await.unwrap();
+    let _bob = logged_in(&server, "bob").await;
+    let mut alice = logged_in(&server, "alice").await;
+    // 100 messages of 10 KB: each page is 1 MB.
+    let text = "x".repeat(10_000);
+    for i in 0..100u64 {
+        let msg = json!({"msg_id": format!("m{i}"), "receiver": "bob", "elem": {"type": "text", "text": text}});
+        alice
+            .send(Message::Text(
+                json!({"v": 1, "t": "req", "id": 10 + i, "op": "msg.send", "body": {"msg": msg}}).to_string().into(),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(next_response(&mut alice).await.unwrap()["code"], 0);
+    }
+    assert_eq!(server.online_sessions(), 2);
+
+    // 64 pages (far fewer frames than the outbox holds) that alice never reads: the socket
+    // fills, the server's writes stall, and the connection is dropped after the write timeout.
+    let pages = 64;
+    assert!((pages as usize) < OUTBOX_CAPACITY);
+    flood_without_reading(&mut alice, pages).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while server.online_sessions() > 1 {
+        assert!(std::time::Instant::now() < deadline, "the stalled connection was never dropped");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Another one stalls; shutting down does not wait for it longer than the write timeout.
+    let mut again = logged_in(&server, "alice").await;
+    flood_without_reading(&mut again, pages).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::timeout(Duration::from_secs(10), server.shutdown()).await.expect("shutdown finished");
+    drop((alice, again));
+}
