@@ -30,6 +30,9 @@ pub struct ServerConfig {
     /// A connection whose client has not taken a write for this long (it stopped reading) is
     /// dropped, so it holds neither its task nor a graceful shutdown.
     pub write_timeout: Duration,
+    /// WebSocket connections open at once; beyond it a new one is refused (HTTP 503) before
+    /// the upgrade.
+    pub max_connections: usize,
     /// How long after sending a message its sender may revoke it (V2TIM: 2 minutes).
     pub revoke_window: Duration,
     /// Largest member count per group type (V2TIM: 200, AVChatRoom unlimited).
@@ -64,6 +67,7 @@ impl Default for ServerConfig {
             secret_key: DEV_SECRET_KEY.to_owned(),
             idle_timeout: Duration::from_secs(90),
             write_timeout: Duration::from_secs(20),
+            max_connections: 10_000,
             revoke_window: Duration::from_secs(120),
             member_limits: MemberLimits::default(),
             room_msgs_per_window: 40,
@@ -129,6 +133,9 @@ impl ServerConfig {
         }
         if let Some(ms) = file.room_window_ms {
             self.room_window = Duration::from_millis(ms);
+        }
+        if let Some(n) = file.max_connections {
+            self.max_connections = n;
         }
         if let Some(secs) = file.write_timeout_secs {
             self.write_timeout = Duration::from_secs(secs);
@@ -204,6 +211,7 @@ struct FileConfig {
     secret_key: Option<String>,
     idle_timeout_secs: Option<u64>,
     write_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
     revoke_window_secs: Option<u64>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -233,7 +241,11 @@ mod tests {
     fn group_limits_come_from_toml() {
         let mut cfg = ServerConfig::default();
         assert_eq!(cfg.member_limits.of("Work"), 200);
-        cfg.merge_toml("room_msgs_per_window = 10\n[member_limits]\nwork = 3\n").unwrap();
+        cfg.merge_toml(
+            "room_msgs_per_window = 10\nmax_connections = 5\nwrite_timeout_secs = 3\n[member_limits]\nwork = 3\n",
+        )
+        .unwrap();
+        assert_eq!((cfg.max_connections, cfg.write_timeout), (5, Duration::from_secs(3)));
         assert_eq!((cfg.member_limits.of("Work"), cfg.member_limits.of("Public")), (3, 200));
         assert_eq!(cfg.room_msgs_per_window, 10);
     }

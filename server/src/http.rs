@@ -66,8 +66,17 @@ async fn healthz(State(state): State<RouteState>) -> impl IntoResponse {
     }))
 }
 
-async fn websocket(State(state): State<RouteState>, ws: WebSocketUpgrade) -> impl IntoResponse {
+async fn websocket(State(state): State<RouteState>, ws: WebSocketUpgrade) -> axum::response::Response {
+    // Counted from before the upgrade: a flood of handshakes cannot get past the cap either.
+    let Some(open) = state.app.open_conn(state.app.services.config.max_connections) else {
+        tracing::warn!("connection refused: {} open", state.app.open_conns());
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
+    };
     ws.max_message_size(MAX_WS_MESSAGE)
         .read_buffer_size(WS_READ_BUFFER)
-        .on_upgrade(move |socket| gateway::serve_socket(state.app, socket, state.alive))
+        .on_upgrade(move |socket| async move {
+            gateway::serve_socket(state.app, socket, state.alive).await;
+            drop(open);
+        })
+        .into_response()
 }

@@ -170,3 +170,29 @@ async fn a_client_that_stops_reading_is_disconnected_and_does_not_hold_shutdown(
     tokio::time::timeout(Duration::from_secs(10), server.shutdown()).await.expect("shutdown finished");
     drop((alice, again));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_cap_are_refused_before_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::for_tests(dir.path());
+    config.max_connections = 2;
+    let server = Server::start(config).await.unwrap();
+    let connect = || tokio_tungstenite::connect_async(server.ws_url());
+    let first = connect().await.unwrap().0;
+    let _second = logged_in(&server, "alice").await;
+    let refused = connect().await.err().expect("a third connection is refused").to_string();
+    assert!(refused.contains("503"), "{refused}");
+    // A place frees when a connection ends.
+    drop(first);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut third = loop {
+        match connect().await {
+            Ok((ws, _)) => break ws,
+            Err(_) => assert!(std::time::Instant::now() < deadline, "no place freed"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    third.send(Message::Text(json!({"v": 1, "t": "req", "id": 3, "op": "logout"}).to_string().into())).await.unwrap();
+    assert_eq!(next_response(&mut third).await.unwrap()["code"], 0);
+    server.shutdown().await;
+}
