@@ -180,7 +180,8 @@ async fn connections_beyond_the_cap_are_refused_before_the_upgrade() {
     let connect = || tokio_tungstenite::connect_async(server.ws_url());
     let first = connect().await.unwrap().0;
     let _second = logged_in(&server, "alice").await;
-    let refused = connect().await.err().expect("a third connection is refused").to_string();
+    let Err(refused) = connect().await else { panic!("a third connection is refused") };
+    let refused = refused.to_string();
     assert!(refused.contains("503"), "{refused}");
     // A place frees when a connection ends.
     drop(first);
