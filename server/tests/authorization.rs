@@ -549,3 +549,20 @@ async fn a_message_carries_only_files_its_sender_may_read_and_a_revoke_takes_the
     assert_eq!(download(&server, "mia", &file.url).await.as_deref(), Ok("olga's notes"), "f1 still carries it");
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_avchatroom_has_nothing_stored_to_read_clear_or_delete_for_its_members_only() {
+    let mut f = Fixture::new().await;
+    f.c("olga").ok("group.create", json!({"group_type": "AVChatRoom", "group_id": "live", "name": "live"})).await;
+    f.c("mia").ok("group.join", json!({"group_id": "live"})).await;
+    for user in ["olga", "mia"] {
+        assert_eq!(f.c(user).ok("msg.read", json!({"conv_id": "group_live", "seq": 0})).await["read_seq"], 0);
+        assert_eq!(f.c(user).ok("msg.clear", json!({"conv_id": "group_live"})).await["seq"], 0);
+        f.c(user).ok("msg.delete", json!({"conv_id": "group_live", "msg_ids": ["x"]})).await;
+    }
+    for outsider in ["otto", "kim"] {
+        let read = f.c(outsider).call("msg.read", json!({"conv_id": "group_live", "seq": 0})).await;
+        assert_eq!(read["code"], DENY, "{outsider} is not in the room");
+    }
+    f.server.shutdown().await;
+}

@@ -101,9 +101,18 @@ pub async fn revoke(ctx: &Ctx, caller: &Caller, req: RevokeReq) -> Reply<RevokeR
     Ok((RevokeRes { seq: written.seq }, appended_pushes(written.appended, false)))
 }
 
+/// Whether `conv` is an AVChatRoom `user` is in: its messages are never stored, so there is
+/// nothing to read, clear or delete (and no stored membership to check).
+fn in_room(ctx: &Ctx, user: &str, conv: &ConvId) -> bool {
+    matches!(conv, ConvId::Group(g) if ctx.rooms.is_member(g, user))
+}
+
 /// Handles `msg.read`.
 pub async fn read(ctx: &Ctx, caller: &Caller, req: ReadReq) -> Reply<ReadRes> {
     check_conv(&req.conv_id)?;
+    if in_room(ctx, &caller.user, &req.conv_id) {
+        return Ok((ReadRes { read_seq: 0 }, Vec::new()));
+    }
     let written = ctx.write(|s| s.mark_read(&caller.user, &req.conv_id, req.seq)).await.map_err(refusal)?;
     Ok((ReadRes { read_seq: written.seq }, appended_pushes(written.appended, false)))
 }
@@ -114,6 +123,9 @@ pub async fn delete(ctx: &Ctx, caller: &Caller, req: DeleteReq) -> Reply<serde_j
     if req.msg_ids.is_empty() || req.msg_ids.len() > MAX_DELETE {
         return Err(Refusal::new(code::INVALID_PARAMETERS, format!("delete 1 to {MAX_DELETE} messages at a time")));
     }
+    if in_room(ctx, &caller.user, &req.conv_id) {
+        return Ok((serde_json::json!({}), Vec::new()));
+    }
     let written = ctx.write(|s| s.delete_for_user(&caller.user, &req.conv_id, req.msg_ids)).await.map_err(refusal)?;
     Ok((serde_json::json!({}), appended_pushes(written.appended, false)))
 }
@@ -121,6 +133,9 @@ pub async fn delete(ctx: &Ctx, caller: &Caller, req: DeleteReq) -> Reply<serde_j
 /// Handles `msg.clear`.
 pub async fn clear(ctx: &Ctx, caller: &Caller, req: ClearReq) -> Reply<ClearRes> {
     check_conv(&req.conv_id)?;
+    if in_room(ctx, &caller.user, &req.conv_id) {
+        return Ok((ClearRes { seq: 0 }, Vec::new()));
+    }
     let written = ctx.write(|s| s.clear_for_user(&caller.user, &req.conv_id)).await.map_err(refusal)?;
     Ok((ClearRes { seq: written.seq }, appended_pushes(written.appended, false)))
 }
