@@ -33,6 +33,9 @@ pub struct ServerConfig {
     /// WebSocket connections open at once; beyond it a new one is refused (HTTP 503) before
     /// the upgrade.
     pub max_connections: usize,
+    /// Longest signaling timeout an invitation may ask for (Oxim's bound; V2TIM states none):
+    /// every pending invitation with a timeout keeps a deadline until then.
+    pub max_signal_timeout: Duration,
     /// How long after sending a message its sender may revoke it (V2TIM: 2 minutes).
     pub revoke_window: Duration,
     /// Largest member count per group type (V2TIM: 200, AVChatRoom unlimited).
@@ -68,6 +71,7 @@ impl Default for ServerConfig {
             idle_timeout: Duration::from_secs(90),
             write_timeout: Duration::from_secs(20),
             max_connections: 10_000,
+            max_signal_timeout: Duration::from_secs(86_400),
             revoke_window: Duration::from_secs(120),
             member_limits: MemberLimits::default(),
             room_msgs_per_window: 40,
@@ -133,6 +137,9 @@ impl ServerConfig {
         }
         if let Some(ms) = file.room_window_ms {
             self.room_window = Duration::from_millis(ms);
+        }
+        if let Some(secs) = file.max_signal_timeout_secs {
+            self.max_signal_timeout = Duration::from_secs(secs);
         }
         if let Some(n) = file.max_connections {
             self.max_connections = n;
@@ -212,6 +219,7 @@ struct FileConfig {
     idle_timeout_secs: Option<u64>,
     write_timeout_secs: Option<u64>,
     max_connections: Option<usize>,
+    max_signal_timeout_secs: Option<u64>,
     revoke_window_secs: Option<u64>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
