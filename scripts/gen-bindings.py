@@ -189,6 +189,17 @@ ANDROID = {
     "V2TIMMessageListGetOption": R(consts=enum_consts("V2TIMMessageGetType"), fields={
         "get_type": F(default="V2TIM_GET_CLOUD_OLDER_MSG"), "count": F(default="20")}),
     "V2TIMSignalingInfo": R(consts=enum_consts("V2TIMSignalingActionType")),
+    "V2TIMUserFullInfo": R(
+        consts=enum_consts("V2TIMFriendAllowType") + enum_consts("V2TIMGender"),
+        fields={"gender": F(unset="V2TIM_GENDER_UNKNOWN"), "role": F(unset="0"), "level": F(unset="0"),
+                "birthday": F(unset="0L"), "allow_type": F(unset="V2TIM_FRIEND_NEED_CONFIRM"),
+                "custom_info": F(codec="utf8_map")},
+        extras="""
+    /** Sets the nickname (Tencent's spelling of setNickName). */
+    public void setNickname(String nickName) {
+        this.nickName = nickName;
+    }
+"""),
 }
 
 # Method arguments whose Android type differs from the UDL's: "Type.method.arg" -> codec.

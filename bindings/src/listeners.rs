@@ -38,7 +38,7 @@ macro_rules! lift_by_from {
 }
 lift_by_from!(
     core::UserInfo => V2TIMUserInfo,
-    core::UserInfo => V2TIMUserFullInfo,
+    core::UserFullInfo => V2TIMUserFullInfo,
     core::Message => V2TIMMessage,
     core::MessageReceipt => V2TIMMessageReceipt,
     cg::GroupMemberInfo => V2TIMGroupMemberInfo,
@@ -135,7 +135,7 @@ foreign_listener! {
         fn on_connect_failed(code: i32, error: String);
         fn on_kicked_offline();
         fn on_user_sig_expired();
-        fn on_self_info_updated(info: core::UserInfo => V2TIMUserFullInfo);
+        fn on_self_info_updated(info: core::UserFullInfo => V2TIMUserFullInfo);
     }
 }
 

@@ -198,6 +198,11 @@ fn deliver(event: Event, listeners: &Listeners) {
                 guarded("onUserSigExpired", || l.on_user_sig_expired());
             }
         }
+        Event::SelfInfoUpdated(info) => {
+            for l in listeners.sdk() {
+                guarded("onSelfInfoUpdated", || l.on_self_info_updated((*info).clone()));
+            }
+        }
         Event::NewMessage(msg) => {
             let advanced = listeners.advanced();
             // V2TIM warns that registering both listener kinds delivers text and custom

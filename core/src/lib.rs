@@ -13,7 +13,7 @@
 //!   [`sync`] (the sync actor: receiving exactly once, in order), [`events`] (the one event
 //!   thread that calls every instance's listeners), [`publisher`] (conversation-list events).
 //! - features: [`message`], [`conversation`], [`group`], [`signaling`]: the V2TIM managers,
-//!   which find the session through a [`session::SessionSource`].
+//!   which find the session through a [`session::SessionSource`]; [`profile`]: profiles.
 //! - facade: [`client`] (one initialised instance: login state, push routing) and [`manager`]
 //!   (`V2TIMManager`, the facade apps call).
 
@@ -29,6 +29,7 @@ pub mod manager;
 pub mod media;
 pub mod message;
 pub mod model;
+pub mod profile;
 pub mod publisher;
 pub mod runtime;
 pub mod session;
@@ -51,6 +52,7 @@ pub use manager::Manager;
 pub use message::MessageManager;
 pub use model::config::*;
 pub use model::message::*;
+pub use model::profile::{UserFullInfo, UserInfoChange};
 pub use signaling::SignalingManager;
 
 /// The SDK version (`getVersion`).

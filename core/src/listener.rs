@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use crate::model::conversation::Conversation;
 use crate::model::group::{GroupChange, GroupMemberInfo, MemberChange};
 use crate::model::message::{Message, MessageReceipt, UserInfo};
+use crate::model::profile::UserFullInfo;
 
 /// `V2TIMSDKListener`: connection and login state.
 pub trait SdkListener: Send + Sync {
@@ -20,8 +21,9 @@ pub trait SdkListener: Send + Sync {
     fn on_kicked_offline(&self) {}
     /// The UserSig expired; log in again with a new one.
     fn on_user_sig_expired(&self) {}
-    /// The logged-in user's profile changed.
-    fn on_self_info_updated(&self, _info: UserInfo) {}
+    /// The logged-in user's profile changed (`setSelfInfo` on this or another device): the
+    /// profile after the change.
+    fn on_self_info_updated(&self, _info: UserFullInfo) {}
 }
 
 /// `V2TIMSimpleMsgListener`: text and custom messages only.

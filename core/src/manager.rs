@@ -280,6 +280,20 @@ impl Manager {
         self.inner.listeners.add_advanced(listener)
     }
 
+    /// `getUsersInfo`: the profiles of up to 100 users, in the order asked (users that do not
+    /// exist are left out).
+    pub async fn get_users_info(&self, user_ids: Vec<String>) -> Result<Vec<crate::UserFullInfo>> {
+        let session = self.session()?;
+        runtime::run(async move { crate::profile::users_info(&session, user_ids).await }).await
+    }
+
+    /// `setSelfInfo`: changes the fields `change` sets and returns the profile after the change;
+    /// every device of the user hears `onSelfInfoUpdated`.
+    pub async fn set_self_info(&self, change: crate::UserInfoChange) -> Result<crate::UserFullInfo> {
+        let session = self.session()?;
+        runtime::run(async move { crate::profile::set_self_info(&session, change).await }).await
+    }
+
     /// A message from the local store by id (`None` if this device does not have it).
     pub async fn find_local_message(&self, msg_id: String) -> Result<Option<Message>> {
         let session = self.session()?;

@@ -13,6 +13,7 @@
 //! - [`ids`]: V2TIM conversation ids and the limits on user ids.
 //! - [`media`]: file upload and download over HTTP (kinds, limits, image variants).
 //! - [`signaling`]: invitations (V2TIM's signaling payload, requests).
+//! - [`profile`]: user profiles (`V2TIMUserFullInfo`), their changes and checks.
 
 pub mod code;
 pub mod frame;
@@ -21,6 +22,7 @@ pub mod ids;
 pub mod media;
 pub mod message;
 pub mod payload;
+pub mod profile;
 pub mod signaling;
 
 pub use frame::{FrameType, InFrame, OutFrame, PROTOCOL_VERSION};
@@ -111,6 +113,11 @@ pub mod op {
     pub const SIGNAL_REJECT: &str = "signal.reject";
     /// An invitation as issued: [`crate::signaling::SignalGetReq`] → [`crate::signaling::SignalingInfo`].
     pub const SIGNAL_GET: &str = "signal.get";
+    /// Users' profiles: [`crate::profile::GetProfilesReq`] → [`crate::profile::ProfilesRes`].
+    pub const PROFILE_GET: &str = "profile.get";
+    /// Change the user's own profile: [`crate::profile::ProfileChange`] → [`crate::profile::Profile`]
+    /// (the profile after the change).
+    pub const PROFILE_SET: &str = "profile.set";
 }
 
 /// Server push event names (`op` of a push frame).

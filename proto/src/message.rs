@@ -372,6 +372,11 @@ pub enum UserEvent {
         /// `V2TIMReceiveMessageOpt`.
         opt: i32,
     },
+    /// This user changed their profile (on some device: `onSelfInfoUpdated`).
+    SelfInfoUpdated {
+        /// The profile after the change.
+        profile: crate::profile::Profile,
+    },
 }
 
 /// A message as it travels between SDK and server.

@@ -4,6 +4,7 @@
 use crate::model::conversation::Conversation;
 use crate::model::group::GroupEvent;
 use crate::model::message::{Message, MessageReceipt, SignalingInfo};
+use crate::model::profile::UserFullInfo;
 
 /// Something the app is told about.
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub enum Event {
     KickedOffline,
     /// `onUserSigExpired`.
     UserSigExpired,
+    /// `onSelfInfoUpdated`: the logged-in user's profile after a change (on any device).
+    SelfInfoUpdated(Box<UserFullInfo>),
     /// A message arrived (from another user or another device of this user).
     NewMessage(Box<Message>),
     /// `onRecvMessageRevoked`.

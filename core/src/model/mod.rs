@@ -11,3 +11,4 @@ pub mod conversation;
 pub mod event;
 pub mod group;
 pub mod message;
+pub mod profile;

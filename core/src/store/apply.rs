@@ -15,6 +15,7 @@ use crate::model::group::{GroupEvent, GroupTips, from_tips, from_user_event, inf
 use crate::model::message::{
     ConvId, Elem, ElemType, Message, MessageReceipt, MessageStatus, SignalingInfo, WireMessage,
 };
+use crate::model::profile::UserFullInfo;
 use oxim_proto::message::UserEvent;
 use oxim_proto::signaling::signaling_of;
 
@@ -33,6 +34,8 @@ pub enum Effect {
     MessagesRemoved(ConvId),
     /// A group listener callback (from a group tip or one of the user's group events).
     Group(GroupEvent),
+    /// The user's profile changed (`onSelfInfoUpdated`).
+    SelfInfo(Box<UserFullInfo>),
     /// A conversation of the list changed (or entered it).
     Conversation(ConvId, ConvChange),
     /// A signaling message new to this device (after its [`Effect::NewMessage`]); which
@@ -228,6 +231,11 @@ fn apply_event(
         }
         UserEvent::ConvPinned { conv_id, pinned } => conversations::set_field(tx, conv_id, Field::Pinned, pinned)?,
         UserEvent::ConvRecvOpt { conv_id, opt } => conversations::set_field(tx, conv_id, Field::RecvOpt, opt)?,
+        UserEvent::SelfInfoUpdated { profile } => {
+            if news {
+                effects.push(Effect::SelfInfo(Box::new(profile.clone().into())));
+            }
+        }
         group_event => {
             if news && let Some(event) = from_user_event(group_event) {
                 effects.push(Effect::Group(event));
