@@ -13,7 +13,7 @@ use oxim_core::group::{GroupChange, GroupEvent, GroupMemberInfo, MemberChange};
 use oxim_core::{
     AdvancedMsgListener, ConversationListener, ConversationManager, GroupListener, GroupManager, LogLevel, Manager,
     Message, MessageManager, MessageReceipt, SdkConfig, SdkListener, SignalingListener, SignalingManager,
-    SimpleMsgListener, UserInfo,
+    SimpleMsgListener, UserFullInfo, UserInfo,
 };
 use oxim_server::{Server, ServerConfig, ServerHandle};
 use serde_json::{Value, json};
@@ -137,6 +137,8 @@ pub enum Seen {
     KickedOffline,
     /// onUserSigExpired
     UserSigExpired,
+    /// onSelfInfoUpdated
+    SelfInfo(Box<UserFullInfo>),
     /// onRecvC2CTextMessage(msgID, sender, text)
     Text {
         /// msgID
@@ -354,6 +356,26 @@ impl Recorder {
         self.group_events().iter().filter(|e| pred(e)).count()
     }
 
+    /// The profiles `onSelfInfoUpdated` told, in order.
+    pub fn self_infos(&self) -> Vec<UserFullInfo> {
+        self.all()
+            .into_iter()
+            .filter_map(|s| match s {
+                Seen::SelfInfo(i) => Some(*i),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Waits until `onSelfInfoUpdated` was told `n` times; returns what it was told.
+    pub async fn wait_self_infos(&self, n: usize) -> Vec<UserFullInfo> {
+        self.wait_until(&format!("{n} onSelfInfoUpdated"), |s| {
+            s.iter().filter(|x| matches!(x, Seen::SelfInfo(_))).count() >= n
+        })
+        .await;
+        self.self_infos()
+    }
+
     /// Waits until `n` texts were received.
     pub async fn wait_texts(&self, n: usize) {
         self.wait_until(&format!("{n} texts"), |s| s.iter().filter(|x| matches!(x, Seen::Text { .. })).count() >= n)
@@ -376,6 +398,9 @@ impl SdkListener for Recorder {
     }
     fn on_user_sig_expired(&self) {
         self.record(Seen::UserSigExpired);
+    }
+    fn on_self_info_updated(&self, info: UserFullInfo) {
+        self.record(Seen::SelfInfo(Box::new(info)));
     }
 }
 
