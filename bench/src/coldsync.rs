@@ -12,8 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use oxim_core::{ConversationListener, Elem, LogLevel, Manager, SdkConfig, SdkListener, WireMessage};
-use oxim_server::store::Store as _;
-use oxim_server::store::sqlite::{SqliteStore, c2c_target};
+use oxim_server::domain::keys::c2c_target;
+use oxim_server::store::sqlite::SqliteStore;
+use oxim_server::store::{MessageStore as _, Store as _, UserStore as _};
 use tokio::sync::mpsc;
 
 use crate::Ctx;

@@ -2,7 +2,7 @@
 //! its own process so its memory and CPU are measured apart from the clients'.
 //!
 //! Its connections have the same read buffer as oxim-server's
-//! ([`oxim_server::http::WS_READ_BUFFER`]): tungstenite's default of 128 KiB would dominate
+//! ([`oxim_server::gateway::limits::WS_READ_BUFFER`]): tungstenite's default of 128 KiB would dominate
 //! both servers' memory per connection and hide what oxim adds on top of the transport.
 
 use futures_util::{SinkExt, StreamExt};
@@ -28,7 +28,7 @@ pub fn main() {
             };
             let _ = tcp.set_nodelay(true);
             tokio::spawn(async move {
-                let config = WebSocketConfig::default().read_buffer_size(oxim_server::http::WS_READ_BUFFER);
+                let config = WebSocketConfig::default().read_buffer_size(oxim_server::gateway::limits::WS_READ_BUFFER);
                 let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(tcp, Some(config)).await else { return };
                 while let Some(Ok(msg)) = ws.next().await {
                     if msg.is_close() {

@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use oxim_server::store::Store as _;
+use oxim_server::store::{Store as _, UserStore as _};
 
 use crate::Ctx;
 use crate::report::{Met, Row, bytes, count, ratio, slope};

@@ -154,7 +154,7 @@ pub const SDK_APP_ID: u64 = DEV_SDK_APP_ID;
 /// UserSigs the child servers accept (they run with the development key).
 pub fn sig(user: &str) -> String {
     let key = UserSigKey::new(DEV_SDK_APP_ID, DEV_SECRET_KEY);
-    key.sign(user, oxim_server::gateway::now_ms() / 1000, 86400)
+    key.sign(user, oxim_proto::clock::now_ms() / 1000, 86400)
 }
 
 /// Connects a raw WebSocket client with Nagle's algorithm off (as a latency-minded client would).

@@ -1,8 +1,8 @@
 //! Oxim wire protocol, shared by the SDK core (`oxim-core`) and the server (`oxim-server`).
 //!
-//! Plain data and serde only: no I/O. The protocol itself (frame layout, operations, pushes,
-//! ordering and delivery rules) is written down in `docs/protocol.md`; this crate is its
-//! executable form.
+//! Plain data, serde and pure checks: no I/O (reading the wall clock aside). The protocol itself
+//! (frame layout, operations, pushes, ordering and delivery rules) is written down in
+//! `docs/protocol.md`; this crate is its executable form.
 //!
 //! - [`frame`]: the envelope every WebSocket text frame carries (request / response / push).
 //! - [`op`] and [`push`]: the names of requests and server pushes.
@@ -14,7 +14,11 @@
 //! - [`media`]: file upload and download over HTTP (kinds, limits, image variants).
 //! - [`signaling`]: invitations (V2TIM's signaling payload, requests).
 //! - [`profile`]: user profiles (`V2TIMUserFullInfo`), their changes and checks.
+//! - [`check`]: the checks a message must pass before it is sent (SDK and server alike).
+//! - [`clock`]: the wall clock in Unix milliseconds.
 
+pub mod check;
+pub mod clock;
 pub mod code;
 pub mod frame;
 pub mod group;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::groups::rules::MemberLimits;
+use crate::domain::group_rules::MemberLimits;
 
 /// Development default for the app id, printed at start so a developer can sign UserSigs.
 pub const DEV_SDK_APP_ID: u64 = 1_400_000_000;

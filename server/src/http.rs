@@ -11,14 +11,7 @@ use tokio::sync::mpsc;
 
 use crate::app::App;
 use crate::gateway;
-
-/// Largest WebSocket message accepted (a 12 KB message body plus JSON overhead fits easily).
-const MAX_WS_MESSAGE: usize = 1 << 20;
-
-/// Read buffer of a connection. tungstenite's default (128 KiB, zero-filled, so resident) made
-/// an idle connection cost about 135 KiB; IM frames are mostly under 1 KB, and a larger message
-/// grows the buffer as it arrives.
-pub const WS_READ_BUFFER: usize = 4 * 1024;
+use crate::gateway::limits::{MAX_WS_MESSAGE, WS_READ_BUFFER};
 
 #[derive(Clone)]
 struct RouteState {
@@ -41,8 +34,9 @@ impl crate::media::FileAccess for ConversationFileAccess {
 
 /// The server's routes.
 pub fn router(app: Arc<App>, alive: mpsc::Sender<()>, blobs: Arc<dyn crate::media::BlobStore>) -> Router {
-    let access = Arc::new(ConversationFileAccess { store: app.store.clone() });
-    let media = crate::media::MediaState::new(app.sigs.clone(), app.config.sdk_app_id, blobs, access);
+    let services = &app.services;
+    let access = Arc::new(ConversationFileAccess { store: services.store.clone() });
+    let media = crate::media::MediaState::new(services.sigs.clone(), services.config.sdk_app_id, blobs, access);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/ws", get(websocket))

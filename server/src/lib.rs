@@ -3,27 +3,26 @@
 //! [`Server::start`] binds, opens the store and serves until [`ServerHandle::shutdown`] (or,
 //! from the binary, SIGINT/SIGTERM). Tests start it in-process on an ephemeral loopback port.
 //!
-//! - [`config`]: settings from defaults, TOML, environment, flags.
-//! - [`usersig`]: TLSSigAPIv2 UserSig verification and signing.
-//! - [`store`]: the storage trait and its SQLite implementation.
-//! - [`gateway`]: one WebSocket connection; [`auth`], [`messaging`], [`conversations`] and [`signaling`]: its
-//!   requests (signaling also owns the invitation timer).
-//! - [`groups`]: group requests, the group-type rules, AVChatRoom rooms (online membership).
-//! - [`sessions`]: who is online, and delivery to them.
-//! - [`http`]: the HTTP routes (`/healthz`, `/v1/ws`).
-//! - [`media`]: file upload and download (`/v1/files`), image variants, blob storage.
+//! The crate is a stack of levels; each imports only from the levels below it
+//! (`server/levels.toml`, checked by `scripts/check-levels.py`):
+//!
+//! 1. [`domain`] (pure rules: refusals, clock, storage keys, group rules and decisions,
+//!    signaling machine, AVChatRoom rooms and rate) and [`usersig`] (UserSig signing and
+//!    verification);
+//! 2. [`config`]: settings from defaults, TOML, environment, flags;
+//! 3. [`store`]: the storage traits and their SQLite implementation;
+//! 4. [`handlers`]: the requests, one shape `(ctx, caller, req) -> Result<(response, effects),
+//!    Refusal>`;
+//! 5. [`gateway`] (connections: ordering, spawning, limits, delivery of effects), [`app`],
+//!    [`http`] (`/healthz`, `/v1/ws`) and [`media`] (`/v1/files`).
 
 pub mod app;
-pub mod auth;
 pub mod config;
-pub mod conversations;
+pub mod domain;
 pub mod gateway;
-pub mod groups;
+pub mod handlers;
 pub mod http;
 pub mod media;
-pub mod messaging;
-pub mod sessions;
-pub mod signaling;
 pub mod store;
 pub mod usersig;
 
@@ -35,7 +34,9 @@ use tokio::sync::{mpsc, watch};
 pub use config::ServerConfig;
 
 use crate::app::App;
-use crate::sessions::Control;
+use crate::domain::clock::{Clock, SystemClock};
+use crate::gateway::sessions::{Control, Sessions};
+use crate::handlers::Services;
 use crate::store::sqlite::SqliteStore;
 
 /// A running server.
@@ -52,8 +53,9 @@ pub struct Server;
 impl Server {
     /// Opens the data directory, binds `config.listen` and starts serving in the background.
     pub async fn start(config: ServerConfig) -> Result<ServerHandle, String> {
-        let store = SqliteStore::open_with(&config.data_dir, config.member_limits)
-            .map_err(|e| format!("cannot open store: {e}"))?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let options = store::sqlite::Options { member_limits: config.member_limits, clock: clock.clone() };
+        let store = SqliteStore::open_with(&config.data_dir, options).map_err(|e| format!("cannot open store: {e}"))?;
         let blobs = crate::media::FsBlobStore::open(&config.data_dir)
             .map_err(|e| format!("cannot open the file store: {e}"))?;
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -61,8 +63,10 @@ impl Server {
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let app = Arc::new(App::new(config, Arc::new(store), shutdown_rx.clone()));
-        signaling::timer::spawn(app.clone());
+        let sessions = Arc::new(Sessions::default());
+        let services = Arc::new(Services::new(config, Arc::new(store), clock, sessions.clone()));
+        let app = Arc::new(App::new(services, sessions, shutdown_rx.clone()));
+        gateway::timer::spawn(app.clone());
 
         // Every connection task holds a clone of `alive`; when all are dropped, all have ended.
         let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
@@ -83,7 +87,7 @@ impl Server {
             }
             // The router (and its `alive` sender) is gone; wait for the WebSocket tasks.
             let _ = alive_rx.recv().await;
-            task_app.store.close().await;
+            task_app.services.store.close().await;
         });
         Ok(ServerHandle { addr, app, shutdown: shutdown_tx, task })
     }
@@ -107,7 +111,8 @@ impl ServerHandle {
 
     /// Issues a UserSig for `user` with this server's key, valid for `expire_secs`.
     pub fn user_sig(&self, user: &str, expire_secs: i64) -> String {
-        self.app.sigs.sign(user, gateway::now_ms() / 1000, expire_secs)
+        let services = &self.app.services;
+        services.sigs.sign(user, services.now_ms() / 1000, expire_secs)
     }
 
     /// Number of authenticated sessions right now.

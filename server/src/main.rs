@@ -4,9 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use oxim_server::Server;
 use oxim_server::config::{DEV_SECRET_KEY, Overrides, ServerConfig};
 use oxim_server::usersig::UserSigKey;
-use oxim_server::{Server, gateway};
 
 /// The self-hostable Oxim IM server.
 ///
@@ -88,7 +88,7 @@ fn main() {
                 std::process::exit(2);
             }
             let key = UserSigKey::new(config.sdk_app_id, config.secret_key.clone());
-            println!("{}", key.sign(&user, gateway::now_ms() / 1000, expire));
+            println!("{}", key.sign(&user, oxim_proto::clock::now_ms() / 1000, expire));
         }
         Some(Command::Serve) | None => {
             let filter = cli.log.clone().or_else(|| std::env::var("RUST_LOG").ok()).unwrap_or_else(|| "info".into());

@@ -10,10 +10,11 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use oxim_proto::check::Side;
 use oxim_proto::ids::is_valid_user_id;
-use oxim_proto::message::{MAX_AT_USERS, MAX_ELEM_BYTES};
+use oxim_proto::message::MAX_AT_USERS;
 use oxim_proto::op;
-use oxim_proto::payload::{MAX_MSG_BODY_BYTES, SendMsgReq, SendMsgRes};
+use oxim_proto::payload::{SendMsgReq, SendMsgRes};
 
 use super::media;
 use crate::conversation::local_change;
@@ -32,29 +33,12 @@ pub fn new_msg_id() -> String {
     format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
 }
 
-/// Checks content against V2TIM's rules: not empty, text/custom at most 12 KB, any element at
-/// most [`MAX_ELEM_BYTES`] serialised.
+/// Checks content against V2TIM's rules (`oxim_proto::check`, the same checks the server runs):
+/// sendable by apps, not empty, not a signaling payload, text/custom at most 12 KB, any element
+/// at most 512 KiB serialised, at most 300 merged messages. The size limit is
+/// reported as the SDK reports it (8001, `ERR_SDK_MSG_BODY_SIZE_LIMIT`).
 pub fn check_content(elem: &Elem) -> Result<()> {
-    if !elem.is_sendable() {
-        return Err(Error::invalid("this element cannot be sent"));
-    }
-    if elem.is_empty() {
-        return Err(Error::invalid("message content is empty"));
-    }
-    let too_big = |len: usize| {
-        Error::new(
-            oxim_proto::code::SDK_MSG_BODY_SIZE_LIMIT,
-            format!("message body is {len} bytes; the limit is {MAX_MSG_BODY_BYTES}"),
-        )
-    };
-    if elem.body_len() > MAX_MSG_BODY_BYTES {
-        return Err(too_big(elem.body_len()));
-    }
-    let len = serde_json::to_vec(elem).map(|v| v.len()).unwrap_or(usize::MAX);
-    if len > MAX_ELEM_BYTES {
-        return Err(too_big(len));
-    }
-    Ok(())
+    oxim_proto::check::check_content(elem).map_err(|p| Error::new(p.code(Side::Sdk), p.to_string()))
 }
 
 /// How a message is to be sent (`sendMessage`'s parameters after the message).

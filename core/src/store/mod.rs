@@ -100,21 +100,13 @@ impl Store {
                 Error::new(oxim_proto::code::IO_OPERATION_FAILED, format!("cannot create {}: {e}", dir.display()))
             })?;
         }
-        let mut conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        // Android cannot always create temp files; keep temporaries in memory.
-        conn.pragma_update(None, "temp_store", "MEMORY")?;
-        // rusqlite keeps 16 prepared statements by default, fewer than a message's way through
-        // the store uses (storing, refreshing its conversation, announcing it): the cache
-        // thrashed and SQL was parsed again on every call.
-        conn.set_prepared_statement_cache_capacity(128);
-        // Plans that never depend on bound values. Without this SQLite compares a bound `?` with
-        // the WHERE clause of each partial index (and propagates it through joins) and then
-        // prepares the statement again whenever the binding changes: a full parse on nearly
-        // every call of the hot statements (`hot_statements_are_not_prepared_again...`).
-        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-        migrate(&mut conn)?;
+        // WAL, synchronous=NORMAL, temporaries in memory (Android cannot always create temporary
+        // files), 128 cached statements (a message's way through the store uses more than
+        // rusqlite's default 16) and plans that never depend on bound values
+        // (`hot_statements_are_not_prepared_again...`): oxim-sqlite, shared with the server.
+        let settings = oxim_sqlite::Settings { statement_cache: 128, busy_timeout: None };
+        let mut conn = oxim_sqlite::open(path, &settings)?;
+        oxim_sqlite::migrate(&mut conn, MIGRATIONS).map_err(|e| Error::db(e.to_string()))?;
         Ok(Store { conn: Arc::new(Mutex::new(Some(conn))), lane: Arc::default(), open: Mutex::new(true) })
     }
 
@@ -197,20 +189,6 @@ impl Drop for Store {
     fn drop(&mut self) {
         self.close();
     }
-}
-
-fn migrate(conn: &mut Connection) -> Result<()> {
-    let done = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
-    if done > MIGRATIONS.len() {
-        return Err(Error::db(format!("the database has schema version {done}, newer than this SDK")));
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
-    }
-    Ok(())
 }
 
 // ---- key-value settings ---------------------------------------------------------------------

@@ -178,9 +178,7 @@ impl IntoResponse for Failure {
     }
 }
 
-fn now_ms() -> i64 {
-    crate::gateway::now_ms()
-}
+use oxim_proto::clock::now_ms;
 
 /// Checks the credential headers; returns the user.
 fn authenticate(state: &MediaState, headers: &HeaderMap) -> Result<String, Failure> {

@@ -1,30 +1,28 @@
 //! Server storage.
 //!
-//! The server talks to storage only through [`Store`]; [`sqlite::SqliteStore`] is the embedded
-//! default (one SQLite file in WAL mode, one writer thread that batches writes into
-//! transactions, a small pool of readers). A PostgreSQL store can implement the same trait.
+//! The server talks to storage only through [`Store`], one trait per concern ([`UserStore`],
+//! [`MessageStore`], [`ConversationStore`], [`GroupStore`], [`SignalingStore`]);
+//! [`sqlite::SqliteStore`] is the embedded default (one SQLite file in WAL mode, one writer
+//! thread that batches writes into transactions, a small pool of readers). A PostgreSQL store
+//! implements the same traits.
 //!
-//! Every stream of messages has a storage key: `c2c:<a> <b>` (a C2C conversation, a < b),
-//! `group:<id>`, and `sys:<user>` (the user's own event stream: read positions, deletions,
-//! receipts). All of them get gapless seqs and the same exactly-once delivery.
-//!
-//! Signaling invitations ([`crate::signaling::machine::Invitation`]) are kept here too; their
-//! state changes and the action messages they append commit together.
+//! A store keeps state and applies changes; it decides nothing a rule decides: message streams
+//! are keyed as [`crate::domain::keys`] says, group operations are decided by
+//! [`crate::domain::groups`] over the state the store loads and only applied here, invitations
+//! change as [`crate::domain::signaling`] says. Every write is one transaction: the change and
+//! the messages it appends (tips, events, notices) commit together or not at all.
 
 pub mod sqlite;
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
-use oxim_proto::group::{
-    CreateGroupReq, GroupApplication, GroupAttrs, GroupInfo, MemberInfo, MemberOpResult, SetGroupInfoReq, SetMemberReq,
-    WriteAttrsReq,
-};
+use oxim_proto::group::{GroupApplication, GroupAttrs, GroupInfo, MemberInfo, MemberOpResult};
 use oxim_proto::ids::ConvId;
 use oxim_proto::payload::{ConvState, RecvOptInfo, SeqRange, WireMessage};
 
-use crate::groups::rules::{self, Rules};
-use crate::signaling::machine::Invitation;
+use crate::domain::groups::{GroupOp, GroupRow};
+use crate::domain::keys::Target;
+use crate::domain::refusal::Refusal;
+use crate::domain::signaling::{Invitation, SignalAct};
 
 /// A storage failure or a refusal. The request that hit it fails; nothing is half-written
 /// because every write is one transaction (a savepoint inside a batch).
@@ -33,6 +31,10 @@ pub enum StoreError {
     /// The database failed.
     #[error("database: {0}")]
     Db(#[from] rusqlite::Error),
+    /// The schema could not be migrated, or is newer than this server (a newer release wrote
+    /// the database; this one refuses to run against it).
+    #[error("{0}")]
+    Schema(#[from] oxim_sqlite::MigrateError),
     /// A stored value could not be decoded.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
@@ -59,21 +61,17 @@ impl StoreError {
     }
 }
 
+impl From<Refusal> for StoreError {
+    fn from(r: Refusal) -> StoreError {
+        StoreError::Refused { code: r.code, desc: r.desc }
+    }
+}
+
 /// Result of storage calls.
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// A write that is already queued; awaiting it gives its outcome.
 pub type Queued<T> = std::pin::Pin<Box<dyn std::future::Future<Output = StoreResult<T>> + Send>>;
-
-/// Where a message goes: its stream key and the users taking part, each with their view of the
-/// conversation (so the stream shows up in their sync).
-#[derive(Debug, Clone)]
-pub struct Target {
-    /// Storage key.
-    pub key: String,
-    /// Participants and their conversation id.
-    pub members: Vec<(String, ConvId)>,
-}
 
 /// A stored message and who must be told about it.
 #[derive(Debug, Clone)]
@@ -106,131 +104,6 @@ pub struct HistoryPage {
     pub reached_start: bool,
 }
 
-/// A group as stored: profile (without member count or the caller's standing) and attributes.
-#[derive(Debug, Clone)]
-pub struct GroupRow {
-    /// Profile.
-    pub info: GroupInfo,
-    /// Attribute key → (value, attributes' version when it was written).
-    pub attrs: BTreeMap<String, (String, u64)>,
-    /// Attributes' version: every write moves it on.
-    pub attr_version: u64,
-}
-
-impl GroupRow {
-    /// The rules of the group's type.
-    pub fn rules(&self) -> &'static Rules {
-        rules::of(&self.info.group_type).expect("stored group types are valid")
-    }
-
-    /// The attributes as the API shows them.
-    pub fn attrs(&self) -> GroupAttrs {
-        GroupAttrs {
-            group_id: self.info.group_id.clone(),
-            attrs: self.attrs.iter().map(|(k, (v, _))| (k.clone(), v.clone())).collect(),
-            version: self.attr_version,
-        }
-    }
-}
-
-/// A group write by a user. Each is one transaction that checks the group-type rules, changes
-/// the rows and appends the group tips and user events it causes.
-#[derive(Debug, Clone)]
-pub enum GroupOp {
-    /// Create a group (the user owns it).
-    Create(CreateGroupReq),
-    /// Join, or apply to, a group with stored membership.
-    Join {
-        /// The group.
-        group_id: String,
-        /// Application message.
-        message: String,
-    },
-    /// Quit.
-    Quit {
-        /// The group.
-        group_id: String,
-    },
-    /// Dismiss (owner).
-    Dismiss {
-        /// The group.
-        group_id: String,
-    },
-    /// Change the profile.
-    SetInfo(SetGroupInfoReq),
-    /// Change a member's card or custom fields.
-    SetMember(SetMemberReq),
-    /// Mute a member for `seconds` (0 = unmute).
-    Mute {
-        /// The group.
-        group_id: String,
-        /// The member.
-        user_id: String,
-        /// Seconds.
-        seconds: u32,
-    },
-    /// Pull users in (Work).
-    Invite {
-        /// The group.
-        group_id: String,
-        /// The users.
-        users: Vec<String>,
-    },
-    /// Kick members.
-    Kick {
-        /// The group.
-        group_id: String,
-        /// The members.
-        users: Vec<String>,
-    },
-    /// Make a member admin (300) or ordinary member (200).
-    SetRole {
-        /// The group.
-        group_id: String,
-        /// The member.
-        user_id: String,
-        /// The new role.
-        role: i32,
-    },
-    /// Hand the group to another member.
-    Transfer {
-        /// The group.
-        group_id: String,
-        /// The new owner.
-        user_id: String,
-    },
-    /// Accept or refuse a join application.
-    HandleApplication {
-        /// The application.
-        app_id: String,
-        /// Accept.
-        accept: bool,
-        /// Message to the applicant.
-        reason: String,
-    },
-    /// Mark the applications the user sees read.
-    ApplicationsRead,
-    /// Set the user's receive option for the group.
-    RecvOpt {
-        /// The group.
-        group_id: String,
-        /// `recv_opt` value.
-        opt: i32,
-    },
-    /// Write attributes. `is_member` says whether the caller is in the group where membership
-    /// is not stored (AVChatRoom; the caller knows who is in the room). A write that would
-    /// change something is refused (10049) once the group had `max_per_sec` writes in the last
-    /// second; a stale write is refused (10056) whatever the rate.
-    WriteAttrs {
-        /// The write.
-        req: WriteAttrsReq,
-        /// Membership of a non-stored group.
-        is_member: bool,
-        /// The server's rate limit per group.
-        max_per_sec: u32,
-    },
-}
-
 /// What a group write produced besides its stored changes.
 #[derive(Debug, Default)]
 pub struct GroupOutcome {
@@ -261,32 +134,25 @@ pub struct Signaled {
     pub appended: Vec<Appended>,
 }
 
-/// A signaling request that changes an existing invitation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignalAct {
-    /// `accept` by an invitee.
-    Accept,
-    /// `reject` by an invitee.
-    Reject,
-    /// `cancel` by the inviter.
-    Cancel,
-}
-
-/// What the server needs from storage.
+/// Who exists.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait UserStore {
     /// Records that `user_id` exists (called on every login; cheap when it already does).
     async fn register_user(&self, user_id: &str) -> StoreResult<()>;
 
     /// Whether `user_id` has ever logged in.
     async fn user_exists(&self, user_id: &str) -> StoreResult<bool>;
+}
 
+/// Message streams: appending with gapless seqs, per-user positions, pulls.
+///
+/// Writes are queued by the call, not when the returned future is first polled, so one
+/// connection's writes are stored in the order it sent them even when it does not wait for each
+/// result before reading its next request.
+#[async_trait]
+pub trait MessageStore {
     /// Stores `msg` in `target`: deduplicates on `msg_id`, assigns the next seq and the server
     /// time (never earlier than the stream's previous message).
-    ///
-    /// The write is queued by this call, not when the future is first polled, so one
-    /// connection's messages are stored in the order it sent them even when it does not wait
-    /// for each result before reading its next request.
     fn append(&self, target: Target, msg: WireMessage) -> Queued<Appended>;
 
     /// Revokes `user`'s message `msg_id` in `target` if it is at most `window_ms` old: marks it
@@ -305,9 +171,6 @@ pub trait Store: Send + Sync + 'static {
     /// Clears `conv`'s history for `user` up to its newest message and tells the user's devices.
     fn clear_for_user(&self, user: &str, conv: &ConvId) -> Queued<Written>;
 
-    /// The conversations of `user_id` that changed after `since`, ascending by version.
-    async fn changed_conversations(&self, user_id: &str, since: u64, limit: u32) -> StoreResult<Vec<ConvState>>;
-
     /// Messages of `user_id`'s conversation `conv` with `after < seq <= up_to` (`up_to` 0 = no
     /// bound), ascending, at most `limit`, without those the user deleted or cleared; and the
     /// conversation's highest seq.
@@ -325,6 +188,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether a message referencing file `uuid` reached a conversation `user_id` takes part in.
     async fn file_shared_with(&self, user_id: &str, uuid: &str) -> StoreResult<bool>;
+}
+
+/// The user's conversation list: changes since a version, unread counts, deletion, pins,
+/// receive options.
+#[async_trait]
+pub trait ConversationStore {
+    /// The conversations of `user_id` that changed after `since`, ascending by version.
+    async fn changed_conversations(&self, user_id: &str, since: u64, limit: u32) -> StoreResult<Vec<ConvState>>;
 
     /// Unread-countable messages of `user` in each range (see `conv.unread` in the protocol).
     async fn unread_counts(&self, user: &str, ranges: Vec<SeqRange>) -> StoreResult<Vec<u64>>;
@@ -342,8 +213,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// `user`'s receive options for C2C `peers`.
     async fn c2c_recv_opts(&self, user: &str, peers: Vec<String>) -> StoreResult<Vec<RecvOptInfo>>;
+}
 
-    /// Runs a group write for `user`.
+/// Groups with stored state (profiles, members, applications, attributes).
+#[async_trait]
+pub trait GroupStore {
+    /// Runs a group write for `user`: loads what [`crate::domain::groups::needs`] asks for,
+    /// lets [`crate::domain::groups::decide`] decide, applies the changes and appends the tips
+    /// and events, in one transaction.
     fn group_write(&self, user: &str, op: GroupOp) -> Queued<GroupOutcome>;
 
     /// Stores a member's message in a group with stored messages, checking membership and
@@ -380,6 +257,12 @@ pub trait Store: Send + Sync + 'static {
     /// Join applications to groups `user` owns or administers, newest first, and how many are
     /// unhandled and unread.
     async fn group_applications(&self, user: &str) -> StoreResult<(u32, Vec<GroupApplication>)>;
+}
+
+/// Signaling invitations: their state changes and the action messages they append commit
+/// together.
+#[async_trait]
+pub trait SignalingStore {
     /// Stores a new invitation and appends its invite message(s) (unless it is online-only):
     /// to the C2C conversation of the inviter and each invitee, or to the group conversation,
     /// whose `members` are given. An invitation id the same inviter already used is a retry:
@@ -388,7 +271,7 @@ pub trait Store: Send + Sync + 'static {
     fn signal_invite(&self, invitation: Invitation, members: Option<Vec<String>>) -> Queued<Signaled>;
 
     /// Applies `act` by `user` with `action_id` and `data` to invitation `invite_id` (see
-    /// [`crate::signaling::machine`]) and appends the action message; refusals are 8010/8011
+    /// [`crate::domain::signaling`]) and appends the action message; refusals are 8010/8011
     /// and change nothing. `members`: the group's, for group invitations.
     fn signal_act(
         &self,
@@ -410,7 +293,13 @@ pub trait Store: Send + Sync + 'static {
     /// Active invitations with a deadline: (invite id, deadline Unix ms), for the timer after a
     /// restart.
     async fn invitation_deadlines(&self) -> StoreResult<Vec<(String, i64)>>;
+}
 
+/// Everything the server needs from storage.
+#[async_trait]
+pub trait Store:
+    UserStore + MessageStore + ConversationStore + GroupStore + SignalingStore + Send + Sync + 'static
+{
     /// Finishes pending writes and closes the database.
     async fn close(&self);
 }

@@ -1,15 +1,18 @@
-//! The user's conversation state on the server: deletion, pins, receive options, and the
-//! unread count of a range (for devices that did not download a conversation's older messages).
+//! The user's conversation state on the server: the list's changes since a version, deletion,
+//! pins, receive options, and the unread count of a range (for devices that did not download a conversation's older messages).
 //! Unread is always computed from the messages and the read position, never counted up.
 
+use async_trait::async_trait;
 use oxim_proto::code;
 use oxim_proto::ids::ConvId;
 use oxim_proto::message::UserEvent;
-use oxim_proto::payload::RecvOptInfo;
+use oxim_proto::payload::{ConvGroup, ConvState, RecvOptInfo, SeqRange};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{WriterState, conv_key};
-use crate::store::{StoreError, StoreResult, Written};
+use super::SqliteStore;
+use super::writer::WriterState;
+use crate::domain::keys::conv_key;
+use crate::store::{ConversationStore, Queued, StoreError, StoreResult, Written};
 
 /// Migration 5: conversation pins and deletion; group tips get their own message kind.
 pub(super) const MIGRATION: &str = "
@@ -27,7 +30,7 @@ pub(super) const KIND_TIPS: i64 = 2;
 
 /// Unread-countable messages of `user` in `(after, up_to]` of stream `key`: not the user's own,
 /// not revoked, not hidden (deleted) or cleared for the user, not notices or tips.
-pub fn unread_count(c: &Connection, user: &str, key: &str, after: u64, up_to: u64) -> StoreResult<u64> {
+fn unread_count(c: &Connection, user: &str, key: &str, after: u64, up_to: u64) -> StoreResult<u64> {
     if up_to <= after {
         return Ok(0);
     }
@@ -46,7 +49,7 @@ pub fn unread_count(c: &Connection, user: &str, key: &str, after: u64, up_to: u6
 }
 
 /// The receive options `user` set for C2C peers (0 where none was set).
-pub fn c2c_recv_opts(c: &Connection, user: &str, peers: &[String]) -> StoreResult<Vec<RecvOptInfo>> {
+fn recv_opts_of(c: &Connection, user: &str, peers: &[String]) -> StoreResult<Vec<RecvOptInfo>> {
     let mut stmt = c.prepare_cached("SELECT recv_opt FROM user_conv WHERE user_id = ?1 AND conv_id = ?2")?;
     let mut out = Vec::new();
     for peer in peers {
@@ -137,5 +140,115 @@ impl WriterState {
             .query_row(params![user, conv.to_string()], |_| Ok(()))
             .optional()?
             .is_some())
+    }
+}
+
+#[async_trait]
+impl ConversationStore for SqliteStore {
+    async fn changed_conversations(&self, user_id: &str, since: u64, limit: u32) -> StoreResult<Vec<ConvState>> {
+        let user = user_id.to_owned();
+        self.read(move |c| {
+            // A former member's group ends at until_seq and no longer changes for them; a group
+            // the user does not receive (recv_opt 1) changes only by the user's own doing.
+            let mut stmt = c.prepare_cached(
+                "SELECT uc.conv_id,
+                        CASE WHEN uc.until_seq > 0 THEN min(c.max_seq, uc.until_seq) ELSE c.max_seq END,
+                        CASE WHEN uc.until_seq > 0 OR uc.recv_opt = 1 THEN uc.version
+                             ELSE max(c.version, uc.version) END AS v,
+                        uc.read_seq, uc.recv_opt, uc.pinned, uc.deleted,
+                        g.group_type, g.name, g.face_url
+                   FROM user_conv uc JOIN conv c ON c.conv_key = uc.conv_key
+                   LEFT JOIN grp g ON uc.conv_key LIKE 'group:%' AND g.group_id = substr(uc.conv_key, 7)
+                  WHERE uc.user_id = ?1 AND v > ?2
+                  ORDER BY v LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![user, since as i64, limit as i64], |r| {
+                let group = match r.get::<_, Option<String>>(7)? {
+                    Some(group_type) => Some(ConvGroup { group_type, name: r.get(8)?, face_url: r.get(9)? }),
+                    None => None,
+                };
+                Ok((
+                    r.get::<_, String>(0)?,
+                    ConvState {
+                        conv_id: ConvId::System,
+                        max_seq: r.get::<_, i64>(1)? as u64,
+                        version: r.get::<_, i64>(2)? as u64,
+                        read_seq: r.get::<_, i64>(3)? as u64,
+                        recv_opt: r.get(4)?,
+                        pinned: r.get(5)?,
+                        deleted: r.get(6)?,
+                        group,
+                    },
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (conv_id, mut state) = row?;
+                state.conv_id =
+                    ConvId::parse(&conv_id).ok_or_else(|| StoreError::Corrupt(format!("conversation id {conv_id}")))?;
+                out.push(state);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn unread_counts(&self, user: &str, ranges: Vec<SeqRange>) -> StoreResult<Vec<u64>> {
+        let user = user.to_owned();
+        self.read(move |c| {
+            ranges
+                .iter()
+                .map(|r| unread_count(c, &user, &conv_key(&user, &r.conv_id), r.after_seq, r.up_to_seq))
+                .collect()
+        })
+        .await
+    }
+
+    fn delete_conversation(&self, user: &str, conv: &ConvId) -> Queued<Written> {
+        let (user, conv) = (user.to_owned(), conv.clone());
+        self.write(move |tx, state| state.delete_conversation(tx, &user, &conv))
+    }
+
+    fn pin_conversation(&self, user: &str, conv: &ConvId, pinned: bool) -> Queued<Written> {
+        let (user, conv) = (user.to_owned(), conv.clone());
+        self.write(move |tx, state| state.pin_conversation(tx, &user, &conv, pinned))
+    }
+
+    fn set_c2c_recv_opt(&self, user: &str, peers: Vec<String>, opt: i32) -> Queued<Written> {
+        let user = user.to_owned();
+        self.write(move |tx, state| state.set_c2c_recv_opt(tx, &user, &peers, opt))
+    }
+
+    async fn c2c_recv_opts(&self, user: &str, peers: Vec<String>) -> StoreResult<Vec<RecvOptInfo>> {
+        let user = user.to_owned();
+        self.read(move |c| recv_opts_of(c, &user, &peers)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use crate::store::sqlite::testing::send;
+
+    #[tokio::test]
+    async fn changed_conversations_are_incremental() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        send(&store, "x1", "alice", "bob").await;
+        send(&store, "x2", "carol", "alice").await;
+        let all = store.changed_conversations("alice", 0, 100).await.unwrap();
+        assert_eq!(all.len(), 2);
+        assert!(all[0].version < all[1].version);
+        let since = all[1].version;
+        assert!(store.changed_conversations("alice", since, 100).await.unwrap().is_empty());
+        send(&store, "x3", "bob", "alice").await;
+        let changed = store.changed_conversations("alice", since, 100).await.unwrap();
+        assert_eq!(changed.len(), 1);
+        assert_eq!((changed[0].conv_id.to_string(), changed[0].max_seq), ("c2c_bob".to_string(), 2));
+        // Bob sees the same conversation from his side; carol is not in it.
+        assert_eq!(store.changed_conversations("bob", 0, 100).await.unwrap()[0].conv_id.to_string(), "c2c_alice");
+        assert_eq!(store.changed_conversations("carol", 0, 100).await.unwrap().len(), 1);
+        store.close().await;
     }
 }

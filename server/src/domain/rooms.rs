@@ -36,8 +36,7 @@ struct Room {
 
 impl Room {
     /// Starts a new window if the current one is over; returns what it has used.
-    fn used_now(&mut self, window: Duration) -> u32 {
-        let now = Instant::now();
+    fn used_now(&mut self, window: Duration, now: Instant) -> u32 {
         match self.window_start {
             Some(start) if now.duration_since(start) < window => {}
             _ => {
@@ -212,11 +211,12 @@ impl Rooms {
         inner.rooms.get(group).and_then(|r| r.members.get(user)).map_or(0, |m| m.mute_until_ms)
     }
 
-    /// Admits a message of `priority` under the room's rate, counting it; false = refused.
-    pub fn admit(&self, group: &str, priority: i32, rate: RoomRate) -> bool {
+    /// Admits a message of `priority` under the room's rate at `now`, counting it; false =
+    /// refused.
+    pub fn admit(&self, group: &str, priority: i32, rate: RoomRate, now: Instant) -> bool {
         let mut inner = self.inner.lock().expect("rooms lock");
         let Some(room) = inner.rooms.get_mut(group) else { return false };
-        if room.used_now(rate.window) >= rate.ceiling(priority) {
+        if room.used_now(rate.window, now) >= rate.ceiling(priority) {
             return false;
         }
         room.used += 1;
@@ -225,8 +225,8 @@ impl Rooms {
 
     /// Admits a room notice (join/quit/mute tip): it counts like a low-priority message, so a
     /// crowd joining at once cannot flood the room (V2TIM drops such notices first too).
-    pub fn admit_notice(&self, group: &str, rate: RoomRate) -> bool {
-        self.admit(group, PRIORITY_LOW, rate)
+    pub fn admit_notice(&self, group: &str, rate: RoomRate, now: Instant) -> bool {
+        self.admit(group, PRIORITY_LOW, rate, now)
     }
 }
 
@@ -258,11 +258,17 @@ mod tests {
         rooms.join("live", "a", 0);
         let rate = RoomRate { limit: 40, window: Duration::from_secs(60) };
         let (mut low, mut high) = (0, 0);
+        let now = Instant::now();
         for _ in 0..30 {
-            low += u32::from(rooms.admit("live", PRIORITY_LOW, rate));
-            high += u32::from(rooms.admit("live", PRIORITY_HIGH, rate));
+            low += u32::from(rooms.admit("live", PRIORITY_LOW, rate, now));
+            high += u32::from(rooms.admit("live", PRIORITY_HIGH, rate, now));
         }
         assert_eq!((low, high), (10, 30));
-        assert!(!rooms.admit_notice("live", rate));
+        assert!(!rooms.admit_notice("live", rate, now));
+        assert!(!rooms.admit("live", 2, rate, now), "a normal message past 90 % of the window");
+        // The next window starts empty.
+        let later = now + Duration::from_secs(60);
+        assert!(rooms.admit_notice("live", rate, later));
+        assert!(!rooms.admit("elsewhere", PRIORITY_HIGH, rate, later), "no such room");
     }
 }

@@ -21,9 +21,8 @@ use oxim_proto::message::{OfflinePushInfo, WireMessage};
 use oxim_proto::signaling::{InviteReq, SignalingAction, SignalingInfo};
 use serde::{Deserialize, Serialize};
 
-use crate::gateway::Refusal;
-use crate::store::Target;
-use crate::store::sqlite::c2c_target;
+use super::keys::{Target, c2c_target, group_key};
+use super::refusal::Refusal;
 
 /// The state of an invitation as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +94,17 @@ pub struct Invitation {
     /// The action id of the cancel request, once cancelled.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub cancel_action_id: String,
+}
+
+/// A request that changes an existing invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalAct {
+    /// `accept` by an invitee.
+    Accept,
+    /// `reject` by an invitee.
+    Reject,
+    /// `cancel` by the inviter.
+    Cancel,
 }
 
 /// What a transition did: the action to tell the participants about.
@@ -242,6 +252,22 @@ impl Invitation {
         Ok(step)
     }
 
+    /// `act` by `user` at `now_ms` ([`Invitation::answer`] or [`Invitation::cancel`]).
+    pub fn act(
+        &mut self,
+        act: SignalAct,
+        user: &str,
+        action_id: &str,
+        data: &str,
+        now_ms: i64,
+    ) -> Result<Step, Refusal> {
+        match act {
+            SignalAct::Accept => self.answer(user, true, action_id, data, now_ms),
+            SignalAct::Reject => self.answer(user, false, action_id, data, now_ms),
+            SignalAct::Cancel => self.cancel(user, action_id, data, now_ms),
+        }
+    }
+
     /// The deadline at `now_ms`: every pending invitee times out. `None` if there is nothing to
     /// do (not active, no deadline, not yet due).
     pub fn expire(&mut self, now_ms: i64) -> Option<Step> {
@@ -316,7 +342,7 @@ pub fn action_messages(inv: &Invitation, step: &Step, members: &[String], now_ms
         ));
         msg.group_id = inv.group_id.clone();
         let target = Target {
-            key: format!("group:{}", inv.group_id),
+            key: group_key(&inv.group_id),
             members: members.iter().map(|u| (u.clone(), ConvId::Group(inv.group_id.clone()))).collect(),
         };
         return vec![(target, msg)];

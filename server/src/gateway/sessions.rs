@@ -6,9 +6,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{Notify, mpsc};
 
-/// Frames waiting for one connection before it counts as too slow and is dropped (it resyncs
-/// when it comes back, so nothing is lost).
-pub const OUTBOX_CAPACITY: usize = 4096;
+use crate::handlers::Presence;
 
 /// Out-of-band instructions to a connection task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +135,12 @@ impl Sessions {
     /// Number of authenticated sessions.
     pub fn count(&self) -> usize {
         self.users.read().expect("sessions lock").values().map(Vec::len).sum()
+    }
+}
+
+impl Presence for Sessions {
+    fn is_online(&self, user: &str) -> bool {
+        Sessions::is_online(self, user)
     }
 }
 

@@ -1,0 +1,22 @@
+//! The server's rules, pure: no I/O, no tasks, no storage engine, no connection. Everything
+//! above (the store, the request handlers, the gateway) builds on these; nothing here imports
+//! from them.
+//!
+//! - [`refusal`]: a refused request (a V2TIM code and a description).
+//! - [`clock`]: the time, behind a trait so tests can set it.
+//! - [`keys`]: storage keys of message streams, and where a message goes ([`keys::Target`]).
+//! - [`group_rules`]: the group-type table (who may do what in which type of group).
+//! - [`groups`]: a group's stored state, the group operations and the pure `decide` that
+//!   turns an operation and the state a store loaded into the changes to make.
+//! - [`signaling`]: the invitation state machine.
+//! - [`rooms`]: AVChatRoom online membership and message rate.
+//! - [`rate`]: a per-key sliding-window rate limit.
+
+pub mod clock;
+pub mod group_rules;
+pub mod groups;
+pub mod keys;
+pub mod rate;
+pub mod refusal;
+pub mod rooms;
+pub mod signaling;

@@ -1,0 +1,317 @@
+//! The gateway: the only part of the server that knows connections. It owns ordering,
+//! spawning, per-connection limits ([`limits`]) and timeouts, and carries out what handlers
+//! return ([`deliver`]).
+//!
+//! Each connection has a reader loop (this module) and a writer task fed by a bounded outbox.
+//! Requests are read in order and dispatched ([`dispatch`]) to their handler:
+//!
+//! - writes run in the reader loop until they have queued their store write (passed their turn,
+//!   see [`Scope`](crate::handlers::Scope)), then finish in a task of their own: one client
+//!   pipelines sends without reordering them;
+//! - reads run in a task of their own at once;
+//! - login runs to its end in the reader loop (the next request must see its sign-in).
+//!
+//! When a request finishes, pushes that reach the requesting connection too are queued first,
+//! then its response, then the rest of its effects.
+//!
+//! - [`sessions`]: who is online, each connection's control queue.
+//! - [`timer`] and [`deadlines`]: invitation deadlines.
+
+pub mod deadlines;
+mod deliver;
+mod dispatch;
+pub mod limits;
+pub mod sessions;
+pub mod timer;
+
+use std::future::{Future, poll_fn};
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use oxim_proto::frame::NoBody;
+use oxim_proto::{OutFrame, push};
+use tokio::sync::mpsc;
+
+pub use deliver::deliver;
+use limits::{MAX_FLUSH_BATCH, OUTBOX_CAPACITY};
+use sessions::{Control, ControlQueue, SessionHandle};
+
+use crate::app::App;
+use crate::domain::refusal::Refusal;
+use crate::handlers::{Caller, Ctx, Effect, Effects, Scope, Session};
+
+/// How the gateway runs a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    /// A write: in the reader loop until it has queued its store write, then in its own task.
+    Write,
+    /// A read: in its own task at once.
+    Read,
+}
+
+/// A request's outcome, ready to send: the response frame and the effects to carry out first.
+type Outcome = Result<(String, Effects), Refusal>;
+
+/// A request being handled, up to its answer: one allocation per request (a write's lives until
+/// its commit, so it is kept small: see `dispatch`).
+type Request = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Where a connection's requests answer: its outbox, and the server for their effects (one per
+/// connection, shared by its requests in flight).
+struct Outbox {
+    app: Arc<App>,
+    frames: mpsc::Sender<Utf8Bytes>,
+    origin: u64,
+}
+
+impl Outbox {
+    /// Queues the response (or refusal) to request `id` and carries out the outcome's effects:
+    /// pushes that reach the requesting connection too go out before the response (a device
+    /// learns of a group tip's seq before the call that caused it returns), everything else after
+    /// it (the requester is answered first).
+    async fn finish(self: Arc<Self>, id: u64, outcome: Outcome) {
+        let (json, effects) = match outcome {
+            Ok((json, effects)) => (json, effects),
+            Err(refusal) => (OutFrame::<NoBody>::error(id, refusal.code, &refusal.desc).to_json(), Vec::new()),
+        };
+        let to_caller = |e: &Effect| matches!(e, Effect::Push(p) if p.to_caller);
+        let after = if effects.iter().any(to_caller) {
+            let (before, after): (Effects, Effects) = effects.into_iter().partition(to_caller);
+            deliver(&self.app, before, Some(self.origin));
+            after
+        } else {
+            effects
+        };
+        // Fails only when the writer is gone, i.e. the connection is closing anyway.
+        let _ = self.frames.send(json.into()).await;
+        deliver(&self.app, after, Some(self.origin));
+    }
+}
+
+/// One connection, as the reader loop keeps it.
+struct Conn {
+    app: Arc<App>,
+    id: u64,
+    /// Who is signed in, if anyone.
+    session: Option<Session>,
+    outbox: Arc<Outbox>,
+    control: ControlQueue,
+    /// What this connection's requests share (services, the order of their writes).
+    scope: Arc<Scope>,
+    /// Requests read so far.
+    requests: u64,
+}
+
+impl Conn {
+    /// The signed-in caller, or the refusal for a request that needs one.
+    fn caller(&self) -> Result<Caller, Refusal> {
+        self.session
+            .as_ref()
+            .map(|s| Caller::new(s.user.clone()))
+            .ok_or_else(|| Refusal::new(oxim_proto::code::SDK_NOT_LOGGED_IN, "not logged in"))
+    }
+
+    /// The context of the next request, and its number.
+    fn next_ctx(&mut self) -> (Ctx, u64) {
+        self.requests += 1;
+        (Ctx::in_scope(self.scope.clone(), self.requests), self.requests)
+    }
+
+    async fn send(&self, json: String) {
+        // Fails only when the writer is gone, i.e. the connection is closing anyway.
+        let _ = self.outbox.frames.send(json.into()).await;
+    }
+
+    async fn refuse(&self, id: u64, refusal: &Refusal) {
+        self.send(OutFrame::<NoBody>::error(id, refusal.code, &refusal.desc).to_json()).await;
+    }
+
+    /// Where request futures answer.
+    fn outbox(&self) -> Arc<Outbox> {
+        self.outbox.clone()
+    }
+
+    /// Runs request `number` as `order` says.
+    async fn run(&self, order: Order, number: u64, mut request: Request) {
+        match order {
+            Order::Read => drop(tokio::spawn(request)),
+            Order::Write => {
+                // Run it here until it has queued its write (or finished), then let it finish
+                // beside the next requests.
+                let scope = &self.scope;
+                scope.run_inline(number);
+                let finished = poll_fn(|cx| match request.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(true),
+                    Poll::Pending if scope.passed(number) => Poll::Ready(false),
+                    Poll::Pending => Poll::Pending,
+                })
+                .await;
+                scope.run_elsewhere();
+                if !finished {
+                    tokio::spawn(request);
+                }
+            }
+        }
+    }
+
+    /// Signs the connection in as `session` (a login's effect): replaces any earlier login on
+    /// it and kicks the user's session on the same platform.
+    fn sign_in(&mut self, session: Session) {
+        self.sign_out();
+        let handle = SessionHandle {
+            conn_id: self.id,
+            platform: session.platform.clone(),
+            frames: self.outbox.frames.clone(),
+            control: self.control.clone(),
+        };
+        for old in self.app.sessions.bind(&session.user, handle) {
+            tracing::info!(user = %session.user, platform = %session.platform, "kicking older session {}", old.conn_id);
+            old.control.send(Control::Kicked { by_platform: session.platform.clone() });
+        }
+        tracing::debug!(user = %session.user, conn = self.id, "signed in");
+        self.session = Some(session);
+    }
+
+    /// Drops the login of this connection (it stays open).
+    fn sign_out(&mut self) {
+        if let Some(session) = self.session.take()
+            && self.app.sessions.unbind(&session.user, self.id)
+        {
+            // Room membership lasts while the user is online; the SDK joins again on reconnect.
+            self.app.services.rooms.leave_all(&session.user);
+        }
+    }
+}
+
+/// Serves one upgraded WebSocket until it closes. `_alive` is dropped on return, which lets a
+/// graceful shutdown know when every connection has finished.
+pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender<()>) {
+    let (mut sink, mut stream) = socket.split();
+    let (frames_tx, mut frames_rx) = mpsc::channel::<Utf8Bytes>(OUTBOX_CAPACITY);
+    let controls = ControlQueue::default();
+    // What the reader decided: close with a frame, close without one, or drop the socket.
+    let (close_tx, mut close_rx) = tokio::sync::oneshot::channel::<Ending>();
+
+    // The writer flushes queued frames, then sends the close frame the reader chose.
+    let writer = tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                biased;
+                frame = frames_rx.recv() => match frame {
+                    Some(frame) => {
+                        // Everything already queued goes out with this frame in one flush
+                        // (one write instead of one per frame under load).
+                        if sink.feed(Message::Text(frame)).await.is_err() { return }
+                        let mut batched = 1;
+                        while batched < MAX_FLUSH_BATCH && let Ok(frame) = frames_rx.try_recv() {
+                            if sink.feed(Message::Text(frame)).await.is_err() { return }
+                            batched += 1;
+                        }
+                        if sink.flush().await.is_err() { return }
+                    }
+                    None => break,
+                },
+                ending = &mut close_rx => {
+                    let close = match ending.unwrap_or(Ending::Close(None)) {
+                        Ending::Abort => return,
+                        Ending::Close(close) => close,
+                    };
+                    // Drain what is already queued (responses to the last requests) first.
+                    while let Ok(frame) = frames_rx.try_recv() {
+                        if sink.send(Message::Text(frame)).await.is_err() { return }
+                    }
+                    let _ = sink.send(Message::Close(close)).await;
+                    return;
+                }
+            }
+        }
+    });
+
+    let id = app.next_conn_id();
+    let mut conn = Conn {
+        id,
+        session: None,
+        outbox: Arc::new(Outbox { app: app.clone(), frames: frames_tx, origin: id }),
+        control: controls.clone(),
+        scope: Scope::new(app.services.clone()),
+        requests: 0,
+        app: app.clone(),
+    };
+    let mut shutdown = app.shutdown.clone();
+    let idle = app.services.config.idle_timeout;
+    let ending = loop {
+        let expiry = conn.session.as_ref().map(|s| s.expires_at);
+        tokio::select! {
+            incoming = tokio::time::timeout(idle, stream.next()) => match incoming {
+                Err(_) => break Ending::close(4000, "idle timeout"),
+                Ok(None) | Ok(Some(Err(_))) => break Ending::Close(None),
+                // Boxed: the request handlers' futures are large, and an idle connection's task
+                // would otherwise reserve room for the largest of them.
+                Ok(Some(Ok(Message::Text(text)))) => Box::pin(dispatch::dispatch(&mut conn, text.as_str())).await,
+                Ok(Some(Ok(Message::Close(_)))) => break Ending::Close(None),
+                // Pings are answered by the WebSocket layer; they only keep the connection alive.
+                Ok(Some(Ok(_))) => {}
+            },
+            control = controls.recv() => match control {
+                Control::Kicked { by_platform } => {
+                    // The registry already replaced this session.
+                    conn.session = None;
+                    let kicked = oxim_proto::payload::KickedPush { platform: by_platform };
+                    conn.send(OutFrame::push(push::KICKED, &kicked).to_json()).await;
+                }
+                Control::Overflow => break Ending::close(4001, "too slow: outbox full"),
+                Control::Disconnect => break Ending::Abort,
+            },
+            _ = sleep_until_unix(&app, expiry.unwrap_or(0)), if expiry.is_some() => {
+                conn.sign_out();
+                conn.send(OutFrame::push(push::USERSIG_EXPIRED, &serde_json::json!({})).to_json()).await;
+            },
+            _ = shutdown.changed() => break Ending::close(1001, "server shutting down"),
+        }
+    };
+    conn.sign_out();
+    let _ = close_tx.send(ending);
+    drop(conn);
+    let _ = writer.await;
+}
+
+/// How a connection ends.
+enum Ending {
+    /// Close handshake, optionally with a code and reason.
+    Close(Option<CloseFrame>),
+    /// Drop the socket without a handshake, as a network loss would.
+    Abort,
+}
+
+impl Ending {
+    fn close(code: u16, reason: &'static str) -> Ending {
+        Ending::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))
+    }
+}
+
+/// Sleeps until Unix time `unix_secs` on the server's clock.
+async fn sleep_until_unix(app: &App, unix_secs: i64) {
+    let wait_ms = (unix_secs * 1000 - app.services.now_ms()).max(0);
+    tokio::time::sleep(Duration::from_millis(wait_ms as u64)).await;
+}
+
+/// The refusal for a request body that does not parse.
+fn bad_body(e: serde_json::Error) -> Refusal {
+    Refusal::new(oxim_proto::code::INVALID_PARAMETERS, format!("malformed request body: {e}"))
+}
+
+/// Carries out a login's sign-in (an effect only the connection can carry out) and returns the
+/// other effects.
+fn sign_in_effects(conn: &mut Conn, effects: Effects) -> Effects {
+    let mut rest = Vec::with_capacity(effects.len());
+    for effect in effects {
+        match effect {
+            Effect::SignIn(session) => conn.sign_in(session),
+            other => rest.push(other),
+        }
+    }
+    rest
+}

@@ -1,0 +1,335 @@
+//! Request handlers, all of one shape:
+//!
+//! ```text
+//! async fn handler(ctx: &Ctx, caller: &Caller, req: Req) -> Reply<Res>
+//! type Reply<Res> = Result<(Res, Effects), Refusal>
+//! ```
+//!
+//! A handler checks the request, reads and writes through the [`Store`] and answers; what else
+//! must happen (pushes to online sessions, an invitation deadline, the connection signing in)
+//! comes back as data, [`Effect`]s, for the gateway to carry out. A handler knows no
+//! connection, spawns nothing and writes to no socket, so each one is tested by calling it.
+//!
+//! - [`auth`] — login.
+//! - [`messaging`] — send, revoke, read, delete, clear; sync, pull, history.
+//! - [`conversations`] — unread counts, deleting and pinning conversations, C2C receive options.
+//! - [`groups`] — group operations; AVChatRoom rooms live in memory ([`Services::rooms`]).
+//! - [`signaling`] — invitations, and their expiry (called by the gateway's timer).
+
+pub mod auth;
+pub mod conversations;
+pub mod groups;
+pub mod messaging;
+pub mod signaling;
+
+#[cfg(test)]
+mod testing;
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
+
+use oxim_proto::code;
+use oxim_proto::group::GroupAttrs;
+use oxim_proto::ids::ConvId;
+use oxim_proto::payload::WireMessage;
+use oxim_proto::push;
+use serde::Serialize;
+
+use crate::config::ServerConfig;
+use crate::domain::clock::Clock;
+use crate::domain::refusal::Refusal;
+use crate::domain::rooms::{RoomRate, Rooms};
+use crate::store::{Appended, Queued, Store, StoreError, StoreResult};
+use crate::usersig::UserSigKey;
+
+/// What a handler returns: its response and effects, or a refusal.
+pub type Reply<T> = Result<(T, Effects), Refusal>;
+
+/// What a request causes besides its response, in the order the gateway carries it out (pushes
+/// that reach the requesting connection before the response, the rest after it).
+pub type Effects = Vec<Effect>;
+
+/// Something the gateway does for a handler.
+// Pushes (a message inline) are nearly every effect; boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Push to online sessions.
+    Push(Push),
+    /// Time invitation `invite_id` out at `at_ms` (server Unix ms) if still open then.
+    Deadline {
+        /// The invitation.
+        invite_id: String,
+        /// When.
+        at_ms: i64,
+    },
+    /// The requesting connection is now signed in (login).
+    SignIn(Session),
+}
+
+/// A login, as the connection keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The user.
+    pub user: String,
+    /// Platform given at login.
+    pub platform: String,
+    /// When the UserSig expires, Unix seconds.
+    pub expires_at: i64,
+}
+
+/// A push to the online sessions of some users.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Push {
+    /// The push event (`op` of the push frame).
+    pub event: &'static str,
+    /// Its body.
+    pub body: PushBody,
+    /// The users whose sessions get it.
+    pub to: Vec<String>,
+    /// The requesting connection gets it too; otherwise only the users' other sessions (the
+    /// requester learns from the response).
+    pub to_caller: bool,
+}
+
+/// The body of a push.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum PushBody {
+    /// A message (`msg`, `signal`).
+    Msg(WireMessage),
+    /// A group's attributes (`group_attrs`).
+    Attrs(GroupAttrs),
+}
+
+impl Effect {
+    /// A `msg` push of `msg` to `to`.
+    pub fn msg(msg: WireMessage, to: Vec<String>, to_caller: bool) -> Effect {
+        Effect::Push(Push { event: push::MSG, body: PushBody::Msg(msg), to, to_caller })
+    }
+}
+
+/// Pushes of what a write appended, to each message's recipients; nothing for a duplicate (it
+/// was pushed, or will be synced, when it was first stored).
+pub fn appended_pushes(appended: impl IntoIterator<Item = Appended>, to_caller: bool) -> Effects {
+    appended.into_iter().filter(|a| !a.duplicate).map(|a| Effect::msg(a.msg, a.recipients, to_caller)).collect()
+}
+
+/// Who asks: a signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The user.
+    pub user: String,
+}
+
+impl Caller {
+    /// The caller `user`.
+    pub fn new(user: impl Into<String>) -> Caller {
+        Caller { user: user.into() }
+    }
+}
+
+/// Who asks before signing in (login).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Guest;
+
+/// Who is online, as the handlers may ask (the gateway's session registry answers).
+pub trait Presence: Send + Sync + 'static {
+    /// Whether `user` has a signed-in session.
+    fn is_online(&self, user: &str) -> bool;
+}
+
+/// What every handler may use: the store, the configuration, the UserSig key, AVChatRoom rooms,
+/// the clock, who is online.
+pub struct Services {
+    /// Configuration the server was started with.
+    pub config: ServerConfig,
+    /// Persistent storage.
+    pub store: Arc<dyn Store>,
+    /// UserSig verification for the served app.
+    pub sigs: UserSigKey,
+    /// AVChatRoom membership (online only).
+    pub rooms: Rooms,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Who is online.
+    pub presence: Arc<dyn Presence>,
+    /// Users known to exist (a cache in front of the store; users are never deleted).
+    known_users: RwLock<HashSet<String>>,
+}
+
+impl Services {
+    /// The services of a server.
+    pub fn new(
+        config: ServerConfig,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        presence: Arc<dyn Presence>,
+    ) -> Services {
+        let sigs = UserSigKey::new(config.sdk_app_id, config.secret_key.clone());
+        Services {
+            config,
+            store,
+            sigs,
+            rooms: Rooms::default(),
+            clock,
+            presence,
+            known_users: RwLock::new(HashSet::new()),
+        }
+    }
+
+    /// Now, Unix ms.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Records that `user` exists.
+    pub async fn register_user(&self, user: &str) -> StoreResult<()> {
+        if self.known_users.read().expect("users lock").contains(user) {
+            return Ok(());
+        }
+        self.store.register_user(user).await?;
+        self.known_users.write().expect("users lock").insert(user.to_owned());
+        Ok(())
+    }
+
+    /// Whether `user` exists (has logged in at least once).
+    pub async fn user_exists(&self, user: &str) -> StoreResult<bool> {
+        if self.known_users.read().expect("users lock").contains(user) {
+            return Ok(true);
+        }
+        let exists = self.store.user_exists(user).await?;
+        if exists {
+            self.known_users.write().expect("users lock").insert(user.to_owned());
+        }
+        Ok(exists)
+    }
+
+    /// The AVChatRoom rate rule.
+    pub fn room_rate(&self) -> RoomRate {
+        RoomRate { limit: self.config.room_msgs_per_window, window: self.config.room_window }
+    }
+}
+
+/// What the requests of one connection share: the services, and the order of their writes.
+///
+/// The gateway runs a connection's requests in the order they arrive until each has queued its
+/// store write (the store queues a write when it is called), then lets it finish beside the
+/// next ones: one client pipelines sends without reordering them. A handler passes its turn by
+/// queueing its write through [`Ctx::write`]; a handler that writes otherwise (or not at all)
+/// simply keeps the connection's next request waiting until it has finished.
+pub struct Scope {
+    services: Arc<Services>,
+    /// The last turn passed (requests are numbered from 1).
+    passed: AtomicU64,
+    /// The request the gateway is running in its connection loop right now (0: none).
+    inline: AtomicU64,
+}
+
+impl Scope {
+    /// The scope of a new connection.
+    pub fn new(services: Arc<Services>) -> Arc<Scope> {
+        Arc::new(Scope { services, passed: AtomicU64::new(0), inline: AtomicU64::new(0) })
+    }
+
+    /// Whether request `number` has queued its write.
+    pub fn passed(&self, number: u64) -> bool {
+        self.passed.load(Ordering::Acquire) >= number
+    }
+
+    /// The gateway runs request `number` in its connection loop from now until
+    /// [`Scope::run_elsewhere`], and once its turn has passed, hands it to a task of its own at
+    /// its first `Pending`.
+    pub fn run_inline(&self, number: u64) {
+        self.inline.store(number, Ordering::Release);
+    }
+
+    /// The request run inline leaves the connection loop (finished, or handed to a task).
+    pub fn run_elsewhere(&self) {
+        self.inline.store(0, Ordering::Release);
+    }
+}
+
+/// A queued store write, as a handler awaits it ([`Ctx::write`]).
+pub struct Write<T> {
+    queued: Queued<T>,
+    scope: Arc<Scope>,
+    number: u64,
+}
+
+impl<T> Future for Write<T> {
+    type Output = StoreResult<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<StoreResult<T>> {
+        if self.scope.inline.load(Ordering::Acquire) == self.number {
+            // Still in the connection loop, turn passed: the gateway hands the request to a task
+            // of its own as soon as this returns, and that task polls again. Waiting for the
+            // commit from here would wake the connection loop for nothing.
+            return Poll::Pending;
+        }
+        self.queued.as_mut().poll(cx)
+    }
+}
+
+/// What a handler is given besides the caller and the request: the services (it dereferences
+/// to [`Services`]), and the request's place in its connection's order of writes ([`Scope`]).
+pub struct Ctx {
+    scope: Arc<Scope>,
+    number: u64,
+}
+
+impl Ctx {
+    /// A context outside any connection (timers, tests): nobody waits for its turn.
+    pub fn new(services: Arc<Services>) -> Ctx {
+        Ctx { scope: Scope::new(services), number: 1 }
+    }
+
+    /// The context of request `number` (counting from 1) of the connection whose scope is
+    /// `scope`.
+    pub fn in_scope(scope: Arc<Scope>, number: u64) -> Ctx {
+        Ctx { scope, number }
+    }
+
+    /// Queues a store write (now, in the order of the connection's requests) and passes the
+    /// request's turn; awaiting the result waits for the commit.
+    pub fn write<T>(&self, queue: impl FnOnce(&dyn Store) -> Queued<T>) -> Write<T> {
+        let queued = queue(self.scope.services.store.as_ref());
+        // fetch_max: a late write of an earlier request never takes a later one's turn back.
+        self.scope.passed.fetch_max(self.number, Ordering::AcqRel);
+        Write { queued, scope: self.scope.clone(), number: self.number }
+    }
+}
+
+impl Deref for Ctx {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.scope.services
+    }
+}
+
+/// The refusal for a store error (an internal error for anything but a refusal).
+pub fn refusal(e: StoreError) -> Refusal {
+    match e {
+        StoreError::MsgIdTaken(id) => Refusal::new(code::INVALID_PARAMETERS, format!("msgID {id} is already used")),
+        StoreError::Refused { code, desc } => Refusal::new(code, desc),
+        e => {
+            tracing::error!("store: {e}");
+            Refusal::new(code::SVR_MSG_INTERNAL_ERROR, e.to_string())
+        }
+    }
+}
+
+/// A conversation id an app named: not the user's own stream.
+pub fn check_conv(conv: &ConvId) -> Result<(), Refusal> {
+    match conv {
+        ConvId::System => Err(Refusal::new(code::INVALID_CONVERSATION, "not a conversation")),
+        ConvId::Group(_) | ConvId::C2C(_) => Ok(()),
+    }
+}

@@ -1,0 +1,124 @@
+//! The embedded SQLite store, one file per concern:
+//!
+//! - [`schema`]: the migrations and how connections are opened;
+//! - [`writer`]: one writer thread with group commit (a batch of waiting jobs per transaction,
+//!   a savepoint per job); seqs, stream times and change versions allocated in its memory;
+//! - [`readers`]: a pool of read-only connections (WAL lets them run beside the writer);
+//! - [`checkpoint`]: WAL checkpoints on a thread of their own, so no commit waits for one;
+//! - [`streams`]: users and message streams ([`UserStore`](crate::store::UserStore),
+//!   [`MessageStore`](crate::store::MessageStore));
+//! - [`conversations`]: the conversation list ([`ConversationStore`](crate::store::ConversationStore));
+//! - [`groups`]: group rows, and group writes applied as the domain decided them
+//!   ([`GroupStore`](crate::store::GroupStore));
+//! - [`signaling`]: invitations ([`SignalingStore`](crate::store::SignalingStore)).
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use tokio::sync::mpsc;
+
+use crate::domain::clock::{Clock, SystemClock};
+use crate::domain::group_rules::MemberLimits;
+use crate::store::{Store, StoreError, StoreResult};
+
+mod checkpoint;
+mod conversations;
+mod groups;
+mod readers;
+mod schema;
+mod signaling;
+mod streams;
+#[cfg(test)]
+mod testing;
+mod writer;
+
+use checkpoint::Checkpointer;
+use readers::ReaderPool;
+use writer::{Job, WriterState};
+
+/// How a store is opened.
+#[derive(Clone)]
+pub struct Options {
+    /// Largest member count per group type.
+    pub member_limits: MemberLimits,
+    /// The time (message times, deadlines, rate windows).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { member_limits: MemberLimits::default(), clock: Arc::new(SystemClock) }
+    }
+}
+
+/// The SQLite implementation of [`Store`].
+pub struct SqliteStore {
+    jobs: Mutex<Option<mpsc::UnboundedSender<Job>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    checkpointer: Mutex<Option<Checkpointer>>,
+    readers: Arc<ReaderPool>,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) `dir/oxim.db`, with V2TIM's default member
+    /// limits and the system clock.
+    pub fn open(dir: &Path) -> StoreResult<SqliteStore> {
+        SqliteStore::open_with(dir, Options::default())
+    }
+
+    /// Opens `dir/oxim.db` with `options`. A database written by a newer release (its schema is
+    /// newer than this server's) is refused.
+    pub fn open_with(dir: &Path, options: Options) -> StoreResult<SqliteStore> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", dir.display())))?;
+        let path = dir.join("oxim.db");
+        let mut conn = schema::open(&path)?;
+        oxim_sqlite::migrate(&mut conn, schema::MIGRATIONS)?;
+        // The checkpointer thread checkpoints; commits never do.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpointer = Checkpointer::start(&path)?;
+        let state = WriterState::load(&conn, options.member_limits, options.clock)?;
+        let (jobs, writer) = writer::start(conn, state)?;
+        Ok(SqliteStore {
+            jobs: Mutex::new(Some(jobs)),
+            writer: Mutex::new(Some(writer)),
+            checkpointer: Mutex::new(Some(checkpointer)),
+            readers: Arc::new(ReaderPool::new(path)),
+        })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn close(&self) {
+        // The checkpointer first: the writer's last act is a full (TRUNCATE) checkpoint.
+        let checkpointer = self.checkpointer.lock().expect("checkpointer lock").take();
+        if let Some(c) = checkpointer {
+            let _ = tokio::task::spawn_blocking(move || c.stop()).await;
+        }
+        // Dropping the sender ends the writer loop once the queue is drained.
+        self.jobs.lock().expect("jobs lock").take();
+        let handle = self.writer.lock().expect("writer lock").take();
+        if let Some(handle) = handle {
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_database_written_by_a_newer_server_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        SqliteStore::open(dir.path()).unwrap().close().await;
+        let newer = schema::MIGRATIONS.len() as i64 + 1;
+        Connection::open(dir.path().join("oxim.db")).unwrap().pragma_update(None, "user_version", newer).unwrap();
+        let err = SqliteStore::open(dir.path()).err().expect("refused");
+        assert!(matches!(err, StoreError::Schema(oxim_sqlite::MigrateError::TooNew { .. })), "{err}");
+    }
+}

@@ -1,0 +1,87 @@
+//! The database: its schema migrations and how every connection to it is opened.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+/// Every connection of the store: 256 cached statements (a message send alone uses a dozen), and
+/// a 10 s wait for locks (the writer, the readers and the checkpointer share one file).
+pub(super) const SETTINGS: oxim_sqlite::Settings =
+    oxim_sqlite::Settings { statement_cache: 256, busy_timeout: Some(std::time::Duration::from_secs(10)) };
+
+/// Opens a read-write connection to the database at `path`.
+pub(super) fn open(path: &Path) -> rusqlite::Result<Connection> {
+    oxim_sqlite::open(path, &SETTINGS)
+}
+
+/// Schema migrations, applied in order by [`oxim_sqlite::migrate`]; `PRAGMA user_version`
+/// records how many ran. Only ever appended to.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: users, conversations, messages.
+    "CREATE TABLE user (
+        user_id    TEXT PRIMARY KEY,
+        created_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    -- conv_key: 'c2c:<a> <b>' with a < b (user ids never contain spaces), 'group:<id>',
+    -- 'sys:<user>' (the user's own event stream).
+    CREATE TABLE conv (
+        conv_key TEXT PRIMARY KEY,
+        max_seq  INTEGER NOT NULL,
+        version  INTEGER NOT NULL   -- change stamp for incremental sync
+    ) WITHOUT ROWID;
+    -- One row per user and stream they take part in; conv_id is the user's view of it.
+    CREATE TABLE user_conv (
+        user_id  TEXT NOT NULL,
+        conv_id  TEXT NOT NULL,
+        conv_key TEXT NOT NULL,
+        version  INTEGER NOT NULL,  -- change stamp of this user's own state
+        PRIMARY KEY (user_id, conv_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX user_conv_by_key ON user_conv(conv_key);
+    CREATE TABLE msg (
+        conv_key TEXT NOT NULL,
+        seq      INTEGER NOT NULL,
+        msg_id   TEXT NOT NULL,
+        sender   TEXT NOT NULL,
+        time_ms  INTEGER NOT NULL,
+        body     TEXT NOT NULL,     -- the WireMessage as JSON
+        PRIMARY KEY (conv_key, seq)
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX msg_by_id ON msg(msg_id);
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    ) WITHOUT ROWID;",
+    // 2: revoke, read positions, per-user deletion and clearing, file references.
+    "ALTER TABLE conv ADD COLUMN last_time_ms INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE msg ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;       -- 0 message, 1 notice/event
+    ALTER TABLE msg ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE user_conv ADD COLUMN read_seq INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE user_conv ADD COLUMN cleared_seq INTEGER NOT NULL DEFAULT 0;
+    -- Messages a user deleted: hidden from that user's pulls only.
+    CREATE TABLE msg_hidden (
+        user_id  TEXT NOT NULL,
+        conv_key TEXT NOT NULL,
+        seq      INTEGER NOT NULL,
+        PRIMARY KEY (user_id, conv_key, seq)
+    ) WITHOUT ROWID;
+    -- Which streams a stored file was sent into (its readers are their participants).
+    CREATE TABLE file_ref (
+        uuid     TEXT NOT NULL,
+        conv_key TEXT NOT NULL,
+        PRIMARY KEY (uuid, conv_key)
+    ) WITHOUT ROWID;",
+    // 3: groups.
+    super::groups::MIGRATION,
+    // 4: signaling invitations (the state machine is crate::domain::signaling).
+    "CREATE TABLE invitation (
+        invite_id   TEXT PRIMARY KEY,
+        inviter     TEXT NOT NULL,
+        state       TEXT NOT NULL,      -- 'active', 'ended', 'cancelled'
+        deadline_ms INTEGER NOT NULL,   -- unanswered invitees time out then; 0 = never
+        body        TEXT NOT NULL       -- the Invitation as JSON
+    ) WITHOUT ROWID;
+    CREATE INDEX invitation_deadline ON invitation(deadline_ms) WHERE state = 'active' AND deadline_ms > 0;",
+    // 5: conversation pins and deletion.
+    super::conversations::MIGRATION,
+];

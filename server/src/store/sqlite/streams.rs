@@ -1,0 +1,544 @@
+//! Message streams: appending (dedup on msgID, gapless seqs, times that never go back), revoke,
+//! read positions, per-user deletion and clearing, and the pulls that respect them; users.
+
+use async_trait::async_trait;
+use oxim_proto::code;
+use oxim_proto::ids::ConvId;
+use oxim_proto::message::{Elem, UserEvent};
+use oxim_proto::payload::WireMessage;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::SqliteStore;
+use super::conversations::{KIND_MESSAGE, KIND_NOTICE, KIND_TIPS};
+use super::writer::{StreamHead, WriterState};
+use crate::domain::keys::{Target, conv_key, group_of_key, sys_target};
+use crate::store::{Appended, HistoryPage, MessageStore, Queued, StoreError, StoreResult, UserStore, Written};
+
+/// A stored message body.
+pub(super) fn parse_msg(body: &str) -> StoreResult<WireMessage> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("stored message: {e}")))
+}
+
+impl WriterState {
+    /// Records that `user` exists.
+    pub(super) fn register_user(&mut self, tx: &Connection, user: &str) -> StoreResult<()> {
+        tx.prepare_cached("INSERT OR IGNORE INTO user (user_id, created_ms) VALUES (?1, ?2)")?
+            .execute(params![user, self.now_ms()])?;
+        Ok(())
+    }
+
+    /// Appends `msg` to `target`'s stream (deduplicating on msg_id).
+    pub(super) fn append(&mut self, tx: &Connection, target: &Target, mut msg: WireMessage) -> StoreResult<Appended> {
+        // Members who chose to receive nothing of this conversation are not pushed to (their
+        // sync skips it too); the sender's own devices always are.
+        let mut recipients = Vec::with_capacity(target.members.len());
+        for (user, view) in &target.members {
+            if *user == msg.sender || !self.receives_nothing(tx, user, view)? {
+                recipients.push(user.clone());
+            }
+        }
+        // A resend gets the original back.
+        let existing: Option<(String, String)> = tx
+            .prepare_cached("SELECT sender, body FROM msg WHERE msg_id = ?1")?
+            .query_row([&msg.msg_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((sender, body)) = existing {
+            if sender != msg.sender {
+                return Err(StoreError::MsgIdTaken(msg.msg_id));
+            }
+            return Ok(Appended { msg: parse_msg(&body)?, duplicate: true, recipients });
+        }
+
+        let head = self.head(tx, &target.key)?;
+        let seq = head.max_seq + 1;
+        let time_ms = self.now_ms().max(head.last_time_ms);
+        let version = self.version + 1;
+        if msg.msg_id.is_empty() {
+            // Server-made notices and events: ids that no client id (hex) can collide with.
+            msg.msg_id = format!("{}#{seq}", target.key);
+        }
+        msg.seq = seq;
+        msg.time_ms = time_ms;
+        let body = serde_json::to_string(&msg).expect("message serialisation");
+        let kind = match &msg.elem {
+            e if e.is_notice() => KIND_NOTICE,
+            Elem::GroupTips { .. } => KIND_TIPS,
+            _ => KIND_MESSAGE,
+        };
+        if kind != KIND_NOTICE {
+            // Something new: a conversation its users deleted is back in their lists.
+            tx.prepare_cached("UPDATE user_conv SET deleted = 0 WHERE conv_key = ?1 AND deleted = 1")?
+                .execute([&target.key])?;
+        }
+        tx.prepare_cached(
+            "INSERT INTO msg (conv_key, seq, msg_id, sender, time_ms, body, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![target.key, seq as i64, msg.msg_id, msg.sender, time_ms, body, kind])?;
+        tx.prepare_cached(
+            "INSERT INTO conv (conv_key, max_seq, version, last_time_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (conv_key) DO UPDATE SET max_seq = excluded.max_seq, version = excluded.version,
+                                                  last_time_ms = excluded.last_time_ms",
+        )?
+        .execute(params![target.key, seq as i64, version as i64, time_ms])?;
+        if seq == 1 {
+            let mut add = tx.prepare_cached(
+                "INSERT OR IGNORE INTO user_conv (user_id, conv_id, conv_key, version) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (user, view) in &target.members {
+                add.execute(params![user, view.to_string(), target.key, version as i64])?;
+            }
+        }
+        let files = msg.elem.file_uuids();
+        if !files.is_empty() {
+            let mut add = tx.prepare_cached("INSERT OR IGNORE INTO file_ref (uuid, conv_key) VALUES (?1, ?2)")?;
+            for uuid in files {
+                add.execute(params![uuid, target.key])?;
+            }
+        }
+        // Only now, with every statement done, does the in-memory state move on.
+        self.advance(&target.key, StreamHead { max_seq: seq, last_time_ms: time_ms });
+        self.version = version;
+        Ok(Appended { msg, duplicate: false, recipients })
+    }
+
+    /// Appends `event` to `user`'s own stream.
+    pub(super) fn user_event(&mut self, tx: &Connection, user: &str, event: UserEvent) -> StoreResult<Appended> {
+        let mut msg = WireMessage::new("", Elem::Event { event });
+        msg.sender = user.to_owned();
+        msg.receiver = user.to_owned();
+        self.append(tx, &sys_target(user), msg)
+    }
+
+    pub(super) fn revoke(
+        &mut self,
+        tx: &Connection,
+        user: &str,
+        target: &Target,
+        msg_id: &str,
+        window_ms: i64,
+    ) -> StoreResult<Written> {
+        let row: Option<(i64, String, i64, String, i64)> = tx
+            .prepare_cached(
+                "SELECT seq, sender, time_ms, body, revoked FROM msg WHERE msg_id = ?1 AND conv_key = ?2 AND kind = 0",
+            )?
+            .query_row(params![msg_id, target.key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .optional()?;
+        let Some((seq, sender, time_ms, body, revoked)) = row else {
+            return Err(StoreError::refused(code::SVR_REVOKE_MSG_NOT_FOUND, format!("message {msg_id} not found")));
+        };
+        if sender != user {
+            return Err(StoreError::refused(code::SVR_REVOKE_MSG_DENY, "only the sender may revoke a message"));
+        }
+        if revoked != 0 {
+            return Ok(Written { appended: Vec::new(), seq: seq as u64 });
+        }
+        if self.now_ms() - time_ms > window_ms {
+            let code = if group_of_key(&target.key).is_some() {
+                code::SVR_GROUP_REVOKE_MSG_TIME_LIMIT
+            } else {
+                code::SVR_MSG_REVOKE_TIME_LIMIT
+            };
+            return Err(StoreError::refused(code, format!("messages can be revoked for {} s", window_ms / 1000)));
+        }
+        let mut original = parse_msg(&body)?;
+        original.revoked = true;
+        tx.prepare_cached("UPDATE msg SET revoked = 1, body = ?3 WHERE conv_key = ?1 AND seq = ?2")?
+            .execute(params![target.key, seq, serde_json::to_string(&original).expect("message serialisation")])?;
+        let mut notice = WireMessage::new("", Elem::Revoke { msg_id: msg_id.to_owned() });
+        notice.sender = user.to_owned();
+        notice.receiver = original.receiver.clone();
+        notice.group_id = original.group_id.clone();
+        let appended = self.append(tx, target, notice)?;
+        let seq = appended.msg.seq;
+        Ok(Written { appended: vec![appended], seq })
+    }
+
+    /// The user's row for a stream, creating it (the user may read or clear a conversation that
+    /// has no message for them yet: nothing to do then).
+    pub(super) fn user_row(
+        &mut self,
+        tx: &Connection,
+        user: &str,
+        conv: &ConvId,
+    ) -> StoreResult<Option<(String, u64, u64)>> {
+        Ok(tx
+            .prepare_cached(
+                "SELECT conv_key, read_seq, cleared_seq FROM user_conv WHERE user_id = ?1 AND conv_id = ?2",
+            )?
+            .query_row(params![user, conv.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64))
+            })
+            .optional()?)
+    }
+
+    pub(super) fn mark_read(&mut self, tx: &Connection, user: &str, conv: &ConvId, seq: u64) -> StoreResult<Written> {
+        let Some((key, read_seq, _)) = self.user_row(tx, user, conv)? else {
+            return Ok(Written::default());
+        };
+        let max_seq = self.head(tx, &key)?.max_seq;
+        let wanted = if seq == 0 { max_seq } else { seq.min(max_seq) };
+        if wanted <= read_seq {
+            return Ok(Written { appended: Vec::new(), seq: read_seq });
+        }
+        tx.prepare_cached("UPDATE user_conv SET read_seq = ?3 WHERE user_id = ?1 AND conv_id = ?2")?
+            .execute(params![user, conv.to_string(), wanted as i64])?;
+        let mut appended = vec![self.user_event(tx, user, UserEvent::Read { conv_id: conv.clone(), seq: wanted })?];
+        // A receipt only when something the peer wrote was newly read.
+        let peer_wrote = |peer: &str| -> StoreResult<bool> {
+            Ok(tx
+                .prepare_cached(
+                    "SELECT 1 FROM msg WHERE conv_key = ?1 AND seq > ?2 AND seq <= ?3 AND sender = ?4 AND kind = 0 LIMIT 1",
+                )?
+                .query_row(params![key, read_seq as i64, wanted as i64, peer], |_| Ok(()))
+                .optional()?
+                .is_some())
+        };
+        if let ConvId::C2C(peer) = conv
+            && peer != user
+            && peer_wrote(peer)?
+        {
+            let receipt =
+                UserEvent::PeerRead { conv_id: ConvId::C2C(user.to_owned()), seq: wanted, time_ms: self.now_ms() };
+            appended.push(self.user_event(tx, peer, receipt)?);
+        }
+        Ok(Written { appended, seq: wanted })
+    }
+
+    pub(super) fn delete_for_user(
+        &mut self,
+        tx: &Connection,
+        user: &str,
+        conv: &ConvId,
+        msg_ids: &[String],
+    ) -> StoreResult<Written> {
+        let Some((key, _, _)) = self.user_row(tx, user, conv)? else {
+            return Ok(Written::default());
+        };
+        let mut hidden = Vec::new();
+        for id in msg_ids {
+            let seq: Option<i64> = tx
+                .prepare_cached("SELECT seq FROM msg WHERE msg_id = ?1 AND conv_key = ?2")?
+                .query_row(params![id, key], |r| r.get(0))
+                .optional()?;
+            if let Some(seq) = seq {
+                tx.prepare_cached("INSERT OR IGNORE INTO msg_hidden (user_id, conv_key, seq) VALUES (?1, ?2, ?3)")?
+                    .execute(params![user, key, seq])?;
+                hidden.push(id.clone());
+            }
+        }
+        if hidden.is_empty() {
+            return Ok(Written::default());
+        }
+        let event = UserEvent::Deleted { conv_id: conv.clone(), msg_ids: hidden };
+        Ok(Written { appended: vec![self.user_event(tx, user, event)?], seq: 0 })
+    }
+
+    pub(super) fn clear_for_user(&mut self, tx: &Connection, user: &str, conv: &ConvId) -> StoreResult<Written> {
+        let Some((key, _, cleared)) = self.user_row(tx, user, conv)? else {
+            return Ok(Written::default());
+        };
+        let max_seq = self.head(tx, &key)?.max_seq;
+        if max_seq <= cleared {
+            return Ok(Written { appended: Vec::new(), seq: cleared });
+        }
+        // Clearing also reads everything: nothing cleared can stay unread.
+        tx.prepare_cached(
+            "UPDATE user_conv SET cleared_seq = ?3, read_seq = max(read_seq, ?3) WHERE user_id = ?1 AND conv_id = ?2",
+        )?
+        .execute(params![user, conv.to_string(), max_seq as i64])?;
+        let event = UserEvent::Cleared { conv_id: conv.clone(), seq: max_seq };
+        Ok(Written { appended: vec![self.user_event(tx, user, event)?], seq: max_seq })
+    }
+}
+
+/// The part of a stream a user sees: after `from` (cleared, or joined later), up to `until`
+/// (a former group member's last seq; `i64::MAX` = no bound).
+pub(super) struct View {
+    /// Seqs up to this one are not the user's (cleared, or before joining).
+    pub(super) from: i64,
+    /// The last seq the user sees.
+    pub(super) until: i64,
+}
+
+/// `user`'s view of stream `key`. A group the user never belonged to has none (they see
+/// nothing of it); other streams start empty.
+pub(super) fn view_of(c: &Connection, user: &str, key: &str) -> StoreResult<Option<View>> {
+    let row: Option<(i64, i64)> = c
+        .prepare_cached("SELECT cleared_seq, until_seq FROM user_conv WHERE user_id = ?1 AND conv_key = ?2")?
+        .query_row(params![user, key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(match row {
+        Some((from, until)) => Some(View { from, until: if until > 0 { until } else { i64::MAX } }),
+        None if group_of_key(key).is_some() => None,
+        None => Some(View { from: 0, until: i64::MAX }),
+    })
+}
+
+pub(super) fn not_a_member(key: &str) -> StoreError {
+    let group = group_of_key(key).unwrap_or(key);
+    StoreError::refused(code::SVR_GROUP_PERMISSION_DENY, format!("you are not a member of group {group}"))
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn register_user(&self, user_id: &str) -> StoreResult<()> {
+        let user = user_id.to_owned();
+        self.write(move |tx, state| state.register_user(tx, &user)).await
+    }
+
+    async fn user_exists(&self, user_id: &str) -> StoreResult<bool> {
+        let user = user_id.to_owned();
+        self.read(move |c| {
+            Ok(c.prepare_cached("SELECT 1 FROM user WHERE user_id = ?1")?
+                .query_row([user], |_| Ok(()))
+                .optional()?
+                .is_some())
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl MessageStore for SqliteStore {
+    fn append(&self, target: Target, msg: WireMessage) -> Queued<Appended> {
+        self.write(move |tx, state| state.append(tx, &target, msg))
+    }
+
+    fn revoke(&self, user: &str, target: Target, msg_id: &str, window_ms: i64) -> Queued<Written> {
+        let (user, msg_id) = (user.to_owned(), msg_id.to_owned());
+        self.write(move |tx, state| state.revoke(tx, &user, &target, &msg_id, window_ms))
+    }
+
+    fn mark_read(&self, user: &str, conv: &ConvId, seq: u64) -> Queued<Written> {
+        let (user, conv) = (user.to_owned(), conv.clone());
+        self.write(move |tx, state| state.mark_read(tx, &user, &conv, seq))
+    }
+
+    fn delete_for_user(&self, user: &str, conv: &ConvId, msg_ids: Vec<String>) -> Queued<Written> {
+        let (user, conv) = (user.to_owned(), conv.clone());
+        self.write(move |tx, state| state.delete_for_user(tx, &user, &conv, &msg_ids))
+    }
+
+    fn clear_for_user(&self, user: &str, conv: &ConvId) -> Queued<Written> {
+        let (user, conv) = (user.to_owned(), conv.clone());
+        self.write(move |tx, state| state.clear_for_user(tx, &user, &conv))
+    }
+
+    async fn messages_after(
+        &self,
+        user_id: &str,
+        conv: &ConvId,
+        after: u64,
+        up_to: u64,
+        limit: u32,
+    ) -> StoreResult<(Vec<WireMessage>, u64)> {
+        let user = user_id.to_owned();
+        let key = conv_key(user_id, conv);
+        let up_to = if up_to == 0 { i64::MAX } else { up_to as i64 };
+        self.read(move |c| {
+            let max_seq: i64 = c
+                .prepare_cached("SELECT max_seq FROM conv WHERE conv_key = ?1")?
+                .query_row([&key], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0);
+            let view = view_of(c, &user, &key)?.ok_or_else(|| not_a_member(&key))?;
+            let max_seq = max_seq.min(view.until);
+            let from = (after as i64).max(view.from);
+            let up_to = up_to.min(view.until);
+            let mut stmt = c.prepare_cached(
+                "SELECT m.body FROM msg m
+                  WHERE m.conv_key = ?1 AND m.seq > ?2 AND m.seq <= ?3
+                    AND NOT EXISTS (SELECT 1 FROM msg_hidden h WHERE h.user_id = ?5 AND h.conv_key = ?1 AND h.seq = m.seq)
+                  ORDER BY m.seq LIMIT ?4",
+            )?;
+            let rows = stmt.query_map(params![key, from, up_to, limit as i64, user], |r| r.get::<_, String>(0))?;
+            let mut msgs = Vec::new();
+            for body in rows {
+                msgs.push(parse_msg(&body?)?);
+            }
+            Ok((msgs, max_seq as u64))
+        })
+        .await
+    }
+
+    async fn history(&self, user_id: &str, conv: &ConvId, before: u64, limit: u32) -> StoreResult<HistoryPage> {
+        let user = user_id.to_owned();
+        let key = conv_key(user_id, conv);
+        let before = if before == 0 { i64::MAX } else { before as i64 };
+        self.read(move |c| {
+            let view = view_of(c, &user, &key)?.ok_or_else(|| not_a_member(&key))?;
+            let floor = view.from;
+            let before = before.min(view.until.saturating_add(1));
+            let mut stmt = c.prepare_cached(
+                "SELECT m.seq, m.body FROM msg m
+                  WHERE m.conv_key = ?1 AND m.seq < ?2 AND m.seq > ?3
+                    AND NOT EXISTS (SELECT 1 FROM msg_hidden h WHERE h.user_id = ?5 AND h.conv_key = ?1 AND h.seq = m.seq)
+                  ORDER BY m.seq DESC LIMIT ?4",
+            )?;
+            let rows = stmt.query_map(params![key, before, floor, limit as i64, user], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?;
+            let mut msgs = Vec::new();
+            let mut lowest = None;
+            for row in rows {
+                let (seq, body) = row?;
+                lowest = Some(seq);
+                msgs.push(parse_msg(&body)?);
+            }
+            let reached_start = (msgs.len() as u32) < limit;
+            let covered_from = if reached_start { floor + 1 } else { lowest.unwrap_or(floor + 1) };
+            Ok(HistoryPage { msgs, covered_from: covered_from as u64, reached_start })
+        })
+        .await
+    }
+
+    async fn file_shared_with(&self, user_id: &str, uuid: &str) -> StoreResult<bool> {
+        let (user, uuid) = (user_id.to_owned(), uuid.to_owned());
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT 1 FROM file_ref f JOIN user_conv uc ON uc.conv_key = f.conv_key
+                  WHERE f.uuid = ?1 AND uc.user_id = ?2 LIMIT 1",
+            )?
+            .query_row(params![uuid, user], |_| Ok(()))
+            .optional()?
+            .is_some())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::domain::keys::c2c_target;
+    use crate::store::Store;
+    use crate::store::sqlite::testing::{send, text};
+
+    #[tokio::test]
+    async fn seqs_are_per_conversation_dedup_returns_the_original_and_restart_keeps_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = SqliteStore::open(dir.path()).unwrap();
+            let a1 = send(&store, "m1", "alice", "bob").await;
+            let a2 = send(&store, "m2", "bob", "alice").await;
+            let c1 = send(&store, "m3", "alice", "carol").await;
+            assert_eq!((a1.msg.seq, a2.msg.seq, c1.msg.seq), (1, 2, 1));
+            assert!(a2.msg.time_ms >= a1.msg.time_ms, "time never goes back along a stream");
+            let again = send(&store, "m1", "alice", "bob").await;
+            assert!(again.duplicate);
+            assert_eq!((again.msg.seq, again.msg.time_ms), (1, a1.msg.time_ms));
+            // The same id from someone else is refused, not merged.
+            let stolen = store.append(c2c_target("mallory", "bob"), text("m1", "mallory", "bob")).await;
+            assert!(matches!(stolen, Err(StoreError::MsgIdTaken(_))));
+            store.close().await;
+        }
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let next = send(&store, "m4", "bob", "alice").await;
+        assert_eq!(next.msg.seq, 3, "seq continues after a restart");
+        let (msgs, max) = store.messages_after("bob", &ConvId::C2C("alice".into()), 0, 0, 10).await.unwrap();
+        assert_eq!(max, 3);
+        assert_eq!(msgs.iter().map(|m| m.msg_id.as_str()).collect::<Vec<_>>(), ["m1", "m2", "m4"]);
+        let (page, _) = store.messages_after("alice", &ConvId::C2C("bob".into()), 1, 2, 10).await.unwrap();
+        assert_eq!(page.len(), 1);
+        assert_eq!(page[0].msg_id, "m2");
+        store.close().await;
+    }
+    #[tokio::test]
+    async fn concurrent_appends_get_distinct_gapless_seqs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move { send(&store, &format!("c{i}"), "alice", "bob").await.msg.seq }));
+        }
+        let mut seqs = Vec::new();
+        for t in tasks {
+            seqs.push(t.await.unwrap());
+        }
+        seqs.sort();
+        assert_eq!(seqs, (1..=200).collect::<Vec<u64>>());
+        store.close().await;
+    }
+    #[tokio::test]
+    async fn revoke_marks_the_message_and_appends_a_notice_only_for_the_sender_in_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        send(&store, "r1", "alice", "bob").await;
+        let deny = store.revoke("bob", c2c_target("bob", "alice"), "r1", 120_000).await.unwrap_err();
+        assert!(matches!(deny, StoreError::Refused { code: 10032, .. }));
+        let missing = store.revoke("alice", c2c_target("alice", "bob"), "nope", 120_000).await.unwrap_err();
+        assert!(matches!(missing, StoreError::Refused { code: 10030, .. }));
+        let late = store.revoke("alice", c2c_target("alice", "bob"), "r1", -1).await.unwrap_err();
+        assert!(matches!(late, StoreError::Refused { code: 20016, .. }));
+        let done = store.revoke("alice", c2c_target("alice", "bob"), "r1", 120_000).await.unwrap();
+        assert_eq!(done.seq, 2);
+        assert!(matches!(&done.appended[0].msg.elem, Elem::Revoke { msg_id } if msg_id == "r1"));
+        let again = store.revoke("alice", c2c_target("alice", "bob"), "r1", 120_000).await.unwrap();
+        assert!(again.appended.is_empty(), "a second revoke adds no notice");
+        let (msgs, _) = store.messages_after("bob", &ConvId::C2C("alice".into()), 0, 0, 10).await.unwrap();
+        assert!(msgs[0].revoked);
+        store.close().await;
+    }
+    #[tokio::test]
+    async fn read_delete_and_clear_are_per_user_and_become_stream_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        for i in 0..4 {
+            send(&store, &format!("d{i}"), "alice", "bob").await;
+        }
+        let bob_view = ConvId::C2C("alice".into());
+        let read = store.mark_read("bob", &bob_view, 0).await.unwrap();
+        assert_eq!(read.seq, 4);
+        // An event on bob's stream, a receipt on alice's.
+        assert_eq!(read.appended.len(), 2);
+        assert_eq!(read.appended[0].recipients, ["bob"]);
+        assert!(matches!(read.appended[1].msg.elem, Elem::Event { event: UserEvent::PeerRead { seq: 4, .. } }));
+        assert_eq!(read.appended[1].recipients, ["alice"]);
+        assert!(store.mark_read("bob", &bob_view, 2).await.unwrap().appended.is_empty(), "never moves back");
+
+        store.delete_for_user("bob", &bob_view, vec!["d1".into(), "unknown".into()]).await.unwrap();
+        let (msgs, _) = store.messages_after("bob", &bob_view, 0, 0, 10).await.unwrap();
+        assert_eq!(msgs.iter().map(|m| m.msg_id.as_str()).collect::<Vec<_>>(), ["d0", "d2", "d3"]);
+        let (alices, _) = store.messages_after("alice", &ConvId::C2C("bob".into()), 0, 0, 10).await.unwrap();
+        assert_eq!(alices.len(), 4, "deleting is for the deleting user only");
+
+        let page = store.history("bob", &bob_view, 0, 2).await.unwrap();
+        assert_eq!(page.msgs.iter().map(|m| m.msg_id.as_str()).collect::<Vec<_>>(), ["d3", "d2"]);
+        assert!(!page.reached_start);
+        let page = store.history("bob", &bob_view, page.covered_from, 2).await.unwrap();
+        assert_eq!(page.msgs.iter().map(|m| m.msg_id.as_str()).collect::<Vec<_>>(), ["d0"]);
+        assert!(page.reached_start);
+
+        let cleared = store.clear_for_user("bob", &bob_view).await.unwrap();
+        assert_eq!(cleared.seq, 4);
+        assert!(store.messages_after("bob", &bob_view, 0, 0, 10).await.unwrap().0.is_empty());
+        assert!(store.history("bob", &bob_view, 0, 10).await.unwrap().msgs.is_empty());
+        let (bob_stream, _) = store.messages_after("bob", &ConvId::System, 0, 0, 10).await.unwrap();
+        assert_eq!(bob_stream.len(), 3, "read, deleted, cleared");
+        store.close().await;
+    }
+    #[tokio::test]
+    async fn files_are_shared_with_the_participants_of_conversations_they_were_sent_into() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let mut m = WireMessage::new(
+            "f1",
+            Elem::File {
+                path: String::new(),
+                file_name: "a.txt".into(),
+                file: oxim_proto::message::FileRef { uuid: "u-1".into(), url: "/v1/files/u-1".into(), size: 1 },
+            },
+        );
+        m.sender = "alice".into();
+        m.receiver = "bob".into();
+        store.append(c2c_target("alice", "bob"), m).await.unwrap();
+        assert!(store.file_shared_with("bob", "u-1").await.unwrap());
+        assert!(store.file_shared_with("alice", "u-1").await.unwrap());
+        assert!(!store.file_shared_with("carol", "u-1").await.unwrap());
+        assert!(!store.file_shared_with("bob", "u-2").await.unwrap());
+        store.close().await;
+    }
+}
