@@ -11,11 +11,13 @@
 //! - [`signaling`]: the invitation state machine.
 //! - [`rooms`]: AVChatRoom online membership and message rate.
 //! - [`rate`]: a per-key sliding-window rate limit.
+//! - [`profiles`]: what a profile change may set, and the profile after it.
 
 pub mod clock;
 pub mod group_rules;
 pub mod groups;
 pub mod keys;
+pub mod profiles;
 pub mod rate;
 pub mod refusal;
 pub mod rooms;

@@ -5,7 +5,7 @@ use oxim_proto::{FrameType, InFrame, OutFrame, PROTOCOL_VERSION, code, op};
 
 use super::{Conn, Order, Request, bad_body, sign_in_effects};
 use crate::domain::refusal::Refusal;
-use crate::handlers::{Guest, auth, conversations, groups, messaging, signaling};
+use crate::handlers::{Guest, auth, conversations, groups, messaging, profiles, signaling};
 
 /// Parses the body, requires a signed-in caller and runs `handler` as `order` says. The body is
 /// parsed into a box that the handler's future takes over, so the future (which a write keeps
@@ -98,6 +98,8 @@ pub(super) async fn dispatch(conn: &mut Conn, text: &str) {
         op::GROUP_ONLINE_COUNT => serve!(conn, frame, Read, groups::online_count),
         op::GROUP_ATTRS_GET => serve!(conn, frame, Read, groups::attrs_get),
         op::GROUP_ATTRS_WRITE => serve!(conn, frame, Write, groups::attrs_write),
+        op::PROFILE_GET => serve!(conn, frame, Read, profiles::get),
+        op::PROFILE_SET => serve!(conn, frame, Write, profiles::set),
         other => {
             let refusal = Refusal::new(code::INVALID_PARAMETERS, format!("unknown operation {other:?}"));
             conn.refuse(frame.id, &refusal).await

@@ -15,11 +15,13 @@
 //! - [`conversations`] — unread counts, deleting and pinning conversations, C2C receive options.
 //! - [`groups`] — group operations; AVChatRoom rooms live in memory ([`Services::rooms`]).
 //! - [`signaling`] — invitations, and their expiry (called by the gateway's timer).
+//! - [`profiles`] — users' profiles: anyone's, and changes to the caller's own.
 
 pub mod auth;
 pub mod conversations;
 pub mod groups;
 pub mod messaging;
+pub mod profiles;
 pub mod signaling;
 
 #[cfg(test)]

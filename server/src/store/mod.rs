@@ -1,7 +1,7 @@
 //! Server storage.
 //!
 //! The server talks to storage only through [`Store`], one trait per concern ([`UserStore`],
-//! [`MessageStore`], [`ConversationStore`], [`GroupStore`], [`SignalingStore`]);
+//! [`MessageStore`], [`ConversationStore`], [`GroupStore`], [`SignalingStore`], [`ProfileStore`]);
 //! [`sqlite::SqliteStore`] is the embedded default (one SQLite file in WAL mode, one writer
 //! thread that batches writes into transactions, a small pool of readers). A PostgreSQL store
 //! implements the same traits.
@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use oxim_proto::group::{GroupApplication, GroupAttrs, GroupInfo, MemberInfo, MemberOpResult};
 use oxim_proto::ids::ConvId;
 use oxim_proto::payload::{ConvState, RecvOptInfo, SeqRange, WireMessage};
+use oxim_proto::profile::{Profile, ProfileChange};
 
 use crate::domain::groups::{GroupOp, GroupRow};
 use crate::domain::keys::Target;
@@ -295,10 +296,23 @@ pub trait SignalingStore {
     async fn invitation_deadlines(&self) -> StoreResult<Vec<(String, i64)>>;
 }
 
+/// Users' profiles.
+#[async_trait]
+pub trait ProfileStore {
+    /// The profiles of the users among `user_ids` that exist, in the order given (the defaults
+    /// for a user who never changed theirs).
+    async fn profiles(&self, user_ids: Vec<String>) -> StoreResult<Vec<Profile>>;
+
+    /// Applies `change` to `user`'s profile as [`crate::domain::profiles::change_profile`]
+    /// decides, and appends the `self_info_updated` event to the user's own stream; the
+    /// profile after the change.
+    fn set_profile(&self, user: &str, change: ProfileChange) -> Queued<(Profile, Written)>;
+}
+
 /// Everything the server needs from storage.
 #[async_trait]
 pub trait Store:
-    UserStore + MessageStore + ConversationStore + GroupStore + SignalingStore + Send + Sync + 'static
+    UserStore + MessageStore + ConversationStore + GroupStore + SignalingStore + ProfileStore + Send + Sync + 'static
 {
     /// Finishes pending writes and closes the database.
     async fn close(&self);

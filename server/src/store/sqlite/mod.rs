@@ -10,7 +10,8 @@
 //! - [`conversations`]: the conversation list ([`ConversationStore`](crate::store::ConversationStore));
 //! - [`groups`]: group rows, and group writes applied as the domain decided them
 //!   ([`GroupStore`](crate::store::GroupStore));
-//! - [`signaling`]: invitations ([`SignalingStore`](crate::store::SignalingStore)).
+//! - [`signaling`]: invitations ([`SignalingStore`](crate::store::SignalingStore));
+//! - [`profiles`]: users' profiles ([`ProfileStore`](crate::store::ProfileStore)).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -25,6 +26,7 @@ use crate::store::{Store, StoreError, StoreResult};
 mod checkpoint;
 mod conversations;
 mod groups;
+mod profiles;
 mod readers;
 mod schema;
 mod signaling;
