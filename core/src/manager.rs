@@ -121,6 +121,11 @@ impl Manager {
         GroupManager::new(self.inner.clone())
     }
 
+    /// `getFriendshipManager`.
+    pub fn friendship_manager(&self) -> crate::friendship::FriendshipManager {
+        crate::friendship::FriendshipManager::new(self.inner.clone(), self.inner.listeners.clone())
+    }
+
     /// `getSignalingManager`.
     pub fn signaling_manager(&self) -> crate::signaling::SignalingManager {
         crate::signaling::SignalingManager::new(self.inner.clone(), self.inner.listeners.clone())

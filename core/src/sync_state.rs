@@ -182,6 +182,7 @@ pub fn events_of(effects: Vec<Effect>) -> Vec<Event> {
             Effect::Receipt(r) => receipts.push(r),
             Effect::Group(e) => events.push(Event::Group(e)),
             Effect::SelfInfo(info) => events.push(Event::SelfInfoUpdated(info)),
+            Effect::Friendship(e) => events.push(Event::Friendship(e)),
             Effect::ReadChanged(_) | Effect::MessagesRemoved(_) | Effect::Signal { .. } | Effect::Conversation(..) => {}
         }
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::domain::friendship::FriendshipSettings;
 use crate::domain::group_rules::MemberLimits;
 
 /// Development default for the app id, printed at start so a developer can sign UserSigs.
@@ -38,6 +39,10 @@ pub struct ServerConfig {
     pub room_window: Duration,
     /// Group-attribute writes per group per second (V2TIM's server: 5).
     pub attr_writes_per_sec: u32,
+    /// `[friendship]`: `only_friends` ("only friends may send C2C messages", 20009),
+    /// `tell_blocked` (a blocked sender gets 20007; otherwise the send looks successful and
+    /// nothing arrives), `max_friends` (3000), `max_blacklist` (1000).
+    pub friendship: FriendshipSettings,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +58,7 @@ impl Default for ServerConfig {
             room_msgs_per_window: 40,
             room_window: Duration::from_secs(1),
             attr_writes_per_sec: 5,
+            friendship: FriendshipSettings::default(),
         }
     }
 }
@@ -100,6 +106,9 @@ impl ServerConfig {
         }
         if let Some(n) = file.attr_writes_per_sec {
             self.attr_writes_per_sec = n;
+        }
+        if let Some(f) = file.friendship {
+            self.friendship = f;
         }
         Ok(())
     }
@@ -158,6 +167,8 @@ struct FileConfig {
     room_msgs_per_window: Option<u32>,
     room_window_ms: Option<u64>,
     attr_writes_per_sec: Option<u32>,
+    /// `[friendship]`: `only_friends`, `tell_blocked`, `max_friends`, `max_blacklist`.
+    friendship: Option<FriendshipSettings>,
 }
 
 #[cfg(test)]

@@ -65,6 +65,7 @@ impl Server {
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let sessions = Arc::new(Sessions::default());
         let services = Arc::new(Services::new(config, Arc::new(store), clock, sessions.clone()));
+        services.load_blacklists().await.map_err(|e| e.to_string())?;
         let app = Arc::new(App::new(services, sessions, shutdown_rx.clone()));
         gateway::timer::spawn(app.clone());
 

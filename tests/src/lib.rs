@@ -9,11 +9,12 @@ use std::collections::BTreeMap;
 
 use futures_util::{SinkExt, StreamExt};
 use oxim_core::conversation::Conversation;
+use oxim_core::friendship::{FriendApplication, FriendInfo, FriendshipEvent};
 use oxim_core::group::{GroupChange, GroupEvent, GroupMemberInfo, MemberChange};
 use oxim_core::{
-    AdvancedMsgListener, ConversationListener, ConversationManager, GroupListener, GroupManager, LogLevel, Manager,
-    Message, MessageManager, MessageReceipt, SdkConfig, SdkListener, SignalingListener, SignalingManager,
-    SimpleMsgListener, UserFullInfo, UserInfo,
+    AdvancedMsgListener, ConversationListener, ConversationManager, FriendshipListener, FriendshipManager,
+    GroupListener, GroupManager, LogLevel, Manager, Message, MessageManager, MessageReceipt, SdkConfig, SdkListener,
+    SignalingListener, SignalingManager, SimpleMsgListener, UserFullInfo, UserInfo,
 };
 use oxim_server::{Server, ServerConfig, ServerHandle};
 use serde_json::{Value, json};
@@ -183,6 +184,8 @@ pub enum Seen {
     },
     /// A V2TIMGroupListener callback.
     Group(GroupEvent),
+    /// A V2TIMFriendshipListener callback.
+    Friendship(FriendshipEvent),
     /// onSyncServerStart
     SyncStart,
     /// onSyncServerFinish
@@ -356,6 +359,26 @@ impl Recorder {
         self.group_events().iter().filter(|e| pred(e)).count()
     }
 
+    /// Friendship listener callbacks received, in order.
+    pub fn friendship_events(&self) -> Vec<FriendshipEvent> {
+        self.all()
+            .into_iter()
+            .filter_map(|s| match s {
+                Seen::Friendship(e) => Some(e),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Waits until `n` friendship callbacks arrived; returns all of them.
+    pub async fn wait_friendship(&self, n: usize) -> Vec<FriendshipEvent> {
+        self.wait_until(&format!("{n} friendship callbacks"), |s| {
+            s.iter().filter(|x| matches!(x, Seen::Friendship(_))).count() >= n
+        })
+        .await;
+        self.friendship_events()
+    }
+
     /// The profiles `onSelfInfoUpdated` told, in order.
     pub fn self_infos(&self) -> Vec<UserFullInfo> {
         self.all()
@@ -437,6 +460,33 @@ impl ConversationListener for Recorder {
     }
     fn on_total_unread_message_count_changed(&self, total: u64) {
         self.record(Seen::TotalUnread(total));
+    }
+}
+
+impl FriendshipListener for Recorder {
+    fn on_friend_application_list_added(&self, application_list: Vec<FriendApplication>) {
+        self.record(Seen::Friendship(FriendshipEvent::ApplicationsAdded(application_list)));
+    }
+    fn on_friend_application_list_deleted(&self, user_id_list: Vec<String>) {
+        self.record(Seen::Friendship(FriendshipEvent::ApplicationsDeleted(user_id_list)));
+    }
+    fn on_friend_application_list_read(&self) {
+        self.record(Seen::Friendship(FriendshipEvent::ApplicationsRead));
+    }
+    fn on_friend_list_added(&self, users: Vec<FriendInfo>) {
+        self.record(Seen::Friendship(FriendshipEvent::FriendsAdded(users)));
+    }
+    fn on_friend_list_deleted(&self, user_list: Vec<String>) {
+        self.record(Seen::Friendship(FriendshipEvent::FriendsDeleted(user_list)));
+    }
+    fn on_black_list_add(&self, info_list: Vec<FriendInfo>) {
+        self.record(Seen::Friendship(FriendshipEvent::BlackAdded(info_list)));
+    }
+    fn on_black_list_deleted(&self, user_list: Vec<String>) {
+        self.record(Seen::Friendship(FriendshipEvent::BlackDeleted(user_list)));
+    }
+    fn on_friend_info_changed(&self, info_list: Vec<FriendInfo>) {
+        self.record(Seen::Friendship(FriendshipEvent::FriendsChanged(info_list)));
     }
 }
 
@@ -623,6 +673,16 @@ impl TestClient {
     /// Registers the recorder as advanced message listener too.
     pub fn listen_advanced(&self) {
         self.sdk.add_advanced_msg_listener(self.seen.clone());
+    }
+
+    /// The friendship manager.
+    pub fn fm(&self) -> FriendshipManager {
+        self.sdk.friendship_manager()
+    }
+
+    /// Registers the recorder as friendship listener too.
+    pub fn listen_friendship(&self) {
+        self.fm().add_friend_listener(self.seen.clone());
     }
 
     /// The signaling manager.

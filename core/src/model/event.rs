@@ -2,6 +2,7 @@
 //! the SDK's levels below the dispatcher and delivered by it in order.
 
 use crate::model::conversation::Conversation;
+use crate::model::friendship::FriendshipEvent;
 use crate::model::group::GroupEvent;
 use crate::model::message::{Message, MessageReceipt, SignalingInfo};
 use crate::model::profile::UserFullInfo;
@@ -26,6 +27,8 @@ pub enum Event {
     UserSigExpired,
     /// `onSelfInfoUpdated`: the logged-in user's profile after a change (on any device).
     SelfInfoUpdated(Box<UserFullInfo>),
+    /// A `V2TIMFriendshipListener` callback.
+    Friendship(FriendshipEvent),
     /// A message arrived (from another user or another device of this user).
     NewMessage(Box<Message>),
     /// `onRecvMessageRevoked`.

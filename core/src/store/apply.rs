@@ -11,6 +11,7 @@ use super::read::{advance_peer_read, advance_read};
 use super::signaling::record_invitation;
 use crate::error::Result;
 use crate::model::conversation::ConvChange;
+use crate::model::friendship::FriendshipEvent;
 use crate::model::group::{GroupEvent, GroupTips, from_tips, from_user_event, info_change};
 use crate::model::message::{
     ConvId, Elem, ElemType, Message, MessageReceipt, MessageStatus, SignalingInfo, WireMessage,
@@ -36,6 +37,8 @@ pub enum Effect {
     Group(GroupEvent),
     /// The user's profile changed (`onSelfInfoUpdated`).
     SelfInfo(Box<UserFullInfo>),
+    /// A relationship change (a `V2TIMFriendshipListener` callback).
+    Friendship(FriendshipEvent),
     /// A conversation of the list changed (or entered it).
     Conversation(ConvId, ConvChange),
     /// A signaling message new to this device (after its [`Effect::NewMessage`]); which
@@ -236,8 +239,11 @@ fn apply_event(
                 effects.push(Effect::SelfInfo(Box::new(profile.clone().into())));
             }
         }
-        group_event => {
-            if news && let Some(event) = from_user_event(group_event) {
+        other => {
+            if !news {
+            } else if let Some(event) = FriendshipEvent::from_user_event(other) {
+                effects.push(Effect::Friendship(event));
+            } else if let Some(event) = from_user_event(other) {
                 effects.push(Effect::Group(event));
             }
         }

@@ -11,7 +11,8 @@
 //! - [`groups`]: group rows, and group writes applied as the domain decided them
 //!   ([`GroupStore`](crate::store::GroupStore));
 //! - [`signaling`]: invitations ([`SignalingStore`](crate::store::SignalingStore));
-//! - [`profiles`]: users' profiles ([`ProfileStore`](crate::store::ProfileStore)).
+//! - [`profiles`]: users' profiles ([`ProfileStore`](crate::store::ProfileStore));
+//! - [`friendship`]: the relationship chain ([`FriendshipStore`](crate::store::FriendshipStore)).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -25,6 +26,7 @@ use crate::store::{Store, StoreError, StoreResult};
 
 mod checkpoint;
 mod conversations;
+mod friendship;
 mod groups;
 mod profiles;
 mod readers;

@@ -1,6 +1,7 @@
 //! Users' profiles ([`ProfileStore`]): one JSON row per user who changed theirs; a user without
 //! a row has the defaults. A change is decided by [`crate::domain::profiles`] over the stored
-//! profile and told to every device of the user through their own stream, in one transaction.
+//! profile and told to every device of the user through their own stream (and to whoever has
+//! the user as a friend), in one transaction.
 
 use async_trait::async_trait;
 use oxim_proto::message::UserEvent;
@@ -21,7 +22,7 @@ pub(super) const MIGRATION: &str = "
 
 /// `user`'s profile as stored: `None` if the user does not exist; the defaults if they never
 /// changed it.
-fn profile_of(c: &Connection, user: &str) -> StoreResult<Option<Profile>> {
+pub(super) fn profile_of(c: &Connection, user: &str) -> StoreResult<Option<Profile>> {
     let row: Option<Option<String>> = c
         .prepare_cached("SELECT p.body FROM user u LEFT JOIN profile p ON p.user_id = u.user_id WHERE u.user_id = ?1")?
         .query_row([user], |r| r.get(0))
@@ -45,12 +46,17 @@ impl WriterState {
         change: &ProfileChange,
     ) -> StoreResult<(Profile, Written)> {
         let current = profile_of(tx, user)?.unwrap_or_else(|| Profile::new(user));
-        let after = change_profile(current, change)?;
+        let after = change_profile(current.clone(), change)?;
         let body = serde_json::to_string(&after).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         tx.prepare_cached("INSERT INTO profile (user_id, body) VALUES (?1, ?2) ON CONFLICT (user_id) DO UPDATE SET body = excluded.body")?
             .execute(params![user, body])?;
-        let event = self.user_event(tx, user, UserEvent::SelfInfoUpdated { profile: after.clone() })?;
-        Ok((after, Written { appended: vec![event], seq: 0 }))
+        let mut appended = vec![self.user_event(tx, user, UserEvent::SelfInfoUpdated { profile: after.clone() })?];
+        // Whoever has the user as a friend hears of the new profile (onFriendInfoChanged), if
+        // it is new.
+        if after != current {
+            appended.extend(self.friend_profile_changed(tx, user)?);
+        }
+        Ok((after, Written { appended, seq: 0 }))
     }
 }
 

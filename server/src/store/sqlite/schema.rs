@@ -86,4 +86,6 @@ pub(super) const MIGRATIONS: &[&str] = &[
     super::conversations::MIGRATION,
     // 6: profiles.
     super::profiles::MIGRATION,
+    // 7: friends, friend applications, blacklists, friend groups.
+    super::friendship::MIGRATION,
 ];
