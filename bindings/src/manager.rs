@@ -117,6 +117,15 @@ impl V2TIMManager {
         })
     }
 
+    /// `getFriendshipManager`.
+    pub fn get_friendship_manager(&self) -> Arc<crate::V2TIMFriendshipManager> {
+        Arc::new(crate::V2TIMFriendshipManager {
+            fm: self.sdk.friendship_manager(),
+            sdk: self.sdk.clone(),
+            instance_id: self.id,
+        })
+    }
+
     /// `getSignalingManager`.
     pub fn get_signaling_manager(&self) -> Arc<crate::V2TIMSignalingManager> {
         Arc::new(crate::V2TIMSignalingManager {
