@@ -407,3 +407,22 @@ async fn friend_data_roams_to_a_new_device_which_hears_only_of_later_changes() {
     told(&b, &["added:a8"]).await;
     told(&c, &[]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_blacklist_still_holds_after_a_server_restart() {
+    let mut server = TestServer::start().await;
+    {
+        let a = user(&server, "a9", allow_type::ALLOW_ANY).await;
+        user(&server, "b9", allow_type::ALLOW_ANY).await;
+        assert_eq!(a.fm().add_to_black_list(vec!["b9".into()]).await.unwrap()[0].result_code, 0);
+    }
+    server.stop().await;
+    server.start_again().await;
+    let b = TestClient::logged_in(&server, "b9", "android").await;
+    let sent = b.sdk.send_c2c_text_message("still there?".into(), "a9".into()).await.unwrap();
+    assert_eq!(sent.seq, 0, "the blacklist was loaded again: nothing stored");
+    let mut raw = RawClient::connect(&server).await;
+    raw.login(&server, "a9").await;
+    let history = raw.call("msg.history", json!({"conv_id": "c2c_b9", "before_seq": 0, "limit": 20})).await;
+    assert_eq!(history["body"]["msgs"].as_array().map_or(0, Vec::len), 0, "{history}");
+}

@@ -55,7 +55,15 @@ pub fn send<'a>(
         if !req.msg.group_id.is_empty() {
             return Box::pin(groups::send(ctx, req.msg)).await;
         }
-        match Box::pin(c2c_verdict(ctx, &req.msg.sender, &req.msg.receiver)).await? {
+        let options = ctx.config.friendship.send;
+        let peer_blocks = ctx.blacklists.blocks(&req.msg.receiver, &req.msg.sender);
+        let verdict = if options.only_friends {
+            // Boxed: the store read stays out of the future of every send when the option is off.
+            Box::pin(c2c_verdict(ctx, &req.msg.sender, &req.msg.receiver, peer_blocks)).await?
+        } else {
+            c2c_send(&Pair { peer_blocks, ..Pair::default() }, options)
+        };
+        match verdict {
             SendVerdict::Deliver => {}
             // The receiver blocks the sender and the server does not say so: the send looks
             // successful (no seq: nothing was stored) and nothing arrives.
@@ -84,17 +92,11 @@ pub fn send<'a>(
     }
 }
 
-/// What the relationship between the two users lets a C2C message do: the blacklist (from
-/// memory), and the "only friends" option (off by default; on, it costs a store read).
-async fn c2c_verdict(ctx: &Ctx, sender: &str, receiver: &str) -> Result<SendVerdict, Refusal> {
-    let options = ctx.config.friendship.send;
-    let peer_blocks = ctx.blacklists.blocks(receiver, sender);
-    let pair = if options.only_friends {
-        Pair { peer_blocks, ..ctx.store.c2c_pair(sender, receiver).await.map_err(refusal)? }
-    } else {
-        Pair { peer_blocks, ..Pair::default() }
-    };
-    Ok(c2c_send(&pair, options))
+/// What the relationship between the two users lets a C2C message do with the "only friends"
+/// option on (it costs a store read; the blacklist comes from memory).
+async fn c2c_verdict(ctx: &Ctx, sender: &str, receiver: &str, peer_blocks: bool) -> Result<SendVerdict, Refusal> {
+    let pair = Pair { peer_blocks, ..ctx.store.c2c_pair(sender, receiver).await.map_err(refusal)? };
+    Ok(c2c_send(&pair, ctx.config.friendship.send))
 }
 
 /// Handles `msg.revoke`.
