@@ -194,6 +194,7 @@ fn deliver_new_messages(msgs: Vec<Message>, listeners: &Listeners) {
 
 fn deliver(event: Event, listeners: &Listeners) {
     match event {
+        Event::Delivered(ack) => ack.run(),
         Event::Connecting => {
             for l in listeners.sdk() {
                 guarded("onConnecting", || l.on_connecting());
@@ -436,16 +437,22 @@ impl Queue {
             let burst = match event {
                 Event::NewMessage(first) if self.listeners.has_advanced() => {
                     // A burst (a sync catching up) crosses to the app once per listener, not
-                    // once per message: the messages already queued go together.
+                    // once per message: the messages already queued go together, and the
+                    // delivery marks among them run once the burst was delivered.
                     let mut burst = vec![*first];
-                    while burst.len() < MAX_BURST
-                        && let Some(Event::NewMessage(_)) = st.events.front()
-                    {
-                        if let Some(Event::NewMessage(m)) = st.events.pop_front() {
-                            burst.push(*m);
+                    let mut acks = Vec::new();
+                    while burst.len() < MAX_BURST {
+                        match st.events.front() {
+                            Some(Event::NewMessage(_)) | Some(Event::Delivered(_)) => {}
+                            _ => break,
+                        }
+                        match st.events.pop_front() {
+                            Some(Event::NewMessage(m)) => burst.push(*m),
+                            Some(Event::Delivered(ack)) => acks.push(ack),
+                            _ => {}
                         }
                     }
-                    Ok(burst)
+                    Ok((burst, acks))
                 }
                 event => Err(event),
             };
@@ -453,7 +460,10 @@ impl Queue {
             // Listener calls are guarded one by one; this also contains a bug of the SDK's own
             // delivery code, so one instance cannot stop the thread all instances share.
             let delivered = catch_unwind(AssertUnwindSafe(|| match burst {
-                Ok(msgs) => deliver_new_messages(msgs, &self.listeners),
+                Ok((msgs, acks)) => {
+                    deliver_new_messages(msgs, &self.listeners);
+                    acks.iter().for_each(|ack| ack.run());
+                }
                 Err(event) => deliver(event, &self.listeners),
             }));
             if delivered.is_err() {
@@ -491,6 +501,29 @@ impl Dispatcher {
             return;
         }
         st.events.push_back(event);
+        if !st.scheduled {
+            st.scheduled = true;
+            drop(st);
+            let _ = event_thread().ready.send(self.queue.clone());
+        }
+    }
+
+    /// Runs `action` on the event thread once every event emitted before was delivered (its
+    /// listeners returned); also after [`Dispatcher::stop`], once what is still queued was
+    /// delivered (right away if nothing is).
+    pub fn after_delivered(&self, action: impl FnOnce() + Send + 'static) {
+        let mut st = self.queue.lock();
+        if st.stopped && !st.scheduled {
+            drop(st);
+            return action();
+        }
+        let once = Mutex::new(Some(action));
+        let ack = crate::model::event::Ack::new(move || {
+            if let Some(action) = once.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                action()
+            }
+        });
+        st.events.push_back(Event::Delivered(ack));
         if !st.scheduled {
             st.scheduled = true;
             drop(st);
@@ -802,5 +835,51 @@ mod tests {
         let calls = bursts.calls.lock().unwrap().clone();
         // m1..m5 in one call; the revocation ends the burst; m6 alone is onRecvNewMessage.
         assert_eq!(calls, vec![vec!["m0"], vec!["m1", "m2", "m3", "m4", "m5"], vec!["m6"]]);
+    }
+
+    #[test]
+    fn delivery_marks_run_once_what_was_emitted_before_them_was_delivered() {
+        let listeners = Arc::new(Listeners::default());
+        let (go, gate) = mpsc::channel();
+        let (started_tx, started) = mpsc::channel();
+        let bursts = Arc::new(Bursts {
+            calls: Mutex::new(Vec::new()),
+            started: Mutex::new(Some(started_tx)),
+            gate: Mutex::new(Some(gate)),
+        });
+        listeners.add_advanced(bursts.clone());
+        let dispatcher = Dispatcher::start(listeners);
+        // What each mark saw delivered when it ran.
+        let marks = Arc::new(Mutex::new(Vec::new()));
+        let mark = |name: &'static str| {
+            let (marks, bursts) = (marks.clone(), bursts.clone());
+            Event::Delivered(crate::model::event::Ack::new(move || {
+                let delivered: usize = bursts.calls.lock().unwrap().iter().map(Vec::len).sum();
+                marks.lock().unwrap().push((name, delivered));
+            }))
+        };
+        dispatcher.emit(message("m0"));
+        dispatcher.emit(mark("after m0"));
+        started.recv_timeout(WAIT).unwrap();
+        // Marks between new messages do not break a burst; they run after it.
+        for i in 1..=3 {
+            dispatcher.emit(message(&format!("m{i}")));
+            dispatcher.emit(mark("in the burst"));
+        }
+        dispatcher.emit(Event::MessageRevoked("m1".into()));
+        go.send(()).unwrap();
+        // After a stop, a mark still runs once what is queued was delivered (here: at once).
+        dispatcher.stop();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let r = ran.clone();
+        dispatcher.after_delivered(move || {
+            r.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(ran.load(Ordering::SeqCst), 1);
+        assert_eq!(*bursts.calls.lock().unwrap(), vec![vec!["m0"], vec!["m1", "m2", "m3"]]);
+        assert_eq!(
+            *marks.lock().unwrap(),
+            [("after m0", 1), ("in the burst", 4), ("in the burst", 4), ("in the burst", 4)]
+        );
     }
 }

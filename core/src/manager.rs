@@ -217,7 +217,7 @@ impl Manager {
         let session = self.session()?;
         let msg = Message::draft(&session.user_id, elem, crate::message::new_msg_id(), crate::clock::unix_ms());
         let opts = SendOptions { receiver: user_id, ..SendOptions::default() };
-        runtime::run(async move { crate::message::send::send_message(&session, msg, opts).await }).await
+        runtime::run(crate::message::send::send_message(&session, msg, opts, None)?).await
     }
 
     /// `addGroupListener`; the id removes it again.
@@ -277,7 +277,7 @@ impl Manager {
         let session = self.session()?;
         let msg = Message::draft(&session.user_id, elem, crate::message::new_msg_id(), crate::clock::unix_ms());
         let opts = SendOptions { group_id, priority, ..SendOptions::default() };
-        runtime::run(async move { crate::message::send::send_message(&session, msg, opts).await }).await
+        runtime::run(crate::message::send::send_message(&session, msg, opts, None)?).await
     }
 
     /// `addAdvancedMsgListener`; the id removes it again.

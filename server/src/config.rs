@@ -43,6 +43,38 @@ pub struct ServerConfig {
     /// `tell_blocked` (a blocked sender gets 20007; otherwise the send looks successful and
     /// nothing arrives), `max_friends` (3000), `max_blacklist` (1000).
     pub friendship: FriendshipSettings,
+    /// When a write is acknowledged: after its fsync (the default) or before.
+    pub durability: Durability,
+}
+
+/// When the server acknowledges a write (a sent message, any change): the promise an answer
+/// carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// After its commit is on the disk (SQLite `synchronous=FULL`: the WAL is fsynced at every
+    /// commit; group commit makes one fsync serve every write waiting). An acknowledged write
+    /// survives a crash of the process, of the kernel and a power cut.
+    #[default]
+    Full,
+    /// After its commit reached the operating system (`synchronous=NORMAL`: the WAL is fsynced
+    /// only at checkpoints). An acknowledged write survives a crash of the server process, but
+    /// a power cut or kernel crash can take back the last ones acknowledged, and their seqs can
+    /// then be handed out again to other messages (a client that saw the first ones drops the
+    /// new ones as duplicates). Faster on disks with slow fsyncs; trade it knowingly.
+    Relaxed,
+}
+
+impl std::str::FromStr for Durability {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "full" => Ok(Durability::Full),
+            "relaxed" => Ok(Durability::Relaxed),
+            other => Err(format!("durability must be full or relaxed, not {other:?}")),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -59,6 +91,7 @@ impl Default for ServerConfig {
             room_window: Duration::from_secs(1),
             attr_writes_per_sec: 5,
             friendship: FriendshipSettings::default(),
+            durability: Durability::Full,
         }
     }
 }
@@ -94,6 +127,7 @@ impl ServerConfig {
             secret_key: file.secret_key,
             idle_timeout_secs: file.idle_timeout_secs,
             revoke_window_secs: file.revoke_window_secs,
+            durability: file.durability,
         });
         if let Some(limits) = file.member_limits {
             self.member_limits = limits;
@@ -133,6 +167,9 @@ impl ServerConfig {
         if let Some(v) = o.revoke_window_secs {
             self.revoke_window = Duration::from_secs(v);
         }
+        if let Some(v) = o.durability {
+            self.durability = v;
+        }
     }
 }
 
@@ -151,6 +188,8 @@ pub struct Overrides {
     pub idle_timeout_secs: Option<u64>,
     /// `revoke_window_secs`.
     pub revoke_window_secs: Option<u64>,
+    /// `durability`.
+    pub durability: Option<Durability>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -169,6 +208,7 @@ struct FileConfig {
     attr_writes_per_sec: Option<u32>,
     /// `[friendship]`: `only_friends`, `tell_blocked`, `max_friends`, `max_blacklist`.
     friendship: Option<FriendshipSettings>,
+    durability: Option<Durability>,
 }
 
 #[cfg(test)]
@@ -193,6 +233,17 @@ mod tests {
         cfg.merge_toml("room_msgs_per_window = 10\n[member_limits]\nwork = 3\n").unwrap();
         assert_eq!((cfg.member_limits.of("Work"), cfg.member_limits.of("Public")), (3, 200));
         assert_eq!(cfg.room_msgs_per_window, 10);
+    }
+
+    #[test]
+    fn durability_is_full_unless_relaxed_explicitly() {
+        let mut cfg = ServerConfig::default();
+        assert_eq!(cfg.durability, Durability::Full);
+        cfg.merge_toml("durability = \"relaxed\"\n").unwrap();
+        assert_eq!(cfg.durability, Durability::Relaxed);
+        assert!(ServerConfig::default().merge_toml("durability = \"none\"\n").is_err());
+        assert_eq!("full".parse::<Durability>(), Ok(Durability::Full));
+        assert!("fast".parse::<Durability>().is_err());
     }
 
     #[test]

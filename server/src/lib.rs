@@ -54,7 +54,12 @@ impl Server {
     /// Opens the data directory, binds `config.listen` and starts serving in the background.
     pub async fn start(config: ServerConfig) -> Result<ServerHandle, String> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let options = store::sqlite::Options { member_limits: config.member_limits, clock: clock.clone() };
+        let options = store::sqlite::Options {
+            member_limits: config.member_limits,
+            clock: clock.clone(),
+            durability: config.durability,
+            ..Default::default()
+        };
         let store = SqliteStore::open_with(&config.data_dir, options).map_err(|e| format!("cannot open store: {e}"))?;
         let blobs = crate::media::FsBlobStore::open(&config.data_dir)
             .map_err(|e| format!("cannot open the file store: {e}"))?;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use oxim_server::Server;
-use oxim_server::config::{DEV_SECRET_KEY, Overrides, ServerConfig};
+use oxim_server::config::{DEV_SECRET_KEY, Durability, Overrides, ServerConfig};
 use oxim_server::usersig::UserSigKey;
 
 /// The self-hostable Oxim IM server.
@@ -34,6 +34,11 @@ struct Cli {
     /// Seconds after sending during which a message may be revoked [default: 120].
     #[arg(long, env = "OXIM_REVOKE_WINDOW_SECS", global = true)]
     revoke_window_secs: Option<u64>,
+    /// When a write is acknowledged: "full" (after its fsync: survives a power cut) or
+    /// "relaxed" (before it: a power cut can take back the last acknowledged writes)
+    /// [default: full].
+    #[arg(long, env = "OXIM_DURABILITY", global = true)]
+    durability: Option<Durability>,
     /// Log filter, e.g. "info" or "oxim_server=debug" [default: info, or RUST_LOG].
     #[arg(long, env = "OXIM_LOG", global = true)]
     log: Option<String>,
@@ -68,6 +73,7 @@ fn config_from(cli: &Cli) -> Result<ServerConfig, String> {
         secret_key: cli.secret_key.clone(),
         idle_timeout_secs: None,
         revoke_window_secs: cli.revoke_window_secs,
+        durability: cli.durability,
     });
     Ok(config)
 }

@@ -2,6 +2,8 @@
 //! (`oxim_core::Manager`) with their own data directories, and listeners that record what they
 //! are told so tests can wait for it.
 
+pub mod power_loss;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

@@ -147,6 +147,11 @@ pub struct Guest;
 pub trait Presence: Send + Sync + 'static {
     /// Whether `user` has a signed-in session.
     fn is_online(&self, user: &str) -> bool;
+
+    /// Pushes `push` to the online sessions of its users now (every session, the requester's
+    /// included), without waiting: for pushes made in a store's commit order
+    /// ([`crate::store::AfterCommit`]) rather than as a request's effect.
+    fn push_now(&self, push: &Push);
 }
 
 /// What every handler may use: the store, the configuration, the UserSig key, AVChatRoom rooms,
@@ -344,6 +349,11 @@ impl Ctx {
     /// `scope`.
     pub fn in_scope(scope: Arc<Scope>, number: u64) -> Ctx {
         Ctx { scope, number }
+    }
+
+    /// The services, to keep beyond the request (hooks that run after a commit).
+    pub fn services(&self) -> Arc<Services> {
+        self.scope.services.clone()
     }
 
     /// Queues a store write (now, in the order of the connection's requests) and passes the

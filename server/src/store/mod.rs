@@ -44,6 +44,9 @@ pub enum StoreError {
     /// The store is shutting down.
     #[error("store closed")]
     Closed,
+    /// A write failed inside the server (it panicked); it changed nothing, the store goes on.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The message id is already used by another sender's message.
     #[error("message id {0} belongs to another sender")]
     MsgIdTaken(String),
@@ -75,6 +78,11 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// A write that is already queued; awaiting it gives its outcome.
 pub type Queued<T> = std::pin::Pin<Box<dyn std::future::Future<Output = StoreResult<T>> + Send>>;
+
+/// What to do with a write's result once it is committed, before its caller hears of it: the
+/// writer runs these one at a time, in commit order (so what they tell others is told in the
+/// order the writes happened). It must not block.
+pub type AfterCommit<T> = Box<dyn FnOnce(&T) + Send>;
 
 /// A stored message and who must be told about it.
 #[derive(Debug, Clone)]
@@ -226,6 +234,16 @@ pub trait GroupStore {
     /// and events, in one transaction.
     fn group_write(&self, user: &str, op: GroupOp) -> Queued<GroupOutcome>;
 
+    /// [`group_write`](Self::group_write), running `after_commit` with the outcome in commit
+    /// order (group attribute snapshots are pushed from there, so members get them in version
+    /// order).
+    fn group_write_then(
+        &self,
+        user: &str,
+        op: GroupOp,
+        after_commit: AfterCommit<GroupOutcome>,
+    ) -> Queued<GroupOutcome>;
+
     /// Stores a member's message in a group with stored messages, checking membership and
     /// mutes; the recipients are the members who receive the group's messages.
     fn group_send(&self, msg: WireMessage) -> Queued<Appended>;
@@ -374,4 +392,9 @@ pub trait Store:
 {
     /// Finishes pending writes and closes the database.
     async fn close(&self);
+
+    /// Whether the store can take writes (its writer runs). `/healthz` reports it.
+    fn healthy(&self) -> bool {
+        true
+    }
 }
