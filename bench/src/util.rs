@@ -79,8 +79,14 @@ impl Proc {
 
     /// The release (or debug) `oxim-server` binary on an ephemeral port with `data_dir`.
     pub fn oxim_server(bin: &Path, data_dir: &Path) -> BenchResult<Proc> {
+        Proc::oxim_server_with(bin, data_dir, &[])
+    }
+
+    /// [`Proc::oxim_server`] with more flags.
+    pub fn oxim_server_with(bin: &Path, data_dir: &Path, flags: &[&str]) -> BenchResult<Proc> {
         let mut cmd = Command::new(bin);
         cmd.arg("--listen").arg("127.0.0.1:0").arg("--data-dir").arg(data_dir).arg("--log").arg("warn");
+        cmd.args(flags);
         Proc::spawn(cmd)
     }
 

@@ -18,9 +18,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock};
 use std::thread::ThreadId;
 
 use crate::listener::{
-    AdvancedMsgListener, ConversationListener, GroupListener, SdkListener, SignalingListener, SimpleMsgListener,
+    AdvancedMsgListener, ConversationListener, FriendshipListener, GroupListener, SdkListener, SignalingListener,
+    SimpleMsgListener,
 };
 pub use crate::model::event::Event;
+use crate::model::friendship::FriendshipEvent;
 use crate::model::group::{GroupEvent, GroupMemberInfo};
 use crate::model::message::{Elem, Message, SignalingAction, SignalingInfo};
 
@@ -42,6 +44,7 @@ pub struct Listeners {
     group: RwLock<Vec<(ListenerId, Arc<dyn GroupListener>)>>,
     conversation: RwLock<Vec<(ListenerId, Arc<dyn ConversationListener>)>>,
     signaling: RwLock<Vec<(ListenerId, Arc<dyn SignalingListener>)>>,
+    friendship: RwLock<Vec<(ListenerId, Arc<dyn FriendshipListener>)>>,
 }
 
 impl Listeners {
@@ -103,6 +106,19 @@ impl Listeners {
         id
     }
 
+    /// Adds a friendship listener (`addFriendListener`).
+    pub fn add_friendship(&self, listener: Arc<dyn FriendshipListener>) -> ListenerId {
+        let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
+        self.friendship.write().expect("listeners lock").push((id, listener));
+        id
+    }
+
+    /// Replaces every friendship listener with `listener` (V2TIM's `setFriendListener`).
+    pub fn set_friendship(&self, listener: Arc<dyn FriendshipListener>) -> ListenerId {
+        self.friendship.write().expect("listeners lock").clear();
+        self.add_friendship(listener)
+    }
+
     /// Removes the listener registered under `id`, whatever its kind; false if there is none.
     pub fn remove(&self, id: ListenerId) -> bool {
         fn remove_from<T: ?Sized>(list: &RwLock<Vec<(ListenerId, Arc<T>)>>, id: ListenerId) -> bool {
@@ -117,6 +133,7 @@ impl Listeners {
             || remove_from(&self.group, id)
             || remove_from(&self.signaling, id)
             || remove_from(&self.conversation, id)
+            || remove_from(&self.friendship, id)
     }
 
     fn sdk(&self) -> Vec<Arc<dyn SdkListener>> {
@@ -141,6 +158,10 @@ impl Listeners {
 
     fn group(&self) -> Vec<Arc<dyn GroupListener>> {
         self.group.read().expect("listeners lock").iter().map(|(_, l)| l.clone()).collect()
+    }
+
+    fn friendship(&self) -> Vec<Arc<dyn FriendshipListener>> {
+        self.friendship.read().expect("listeners lock").iter().map(|(_, l)| l.clone()).collect()
     }
 
     fn signaling(&self) -> Vec<Arc<dyn SignalingListener>> {
@@ -173,6 +194,7 @@ fn deliver_new_messages(msgs: Vec<Message>, listeners: &Listeners) {
 
 fn deliver(event: Event, listeners: &Listeners) {
     match event {
+        Event::Delivered(ack) => ack.run(),
         Event::Connecting => {
             for l in listeners.sdk() {
                 guarded("onConnecting", || l.on_connecting());
@@ -196,6 +218,26 @@ fn deliver(event: Event, listeners: &Listeners) {
         Event::UserSigExpired => {
             for l in listeners.sdk() {
                 guarded("onUserSigExpired", || l.on_user_sig_expired());
+            }
+        }
+        Event::SelfInfoUpdated(info) => {
+            for l in listeners.sdk() {
+                guarded("onSelfInfoUpdated", || l.on_self_info_updated((*info).clone()));
+            }
+        }
+        Event::Friendship(event) => {
+            for l in listeners.friendship() {
+                let e = event.clone();
+                guarded("a V2TIMFriendshipListener callback", || match e {
+                    FriendshipEvent::ApplicationsAdded(v) => l.on_friend_application_list_added(v),
+                    FriendshipEvent::ApplicationsDeleted(v) => l.on_friend_application_list_deleted(v),
+                    FriendshipEvent::ApplicationsRead => l.on_friend_application_list_read(),
+                    FriendshipEvent::FriendsAdded(v) => l.on_friend_list_added(v),
+                    FriendshipEvent::FriendsDeleted(v) => l.on_friend_list_deleted(v),
+                    FriendshipEvent::BlackAdded(v) => l.on_black_list_add(v),
+                    FriendshipEvent::BlackDeleted(v) => l.on_black_list_deleted(v),
+                    FriendshipEvent::FriendsChanged(v) => l.on_friend_info_changed(v),
+                });
             }
         }
         Event::NewMessage(msg) => {
@@ -395,16 +437,22 @@ impl Queue {
             let burst = match event {
                 Event::NewMessage(first) if self.listeners.has_advanced() => {
                     // A burst (a sync catching up) crosses to the app once per listener, not
-                    // once per message: the messages already queued go together.
+                    // once per message: the messages already queued go together, and the
+                    // delivery marks among them run once the burst was delivered.
                     let mut burst = vec![*first];
-                    while burst.len() < MAX_BURST
-                        && let Some(Event::NewMessage(_)) = st.events.front()
-                    {
-                        if let Some(Event::NewMessage(m)) = st.events.pop_front() {
-                            burst.push(*m);
+                    let mut acks = Vec::new();
+                    while burst.len() < MAX_BURST {
+                        match st.events.front() {
+                            Some(Event::NewMessage(_)) | Some(Event::Delivered(_)) => {}
+                            _ => break,
+                        }
+                        match st.events.pop_front() {
+                            Some(Event::NewMessage(m)) => burst.push(*m),
+                            Some(Event::Delivered(ack)) => acks.push(ack),
+                            _ => {}
                         }
                     }
-                    Ok(burst)
+                    Ok((burst, acks))
                 }
                 event => Err(event),
             };
@@ -412,7 +460,10 @@ impl Queue {
             // Listener calls are guarded one by one; this also contains a bug of the SDK's own
             // delivery code, so one instance cannot stop the thread all instances share.
             let delivered = catch_unwind(AssertUnwindSafe(|| match burst {
-                Ok(msgs) => deliver_new_messages(msgs, &self.listeners),
+                Ok((msgs, acks)) => {
+                    deliver_new_messages(msgs, &self.listeners);
+                    acks.iter().for_each(|ack| ack.run());
+                }
                 Err(event) => deliver(event, &self.listeners),
             }));
             if delivered.is_err() {
@@ -450,6 +501,29 @@ impl Dispatcher {
             return;
         }
         st.events.push_back(event);
+        if !st.scheduled {
+            st.scheduled = true;
+            drop(st);
+            let _ = event_thread().ready.send(self.queue.clone());
+        }
+    }
+
+    /// Runs `action` on the event thread once every event emitted before was delivered (its
+    /// listeners returned); also after [`Dispatcher::stop`], once what is still queued was
+    /// delivered (right away if nothing is).
+    pub fn after_delivered(&self, action: impl FnOnce() + Send + 'static) {
+        let mut st = self.queue.lock();
+        if st.stopped && !st.scheduled {
+            drop(st);
+            return action();
+        }
+        let once = Mutex::new(Some(action));
+        let ack = crate::model::event::Ack::new(move || {
+            if let Some(action) = once.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                action()
+            }
+        });
+        st.events.push_back(Event::Delivered(ack));
         if !st.scheduled {
             st.scheduled = true;
             drop(st);
@@ -761,5 +835,51 @@ mod tests {
         let calls = bursts.calls.lock().unwrap().clone();
         // m1..m5 in one call; the revocation ends the burst; m6 alone is onRecvNewMessage.
         assert_eq!(calls, vec![vec!["m0"], vec!["m1", "m2", "m3", "m4", "m5"], vec!["m6"]]);
+    }
+
+    #[test]
+    fn delivery_marks_run_once_what_was_emitted_before_them_was_delivered() {
+        let listeners = Arc::new(Listeners::default());
+        let (go, gate) = mpsc::channel();
+        let (started_tx, started) = mpsc::channel();
+        let bursts = Arc::new(Bursts {
+            calls: Mutex::new(Vec::new()),
+            started: Mutex::new(Some(started_tx)),
+            gate: Mutex::new(Some(gate)),
+        });
+        listeners.add_advanced(bursts.clone());
+        let dispatcher = Dispatcher::start(listeners);
+        // What each mark saw delivered when it ran.
+        let marks = Arc::new(Mutex::new(Vec::new()));
+        let mark = |name: &'static str| {
+            let (marks, bursts) = (marks.clone(), bursts.clone());
+            Event::Delivered(crate::model::event::Ack::new(move || {
+                let delivered: usize = bursts.calls.lock().unwrap().iter().map(Vec::len).sum();
+                marks.lock().unwrap().push((name, delivered));
+            }))
+        };
+        dispatcher.emit(message("m0"));
+        dispatcher.emit(mark("after m0"));
+        started.recv_timeout(WAIT).unwrap();
+        // Marks between new messages do not break a burst; they run after it.
+        for i in 1..=3 {
+            dispatcher.emit(message(&format!("m{i}")));
+            dispatcher.emit(mark("in the burst"));
+        }
+        dispatcher.emit(Event::MessageRevoked("m1".into()));
+        go.send(()).unwrap();
+        // After a stop, a mark still runs once what is queued was delivered (here: at once).
+        dispatcher.stop();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let r = ran.clone();
+        dispatcher.after_delivered(move || {
+            r.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(ran.load(Ordering::SeqCst), 1);
+        assert_eq!(*bursts.calls.lock().unwrap(), vec![vec!["m0"], vec!["m1", "m2", "m3"]]);
+        assert_eq!(
+            *marks.lock().unwrap(),
+            [("after m0", 1), ("in the burst", 4), ("in the burst", 4), ("in the burst", 4)]
+        );
     }
 }

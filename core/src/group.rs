@@ -47,6 +47,8 @@ const ATTR_READS_PER_WINDOW: usize = 20;
 struct GroupState {
     rooms: Mutex<HashSet<String>>,
     attr_versions: Mutex<HashMap<String, u64>>,
+    /// The version of the last attribute snapshot passed on to the app, per group.
+    attr_pushed: Mutex<HashMap<String, u64>>,
     attr_writes: Mutex<VecDeque<Instant>>,
     attr_reads: Mutex<VecDeque<Instant>>,
 }
@@ -82,6 +84,32 @@ impl GroupState {
         *v = (*v).max(version);
     }
 
+    /// Whether a pushed snapshot of version `version` is newer than the last one passed on
+    /// (and from now on the last one). The server pushes a group's snapshots in version
+    /// order, but an older one can still arrive after a newer one (two connections of a
+    /// reconnection); an app that replaces its map from the callback must never go back.
+    fn newer_push(&self, group_id: &str, version: u64) -> bool {
+        let mut pushed = self.attr_pushed.lock().expect("group state lock");
+        match pushed.get_mut(group_id) {
+            Some(last) if *last >= version => false,
+            Some(last) => {
+                *last = version;
+                true
+            }
+            None => {
+                pushed.insert(group_id.to_owned(), version);
+                true
+            }
+        }
+    }
+
+    /// The user entered or left `group_id` (or made or ended it): its attribute versions start
+    /// over if a group of that id is made again.
+    fn forget_attrs(&self, group_id: &str) {
+        self.attr_pushed.lock().expect("group state lock").remove(group_id);
+        self.attr_versions.lock().expect("group state lock").remove(group_id);
+    }
+
     fn admit(calls: &Mutex<VecDeque<Instant>>, max: usize, what: &str) -> Result<()> {
         let now = Instant::now();
         let mut calls = calls.lock().expect("group state lock");
@@ -109,8 +137,13 @@ pub fn is_room(session: &Session, group_id: &str) -> bool {
     groups(session).is_room(group_id)
 }
 
-/// A pushed attribute change: tell the app (the view stays what the app last read).
+/// A pushed attribute change: tell the app, unless it is not newer than the last snapshot it
+/// was told (the view for writes stays what the app last read).
 pub fn on_attrs_push(session: &Session, attrs: GroupAttrs) {
+    if !groups(session).newer_push(&attrs.group_id, attrs.version) {
+        tracing::debug!("attributes of {} at version {} are not newer: dropped", attrs.group_id, attrs.version);
+        return;
+    }
     let event = GroupEvent::AttributeChanged { group_id: attrs.group_id, attributes: attrs.attrs };
     session.events.emit(Event::Group(event));
 }
@@ -208,6 +241,7 @@ impl GroupManager {
         let req = CreateGroupReq::from(req);
         runtime::run(async move {
             let res: CreateGroupRes = request(&session, op::GROUP_CREATE, &req).await?;
+            groups(&session).forget_attrs(&res.group_id);
             if is_room {
                 groups(&session).set_room(&res.group_id, true);
             }
@@ -224,6 +258,7 @@ impl GroupManager {
         runtime::run(async move {
             let req = JoinGroupReq { group_id: group_id.clone(), message };
             let res: JoinGroupRes = request(&session, op::GROUP_JOIN, &req).await?;
+            groups(&session).forget_attrs(&group_id);
             if res.group_type == group_type::AVCHATROOM {
                 groups(&session).set_room(&group_id, true);
             }
@@ -240,6 +275,7 @@ impl GroupManager {
             let _: serde_json::Value =
                 request(&session, op::GROUP_QUIT, &GroupReq { group_id: group_id.clone() }).await?;
             groups(&session).set_room(&group_id, false);
+            groups(&session).forget_attrs(&group_id);
             Ok(())
         })
         .await
@@ -253,6 +289,7 @@ impl GroupManager {
             let req = GroupReq { group_id: group_id.clone() };
             let _: serde_json::Value = request(&session, op::GROUP_DISMISS, &req).await?;
             groups(&session).set_room(&group_id, false);
+            groups(&session).forget_attrs(&group_id);
             Ok(())
         })
         .await
@@ -524,5 +561,23 @@ async fn rejoin_rooms(session: &Arc<Session>) {
             Err(e) if e.code == code::SVR_GROUP_NOT_FOUND => groups(session).set_room(&group_id, false),
             Err(e) => tracing::info!("joining room {group_id} again failed: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_snapshots_newer_than_the_last_passed_on_go_to_the_app() {
+        let state = GroupState::default();
+        assert!(state.newer_push("g", 3));
+        assert!(!state.newer_push("g", 2), "an older snapshot arriving late");
+        assert!(!state.newer_push("g", 3), "the same snapshot twice");
+        assert!(state.newer_push("g", 5));
+        assert!(state.newer_push("h", 1), "each group on its own");
+        // A group made again under the same id starts its versions over.
+        state.forget_attrs("g");
+        assert!(state.newer_push("g", 1));
     }
 }

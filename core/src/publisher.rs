@@ -1,5 +1,8 @@
 //! The conversation publisher: tells the conversation listener each change of the list once,
-//! in the order the store made them, and the unread total when it moves.
+//! in the order the store made them, and the unread total when it moves. The store records
+//! each change as not told until the publisher tells it (`store::conversations::refresh`), so
+//! a change that a session ended before telling is told by the next session
+//! ([`crate::store::conversations::pending_announcements`]).
 
 use std::sync::Arc;
 
@@ -63,6 +66,9 @@ impl Publisher {
                 _ => {}
             }
         }
+        // Told from here on (the events are queued in order behind everything emitted before).
+        rows::mark_announced(db, &new)?;
+        rows::mark_announced(db, &changed)?;
         let (new, changed, total) =
             (rows::by_ids(db, me, &new)?, rows::by_ids(db, me, &changed)?, rows::total_unread(db)?);
         if !new.is_empty() {

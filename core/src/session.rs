@@ -142,16 +142,20 @@ impl Session {
         self.sync.send(SyncCmd::Signal(Box::new(msg)));
     }
 
-    /// Ends the session locally: no more sync, the store is closed once queued work is done.
+    /// Ends the session locally: no more sync; the store closes once the work queued on it is
+    /// done and the events that work emitted were delivered (their delivery is recorded in the
+    /// store: what the app was told).
     pub fn close(&self) {
         self.alive.send_replace(false);
         self.sync.stop();
-        let store = self.store.clone();
-        // Closing waits for the store's queued work: keep it off the async workers.
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) => drop(handle.spawn_blocking(move || store.close())),
-            Err(_) => store.close(),
-        }
+        let (store, events) = (self.store.clone(), self.events.clone());
+        self.store.spawn(move |_| {
+            events.after_delivered(move || {
+                // Closing waits for the store's queued work: never on the event thread.
+                drop(crate::runtime::handle().spawn_blocking(move || store.close()));
+            });
+            Ok(())
+        });
     }
 }
 

@@ -259,8 +259,10 @@ async fn perform<Req: Serialize>(session: &Arc<Session>, op: &str, req: &Req) ->
     for msg in res.msgs {
         let (me, conv, seq) = (session.user_id.clone(), msg.conv_id_for(&session.user_id), msg.seq);
         let key = conv.clone();
-        let effects =
-            session.store.call(move |db| store::store_received(db, &me, &key, &[msg], None, i64::MAX)).await?;
+        let effects = session
+            .store
+            .call(move |db| Ok(store::store_received(db, &me, &key, &[msg], None, i64::MAX)?.effects))
+            .await?;
         let changes = crate::conversation::changes_of(&effects);
         session.conversations.publish(&session.store, &session.events, &session.user_id, changes).await;
         session.sync.send(SyncCmd::Sent { conv, seq });

@@ -11,12 +11,15 @@
 //!   pulls each from its cursor; the sync version is saved only after the pulls succeeded;
 //! - a stored message is announced (once) if the server accepted it after this device's first
 //!   login ("birth"); older ones are history the device roamed, not news;
-//! - messages are announced (onRecvNewMessage) only after they are committed to the store;
+//! - messages are announced (onRecvNewMessage) only after they are committed to the store, and
+//!   recorded as told once the app's listeners returned; what a session stored and did not
+//!   tell (killed, logged out) is told first by the next one;
 //! - signaling messages also make `V2TIMSignalingListener` callbacks, collected over one whole
 //!   step (a resync, a gap pull) and told at its end ([`crate::sync_state::signals_to_tell`]).
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use futures_util::StreamExt as _;
 use oxim_proto::op;
@@ -28,6 +31,7 @@ use crate::error::Result;
 use crate::events::{Dispatcher, Event};
 use crate::link::Link;
 use crate::model::conversation::ConvChange;
+use crate::model::event::Ack;
 use crate::model::message::{ConvId, SignalingInfo};
 use crate::publisher::Publisher;
 use crate::store::conversations as convs;
@@ -81,8 +85,10 @@ impl SyncHandle {
         born_ms: i64,
     ) -> SyncHandle {
         let (tx, rx) = mpsc::unbounded_channel();
+        let told = Arc::new(Told { store: store.clone(), up_to: AtomicI64::new(0), writing: AtomicBool::new(false) });
         let actor = SyncActor {
             me,
+            told,
             store,
             link,
             events,
@@ -117,6 +123,8 @@ impl Drop for SyncHandle {
 
 struct SyncActor {
     me: String,
+    /// Records what the app has been told.
+    told: Arc<Told>,
     store: Arc<Store>,
     link: Arc<Link>,
     events: Arc<Dispatcher>,
@@ -136,8 +144,47 @@ struct SyncActor {
     group_profiles: HashSet<String>,
 }
 
+/// What the app has been told: effects are told through the dispatcher followed by a mark,
+/// and once the listeners returned the mark records it in the store
+/// ([`store::announce::told_up_to`]), one write for however many marks passed meanwhile.
+struct Told {
+    store: Arc<Store>,
+    up_to: AtomicI64,
+    writing: AtomicBool,
+}
+
+impl Told {
+    /// Emits the events of `effects` and, if `announced`, the mark that records them as told.
+    fn tell(self: &Arc<Self>, events: &Dispatcher, effects: Vec<Effect>, announced: Option<i64>) {
+        for event in sync_state::events_of(effects) {
+            events.emit(event);
+        }
+        if let Some(pos) = announced {
+            let this = self.clone();
+            events.emit(Event::Delivered(Ack::new(move || this.told(pos))));
+        }
+    }
+
+    /// On the event thread: everything up to `pos` was delivered.
+    fn told(self: &Arc<Self>, pos: i64) {
+        self.up_to.fetch_max(pos, Ordering::SeqCst);
+        if !self.writing.swap(true, Ordering::SeqCst) {
+            let this = self.clone();
+            self.store.spawn(move |db| {
+                this.writing.store(false, Ordering::SeqCst);
+                store::announce::told_up_to(db, this.up_to.load(Ordering::SeqCst))
+            });
+        }
+    }
+}
+
 impl SyncActor {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<SyncCmd>) {
+        // What an earlier session stored and did not tell comes first.
+        if let Err(e) = self.tell_pending().await {
+            tracing::info!("telling what an earlier session did not: {e}");
+        }
+        self.flush_conversations().await;
         while let Some(cmd) = rx.recv().await {
             let result = match cmd {
                 SyncCmd::Push(msg) => self.on_push(*msg).await,
@@ -155,6 +202,22 @@ impl SyncActor {
                 tracing::info!("sync step failed: {e}");
             }
         }
+    }
+
+    /// Tells the app what was stored and not told before this session started (the app was
+    /// killed or logged out in between), and queues the conversation changes not told.
+    async fn tell_pending(&mut self) -> Result<()> {
+        let (me, events, told) = (self.me.clone(), self.events.clone(), self.told.clone());
+        let changes = self
+            .store
+            .call(move |db| {
+                let (effects, last) = store::announce::pending(db, &me)?;
+                told.tell(&events, effects, last);
+                convs::pending_announcements(db)
+            })
+            .await?;
+        self.conv_changes.extend(changes);
+        Ok(())
     }
 
     async fn synced_once(&mut self) -> Result<bool> {
@@ -311,15 +374,16 @@ impl SyncActor {
         let events = self.events.clone();
         // The app hears of the messages from the store thread as soon as they are committed;
         // what the actor decides on (signaling, the conversation list) comes back here.
+        let told = self.told.clone();
         let kept = self
             .store
             .call(move |db| {
-                let effects = store::store_received(db, &me, &key, &msgs, Some((after, cursor)), born)?;
-                let (kept, told): (Vec<Effect>, Vec<Effect>) =
-                    effects.into_iter().partition(|e| matches!(e, Effect::Signal { .. } | Effect::Conversation(..)));
-                for event in sync_state::events_of(told) {
-                    events.emit(event);
-                }
+                let stored = store::store_received(db, &me, &key, &msgs, Some((after, cursor)), born)?;
+                let (kept, tell): (Vec<Effect>, Vec<Effect>) = stored
+                    .effects
+                    .into_iter()
+                    .partition(|e| matches!(e, Effect::Signal { .. } | Effect::Conversation(..)));
+                told.tell(&events, tell, stored.announced);
                 Ok(kept)
             })
             .await?;
@@ -537,6 +601,8 @@ mod tests {
     struct Heard {
         msgs: Mutex<Vec<String>>,
         sync: Mutex<Vec<&'static str>>,
+        /// onNewConversation / onConversationChanged: (kind, conversation id, unread).
+        convs: Mutex<Vec<(&'static str, String, u64)>>,
     }
 
     impl AdvancedMsgListener for Heard {
@@ -554,6 +620,14 @@ mod tests {
         }
         fn on_sync_server_failed(&self) {
             self.sync.lock().unwrap().push("failed");
+        }
+        fn on_new_conversation(&self, list: Vec<crate::model::conversation::Conversation>) {
+            let mut convs = self.convs.lock().unwrap();
+            convs.extend(list.into_iter().map(|c| ("new", c.conversation_id, c.unread_count)));
+        }
+        fn on_conversation_changed(&self, list: Vec<crate::model::conversation::Conversation>) {
+            let mut convs = self.convs.lock().unwrap();
+            convs.extend(list.into_iter().map(|c| ("changed", c.conversation_id, c.unread_count)));
         }
     }
 
@@ -596,18 +670,23 @@ mod tests {
         peer: Peer,
     }
 
+    /// A sync actor (a session's) on `store`, and what its app hears.
+    fn actor(store: &Arc<Store>, link: &Arc<Link>) -> (SyncHandle, Arc<Heard>) {
+        let heard = Arc::new(Heard::default());
+        let listeners = Arc::new(Listeners::default());
+        listeners.add_advanced(heard.clone());
+        listeners.add_conversation(heard.clone());
+        let events = Arc::new(Dispatcher::start(listeners));
+        let publisher = Arc::new(Publisher::default());
+        (SyncHandle::start("me".into(), store.clone(), link.clone(), events, publisher, 0), heard)
+    }
+
     impl Rig {
         async fn start() -> Rig {
             let dir = tempfile::tempdir().unwrap();
             let store = Arc::new(Store::open(&dir.path().join("oxim.db")).unwrap());
             let link = Arc::new(Link::default());
-            let heard = Arc::new(Heard::default());
-            let listeners = Arc::new(Listeners::default());
-            listeners.add_advanced(heard.clone());
-            listeners.add_conversation(heard.clone());
-            let events = Arc::new(Dispatcher::start(listeners));
-            let publisher = Arc::new(Publisher::default());
-            let sync = SyncHandle::start("me".into(), store.clone(), link.clone(), events, publisher, 0);
+            let (sync, heard) = actor(&store, &link);
             Rig { _dir: dir, store, link, heard, sync, peer: Peer::start(false).await }
         }
 
@@ -697,5 +776,78 @@ mod tests {
         assert_eq!(rig.cursor().await, None);
         let version = rig.store.call(|db| store::kv_get(db, KV_SYNC_VERSION)).await.unwrap();
         assert_eq!(version, None);
+    }
+
+    fn state(max_seq: u64) -> ConvState {
+        ConvState {
+            conv_id: bob(),
+            max_seq,
+            version: 1,
+            read_seq: 0,
+            recv_opt: 0,
+            pinned: false,
+            deleted: false,
+            group: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_conversation_change_lost_with_a_step_that_ended_early_is_told_by_the_next_session() {
+        let mut rig = Rig::start().await;
+        let mut conn = rig.connect().await;
+        rig.sync.send(SyncCmd::Resync);
+        let sync = conn.request().await.unwrap();
+        assert_eq!(sync.op, op::SYNC);
+        conn.answer(
+            sync.id,
+            serde_json::to_value(SyncRes { convs: vec![state(6)], version: 1, has_more: false }).unwrap(),
+        );
+        // The first page is stored and its messages told; the step ends (logout) while the
+        // second page is being pulled: the conversation's change was held for the step's end.
+        let first = conn.request().await.unwrap();
+        conn.answer(first.id, pull_answer(&first.body, 6, 3));
+        let second = conn.request().await.unwrap();
+        assert_eq!(second.body["after_seq"], 3);
+        eventually("the first page told", || rig.heard.msgs().len() == 3).await;
+        rig.sync.stop();
+        assert!(rig.heard.convs.lock().unwrap().is_empty(), "the step ended before it told the conversation");
+
+        // The next session (no server needed) tells it, once.
+        let (next, heard) = actor(&rig.store, &rig.link);
+        eventually("the conversation told", || !heard.convs.lock().unwrap().is_empty()).await;
+        assert_eq!(*heard.convs.lock().unwrap(), [("new", "c2c_bob".to_owned(), 3)]);
+        assert!(heard.msgs().is_empty(), "the messages were told before and are not told again");
+        drop(next);
+        let (_third, heard) = actor(&rig.store, &rig.link);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(heard.convs.lock().unwrap().is_empty(), "told once");
+    }
+
+    #[tokio::test]
+    async fn messages_stored_and_not_told_before_a_session_ended_are_told_first_by_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("oxim.db")).unwrap());
+        let link = Arc::new(Link::default());
+        // An earlier session stored five messages and was killed before telling them (its
+        // events were lost with the process): nothing acknowledged them. (No actor runs on the
+        // store yet: one would tell them itself.)
+        let batch: Vec<WireMessage> = (1..=5).map(msg).collect();
+        store.call(move |db| store::store_received(db, "me", &bob(), &batch, Some((0, 5)), 0).map(drop)).await.unwrap();
+        let (_next, heard) = actor(&store, &link);
+        eventually("five messages told", || heard.msgs().len() == 5).await;
+        assert_eq!(heard.msgs(), ["m1", "m2", "m3", "m4", "m5"]);
+        // Told and acknowledged: the session after that tells nothing again.
+        let mut acknowledged = false;
+        for _ in 0..200 {
+            if store.call(|db| store::announce::pending(db, "me")).await.unwrap().1.is_none() {
+                acknowledged = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(acknowledged, "the delivery was recorded");
+        let (_third, heard) = actor(&store, &link);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(heard.msgs().is_empty());
     }
 }

@@ -4,6 +4,7 @@
 //! A [`Transport`] never reconnects; [`crate::link`] replaces it when it closes.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -183,15 +184,28 @@ impl Transport {
 
     /// Sends request `op` and waits for its answer: the decoded body, or the server's error code.
     pub async fn request<Req: Serialize, Res: DeserializeOwned>(&self, op: &str, req: &Req) -> Result<Res> {
-        let (code, desc, body) = self.request_raw(op, req).await?;
-        if code != code::OK {
-            return Err(Error::new(code, desc));
-        }
-        serde_json::from_str(&body)
-            .map_err(|e| Error::new(code::PARSE_RESPONSE_FAILED, format!("cannot decode the answer to {op}: {e}")))
+        let (id, rx) = self.queue_request(op, req)?;
+        decode(op, self.answer(op, id, rx).await?)
     }
 
-    async fn request_raw<Req: Serialize>(&self, op: &str, req: &Req) -> Result<RawResponse> {
+    /// Sends request `op` at once and returns its answer to await later: requests sent this
+    /// way leave in the order of the calls, so a caller can have many in flight (pipelined)
+    /// and the server, which reads a connection's requests in order, takes them in that order.
+    pub fn send<Req: Serialize, Res: DeserializeOwned + Send + 'static>(
+        self: &Arc<Self>,
+        op: &str,
+        req: &Req,
+    ) -> impl Future<Output = Result<Res>> + Send + 'static + use<Req, Res> {
+        let queued = self.queue_request(op, req);
+        let (this, op) = (self.clone(), op.to_owned());
+        async move {
+            let (id, rx) = queued?;
+            decode(&op, this.answer(&op, id, rx).await?)
+        }
+    }
+
+    /// Queues the frame of a request; the receiver gets its answer.
+    fn queue_request<Req: Serialize>(&self, op: &str, req: &Req) -> Result<(u64, oneshot::Receiver<RawResponse>)> {
         if self.is_closed() {
             return Err(Error::disconnected("not connected"));
         }
@@ -203,6 +217,11 @@ impl Transport {
             self.pending.lock().expect("pending lock").remove(&id);
             return Err(Error::disconnected("connection closed"));
         }
+        Ok((id, rx))
+    }
+
+    /// Waits for the answer to request `id`, at most the request timeout.
+    async fn answer(&self, op: &str, id: u64, rx: oneshot::Receiver<RawResponse>) -> Result<RawResponse> {
         match tokio::time::timeout(self.request_timeout, rx).await {
             Ok(Ok(response)) => Ok(response),
             Ok(Err(_)) => Err(Error::disconnected(format!("connection lost before the answer to {op}"))),
@@ -215,6 +234,15 @@ impl Transport {
             }
         }
     }
+}
+
+/// The decoded body of an answer, or the server's error.
+fn decode<Res: DeserializeOwned>(op: &str, (code, desc, body): RawResponse) -> Result<Res> {
+    if code != code::OK {
+        return Err(Error::new(code, desc));
+    }
+    serde_json::from_str(&body)
+        .map_err(|e| Error::new(code::PARSE_RESPONSE_FAILED, format!("cannot decode the answer to {op}: {e}")))
 }
 
 #[cfg(test)]
@@ -259,6 +287,31 @@ mod tests {
         conn.push("msg", json!({ "x": 1 }));
         let push = tokio::time::timeout(WAIT, pushes.recv()).await.unwrap().unwrap();
         assert_eq!((push.event.as_str(), push.body.as_str()), ("msg", r#"{"x":1}"#));
+    }
+
+    #[tokio::test]
+    async fn requests_sent_without_waiting_leave_in_call_order_and_are_answered_later() {
+        let mut peer = Peer::start(false).await;
+        let (t, _pushes) = connect(&peer, Duration::from_secs(20), WAIT).await;
+        let mut conn = peer.accept().await;
+        // Sent one after the other without awaiting; the answers are awaited last first.
+        let answers: Vec<_> = (0..50).map(|n| t.send::<_, Value>("op.n", &json!({ "n": n }))).collect();
+        let mut ids = Vec::new();
+        for n in 0..50 {
+            let r = conn.request().await.unwrap();
+            assert_eq!(r.body["n"], n, "the server reads them in the order of the calls");
+            ids.push(r.id);
+        }
+        for (n, id) in ids.into_iter().enumerate().rev() {
+            conn.answer(id, json!({ "n": n }));
+        }
+        for (n, answer) in answers.into_iter().enumerate().rev() {
+            assert_eq!(answer.await.unwrap()["n"], n);
+        }
+        // On a closed connection the answer is 9508 at once.
+        t.close();
+        let e = t.send::<_, Value>("op.n", &json!({})).await.unwrap_err();
+        assert_eq!(e.code, code::SDK_NET_DISCONNECT);
     }
 
     #[tokio::test]

@@ -387,6 +387,49 @@ pub enum UserEvent {
         /// `V2TIMReceiveMessageOpt`.
         opt: i32,
     },
+    /// This user changed their profile (on some device: `onSelfInfoUpdated`).
+    SelfInfoUpdated {
+        /// The profile after the change.
+        profile: crate::profile::Profile,
+    },
+    /// Users entered this user's friend list (`onFriendListAdded`).
+    FriendsAdded {
+        /// The new entries.
+        friends: Vec<crate::friendship::FriendEntry>,
+    },
+    /// Users left this user's friend list (`onFriendListDeleted`).
+    FriendsDeleted {
+        /// Who.
+        user_ids: Vec<String>,
+    },
+    /// Entries of this user's friend list changed: remark, custom fields, groups, the friend's
+    /// profile (`onFriendInfoChanged`).
+    FriendsChanged {
+        /// The entries after the change.
+        friends: Vec<crate::friendship::FriendEntry>,
+    },
+    /// New friend applications to or from this user (`onFriendApplicationListAdded`).
+    FriendAppsAdded {
+        /// As this user sees them.
+        apps: Vec<crate::friendship::FriendApplication>,
+    },
+    /// Friend applications with these users ended (`onFriendApplicationListDeleted`).
+    FriendAppsDeleted {
+        /// The other users of the applications.
+        user_ids: Vec<String>,
+    },
+    /// This user marked the applications to them read (`onFriendApplicationListRead`).
+    FriendAppsRead,
+    /// Users entered this user's blacklist (`onBlackListAdd`).
+    BlackAdded {
+        /// The new entries.
+        friends: Vec<crate::friendship::FriendEntry>,
+    },
+    /// Users left this user's blacklist (`onBlackListDeleted`).
+    BlackDeleted {
+        /// Who.
+        user_ids: Vec<String>,
+    },
 }
 
 /// A message as it travels between SDK and server.

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::domain::friendship::FriendshipSettings;
 use crate::domain::group_rules::MemberLimits;
 
 /// Development default for the app id, printed at start so a developer can sign UserSigs.
@@ -47,6 +48,12 @@ pub struct ServerConfig {
     pub room_window: Duration,
     /// Group-attribute writes per group per second (V2TIM's server: 5).
     pub attr_writes_per_sec: u32,
+    /// `[friendship]`: `only_friends` ("only friends may send C2C messages", 20009),
+    /// `tell_blocked` (a blocked sender gets 20007; otherwise the send looks successful and
+    /// nothing arrives), `max_friends` (3000), `max_blacklist` (1000).
+    pub friendship: FriendshipSettings,
+    /// When a write is acknowledged: after its fsync (the default) or before.
+    pub durability: Durability,
     /// Serve TLS (`wss://`, `https://`) with this certificate chain and key (PEM files, reloaded
     /// when they change); `None`: plain `ws://` and `http://` (e.g. behind a reverse proxy).
     pub tls: Option<TlsFiles>,
@@ -59,6 +66,36 @@ pub struct TlsFiles {
     pub cert: PathBuf,
     /// The private key (PKCS#8, PKCS#1 or SEC1).
     pub key: PathBuf,
+}
+
+/// When the server acknowledges a write (a sent message, any change): the promise an answer
+/// carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// After its commit is on the disk (SQLite `synchronous=FULL`: the WAL is fsynced at every
+    /// commit; group commit makes one fsync serve every write waiting). An acknowledged write
+    /// survives a crash of the process, of the kernel and a power cut.
+    #[default]
+    Full,
+    /// After its commit reached the operating system (`synchronous=NORMAL`: the WAL is fsynced
+    /// only at checkpoints). An acknowledged write survives a crash of the server process, but
+    /// a power cut or kernel crash can take back the last ones acknowledged, and their seqs can
+    /// then be handed out again to other messages (a client that saw the first ones drops the
+    /// new ones as duplicates). Faster on disks with slow fsyncs; trade it knowingly.
+    Relaxed,
+}
+
+impl std::str::FromStr for Durability {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "full" => Ok(Durability::Full),
+            "relaxed" => Ok(Durability::Relaxed),
+            other => Err(format!("durability must be full or relaxed, not {other:?}")),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -78,6 +115,8 @@ impl Default for ServerConfig {
             room_window: Duration::from_secs(1),
             attr_writes_per_sec: 5,
             tls: None,
+            friendship: FriendshipSettings::default(),
+            durability: Durability::Full,
         }
     }
 }
@@ -128,6 +167,7 @@ impl ServerConfig {
             revoke_window_secs: file.revoke_window_secs,
             tls_cert: file.tls_cert,
             tls_key: file.tls_key,
+            durability: file.durability,
         })?;
         if let Some(limits) = file.member_limits {
             self.member_limits = limits;
@@ -149,6 +189,9 @@ impl ServerConfig {
         }
         if let Some(n) = file.attr_writes_per_sec {
             self.attr_writes_per_sec = n;
+        }
+        if let Some(f) = file.friendship {
+            self.friendship = f;
         }
         Ok(())
     }
@@ -173,6 +216,9 @@ impl ServerConfig {
         }
         if let Some(v) = o.revoke_window_secs {
             self.revoke_window = Duration::from_secs(v);
+        }
+        if let Some(v) = o.durability {
+            self.durability = v;
         }
         match (o.tls_cert, o.tls_key, &mut self.tls) {
             (Some(cert), Some(key), _) => self.tls = Some(TlsFiles { cert, key }),
@@ -207,6 +253,8 @@ pub struct Overrides {
     pub tls_cert: Option<PathBuf>,
     /// `tls_key`.
     pub tls_key: Option<PathBuf>,
+    /// `durability`.
+    pub durability: Option<Durability>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -228,6 +276,9 @@ struct FileConfig {
     room_msgs_per_window: Option<u32>,
     room_window_ms: Option<u64>,
     attr_writes_per_sec: Option<u32>,
+    /// `[friendship]`: `only_friends`, `tell_blocked`, `max_friends`, `max_blacklist`.
+    friendship: Option<FriendshipSettings>,
+    durability: Option<Durability>,
 }
 
 #[cfg(test)]
@@ -283,6 +334,17 @@ mod tests {
         cfg.listen = "0.0.0.0:8080".parse().unwrap();
         cfg.secret_key = "my own".into();
         assert!(cfg.check_secret_for_listen().is_ok());
+    }
+
+    #[test]
+    fn durability_is_full_unless_relaxed_explicitly() {
+        let mut cfg = ServerConfig::default();
+        assert_eq!(cfg.durability, Durability::Full);
+        cfg.merge_toml("durability = \"relaxed\"\n").unwrap();
+        assert_eq!(cfg.durability, Durability::Relaxed);
+        assert!(ServerConfig::default().merge_toml("durability = \"none\"\n").is_err());
+        assert_eq!("full".parse::<Durability>(), Ok(Durability::Full));
+        assert!("fast".parse::<Durability>().is_err());
     }
 
     #[test]

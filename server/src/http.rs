@@ -57,13 +57,19 @@ pub fn router(app: Arc<App>, alive: mpsc::Sender<()>, blobs: Arc<dyn crate::medi
         .merge(crate::media::routes(media))
 }
 
+/// 200 with `"status": "ok"`; 503 with `"status": "unhealthy"` when the store cannot take
+/// writes (its writer stopped), so a supervisor restarts the server.
 async fn healthz(State(state): State<RouteState>) -> impl IntoResponse {
-    axum::Json(serde_json::json!({
-        "status": "ok",
+    let healthy = state.app.services.store.healthy();
+    let status = if healthy { axum::http::StatusCode::OK } else { axum::http::StatusCode::SERVICE_UNAVAILABLE };
+    let body = axum::Json(serde_json::json!({
+        "status": if healthy { "ok" } else { "unhealthy" },
+        "store": if healthy { "ok" } else { "the store writer stopped" },
         "version": env!("CARGO_PKG_VERSION"),
         "protocol": oxim_proto::PROTOCOL_VERSION,
         "sessions": state.app.sessions.count(),
-    }))
+    }));
+    (status, body)
 }
 
 async fn websocket(State(state): State<RouteState>, ws: WebSocketUpgrade) -> axum::response::Response {

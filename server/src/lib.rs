@@ -59,7 +59,12 @@ impl Server {
     pub async fn start(config: ServerConfig) -> Result<ServerHandle, String> {
         config.check_secret_for_listen()?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let options = store::sqlite::Options { member_limits: config.member_limits, clock: clock.clone() };
+        let options = store::sqlite::Options {
+            member_limits: config.member_limits,
+            clock: clock.clone(),
+            durability: config.durability,
+            ..Default::default()
+        };
         let store = SqliteStore::open_with(&config.data_dir, options).map_err(|e| format!("cannot open store: {e}"))?;
         let blobs = crate::media::FsBlobStore::open(&config.data_dir)
             .map_err(|e| format!("cannot open the file store: {e}"))?;
@@ -78,6 +83,7 @@ impl Server {
         let owners = Arc::new(http::BlobOwners(blobs.clone()));
         let services =
             Arc::new(Services::new(config, Arc::new(store), clock, sessions.clone()).with_file_owners(owners));
+        services.load_blacklists().await.map_err(|e| e.to_string())?;
         let app = Arc::new(App::new(services, sessions, shutdown_rx.clone()));
         gateway::timer::spawn(app.clone());
 

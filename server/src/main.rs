@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use oxim_server::Server;
-use oxim_server::config::{DEV_SECRET_KEY, Overrides, ServerConfig};
+use oxim_server::config::{DEV_SECRET_KEY, Durability, Overrides, ServerConfig};
 use oxim_server::usersig::UserSigKey;
 
 /// The self-hostable Oxim IM server.
@@ -41,6 +41,11 @@ struct Cli {
     /// The TLS certificate's private key (PEM); reloaded when the file changes.
     #[arg(long, env = "OXIM_TLS_KEY", global = true)]
     tls_key: Option<PathBuf>,
+    /// When a write is acknowledged: "full" (after its fsync: survives a power cut) or
+    /// "relaxed" (before it: a power cut can take back the last acknowledged writes)
+    /// [default: full].
+    #[arg(long, env = "OXIM_DURABILITY", global = true)]
+    durability: Option<Durability>,
     /// Log filter, e.g. "info" or "oxim_server=debug" [default: info, or RUST_LOG].
     #[arg(long, env = "OXIM_LOG", global = true)]
     log: Option<String>,
@@ -77,6 +82,7 @@ fn config_from(cli: &Cli) -> Result<ServerConfig, String> {
         revoke_window_secs: cli.revoke_window_secs,
         tls_cert: cli.tls_cert.clone(),
         tls_key: cli.tls_key.clone(),
+        durability: cli.durability,
     })?;
     Ok(config)
 }

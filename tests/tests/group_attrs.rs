@@ -200,3 +200,76 @@ async fn twenty_users_race_for_one_seat_and_exactly_one_wins() {
     let now = u[5].gm().group_attributes(g.clone(), None).await.unwrap();
     assert_eq!(now, map(&[("seat1", String::new()), ("seat2", format!("seat{loser}"))]));
 }
+
+/// Ten members, five of them at a time each taking their own seat at once, round after round:
+/// every member's last `onGroupAttributeChanged` is the group's map after each round, and a
+/// member's connection gets the snapshots in version order (the server pushes them in its
+/// commit order; before, two writers' pushes could leave in either order and a member keep an
+/// older map until the next write).
+async fn concurrent_writers_leave_everyone_with_the_newest_map(kind: &str, id: &str) {
+    let server = TestServer::start_configured(|c| c.attr_writes_per_sec = 100_000).await;
+    let u = users(&server, id, 10).await;
+    let room = kind == group_type::AVCHATROOM;
+    // A Work group is made with its members (nobody may apply); a room is joined.
+    let members = if room {
+        Vec::new()
+    } else {
+        (1..10).map(|i| oxim_core::group::CreateMember { user_id: format!("{id}{i}"), role: 0 }).collect()
+    };
+    let req =
+        GroupCreation { group_type: kind.into(), group_id: id.into(), name: id.into(), members, ..Default::default() };
+    let g = u[0].gm().create_group(req).await.unwrap();
+    if room {
+        for c in &u[1..] {
+            c.sdk.join_group(g.clone(), String::new()).await.unwrap();
+        }
+    }
+    // A raw session of member 0 sees the pushes themselves.
+    let mut raw = RawClient::connect(&server).await;
+    raw.login(&server, &format!("{id}0")).await;
+    if room {
+        assert_eq!(raw.call("group.join", json!({"group_id": g, "message": ""})).await["code"], 0);
+    }
+    // Eight rounds per member keeps each under the SDK's 10 writes per 5 s.
+    for round in 0..16usize {
+        let half = (round % 2) * 5;
+        let writes = u[half..half + 5].iter().enumerate().map(|(i, c)| {
+            let (gm, g, seat) = (c.gm(), g.clone(), half + i);
+            async move { gm.set_group_attributes(g, map(&[(&format!("seat{seat}"), format!("round{round}"))])).await }
+        });
+        for r in futures_util::future::join_all(writes).await {
+            r.expect("a write of its own seat succeeds");
+        }
+        let now = u[0].gm().group_attributes(g.clone(), None).await.unwrap();
+        assert!((half..half + 5).all(|s| now[&format!("seat{s}")] == format!("round{round}")), "{now:?}");
+        for c in &u {
+            c.eventually(&format!("round {round}: the newest map is the last one told"), || async {
+                let last = c.seen.group_events().into_iter().rev().find_map(|e| match e {
+                    GroupEvent::AttributeChanged { attributes, .. } => Some(attributes),
+                    _ => None,
+                });
+                last.as_ref() == Some(&now)
+            })
+            .await;
+        }
+    }
+    // Every snapshot the raw session got is newer than the one before.
+    let mut versions = Vec::new();
+    while let Some(push) = raw.next_push(Duration::from_millis(300)).await {
+        if push["op"] == "group_attrs" {
+            versions.push(push["body"]["version"].as_u64().unwrap());
+        }
+    }
+    assert!(versions.len() >= 16 * 5, "{} snapshots pushed", versions.len());
+    assert!(versions.windows(2).all(|w| w[0] < w[1]), "pushed out of version order: {versions:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_in_a_work_group_leave_everyone_with_the_newest_map() {
+    concurrent_writers_leave_everyone_with_the_newest_map(group_type::WORK, "cw").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_in_an_avchatroom_leave_everyone_with_the_newest_map() {
+    concurrent_writers_leave_everyone_with_the_newest_map(group_type::AVCHATROOM, "cr").await;
+}

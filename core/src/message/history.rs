@@ -89,7 +89,7 @@ async fn store_history(session: &Session, conv: &ConvId, msgs: Vec<WireMessage>)
     let (effects, found) = session
         .store
         .call(move |db| {
-            let effects = store::store_received(db, &me, &c, &msgs, None, i64::MAX)?;
+            let effects = store::store_received(db, &me, &c, &msgs, None, i64::MAX)?.effects;
             Ok((effects, store::find_messages(db, &me, &ids)?))
         })
         .await?;

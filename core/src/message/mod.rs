@@ -1,13 +1,16 @@
 //! `V2TIMMessageManager`: creating, sending, history, revoke, receipts, deletion, lookups.
 //!
 //! - [`send`]: the send path (store SENDING → upload → send, same msgID on every retry).
+//! - [`queue`]: the send queues (one per conversation, persisted, drained in call order).
 //! - [`media`]: file checks, uploads, downloads.
 //! - [`history`]: history pages (local first, gaps from the server).
 //! - [`ops`]: revoke, read reports, delete, clear, import, find, local data.
 
+mod content;
 pub mod history;
 pub mod media;
 pub mod ops;
+mod queue;
 pub mod send;
 
 use std::sync::Arc;
@@ -224,18 +227,17 @@ impl MessageManager {
 
     // ---- send --------------------------------------------------------------------------------
 
-    /// `sendMessage`.
+    /// `sendMessage`. The message is queued before the first await (in the order of the
+    /// calls); the rest runs on the SDK runtime.
     pub async fn send_message(&self, msg: Message, opts: SendOptions) -> Result<Message> {
         let session = self.session()?;
         let draft = self.drafts.take(&msg.msg_id);
-        runtime::run(async move {
-            let mut msg = msg;
-            if let Elem::Merger { .. } = msg.elem {
-                msg.elem = complete_merger(&session, draft, msg.elem).await?;
-            }
-            send::send_message(&session, msg, opts).await
-        })
-        .await
+        let complete = matches!(msg.elem, Elem::Merger { .. }).then(|| {
+            let me = session.user_id.clone();
+            Box::new(move |db: &rusqlite::Connection, elem| complete_merger(db, &me, draft, elem)) as send::Complete
+        });
+        let sending = send::send_message(&session, msg, opts, complete)?;
+        runtime::run(sending).await
     }
 
     /// `downloadMergerMessage`: the messages inside a merged message.
@@ -438,18 +440,20 @@ async fn stored_elem(session: &Arc<Session>, msg_id: &str) -> Result<Option<Elem
 
 /// A merged element with all its content: from the SDK's own copy of the draft, from the
 /// stored source of a forward, and nested merged messages from their stored copies.
-async fn complete_merger(session: &Arc<Session>, draft: Option<Draft>, elem: Elem) -> Result<Elem> {
+fn complete_merger(db: &rusqlite::Connection, me: &str, draft: Option<Draft>, elem: Elem) -> Result<Elem> {
+    let stored_elem =
+        |id: &str| -> Result<Option<Elem>> { Ok(crate::store::find_message(db, me, id)?.map(|m| m.elem)) };
     let mut elem = match draft {
         Some(Draft { msg, .. }) if matches!(&msg.elem, Elem::Merger { messages, .. } if !messages.is_empty()) => {
             msg.elem
         }
-        Some(Draft { source: Some(source), .. }) => stored_elem(session, &source).await?.unwrap_or(elem),
+        Some(Draft { source: Some(source), .. }) => stored_elem(&source)?.unwrap_or(elem),
         _ => elem,
     };
     if let Elem::Merger { messages, .. } = &mut elem {
         for inner in messages.iter_mut() {
             if matches!(&inner.elem, Elem::Merger { messages, .. } if messages.is_empty())
-                && let Some(full) = stored_elem(session, &inner.msg_id).await?
+                && let Some(full) = stored_elem(&inner.msg_id)?
             {
                 inner.elem = full;
             }

@@ -1,44 +1,33 @@
 //! Sending messages.
 //!
-//! An outgoing message is stored locally as SENDING before anything goes to the network. Its
-//! id is made at creation and kept across every retry, so the server's deduplication makes
-//! resending safe: after a lost answer, a reconnect or an app restart, the message is stored
-//! once. Files are uploaded first (with progress); the message ends SEND_SUCC (with the
-//! server's seq and time) or SEND_FAIL with the error. Online-only messages are never stored.
+//! An outgoing message is checked, stored locally as SENDING and put in its conversation's
+//! send queue ([`super::queue`]) before anything goes to the network. Its id is made at
+//! creation and kept across every retry, so the server's deduplication makes resending safe:
+//! after a lost answer, a reconnect or an app restart, the message is stored once, and the
+//! queue keeps the order of the calls. Files are uploaded first (with progress); the message
+//! ends SEND_SUCC (with the server's seq and time) or SEND_FAIL with the error. Online-only
+//! messages are never stored and go out at once.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Instant;
 
-use oxim_proto::check::Side;
 use oxim_proto::ids::is_valid_user_id;
 use oxim_proto::message::MAX_AT_USERS;
 use oxim_proto::op;
 use oxim_proto::payload::{SendMsgReq, SendMsgRes};
 
-use super::media;
-use crate::conversation::local_change;
+pub use super::content::{Complete, Progress, check_content};
+use super::{media, queue};
 use crate::error::{Error, Result};
-use crate::model::message::{ConvId, Elem, Message, MessageStatus, OfflinePushInfo};
+use crate::model::message::{Message, MessageStatus, OfflinePushInfo};
 use crate::session::Session;
-use crate::store;
-use crate::sync::SyncCmd;
-
-/// Progress of a send, 0–100 (file upload; 100 when the server accepted the message).
-pub type Progress = Arc<dyn Fn(u32) + Send + Sync>;
 
 /// A new message id: 128 random bits as hex. Unique without coordination, so the SDK can make
 /// it before the network is reachable.
 pub fn new_msg_id() -> String {
     format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
-}
-
-/// Checks content against V2TIM's rules (`oxim_proto::check`, the same checks the server runs):
-/// sendable by apps, not empty, not a signaling payload, text/custom at most 12 KB, any element
-/// at most 512 KiB serialised, at most 300 merged messages. The size limit is
-/// reported as the SDK reports it (8001, `ERR_SDK_MSG_BODY_SIZE_LIMIT`).
-pub fn check_content(elem: &Elem) -> Result<()> {
-    oxim_proto::check::check_content(elem).map_err(|p| Error::new(p.code(Side::Sdk), p.to_string()))
 }
 
 /// How a message is to be sent (`sendMessage`'s parameters after the message).
@@ -58,9 +47,19 @@ pub struct SendOptions {
     pub progress: Option<Progress>,
 }
 
-/// `sendMessage`: addresses `msg`, stores it as SENDING (unless online-only), uploads its files
-/// and sends it. Returns the sent message with its seq and server time.
-pub async fn send_message(session: &Arc<Session>, mut msg: Message, opts: SendOptions) -> Result<Message> {
+/// A send under way.
+pub type Sending = Pin<Box<dyn Future<Output = Result<Message>> + Send>>;
+
+/// `sendMessage`: checks and addresses `msg` and queues it (stored as SENDING at the end of
+/// its conversation's send queue) before returning, so messages are queued in the order of
+/// the calls; the returned future uploads its files, sends it and resolves to the sent
+/// message with its seq and server time. Online-only and AVChatRoom messages are not queued.
+pub fn send_message(
+    session: &Arc<Session>,
+    mut msg: Message,
+    opts: SendOptions,
+    complete: Option<Complete>,
+) -> Result<Sending> {
     if opts.receiver.is_empty() == opts.group_id.is_empty() {
         return Err(Error::invalid("give exactly one of receiver and groupID"));
     }
@@ -76,7 +75,9 @@ pub async fn send_message(session: &Arc<Session>, mut msg: Message, opts: SendOp
     if msg.msg_id.is_empty() {
         msg.msg_id = new_msg_id();
     }
-    check_content(&msg.elem)?;
+    if complete.is_none() {
+        check_content(&msg.elem)?;
+    }
     media::check_local_files(&msg.elem)?;
     msg.sender = session.user_id.clone();
     msg.is_self = true;
@@ -92,161 +93,233 @@ pub async fn send_message(session: &Arc<Session>, mut msg: Message, opts: SendOp
     msg.timestamp = msg.time_ms / 1000;
     let conv = msg.conv_id();
 
-    let id = msg.msg_id.clone();
-    // Messages the server does not store are not kept here either (online-only, AVChatRoom).
+    // Messages the server does not store are not kept here either (online-only, AVChatRoom):
+    // they go out at once, outside the queue.
     if msg.online_user_only || crate::group::is_room(session, &msg.group_id) {
-        return deliver(session, conv, msg, opts.progress).await;
+        let session = session.clone();
+        return Ok(Box::pin(async move {
+            if let Some(complete) = complete {
+                let elem = msg.elem.clone();
+                msg.elem = session.store.call(move |db| complete(db, elem)).await?;
+                check_content(&msg.elem)?;
+            }
+            send_now(&session, msg, opts.progress).await
+        }));
     }
-    // SENDING is on record before anything goes out (the brief's delivery rule): a crash
-    // after this point resends the message at the next login, with the same id.
-    let (c, m) = (conv.clone(), msg.clone());
-    local_change(session, conv.clone(), move |db| {
-        store::insert_outgoing(db, &c, &m)?;
-        store::conversations::mark_listed(db, &c)
-    })
-    .await?;
-    let outbox = session.state::<Outbox>();
-    outbox.begin(&id);
-    let result = deliver(session, conv, msg, opts.progress).await;
-    outbox.end(&id);
-    result
+    Ok(Box::pin(queue::send(session, conv, msg, opts.progress, complete)))
 }
 
-/// The outgoing messages of a session currently being delivered, so a resend does not race a
-/// send.
-#[derive(Default)]
-struct Outbox {
-    inflight: Mutex<HashSet<String>>,
-}
-
-impl Outbox {
-    /// Marks `msg_id` as being delivered; false if it already is.
-    fn begin(&self, msg_id: &str) -> bool {
-        self.inflight.lock().expect("outbox lock").insert(msg_id.to_owned())
-    }
-
-    /// Marks `msg_id` as no longer being delivered.
-    fn end(&self, msg_id: &str) {
-        self.inflight.lock().expect("outbox lock").remove(msg_id);
-    }
-}
-
-/// Registers what the message manager does after each reconnection of `session`: resending
-/// what was not acknowledged.
+/// Registers what the message manager does after each reconnection of `session`: draining
+/// the send queues (what earlier sessions, or calls that outlasted a disconnection, left).
 pub fn attach(session: &Session) {
     session.on_reconnect(Arc::new(|session| {
         Box::pin(async move {
-            if let Err(e) = resend_pending(&session).await {
-                tracing::info!("resending unsent messages: {e}");
+            if let Err(e) = queue::resume(&session).await {
+                tracing::info!("resuming the send queues: {e}");
             }
         })
     }));
 }
 
-/// Resends, oldest first, the messages stored as SENDING that nobody is delivering (left over
-/// from a restart of the app or a disconnection that outlasted their send call).
-async fn resend_pending(session: &Arc<Session>) -> Result<()> {
-    let me = session.user_id.clone();
-    let pending = session.store.call(move |db| store::pending_outgoing(db, &me)).await?;
-    let outbox = session.state::<Outbox>();
-    for (conv, msg) in pending {
-        if !session.is_alive() {
-            break;
-        }
-        if outbox.begin(&msg.msg_id) {
-            let id = msg.msg_id.clone();
-            let result = deliver(session, conv, msg, None).await;
-            outbox.end(&id);
-            if let Err(e) = result {
-                tracing::info!("resend of {id} failed: {e}");
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Delivers a stored outgoing message: uploads its files if that has not happened yet, then
-/// sends it, retrying on network trouble (same id) until the server answers or the session's
-/// send timeout passes, and records the outcome. If the session ends first (logout,
-/// `unInitSDK`), the message stays SENDING and goes out after the next login.
-pub async fn deliver(
-    session: &Arc<Session>,
-    conv: ConvId,
-    mut msg: Message,
-    progress: Option<Progress>,
-) -> Result<Message> {
-    let interrupted = || {
-        Error::new(oxim_proto::code::SDK_COMM_INTERRUPT, "the session ended; the message is sent after the next login")
-    };
+/// Sends a message that is never stored (online-only, AVChatRoom) right away, retrying on
+/// network trouble (same id) until the server answers or the session's send timeout passes.
+async fn send_now(session: &Arc<Session>, mut msg: Message, progress: Option<Progress>) -> Result<Message> {
+    let interrupted = || Error::new(oxim_proto::code::SDK_COMM_INTERRUPT, "the session ended");
     let report = |p: u32| {
         if let Some(progress) = &progress {
             progress(p);
         }
     };
-    let outcome: Result<SendMsgRes> = async {
-        if media::needs_upload(&msg.elem) {
-            let uploaded = tokio::select! {
-                r = media::upload_elem(session, &msg.elem, &report) => r?,
-                _ = session.ended() => return Err(interrupted()),
-            };
-            msg.elem = uploaded;
-            if !msg.online_user_only {
-                let (id, elem) = (msg.msg_id.clone(), msg.elem.clone());
-                session.store.call(move |db| store::update_elem(db, &id, &elem)).await?;
-            }
-        }
-        let mut wire = msg.to_wire();
-        wire.elem = wire.elem.without_local_paths();
-        let deadline = Instant::now() + session.send_timeout;
-        loop {
-            if !session.is_alive() {
-                return Err(interrupted());
-            }
-            let transport = tokio::select! {
-                t = session.link.wait_until(deadline) => t?,
-                _ = session.ended() => return Err(interrupted()),
-            };
-            match transport.request::<_, SendMsgRes>(op::MSG_SEND, &SendMsgReq { msg: wire.clone() }).await {
-                Ok(res) => return Ok(res),
-                // The answer was lost or never came: send again; the server keeps it once.
-                Err(e) if e.is_network() && Instant::now() < deadline => continue,
-                Err(e) => return Err(e),
-            }
-        }
+    if media::needs_upload(&msg.elem) {
+        msg.elem = tokio::select! {
+            r = media::upload_elem(session, &msg.elem, &report) => r?,
+            _ = session.ended() => return Err(interrupted()),
+        };
     }
-    .await;
+    let mut wire = msg.to_wire();
+    wire.elem = wire.elem.without_local_paths();
+    let deadline = Instant::now() + session.send_timeout;
+    let res = loop {
+        let transport = tokio::select! {
+            t = session.link.wait_until(deadline) => t?,
+            _ = session.ended() => return Err(interrupted()),
+        };
+        match transport.request::<_, SendMsgRes>(op::MSG_SEND, &SendMsgReq { msg: wire.clone() }).await {
+            Ok(res) => break res,
+            // The answer was lost or never came: send again; the server keeps it once.
+            Err(e) if e.is_network() && Instant::now() < deadline => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    msg.seq = res.seq;
+    msg.time_ms = res.time_ms;
+    msg.timestamp = res.time_ms / 1000;
+    msg.status = MessageStatus::SendSucc;
+    report(100);
+    Ok(msg)
+}
 
-    let id = msg.msg_id.clone();
-    match outcome {
-        Ok(res) => {
-            if !msg.online_user_only && res.seq == 0 {
-                // Not stored by the server (an AVChatRoom message): not kept here either.
-                let c = conv.clone();
-                local_change(session, conv.clone(), move |db| {
-                    store::delete_messages(db, &c, std::slice::from_ref(&id)).map(drop)
-                })
-                .await?;
-            } else if !msg.online_user_only {
-                local_change(session, conv.clone(), move |db| store::mark_sent(db, &id, res.seq, res.time_ms)).await?;
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use oxim_proto::op;
+
+    use super::*;
+    use crate::error::Result;
+    use crate::events::{Dispatcher, Listeners};
+    use crate::link::Link;
+    use crate::media::MediaClient;
+    use crate::message::queue::resume;
+    use crate::model::message::{ConvId, Elem};
+    use crate::store;
+    use crate::store::Store;
+    use crate::test_peer::{Conn, Peer, WAIT, eventually};
+    use crate::transport::Transport;
+
+    fn session(dir: &std::path::Path, link: &Arc<Link>) -> Arc<Session> {
+        let store = Arc::new(Store::open(&dir.join("oxim.db")).unwrap());
+        let events = Arc::new(Dispatcher::start(Arc::new(Listeners::default())));
+        let media = MediaClient::new("http://127.0.0.1:1", 1, "me", "sig").unwrap();
+        Session::start("me".into(), store, link.clone(), events, 0, media, Duration::from_secs(60))
+    }
+
+    async fn connect(peer: &mut Peer, link: &Link) -> Conn {
+        let (pushes, _) = tokio::sync::mpsc::unbounded_channel();
+        let t = Transport::connect(&peer.url, Duration::from_secs(20), WAIT, pushes).await.unwrap();
+        let conn = peer.accept().await;
+        link.publish(Some(t));
+        conn
+    }
+
+    /// Queues a text to bob; the send runs in a task.
+    fn send(session: &Arc<Session>, id: &str) -> tokio::task::JoinHandle<Result<Message>> {
+        let msg = Message::draft("me", Elem::Text { text: id.into() }, id.into(), 1);
+        let opts = SendOptions { receiver: "bob".into(), ..SendOptions::default() };
+        tokio::spawn(send_message(session, msg, opts, None).unwrap())
+    }
+
+    /// The next `n` sends the peer reads: (request id, msgID).
+    async fn sends(conn: &mut Conn, n: usize) -> Vec<(u64, String)> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            let r = conn.request().await.expect("a request");
+            if r.op == op::MSG_SEND {
+                out.push((r.id, r.body["msg"]["msg_id"].as_str().unwrap().to_owned()));
             }
-            if res.seq > 0 {
-                session.sync.send(SyncCmd::Sent { conv, seq: res.seq });
-            }
-            msg.seq = res.seq;
-            msg.time_ms = res.time_ms;
-            msg.timestamp = res.time_ms / 1000;
-            msg.status = MessageStatus::SendSucc;
-            report(100);
-            Ok(msg)
         }
-        Err(e) if e.code == oxim_proto::code::SDK_COMM_INTERRUPT => Err(e),
-        Err(e) => {
-            if !msg.online_user_only {
-                let recorded = e.clone();
-                // The store may already be closed if the session ended; the error stands anyway.
-                let _ = local_change(session, conv.clone(), move |db| store::mark_failed(db, &id, &recorded)).await;
-            }
-            Err(e)
+        out
+    }
+
+    fn accept(conn: &Conn, id: u64, seq: u64) {
+        conn.answer(id, json!({ "seq": seq, "time_ms": 1000 * seq as i64 }));
+    }
+
+    fn ids(range: std::ops::Range<usize>) -> Vec<String> {
+        range.map(|i| format!("m{i:02}")).collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sends_made_while_offline_go_out_pipelined_in_call_order_and_resume_after_a_lost_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut peer, link) = (Peer::start(false).await, Arc::new(Link::default()));
+        let s = session(dir.path(), &link);
+        // Twenty sends without waiting for each other, while there is no connection.
+        let calls: Vec<_> = ids(0..20).iter().map(|id| send(&s, id)).collect();
+        let mut conn = connect(&mut peer, &link).await;
+        // All twenty go out at once (no answer yet), in the order of the calls.
+        let first = sends(&mut conn, 20).await;
+        assert_eq!(first.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>(), ids(0..20));
+        // Five are answered, then the connection is lost.
+        for (seq, (id, _)) in first.iter().take(5).enumerate() {
+            accept(&conn, *id, seq as u64 + 1);
         }
+        for call in &calls[..5] {
+            eventually("the first five settled", || call.is_finished()).await;
+        }
+        drop(conn);
+        // On the next connection the queue goes on from the first message without an answer.
+        let mut conn = connect(&mut peer, &link).await;
+        let again = sends(&mut conn, 15).await;
+        assert_eq!(again.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>(), ids(5..20));
+        for (i, (id, _)) in again.iter().enumerate() {
+            accept(&conn, *id, 6 + i as u64);
+        }
+        let mut seqs = Vec::new();
+        for call in calls {
+            let sent = tokio::time::timeout(WAIT, call).await.unwrap().unwrap().unwrap();
+            assert_eq!(sent.status, MessageStatus::SendSucc);
+            seqs.push(sent.seq);
+        }
+        assert_eq!(seqs, (1..=20).collect::<Vec<_>>(), "each call answered with its own seq");
+        let queued = s.store.call(|db| store::send_queue::queued_conversations(db)).await.unwrap();
+        assert!(queued.is_empty());
+        s.close();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn what_a_session_left_queued_goes_out_first_in_the_next_and_a_refusal_fails_only_its_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut peer, link) = (Peer::start(false).await, Arc::new(Link::default()));
+        let s = session(dir.path(), &link);
+        let calls: Vec<_> = ids(0..6).iter().map(|id| send(&s, id)).collect();
+        eventually("six queued", || {
+            let store = s.store.clone();
+            futures_util::FutureExt::now_or_never(
+                store.call(|db| Ok(store::send_queue_front(db, "me", &ConvId::C2C("bob".into()), 100)?.len())),
+            )
+            .and_then(|r| r.ok())
+                == Some(6)
+        })
+        .await;
+        // Logout: the callers hear 6008 (interrupted); the messages stay queued.
+        s.close();
+        for call in calls {
+            let e = tokio::time::timeout(WAIT, call).await.unwrap().unwrap().unwrap_err();
+            assert_eq!(e.code, oxim_proto::code::SDK_COMM_INTERRUPT);
+        }
+        drop(s);
+
+        // The next session drains them before what it is asked to send itself.
+        let s = session(dir.path(), &link);
+        resume(&s).await.unwrap();
+        let later = send(&s, "m06");
+        let mut conn = connect(&mut peer, &link).await;
+        // The six go out first (m06 with them, or once they are answered if the drain read its
+        // queue before m06 was on record).
+        let mut out = sends(&mut conn, 6).await;
+        assert_eq!(out.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>(), ids(0..6));
+        // The server refuses m03 (say, too big for it): it alone fails, the others are sent.
+        let answer = |conn: &Conn, i: usize, id: u64| {
+            if i == 3 {
+                conn.refuse(id, oxim_proto::code::SVR_COMM_BODY_SIZE_LIMIT, "too big");
+            } else {
+                accept(conn, id, 1 + i as u64);
+            }
+        };
+        for (i, (id, _)) in out.iter().enumerate() {
+            answer(&conn, i, *id);
+        }
+        out.extend(sends(&mut conn, 1).await);
+        assert_eq!(out[6].1, "m06", "then what was sent after them");
+        answer(&conn, 6, out[6].0);
+        let sent = tokio::time::timeout(WAIT, later).await.unwrap().unwrap().unwrap();
+        assert_eq!(sent.seq, 7);
+        let statuses = s
+            .store
+            .call(|db| {
+                (0..7)
+                    .map(|i| Ok(store::find_message(db, "me", &format!("m{i:02}"))?.unwrap().status))
+                    .collect::<Result<Vec<_>>>()
+            })
+            .await
+            .unwrap();
+        let mut want = vec![MessageStatus::SendSucc; 7];
+        want[3] = MessageStatus::SendFail;
+        assert_eq!(statuses, want);
+        s.close();
     }
 }

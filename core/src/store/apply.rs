@@ -1,6 +1,8 @@
 //! Applying what the server delivered: messages, revoke notices and user-stream events are
 //! stored (deduplicated by msgID) and their effects applied in one transaction with the cursor
-//! move. The returned [`Effect`]s are what the app is then told, in order.
+//! move. The returned [`Effect`]s are what the app is then told, in order; the deliveries
+//! that make callbacks are recorded in the same transaction as not yet told
+//! ([`super::announce`]), so a restart between storing and telling tells them then.
 
 use rusqlite::{Connection, params};
 
@@ -11,10 +13,12 @@ use super::read::{advance_peer_read, advance_read};
 use super::signaling::record_invitation;
 use crate::error::Result;
 use crate::model::conversation::ConvChange;
+use crate::model::friendship::FriendshipEvent;
 use crate::model::group::{GroupEvent, GroupTips, from_tips, from_user_event, info_change};
 use crate::model::message::{
     ConvId, Elem, ElemType, Message, MessageReceipt, MessageStatus, SignalingInfo, WireMessage,
 };
+use crate::model::profile::UserFullInfo;
 use oxim_proto::message::UserEvent;
 use oxim_proto::signaling::signaling_of;
 
@@ -33,6 +37,10 @@ pub enum Effect {
     MessagesRemoved(ConvId),
     /// A group listener callback (from a group tip or one of the user's group events).
     Group(GroupEvent),
+    /// The user's profile changed (`onSelfInfoUpdated`).
+    SelfInfo(Box<UserFullInfo>),
+    /// A relationship change (a `V2TIMFriendshipListener` callback).
+    Friendship(FriendshipEvent),
     /// A conversation of the list changed (or entered it).
     Conversation(ConvId, ConvChange),
     /// A signaling message new to this device (after its [`Effect::NewMessage`]); which
@@ -43,6 +51,51 @@ pub enum Effect {
         /// Who acted (the message's sender).
         from: String,
     },
+}
+
+/// What storing a delivery came to.
+#[derive(Debug, Default)]
+pub struct Stored {
+    /// What the app must hear of, in order.
+    pub effects: Vec<Effect>,
+    /// The last position recorded in the not-yet-told announcements (`None`: nothing to tell
+    /// but conversation changes and signaling): once the app heard the effects, everything up
+    /// to here is told ([`super::announce::told_up_to`]).
+    pub announced: Option<i64>,
+}
+
+impl Effect {
+    /// Whether the effect makes a listener callback by itself (conversation changes and
+    /// signaling actions are decided elsewhere; read moves and removals make none).
+    pub fn is_told(&self) -> bool {
+        matches!(self, Effect::NewMessage(_) | Effect::Revoked(_) | Effect::Receipt(_) | Effect::Group(_))
+    }
+}
+
+/// The effects a stored delivery makes when it is told again after a restart (it was stored
+/// and recorded as not yet told): the message as stored now, a revoke, a receipt, a group
+/// callback. Signaling callbacks are not told again (an invitation that old has timed out).
+pub fn replay_effects(me: &str, wire: &WireMessage, status: MessageStatus) -> Vec<Effect> {
+    match &wire.elem {
+        Elem::Revoke { msg_id } => vec![Effect::Revoked(msg_id.clone())],
+        Elem::Event { event: UserEvent::PeerRead { conv_id, seq, time_ms } } => {
+            vec![Effect::Receipt(MessageReceipt {
+                user_id: conv_id.target().to_owned(),
+                timestamp: time_ms / 1000,
+                seq: *seq,
+            })]
+        }
+        Elem::Event { event } => from_user_event(event).map(Effect::Group).into_iter().collect(),
+        elem => {
+            let mut effects = vec![Effect::NewMessage(Box::new(Message::from_wire(wire, me, status)))];
+            if let Elem::GroupTips { tips } = elem
+                && let Some(event) = from_tips(&wire.group_id, tips)
+            {
+                effects.push(Effect::Group(event));
+            }
+            effects
+        }
+    }
 }
 
 /// Stores `msgs` of `conv` and applies them. With `range = Some((after, cursor))` this is a
@@ -59,9 +112,10 @@ pub fn store_received(
     msgs: &[WireMessage],
     range: Option<(u64, u64)>,
     news_since_ms: i64,
-) -> Result<Vec<Effect>> {
+) -> Result<Stored> {
     let tx = conn.transaction()?;
     let mut effects = Vec::new();
+    let mut announced = None;
     // Conversations whose list entry may have changed.
     let mut touched: Vec<ConvId> = vec![conv.clone()];
     conversations::ensure_row(&tx, conv)?;
@@ -77,6 +131,7 @@ pub fn store_received(
              WHERE msg_id = ?1 AND status IN (1, 3)",
         )?;
         for wire in msgs {
+            let told_before = effects.len();
             let news = wire.time_ms >= news_since_ms;
             let status = if wire.revoked { MessageStatus::LocalRevoked } else { MessageStatus::SendSucc };
             let json = serde_json::to_string(wire).expect("message serialisation");
@@ -132,8 +187,13 @@ pub fn store_received(
                     }
                 }
                 _ => {
-                    settle.execute(params![wire.msg_id, wire.seq as i64, wire.time_ms, status as i32, json])?;
+                    if settle.execute(params![wire.msg_id, wire.seq as i64, wire.time_ms, status as i32, json])? > 0 {
+                        super::send_queue::dequeue(&tx, &wire.msg_id)?;
+                    }
                 }
+            }
+            if effects[told_before..].iter().any(Effect::is_told) {
+                announced = Some(record_announcement(&tx, &wire.msg_id)?);
             }
         }
     }
@@ -147,7 +207,7 @@ pub fn store_received(
         }
     }
     tx.commit()?;
-    Ok(effects)
+    Ok(Stored { effects, announced })
 }
 
 fn message_exists(tx: &Connection, msg_id: &str) -> Result<bool> {
@@ -228,11 +288,25 @@ fn apply_event(
         }
         UserEvent::ConvPinned { conv_id, pinned } => conversations::set_field(tx, conv_id, Field::Pinned, pinned)?,
         UserEvent::ConvRecvOpt { conv_id, opt } => conversations::set_field(tx, conv_id, Field::RecvOpt, opt)?,
-        group_event => {
-            if news && let Some(event) = from_user_event(group_event) {
+        UserEvent::SelfInfoUpdated { profile } => {
+            if news {
+                effects.push(Effect::SelfInfo(Box::new(profile.clone().into())));
+            }
+        }
+        other => {
+            if !news {
+            } else if let Some(event) = FriendshipEvent::from_user_event(other) {
+                effects.push(Effect::Friendship(event));
+            } else if let Some(event) = from_user_event(other) {
                 effects.push(Effect::Group(event));
             }
         }
     }
     Ok(())
+}
+
+/// Records that the delivery `msg_id` (just stored) is to be told (the `announce` table, read by the next session if nobody acknowledges it); returns its position.
+fn record_announcement(conn: &Connection, msg_id: &str) -> Result<i64> {
+    conn.prepare_cached("INSERT INTO announce (msg_id) VALUES (?1)")?.execute([msg_id])?;
+    Ok(conn.last_insert_rowid())
 }

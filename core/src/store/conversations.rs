@@ -223,9 +223,21 @@ pub fn refresh(conn: &Connection, conv: &ConvId) -> Result<Option<ConvChange>> {
     if new == old {
         return Ok(None);
     }
+    // Only gap bookkeeping changed: nothing the app sees.
+    let visible = |d: &Derived| Derived { gap_stale: false, ..d.clone() };
+    let change = if visible(&new) == visible(&old) || !listed {
+        None
+    } else if old.listed && old.order_key != 0 {
+        Some(ConvChange::Changed)
+    } else {
+        Some(ConvChange::New)
+    };
+    // A change the app sees is recorded as not told yet in the same write, so a session that
+    // ends before it announces the change (logout in the middle of a sync step, a kill) tells
+    // it when the next one starts ([`pending_announcements`]).
     conn.prepare_cached(
         "UPDATE conversation SET unread = ?2, last_msg_id = ?3, last_status = ?4, last_time_ms = ?5, at_info = ?6,
-                order_key = ?7, gap_stale = ?8
+                order_key = ?7, gap_stale = ?8, announce = max(announce, ?9)
           WHERE conv_id = ?1",
     )?
     .execute(params![
@@ -236,14 +248,40 @@ pub fn refresh(conn: &Connection, conv: &ConvId) -> Result<Option<ConvChange>> {
         new.last_time_ms,
         new.at_info,
         new.order_key,
-        new.gap_stale
+        new.gap_stale,
+        change.map_or(0, announce_code),
     ])?;
-    // Only gap bookkeeping changed: nothing the app sees.
-    let visible = |d: &Derived| Derived { gap_stale: false, ..d.clone() };
-    if visible(&new) == visible(&old) || !listed {
-        return Ok(None);
+    Ok(change)
+}
+
+fn announce_code(change: ConvChange) -> i32 {
+    match change {
+        ConvChange::Changed => 1,
+        ConvChange::New => 2,
     }
-    Ok(Some(if old.listed && old.order_key != 0 { ConvChange::Changed } else { ConvChange::New }))
+}
+
+/// Conversation changes recorded and not told yet (see [`refresh`]).
+pub fn pending_announcements(conn: &Connection) -> Result<Vec<(ConvId, ConvChange)>> {
+    let mut stmt = conn.prepare_cached("SELECT conv_id, announce FROM conversation WHERE announce > 0")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i32>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (conv, code) = row?;
+        if let Some(conv) = ConvId::parse(&conv) {
+            out.push((conv, if code == 2 { ConvChange::New } else { ConvChange::Changed }));
+        }
+    }
+    Ok(out)
+}
+
+/// The changes of `convs` have been told.
+pub fn mark_announced(conn: &Connection, convs: &[ConvId]) -> Result<()> {
+    let mut stmt = conn.prepare_cached("UPDATE conversation SET announce = 0 WHERE conv_id = ?1 AND announce > 0")?;
+    for conv in convs {
+        stmt.execute([conv.to_string()])?;
+    }
+    Ok(())
 }
 
 /// Sets fields the user or the server decides, then refreshes.

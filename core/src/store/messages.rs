@@ -7,11 +7,11 @@ use crate::model::message::{ConvId, Elem, ElemType, Message, MessageStatus, Wire
 
 /// The columns [`message_from_row`] reads (and the conversation id, column 6), joined with the
 /// read positions.
-const MESSAGE_COLUMNS: &str = "m.wire, m.status, m.local_custom_data, m.local_custom_int,
+pub(super) const MESSAGE_COLUMNS: &str = "m.wire, m.status, m.local_custom_data, m.local_custom_int,
      coalesce(r.read_seq, 0), coalesce(r.peer_read_seq, 0), m.conv_id
      FROM message m LEFT JOIN conv_read r ON r.conv_id = m.conv_id";
 
-fn message_from_row(me: &str, row: &Row<'_>) -> rusqlite::Result<Message> {
+pub(super) fn message_from_row(me: &str, row: &Row<'_>) -> rusqlite::Result<Message> {
     let wire: String = row.get(0)?;
     let status = MessageStatus::from_i32(row.get(1)?);
     message_from_json(me, &wire, status, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?)
@@ -63,17 +63,25 @@ fn insert_row(conn: &Connection, conv: &ConvId, msg: &Message, status: MessageSt
         ])?)
 }
 
-/// Stores an outgoing message as SENDING, before it goes to the network.
-pub fn insert_outgoing(conn: &Connection, conv: &ConvId, msg: &Message) -> Result<()> {
+/// Stores an outgoing message as SENDING and puts it at the end of its conversation's send
+/// queue, before it goes to the network. A resend of a stored message (same msgID) goes back
+/// to SENDING, at the end of the queue, unless it already went out. True if the message is
+/// queued (false: the server accepted it already).
+pub fn insert_outgoing(conn: &Connection, conv: &ConvId, msg: &Message) -> Result<bool> {
     if insert_row(conn, conv, msg, MessageStatus::Sending)? == 0 {
-        // A resend of a stored message (same msgID): back to SENDING unless it already went out.
         conn.prepare_cached("UPDATE message SET status = ?2 WHERE msg_id = ?1 AND status = ?3")?.execute(params![
             msg.msg_id,
             MessageStatus::Sending as i32,
             MessageStatus::SendFail as i32
         ])?;
     }
-    Ok(())
+    super::send_queue::enqueue(conn, conv, &msg.msg_id)
+}
+
+/// Inserts a row as an older SDK would have (tests of migrations).
+#[cfg(test)]
+pub(super) fn tests_insert(conn: &Connection, conv: &ConvId, msg: &Message, status: MessageStatus) {
+    insert_row(conn, conv, msg, status).unwrap();
 }
 
 /// Stores a message imported by the app (`insert…MessageToLocalStorage`).
@@ -116,7 +124,7 @@ pub fn mark_sent(conn: &Connection, msg_id: &str, seq: u64, time_ms: i64) -> Res
         "UPDATE message SET status = ?2, error_code = 0, error_desc = '' WHERE msg_id = ?1 AND status IN (1, 3)",
     )?
     .execute(params![msg_id, MessageStatus::SendSucc as i32])?;
-    Ok(())
+    super::send_queue::dequeue(conn, msg_id)
 }
 
 /// Records that an outgoing message failed, and why.
@@ -131,7 +139,7 @@ pub fn mark_failed(conn: &Connection, msg_id: &str, error: &Error) -> Result<()>
         error.desc,
         MessageStatus::Sending as i32
     ])?;
-    Ok(())
+    super::send_queue::dequeue(conn, msg_id)
 }
 
 /// Marks a message revoked; true if it was not already (so the revoke is news).
@@ -143,19 +151,6 @@ pub fn mark_revoked(conn: &Connection, msg_id: &str) -> Result<bool> {
         update_wire(conn, msg_id, |w| w.revoked = true)?;
     }
     Ok(changed > 0)
-}
-
-/// Outgoing messages still SENDING (after a restart or a long disconnection), oldest first.
-pub fn pending_outgoing(conn: &Connection, me: &str) -> Result<Vec<(ConvId, Message)>> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {MESSAGE_COLUMNS} WHERE m.status = 1 ORDER BY m.rowid"))?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(6)?, message_from_row(me, r)?)))?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (conv, msg) = row?;
-        let conv = ConvId::parse(&conv).ok_or_else(|| Error::db(format!("bad conversation id {conv}")))?;
-        out.push((conv, msg));
-    }
-    Ok(out)
 }
 
 /// A stored message by id.
@@ -272,4 +267,21 @@ pub fn count_messages(conn: &Connection, conv: &ConvId) -> Result<u64> {
     Ok(conn
         .prepare_cached("SELECT count(*) FROM message WHERE conv_id = ?1 AND notice = 0")?
         .query_row([conv.to_string()], |r| r.get::<_, i64>(0))? as u64)
+}
+
+/// The front of a conversation's queue: at most `limit` messages, in call order.
+pub fn send_queue_front(conn: &Connection, me: &str, conv: &ConvId, limit: u32) -> Result<Vec<Message>> {
+    let key = conv.to_string();
+    // Rows whose message is no longer SENDING (deleted, or settled by the sync) leave first.
+    conn.prepare_cached(
+        "DELETE FROM send_queue WHERE conv_id = ?1
+            AND msg_id NOT IN (SELECT msg_id FROM message WHERE conv_id = ?1 AND status = ?2)",
+    )?
+    .execute(params![key, MessageStatus::Sending as i32])?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {MESSAGE_COLUMNS} JOIN send_queue q ON q.msg_id = m.msg_id
+          WHERE q.conv_id = ?1 ORDER BY q.pos LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![key, limit as i64], |r| message_from_row(me, r))?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }

@@ -4,23 +4,27 @@
 //! instance; each store's jobs in order), so neither the caller's thread nor the event thread
 //! ever waits on disk.
 
-use std::path::Path;
-use std::sync::{Arc, Mutex, mpsc};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
 
+pub mod announce;
 mod apply;
 pub mod conversations;
 mod cursor;
 mod executor;
 mod messages;
 mod read;
+pub mod send_queue;
 mod signaling;
 
-pub use apply::{Effect, store_received};
+pub use apply::{Effect, Stored, store_received};
 pub use cursor::*;
 pub use messages::*;
 pub use read::*;
@@ -77,7 +81,60 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;",
     // 4: the conversation list.
     conversations::MIGRATION,
+    // 5: delivery state that must survive a restart: the send queue (call order per
+    // conversation), announcements not yet told to the app, conversation changes not yet told.
+    "CREATE TABLE send_queue (
+        pos     INTEGER PRIMARY KEY AUTOINCREMENT,
+        conv_id TEXT NOT NULL,
+        msg_id  TEXT NOT NULL UNIQUE
+    );
+    CREATE INDEX send_queue_by_conv ON send_queue(conv_id, pos);
+    INSERT INTO send_queue (conv_id, msg_id) SELECT conv_id, msg_id FROM message WHERE status = 1 ORDER BY rowid;
+    CREATE TABLE announce (
+        pos    INTEGER PRIMARY KEY AUTOINCREMENT,
+        msg_id TEXT NOT NULL
+    );
+    -- 0: told; 1: changed since told; 2: entered the list and not told yet.
+    ALTER TABLE conversation ADD COLUMN announce INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX conversation_announce ON conversation(conv_id) WHERE announce > 0;",
 ];
+
+/// The database files with an open [`Store`] in this process, and how many each: a store
+/// opens a file only once the previous store of that file (a session that just ended) has
+/// finished its queued work and closed, so what that work records (what the app was told) is
+/// seen by the next session.
+static OPEN_FILES: Mutex<Option<std::collections::HashMap<PathBuf, usize>>> = Mutex::new(None);
+static FILE_CLOSED: Condvar = Condvar::new();
+
+/// How long opening a store waits for the previous store of its file to close.
+const WAIT_FOR_PREVIOUS: Duration = Duration::from_secs(10);
+
+fn claim_file(path: &Path) {
+    let deadline = Instant::now() + WAIT_FOR_PREVIOUS;
+    let mut open = lock(&OPEN_FILES);
+    while open.as_ref().and_then(|m| m.get(path)).is_some_and(|n| *n > 0) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            tracing::warn!("{} is still open in this process; opening it again", path.display());
+            break;
+        }
+        open = FILE_CLOSED.wait_timeout(open, left).unwrap_or_else(|e| e.into_inner()).0;
+    }
+    *open.get_or_insert_with(Default::default).entry(path.to_owned()).or_default() += 1;
+}
+
+fn release_file(path: &Path) {
+    let mut open = lock(&OPEN_FILES);
+    if let Some(m) = open.as_mut()
+        && let Some(n) = m.get_mut(path)
+    {
+        *n -= 1;
+        if *n == 0 {
+            m.remove(path);
+        }
+    }
+    FILE_CLOSED.notify_all();
+}
 
 /// One user's database. Its work runs on the process's store executor, in the order it was
 /// asked for.
@@ -90,6 +147,8 @@ pub struct Store {
     /// Whether work is still taken. Jobs are queued under this lock, so the close comes after
     /// every job queued before it.
     open: Mutex<bool>,
+    /// The file.
+    path: PathBuf,
 }
 
 impl Store {
@@ -100,16 +159,33 @@ impl Store {
                 Error::new(oxim_proto::code::IO_OPERATION_FAILED, format!("cannot create {}: {e}", dir.display()))
             })?;
         }
+        claim_file(path);
         // WAL, synchronous=NORMAL, temporaries in memory (Android cannot always create temporary
         // files), 128 cached statements (a message's way through the store uses more than
         // rusqlite's default 16) and plans that never depend on bound values
         // (`hot_statements_are_not_prepared_again...`): oxim-sqlite, shared with the server.
         let settings = oxim_sqlite::Settings { statement_cache: 128, busy_timeout: None };
-        let mut conn = oxim_sqlite::open(path, &settings)?;
-        oxim_sqlite::migrate(&mut conn, MIGRATIONS).map_err(|e| Error::db(e.to_string()))?;
-        Ok(Store { conn: Arc::new(Mutex::new(Some(conn))), lane: Arc::default(), open: Mutex::new(true) })
+        let conn = oxim_sqlite::open(path, &settings).map_err(Error::from).and_then(|mut conn| {
+            oxim_sqlite::migrate(&mut conn, MIGRATIONS).map_err(|e| Error::db(e.to_string()))?;
+            Ok(conn)
+        });
+        let conn = match conn {
+            Ok(conn) => conn,
+            Err(e) => {
+                release_file(path);
+                return Err(e);
+            }
+        };
+        Ok(Store {
+            conn: Arc::new(Mutex::new(Some(conn))),
+            lane: Arc::default(),
+            open: Mutex::new(true),
+            path: path.to_owned(),
+        })
     }
+}
 
+impl Store {
     /// Queues `job` to run with the connection on the store thread (dropped unrun if the
     /// store was closed in between, which cannot happen while `open` is held).
     fn queue(&self, job: impl FnOnce(&mut Connection) + Send + 'static) -> Result<()> {
@@ -126,28 +202,42 @@ impl Store {
         Ok(())
     }
 
-    /// Runs `f` on the store thread and returns its result.
-    pub async fn call<R: Send + 'static>(
+    /// Runs `f` on the store thread and returns its result. The job is queued by this call,
+    /// not when the answer is first awaited: jobs run in the order of the calls.
+    pub fn call<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<R> + Send + 'static,
-    ) -> Result<R> {
+    ) -> impl Future<Output = Result<R>> + Send + 'static {
         let (tx, rx) = oneshot::channel();
-        self.queue(move |conn| {
+        let queued = self.queue(move |conn| {
             let _ = tx.send(f(conn));
-        })?;
-        rx.await.map_err(|_| Error::db("the store thread stopped"))?
+        });
+        async move {
+            queued?;
+            rx.await.map_err(|_| Error::db("the store thread stopped"))?
+        }
+    }
+
+    /// Queues `f` without waiting for it (follow-up bookkeeping whose failure changes nothing
+    /// for the caller); nothing happens if the store is closed.
+    pub fn spawn(&self, f: impl FnOnce(&mut Connection) -> Result<()> + Send + 'static) {
+        let _ = self.queue(move |conn| {
+            if let Err(e) = f(conn) {
+                tracing::info!("a store job failed: {e}");
+            }
+        });
     }
 
     /// Like [`call`](Self::call), then runs `then` on the store thread after the caller has its
     /// answer (and before any later job): follow-up work (announcing a change) that the
     /// caller must not wait for but that later jobs must see done.
-    pub async fn call_then<R: Send + 'static, A: Send + 'static>(
+    pub fn call_then<R: Send + 'static, A: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<(R, A)> + Send + 'static,
         then: impl FnOnce(&mut Connection, A) + Send + 'static,
-    ) -> Result<R> {
+    ) -> impl Future<Output = Result<R>> + Send + 'static {
         let (tx, rx) = oneshot::channel();
-        self.queue(move |conn| match f(conn) {
+        let queued = self.queue(move |conn| match f(conn) {
             Ok((answer, after)) => {
                 let _ = tx.send(Ok(answer));
                 then(conn, after);
@@ -155,8 +245,11 @@ impl Store {
             Err(e) => {
                 let _ = tx.send(Err(e));
             }
-        })?;
-        rx.await.map_err(|_| Error::db("the store thread stopped"))?
+        });
+        async move {
+            queued?;
+            rx.await.map_err(|_| Error::db("the store thread stopped"))?
+        }
     }
 
     /// Finishes queued work and closes the database (checkpointing its WAL into the file).
@@ -169,10 +262,12 @@ impl Store {
                 return;
             }
             *open = false;
-            let conn = self.conn.clone();
+            let (conn, path) = (self.conn.clone(), self.path.clone());
             self.lane.submit(Box::new(move || {
                 if let Some(conn) = lock(&conn).take() {
                     let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+                    drop(conn);
+                    release_file(&path);
                 }
                 let _ = done_tx.send(());
             }));
@@ -189,6 +284,17 @@ impl Drop for Store {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// Runs `f` (which commits a transaction) so that its commit is on the disk when it returns:
+/// the store commits without an fsync otherwise (WAL, `synchronous=NORMAL`: a power loss may
+/// take back the latest commits, never corrupt the file), which is right for what the server
+/// has and the sync pulls again, not for what only this device has.
+pub fn durably<R>(conn: &mut Connection, f: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R> {
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    let result = f(conn);
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    result
 }
 
 // ---- key-value settings ---------------------------------------------------------------------
@@ -221,6 +327,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::model::conversation::ConvChange;
     use crate::model::message::{ConvId, Elem, Message, MessageStatus, WireMessage};
     use oxim_proto::message::UserEvent;
 
@@ -258,6 +365,7 @@ mod tests {
             .call(move |db| store_received(db, "alice", &c, &batch, Some((0, 3)), 2000))
             .await
             .unwrap()
+            .effects
             .into_iter()
             .filter(not_list)
             .collect::<Vec<_>>();
@@ -270,6 +378,7 @@ mod tests {
             .call(move |db| store_received(db, "alice", &c, &[wire("b1", 2, "bob", "alice")], Some((0, 2)), 0))
             .await
             .unwrap()
+            .effects
             .into_iter()
             .filter(not_list)
             .collect::<Vec<_>>();
@@ -278,7 +387,7 @@ mod tests {
         assert_eq!((own.status, own.seq, own.is_self), (MessageStatus::SendSucc, 3, true));
         let c = conv.clone();
         assert_eq!(store.call(move |db| synced_seq(db, &c)).await.unwrap(), Some(3), "cursor never moves back");
-        assert!(store.call(|db| pending_outgoing(db, "alice")).await.unwrap().is_empty());
+        assert!(store.call(|db| send_queue::queued_conversations(db)).await.unwrap().is_empty());
     }
 
     #[tokio::test]
@@ -294,6 +403,7 @@ mod tests {
             .call(move |db| store_received(db, "alice", &c, &batch, Some((0, 3)), 0))
             .await
             .unwrap()
+            .effects
             .into_iter()
             .filter(not_list)
             .collect::<Vec<_>>();
@@ -304,6 +414,7 @@ mod tests {
             .call(move |db| store_received(db, "alice", &c, &[revoke], Some((0, 3)), 0))
             .await
             .unwrap()
+            .effects
             .into_iter()
             .filter(not_list)
             .collect::<Vec<_>>();
@@ -331,6 +442,7 @@ mod tests {
             .call(move |db| store_received(db, "alice", &ConvId::System, &events, Some((0, 3)), 0))
             .await
             .unwrap()
+            .effects
             .into_iter()
             .filter(not_list)
             .collect::<Vec<_>>();
@@ -456,6 +568,175 @@ mod tests {
         let conn = Connection::open(&path).unwrap();
         let n: i64 = conn.query_row("SELECT count(*) FROM kv WHERE key LIKE 'k%'", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 50);
+    }
+
+    fn outgoing(id: &str, to: &str) -> (ConvId, Message) {
+        let mut m = Message::draft("alice", Elem::Text { text: id.into() }, id.into(), 1);
+        m.user_id = to.into();
+        (ConvId::C2C(to.into()), m)
+    }
+
+    fn front_ids(db: &Connection, to: &str) -> Vec<String> {
+        send_queue_front(db, "alice", &ConvId::C2C(to.into()), 100).unwrap().into_iter().map(|m| m.msg_id).collect()
+    }
+
+    #[tokio::test]
+    async fn the_send_queue_keeps_call_order_per_conversation_and_holds_only_what_is_sending() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("oxim.db")).unwrap();
+        store
+            .call(|db| {
+                for (id, to) in [("a", "bob"), ("c1", "carol"), ("b", "bob"), ("c", "bob")] {
+                    let (conv, m) = outgoing(id, to);
+                    assert!(insert_outgoing(db, &conv, &m)?, "queued");
+                }
+                assert_eq!(front_ids(db, "bob"), ["a", "b", "c"]);
+                assert_eq!(
+                    send_queue::queued_conversations(db)?,
+                    [ConvId::C2C("bob".into()), ConvId::C2C("carol".into())]
+                );
+                // A failure leaves the queue; sent again, the message goes to the end.
+                mark_failed(db, "b", &Error::disconnected("down"))?;
+                assert_eq!(front_ids(db, "bob"), ["a", "c"]);
+                let (conv, b) = outgoing("b", "bob");
+                assert!(insert_outgoing(db, &conv, &b)?);
+                assert_eq!(front_ids(db, "bob"), ["a", "c", "b"]);
+                // Sending a queued message again keeps its place.
+                let (conv, c) = outgoing("c", "bob");
+                assert!(insert_outgoing(db, &conv, &c)?);
+                assert_eq!(front_ids(db, "bob"), ["a", "c", "b"]);
+                // Accepted: out of the queue, and not queued again by a resend.
+                mark_sent(db, "a", 7, 7000)?;
+                let (conv, a) = outgoing("a", "bob");
+                assert!(!insert_outgoing(db, &conv, &a)?, "already sent");
+                // Deleted while queued, or settled by the sync: dropped from the queue.
+                delete_messages(db, &conv, &["c".to_owned()])?;
+                let mut own = wire("b", 8, "alice", "bob");
+                own.receiver = "bob".into();
+                store_received(db, "alice", &conv, &[own], Some((7, 8)), 0)?;
+                assert!(front_ids(db, "bob").is_empty());
+                assert_eq!(front_ids(db, "carol"), ["c1"]);
+                assert_eq!(send_queue::queued_conversations(db)?, [ConvId::C2C("carol".into())]);
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn messages_sending_before_the_queue_existed_are_queued_in_their_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oxim.db");
+        {
+            // A store of schema 4 with two unsent messages.
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..4] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 4).unwrap();
+            for (id, to) in [("old1", "bob"), ("sent", "bob"), ("old2", "bob")] {
+                let (conv, m) = outgoing(id, to);
+                let status = if id == "sent" { MessageStatus::SendSucc } else { MessageStatus::Sending };
+                messages::tests_insert(&conn, &conv, &m, status);
+            }
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.call(|db| Ok(front_ids(db, "bob"))).await.unwrap(), ["old1", "old2"]);
+    }
+
+    #[tokio::test]
+    async fn a_delivery_is_recorded_untold_until_acknowledged_and_told_again_from_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("oxim.db")).unwrap();
+        let conv = ConvId::C2C("bob".into());
+        let (c, c2) = (conv.clone(), conv.clone());
+        let (first, second) = store
+            .call(move |db| {
+                let mut revoke = wire("bob#3", 3, "bob", "alice");
+                revoke.elem = Elem::Revoke { msg_id: "b1".into() };
+                let batch = vec![wire("b1", 1, "bob", "alice"), wire("b2", 2, "bob", "alice"), revoke];
+                let first = store_received(db, "alice", &c, &batch, Some((0, 3)), 0)?;
+                // History (older than the device) is stored but not told.
+                let old = store_received(db, "alice", &c2, &[wire("b4", 4, "bob", "alice")], Some((3, 4)), i64::MAX)?;
+                assert_eq!(old.announced, None);
+                let second = store_received(db, "alice", &c2, &[wire("b5", 5, "bob", "alice")], Some((4, 5)), 0)?;
+                Ok((first, second))
+            })
+            .await
+            .unwrap();
+        assert!(first.announced.is_some() && second.announced > first.announced);
+        // Nothing acknowledged: everything is told again, as stored now (b1 revoked since).
+        let (effects, last) = store.call(|db| announce::pending(db, "alice")).await.unwrap();
+        assert_eq!(last, second.announced);
+        let shape: Vec<String> = effects
+            .iter()
+            .map(|e| match e {
+                Effect::NewMessage(m) => format!("new {} {:?}", m.msg_id, m.status),
+                Effect::Revoked(id) => format!("revoked {id}"),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(shape, ["new b1 LocalRevoked", "new b2 SendSucc", "revoked b1", "new b5 SendSucc"]);
+        // The first batch was told: only b5 is left; then nothing.
+        let up_to = first.announced.unwrap();
+        store.call(move |db| announce::told_up_to(db, up_to)).await.unwrap();
+        let (effects, _) = store.call(|db| announce::pending(db, "alice")).await.unwrap();
+        assert!(matches!(&effects[..], [Effect::NewMessage(m)] if m.msg_id == "b5"));
+        let up_to = second.announced.unwrap();
+        store.call(move |db| announce::told_up_to(db, up_to)).await.unwrap();
+        assert_eq!(store.call(|db| announce::pending(db, "alice")).await.unwrap(), (Vec::new(), None));
+    }
+
+    #[tokio::test]
+    async fn a_conversation_change_is_recorded_until_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("oxim.db")).unwrap();
+        let conv = ConvId::C2C("bob".into());
+        let c = conv.clone();
+        let pending = store
+            .call(move |db| {
+                store_received(db, "alice", &c, &[wire("b1", 1, "bob", "alice")], Some((0, 1)), 0)?;
+                let after_new = conversations::pending_announcements(db)?;
+                store_received(db, "alice", &c, &[wire("b2", 2, "bob", "alice")], Some((1, 2)), 0)?;
+                // Still new: it was never told.
+                let after_change = conversations::pending_announcements(db)?;
+                conversations::mark_announced(db, std::slice::from_ref(&c))?;
+                let after_told = conversations::pending_announcements(db)?;
+                store_received(db, "alice", &c, &[wire("b3", 3, "bob", "alice")], Some((2, 3)), 0)?;
+                let after_more = conversations::pending_announcements(db)?;
+                Ok((after_new, after_change, after_told, after_more))
+            })
+            .await
+            .unwrap();
+        assert_eq!(pending.0, [(conv.clone(), ConvChange::New)]);
+        assert_eq!(pending.1, [(conv.clone(), ConvChange::New)]);
+        assert!(pending.2.is_empty());
+        assert_eq!(pending.3, [(conv, ConvChange::Changed)]);
+    }
+
+    #[tokio::test]
+    async fn a_file_is_opened_again_only_after_its_previous_store_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oxim.db");
+        let first = Store::open(&path).unwrap();
+        // A slow job on the first store: the second open waits for it and the close.
+        let (release, wait) = mpsc::channel::<()>();
+        first.spawn(move |db| {
+            let _ = wait.recv();
+            kv_set(db, "first", "done")
+        });
+        let p = path.clone();
+        let opener = std::thread::spawn(move || {
+            let second = Store::open(&p).unwrap();
+            let conn = lock(&second.conn);
+            kv_get(conn.as_ref().unwrap(), "first").unwrap()
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(!opener.is_finished(), "the second store waits for the first to close");
+        let closer = std::thread::spawn(move || first.close());
+        release.send(()).unwrap();
+        assert_eq!(opener.join().unwrap().as_deref(), Some("done"), "it sees what the first store's last job did");
+        closer.join().unwrap();
     }
 
     #[tokio::test]

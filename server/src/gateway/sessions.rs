@@ -7,7 +7,8 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{Notify, mpsc};
 
 use super::limits::MAX_SESSIONS_PER_USER;
-use crate::handlers::Presence;
+use crate::handlers::{Presence, Push};
+use oxim_proto::OutFrame;
 
 /// Out-of-band instructions to a connection task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +149,13 @@ impl Sessions {
 impl Presence for Sessions {
     fn is_online(&self, user: &str) -> bool {
         Sessions::is_online(self, user)
+    }
+
+    fn push_now(&self, push: &Push) {
+        let frame: Utf8Bytes = OutFrame::push(push.event, &push.body).to_json().into();
+        for user in &push.to {
+            self.deliver(user, &frame, None);
+        }
     }
 }
 

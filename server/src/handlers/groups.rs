@@ -437,25 +437,32 @@ pub async fn attrs_get(ctx: &Ctx, caller: &Caller, req: GetAttrsReq) -> Reply<Gr
 }
 
 /// Handles `group.attrs.write`: every member hears the complete map, the writer's devices
-/// included.
+/// included. The snapshot is pushed from the store's commit order ([`super::Presence::push_now`] in an
+/// [`AfterCommit`](crate::store::AfterCommit) hook), not as this request's effect: writes to
+/// one group commit one after the other, so every member gets the snapshots in version order
+/// (as effects, two writers' pushes could leave in either order, and a member's last map be an
+/// older one).
 pub async fn attrs_write(ctx: &Ctx, caller: &Caller, req: WriteAttrsReq) -> Reply<GroupAttrs> {
     let group = group_or_refuse(ctx, &req.group_id).await?;
     let in_room = is_room(&group) && ctx.rooms.is_member(&req.group_id, &caller.user);
     if req.mode != AttrWriteMode::Delete && req.attrs.is_empty() && req.mode != AttrWriteMode::Init {
         return Err(Refusal::new(code::INVALID_PARAMETERS, "no attributes to set"));
     }
-    let group_id = req.group_id.clone();
+    let (group_id, room, services) = (req.group_id.clone(), is_room(&group), ctx.services());
     let op = GroupOp::WriteAttrs { req, is_member: in_room, max_per_sec: ctx.config.attr_writes_per_sec };
-    let (outcome, mut effects) = write(ctx, caller, op).await?;
-    let attrs = outcome.attrs.unwrap_or_default();
-    let to = if is_room(&group) { ctx.rooms.members(&group_id) } else { outcome.members };
-    effects.push(Effect::Push(Push {
-        event: push::GROUP_ATTRS,
-        body: PushBody::Attrs(attrs.clone()),
-        to,
-        to_caller: true,
-    }));
-    Ok((attrs, effects))
+    let push_snapshot = Box::new(move |outcome: &GroupOutcome| {
+        let to = if room { services.rooms.members(&group_id) } else { outcome.members.clone() };
+        let attrs = outcome.attrs.clone().unwrap_or_default();
+        services.presence.push_now(&Push {
+            event: push::GROUP_ATTRS,
+            body: PushBody::Attrs(attrs),
+            to,
+            to_caller: true,
+        });
+    });
+    let mut outcome = ctx.write(|s| s.group_write_then(&caller.user, op, push_snapshot)).await.map_err(refusal)?;
+    let effects = outcome_pushes(&mut outcome);
+    Ok((outcome.attrs.unwrap_or_default(), effects))
 }
 
 #[cfg(test)]
@@ -588,7 +595,12 @@ mod tests {
         };
         let (attrs, effects) = attrs_write(&ctx, &Caller::new("bob"), write.clone()).await.unwrap();
         assert_eq!(attrs.version, 1);
-        assert_eq!(pushes(&effects), [(push::GROUP_ATTRS, String::new(), users(&["alice", "bob", "carol"]), true)]);
+        // Pushed in commit order, before the answer; nothing left for the request's effects.
+        assert!(pushes(&effects).is_empty());
+        assert_eq!(
+            bench.online.pushed_now(),
+            [(push::GROUP_ATTRS, String::new(), users(&["alice", "bob", "carol"]), true)]
+        );
         let stale = attrs_write(&ctx, &Caller::new("carol"), write).await.unwrap_err();
         assert_eq!(stale.code, code::SVR_GROUP_ATTRIBUTE_WRITE_CONFLICT);
         let (read, effects) =

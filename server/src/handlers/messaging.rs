@@ -10,6 +10,7 @@ use oxim_proto::payload::{
 };
 
 use super::{Caller, Ctx, Effect, Reply, appended_pushes, check_conv, groups, refusal};
+use crate::domain::friendship::{Pair, SendVerdict, c2c_send};
 use crate::domain::keys::{c2c_target, target_of};
 use crate::domain::refusal::Refusal;
 
@@ -70,6 +71,28 @@ pub fn send<'a>(
         if !req.msg.group_id.is_empty() {
             return Box::pin(groups::send(ctx, req.msg)).await;
         }
+        let options = ctx.config.friendship.send;
+        let peer_blocks = ctx.blacklists.blocks(&req.msg.receiver, &req.msg.sender);
+        let verdict = if options.only_friends {
+            // Boxed: the store read stays out of the future of every send when the option is off.
+            Box::pin(c2c_verdict(ctx, &req.msg.sender, &req.msg.receiver, peer_blocks)).await?
+        } else {
+            c2c_send(&Pair { peer_blocks, ..Pair::default() }, options)
+        };
+        match verdict {
+            SendVerdict::Deliver => {}
+            // The receiver blocks the sender and the server does not say so: the send looks
+            // successful (no seq: nothing was stored) and nothing arrives.
+            SendVerdict::Drop => return Ok((SendMsgRes { seq: 0, time_ms: ctx.now_ms() }, Vec::new())),
+            SendVerdict::Refuse(code) => {
+                let why = if code == code::SVR_MSG_BOTH_NOT_FRIEND {
+                    "only friends may send each other messages"
+                } else {
+                    "the receiver has blocked you"
+                };
+                return Err(Refusal::new(code, why));
+            }
+        }
         if req.msg.online_only {
             // Never stored, no seq: delivered to whoever is online right now.
             let mut msg = req.msg;
@@ -83,6 +106,13 @@ pub fn send<'a>(
         let res = SendMsgRes { seq: appended.msg.seq, time_ms: appended.msg.time_ms };
         Ok((res, appended_pushes([appended], false)))
     }
+}
+
+/// What the relationship between the two users lets a C2C message do with the "only friends"
+/// option on (it costs a store read; the blacklist comes from memory).
+async fn c2c_verdict(ctx: &Ctx, sender: &str, receiver: &str, peer_blocks: bool) -> Result<SendVerdict, Refusal> {
+    let pair = Pair { peer_blocks, ..ctx.store.c2c_pair(sender, receiver).await.map_err(refusal)? };
+    Ok(c2c_send(&pair, ctx.config.friendship.send))
 }
 
 /// Handles `msg.revoke`.

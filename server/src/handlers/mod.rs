@@ -15,17 +15,21 @@
 //! - [`conversations`] — unread counts, deleting and pinning conversations, C2C receive options.
 //! - [`groups`] — group operations; AVChatRoom rooms live in memory ([`Services::rooms`]).
 //! - [`signaling`] — invitations, and their expiry (called by the gateway's timer).
+//! - [`profiles`] — users' profiles: anyone's, and changes to the caller's own.
+//! - [`friendship`] — friends, friend applications, blacklists, friend groups.
 
 pub mod auth;
 pub mod conversations;
+pub mod friendship;
 pub mod groups;
 pub mod messaging;
+pub mod profiles;
 pub mod signaling;
 
 #[cfg(test)]
 mod testing;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
@@ -143,6 +147,11 @@ pub struct Guest;
 pub trait Presence: Send + Sync + 'static {
     /// Whether `user` has a signed-in session.
     fn is_online(&self, user: &str) -> bool;
+
+    /// Pushes `push` to the online sessions of its users now (every session, the requester's
+    /// included), without waiting: for pushes made in a store's commit order
+    /// ([`crate::store::AfterCommit`]) rather than as a request's effect.
+    fn push_now(&self, push: &Push);
 }
 
 /// Who uploaded which file, as the handlers may ask (the media store answers): a message may
@@ -183,6 +192,45 @@ pub struct Services {
     pub files: Arc<dyn FileOwners>,
     /// Users known to exist (a cache in front of the store; users are never deleted).
     known_users: RwLock<HashSet<String>>,
+    /// Blacklists, as every C2C send asks them.
+    pub blacklists: Blacklists,
+}
+
+/// Every blacklist, in memory, as each C2C send asks them: loaded when the server starts, and
+/// replaced per owner by the list a blacklist write left (newer writes win, however their
+/// answers race), so a send never waits for the store to learn whether it may go.
+#[derive(Default)]
+pub struct Blacklists {
+    lists: RwLock<HashMap<String, VersionedList>>,
+}
+
+/// A blacklist and the change version of the write that left it.
+type VersionedList = (u64, Arc<HashSet<String>>);
+
+impl Blacklists {
+    /// Loads every (owner, blocked) pair.
+    pub fn load(&self, pairs: Vec<(String, String)>) {
+        let mut lists: HashMap<String, HashSet<String>> = HashMap::new();
+        for (owner, blocked) in pairs {
+            lists.entry(owner).or_default().insert(blocked);
+        }
+        *self.lists.write().expect("blacklists lock") =
+            lists.into_iter().map(|(owner, list)| (owner, (0, Arc::new(list)))).collect();
+    }
+
+    /// Whether `owner` blocks `user`.
+    pub fn blocks(&self, owner: &str, user: &str) -> bool {
+        self.lists.read().expect("blacklists lock").get(owner).is_some_and(|(_, list)| list.contains(user))
+    }
+
+    /// `owner`'s list as the write with change version `version` left it.
+    pub fn replace(&self, owner: &str, version: u64, list: Vec<String>) {
+        let mut lists = self.lists.write().expect("blacklists lock");
+        let newer = lists.get(owner).is_none_or(|(v, _)| *v < version);
+        if newer {
+            lists.insert(owner.to_owned(), (version, Arc::new(list.into_iter().collect())));
+        }
+    }
 }
 
 impl Services {
@@ -203,6 +251,7 @@ impl Services {
             presence,
             files: Arc::new(NoFiles),
             known_users: RwLock::new(HashSet::new()),
+            blacklists: Blacklists::default(),
         }
     }
 
@@ -219,6 +268,12 @@ impl Services {
             return Ok(true);
         }
         self.store.file_shared_with(user, uuid).await
+    }
+
+    /// Loads every blacklist into memory (at start, before any request).
+    pub async fn load_blacklists(&self) -> StoreResult<()> {
+        self.blacklists.load(self.store.all_blacklists().await?);
+        Ok(())
     }
 
     /// Now, Unix ms.
@@ -331,6 +386,11 @@ impl Ctx {
     /// `scope`.
     pub fn in_scope(scope: Arc<Scope>, number: u64) -> Ctx {
         Ctx { scope, number }
+    }
+
+    /// The services, to keep beyond the request (hooks that run after a commit).
+    pub fn services(&self) -> Arc<Services> {
+        self.scope.services.clone()
     }
 
     /// Queues a store write (now, in the order of the connection's requests) and passes the

@@ -11,11 +11,23 @@ use crate::store::sqlite::{Options, SqliteStore};
 
 /// Users the test says are online.
 #[derive(Default)]
-pub struct Online(Mutex<HashSet<String>>);
+pub struct Online(Mutex<HashSet<String>>, Mutex<Vec<Push>>);
 
 impl Presence for Online {
     fn is_online(&self, user: &str) -> bool {
         self.0.lock().unwrap().contains(user)
+    }
+
+    fn push_now(&self, push: &Push) {
+        self.1.lock().unwrap().push(push.clone());
+    }
+}
+
+impl Online {
+    /// What was pushed with [`Presence::push_now`], as [`pushes`] shows effects; taken.
+    pub fn pushed_now(&self) -> Vec<(&'static str, String, Vec<String>, bool)> {
+        let taken: Effects = self.1.lock().unwrap().drain(..).map(Effect::Push).collect();
+        pushes(&taken)
     }
 }
 
@@ -39,9 +51,16 @@ impl Bench {
         let mut config = ServerConfig::for_tests(dir.path());
         tune(&mut config);
         let clock = Arc::new(ManualClock::new(1_700_000_000_000));
-        let store =
-            SqliteStore::open_with(dir.path(), Options { member_limits: config.member_limits, clock: clock.clone() })
-                .unwrap();
+        let store = SqliteStore::open_with(
+            dir.path(),
+            Options {
+                member_limits: config.member_limits,
+                clock: clock.clone(),
+                durability: config.durability,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let online = Arc::new(Online::default());
         let services = Arc::new(Services::new(config, Arc::new(store), clock.clone(), online.clone()));
         Bench { services, clock, online, _dir: dir }

@@ -161,6 +161,27 @@ fn random_suffix() -> u64 {
     u64::from_le_bytes(b)
 }
 
+/// Renames the complete file `from` to `to` (in a shard directory under `root`) durably: the
+/// file's own fsync does not cover its name, so the directory that holds the new name is
+/// fsynced too (and `root`, when the shard directory is new). Only then is an upload answered.
+async fn place(root: &Path, from: &Path, to: &Path) -> io::Result<()> {
+    let shard = to.parent().expect("shard dir");
+    let new_shard = !tokio::fs::try_exists(shard).await?;
+    tokio::fs::create_dir_all(shard).await?;
+    tokio::fs::rename(from, to).await?;
+    sync_dir(shard).await?;
+    if new_shard {
+        sync_dir(root).await?;
+    }
+    Ok(())
+}
+
+/// fsyncs a directory (its entries: names created, renamed or removed).
+async fn sync_dir(dir: &Path) -> io::Result<()> {
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all()).await.map_err(io::Error::other)?
+}
+
 /// Removes a temporary file when dropped, unless it was renamed into place: an upload whose
 /// request is dropped halfway (the connection task ended) leaves nothing behind either.
 struct TempFile {
@@ -199,8 +220,7 @@ impl BlobStore for FsBlobStore {
         let (data, _) = self.paths(key)?;
         let mut tmp = TempFile { path: self.tmp_path(key, "part"), keep: false };
         let written = write_limited(&tmp.path, body, limit).await?;
-        tokio::fs::create_dir_all(data.parent().expect("shard dir")).await?;
-        tokio::fs::rename(&tmp.path, &data).await?;
+        place(&self.root, &tmp.path, &data).await?;
         tmp.keep = true;
         Ok(written)
     }
@@ -213,8 +233,7 @@ impl BlobStore for FsBlobStore {
         file.write_all(&json).await?;
         file.sync_all().await?;
         drop(file);
-        tokio::fs::create_dir_all(side.parent().expect("shard dir")).await?;
-        tokio::fs::rename(&tmp.path, &side).await?;
+        place(&self.root, &tmp.path, &side).await?;
         tmp.keep = true;
         Ok(())
     }

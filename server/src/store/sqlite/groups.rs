@@ -20,7 +20,7 @@ use crate::domain::groups::{
     Application, Change, Decision, Env, Facts, GroupOp, GroupRow, Needs, Profile, decide, may_send, needs,
 };
 use crate::domain::keys::{group_key, group_target};
-use crate::store::{Appended, GroupOutcome, GroupStore, Queued, StoreResult};
+use crate::store::{AfterCommit, Appended, GroupOutcome, GroupStore, Queued, StoreResult};
 
 /// Migration 3: groups.
 pub(super) const MIGRATION: &str = "
@@ -638,6 +638,16 @@ impl GroupStore for SqliteStore {
     fn group_write(&self, user: &str, op: GroupOp) -> Queued<GroupOutcome> {
         let user = user.to_owned();
         self.write(move |tx, state| state.group_op(tx, &user, op))
+    }
+
+    fn group_write_then(
+        &self,
+        user: &str,
+        op: GroupOp,
+        after_commit: AfterCommit<GroupOutcome>,
+    ) -> Queued<GroupOutcome> {
+        let user = user.to_owned();
+        self.write_then(move |tx, state| state.group_op(tx, &user, op), Some(after_commit))
     }
 
     fn group_send(&self, msg: WireMessage) -> Queued<Appended> {

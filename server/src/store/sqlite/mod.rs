@@ -11,21 +11,25 @@
 //! - [`conversations`]: the conversation list ([`ConversationStore`](crate::store::ConversationStore));
 //! - [`groups`]: group rows, and group writes applied as the domain decided them
 //!   ([`GroupStore`](crate::store::GroupStore));
-//! - [`signaling`]: invitations ([`SignalingStore`](crate::store::SignalingStore)).
+//! - [`signaling`]: invitations ([`SignalingStore`](crate::store::SignalingStore));
+//! - [`profiles`]: users' profiles ([`ProfileStore`](crate::store::ProfileStore));
+//! - [`friendship`]: the relationship chain ([`FriendshipStore`](crate::store::FriendshipStore)).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use tokio::sync::mpsc;
 
+use crate::config::Durability;
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::group_rules::MemberLimits;
 use crate::store::{Store, StoreError, StoreResult};
 
 mod checkpoint;
 mod conversations;
+mod friendship;
 mod groups;
+mod profiles;
 mod readers;
 mod schema;
 mod signaling;
@@ -37,7 +41,12 @@ mod writer;
 
 use checkpoint::Checkpointer;
 use readers::ReaderPool;
+pub use writer::Limits;
 use writer::{Job, WriterState};
+
+/// The most the WAL may hold before the checkpointer waits for readers to fold it in, and the
+/// size it is cut back to after a checkpoint (`journal_size_limit`).
+pub const WAL_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// How a store is opened.
 #[derive(Clone)]
@@ -46,17 +55,26 @@ pub struct Options {
     pub member_limits: MemberLimits,
     /// The time (message times, deadlines, rate windows).
     pub clock: Arc<dyn Clock>,
+    /// When writes are answered: after their fsync ([`Durability::Full`]) or before.
+    pub durability: Durability,
+    /// The writer's queue and cache bounds.
+    pub limits: Limits,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { member_limits: MemberLimits::default(), clock: Arc::new(SystemClock) }
+        Options {
+            member_limits: MemberLimits::default(),
+            clock: Arc::new(SystemClock),
+            durability: Durability::Full,
+            limits: Limits::default(),
+        }
     }
 }
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
-    jobs: Mutex<Option<mpsc::UnboundedSender<Job>>>,
+    jobs: Mutex<Option<std::sync::mpsc::SyncSender<Job>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     checkpointer: Mutex<Option<Checkpointer>>,
     readers: Arc<ReaderPool>,
@@ -79,8 +97,16 @@ impl SqliteStore {
         oxim_sqlite::migrate(&mut conn, schema::MIGRATIONS)?;
         // The checkpointer thread checkpoints; commits never do.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // FULL: every commit fsyncs the WAL before the writer answers anyone (group commit:
+        // one fsync per batch). NORMAL: the WAL is fsynced only by checkpoints.
+        let synchronous = match options.durability {
+            Durability::Full => "FULL",
+            Durability::Relaxed => "NORMAL",
+        };
+        conn.pragma_update(None, "synchronous", synchronous)?;
+        conn.pragma_update(None, "journal_size_limit", WAL_LIMIT as i64)?;
         let checkpointer = Checkpointer::start(&path)?;
-        let state = WriterState::load(&conn, options.member_limits, options.clock)?;
+        let state = WriterState::load(&conn, options.member_limits, options.clock, options.limits)?;
         let (jobs, writer) = writer::start(conn, state)?;
         Ok(SqliteStore {
             jobs: Mutex::new(Some(jobs)),
@@ -91,8 +117,20 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Whether the writer thread runs (it ends only when the store closes, or if it died).
+    pub fn writer_alive(&self) -> bool {
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        writer.as_ref().is_some_and(|w| !w.is_finished())
+    }
+}
+
 #[async_trait]
 impl Store for SqliteStore {
+    fn healthy(&self) -> bool {
+        self.writer_alive()
+    }
+
     async fn close(&self) {
         // The checkpointer first: the writer's last act is a full (TRUNCATE) checkpoint.
         let checkpointer = self.checkpointer.lock().expect("checkpointer lock").take();

@@ -4,22 +4,50 @@
 //! this is group commit: one fsync for many messages.
 //!
 //! Seqs, stream times and the change version are allocated here, in memory, so they are
-//! gapless and never go backwards; the database is what they are reloaded from.
+//! gapless and never go backwards; the database is what they are reloaded from. With
+//! [`Durability::Full`](crate::config::Durability) the commit is fsynced before anyone is
+//! answered, so a seq that was answered is never handed out again, even after a power cut.
+//!
+//! The queue of jobs is bounded ([`Limits::queue`]): a caller that finds it full waits (its
+//! thread blocks) until the writer takes a batch, so a burst slows the connections that send
+//! it instead of growing memory without bound. A job that panics fails alone (its caller gets
+//! [`StoreError::Internal`], its savepoint is rolled back) and the writer goes on; should the
+//! writer thread end anyway, [`SqliteStore::writer_alive`] turns false and `/healthz` says so.
 
 use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 
 use rusqlite::{Connection, OptionalExtension, Transaction};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::SqliteStore;
 use crate::domain::clock::Clock;
 use crate::domain::group_rules::MemberLimits;
 use crate::domain::rate::SlidingWindow;
-use crate::store::{Queued, StoreError, StoreResult};
+use crate::store::{AfterCommit, Queued, StoreError, StoreResult};
 
 /// Most jobs the writer puts into one transaction.
 const MAX_BATCH: usize = 1024;
+
+/// The writer's bounds.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Jobs waiting for the writer before callers wait for room.
+    pub queue: usize,
+    /// Stream heads kept in memory; past it the least recently used half is dropped (they are
+    /// read again from the database when next used).
+    pub heads: usize,
+    /// Groups whose member lists are kept in memory; likewise.
+    pub group_members: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { queue: 16 * MAX_BATCH, heads: 100_000, group_members: 10_000 }
+    }
+}
 
 /// Called once the batch's transaction committed (`None`) or failed (`Some(reason)`).
 type Finish = Box<dyn FnOnce(Option<String>) + Send>;
@@ -37,8 +65,12 @@ pub(super) struct StreamHead {
 
 /// What the writer keeps in memory between batches.
 pub(super) struct WriterState {
-    /// Head of each stream, filled on first use.
-    heads: HashMap<String, StreamHead>,
+    /// Head of each stream, filled on first use, with the batch it was last used in.
+    heads: HashMap<String, (StreamHead, u64)>,
+    /// Batches run so far (the clock of the caches' least-recently-used eviction).
+    batches: u64,
+    /// The caches' bounds.
+    limits: Limits,
     /// Last change version handed out.
     pub(super) version: u64,
     /// Member ids of groups (the fan-out list of group messages), filled on first use.
@@ -57,9 +89,12 @@ impl WriterState {
         conn: &Connection,
         member_limits: MemberLimits,
         clock: Arc<dyn Clock>,
+        limits: Limits,
     ) -> rusqlite::Result<WriterState> {
         Ok(WriterState {
             heads: HashMap::new(),
+            batches: 0,
+            limits,
             version: stored_version(conn)?,
             group_members: HashMap::new(),
             member_limits,
@@ -87,7 +122,8 @@ impl WriterState {
 
     /// The head of stream `key`.
     pub(super) fn head(&mut self, tx: &Connection, key: &str) -> rusqlite::Result<StreamHead> {
-        if let Some(head) = self.heads.get(key) {
+        if let Some((head, used)) = self.heads.get_mut(key) {
+            *used = self.batches;
             return Ok(*head);
         }
         let row: Option<(i64, i64)> = tx
@@ -95,13 +131,36 @@ impl WriterState {
             .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let head = row.map(|(s, t)| StreamHead { max_seq: s as u64, last_time_ms: t }).unwrap_or_default();
-        self.heads.insert(key.to_owned(), head);
+        self.heads.insert(key.to_owned(), (head, self.batches));
         Ok(head)
     }
 
     /// Moves stream `key` on to `head` (once every statement of the append succeeded).
     pub(super) fn advance(&mut self, key: &str, head: StreamHead) {
-        self.heads.insert(key.to_owned(), head);
+        self.heads.insert(key.to_owned(), (head, self.batches));
+    }
+
+    /// Between batches: keeps the caches within their bounds. Dropping an entry is always
+    /// safe (what is committed is in the database); the least recently used half goes, so a
+    /// busy stream keeps its head.
+    fn evict(&mut self) {
+        self.batches += 1;
+        if self.heads.len() > self.limits.heads {
+            let mut used: Vec<u64> = self.heads.values().map(|(_, u)| *u).collect();
+            let (_, median, _) = used.select_nth_unstable(self.heads.len() / 2);
+            let cut = *median;
+            self.heads.retain(|_, (_, u)| *u > cut);
+        }
+        if self.group_members.len() > self.limits.group_members {
+            // Member lists carry no use stamp: they are cheap to read again, all go.
+            self.group_members.clear();
+        }
+    }
+
+    /// Stream heads held in memory (tests of eviction).
+    #[cfg(test)]
+    pub(super) fn cached_heads(&self) -> usize {
+        self.heads.len()
     }
 }
 
@@ -116,8 +175,8 @@ fn stored_version(conn: &Connection) -> rusqlite::Result<u64> {
 pub(super) fn start(
     conn: Connection,
     state: WriterState,
-) -> StoreResult<(mpsc::UnboundedSender<Job>, std::thread::JoinHandle<()>)> {
-    let (tx, rx) = mpsc::unbounded_channel();
+) -> StoreResult<(SyncSender<Job>, std::thread::JoinHandle<()>)> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(state.limits.queue.max(1));
     let thread = std::thread::Builder::new()
         .name("oxim-store-writer".into())
         .spawn(move || writer_loop(conn, state, rx))
@@ -131,12 +190,25 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection, &mut WriterState) -> StoreResult<T> + Send + 'static,
     ) -> Queued<T> {
+        self.write_then(f, None)
+    }
+
+    /// [`write`](Self::write), and once the batch committed (and `f` succeeded), runs
+    /// `after_commit` with the result on the writer thread before the caller is answered: the
+    /// hooks of all writes run one at a time in commit order.
+    pub(super) fn write_then<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection, &mut WriterState) -> StoreResult<T> + Send + 'static,
+        after_commit: Option<AfterCommit<T>>,
+    ) -> Queued<T> {
         let (tx, rx) = oneshot::channel::<StoreResult<T>>();
         let job: Job = Box::new(move |batch, state| {
-            // A savepoint per job: a failing job rolls back alone.
+            // A savepoint per job: a failing job rolls back alone. A panicking one too: its
+            // savepoint is rolled back as the panic unwinds through it.
             let result = match batch.savepoint() {
                 Ok(sp) => {
-                    let r = f(&sp, state);
+                    let r = catch_unwind(AssertUnwindSafe(|| f(&sp, state)))
+                        .unwrap_or_else(|panic| Err(StoreError::Internal(panic_message(&*panic))));
                     match r {
                         Ok(v) => sp.commit().map(|_| v).map_err(StoreError::from),
                         Err(e) => {
@@ -154,12 +226,26 @@ impl SqliteStore {
                     None => result,
                     Some(reason) => Err(StoreError::Corrupt(format!("commit failed: {reason}"))),
                 };
+                if let (Ok(v), Some(hook)) = (&outcome, after_commit)
+                    && let Err(panic) = catch_unwind(AssertUnwindSafe(|| hook(v)))
+                {
+                    tracing::error!("after a commit: {}", panic_message(&*panic));
+                }
                 let _ = tx.send(outcome);
             })
         });
         let queued = {
-            let jobs = self.jobs.lock().expect("jobs lock");
-            jobs.as_ref().ok_or(StoreError::Closed).and_then(|j| j.send(job).map_err(|_| StoreError::Closed))
+            // Held while waiting for room, so jobs enter in the order of the calls.
+            let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+            match jobs.as_ref() {
+                None => Err(StoreError::Closed),
+                Some(j) => match j.try_send(job) {
+                    Ok(()) => Ok(()),
+                    // Full: wait for the writer to take a batch (backpressure).
+                    Err(TrySendError::Full(job)) => j.send(job).map_err(|_| StoreError::Closed),
+                    Err(TrySendError::Disconnected(_)) => Err(StoreError::Closed),
+                },
+            }
         };
         Box::pin(async move {
             queued?;
@@ -168,9 +254,19 @@ impl SqliteStore {
     }
 }
 
-fn writer_loop(mut conn: Connection, mut state: WriterState, mut rx: mpsc::UnboundedReceiver<Job>) {
+/// What a panic said.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    format!("a store write panicked: {what}")
+}
+
+fn writer_loop(mut conn: Connection, mut state: WriterState, rx: Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.blocking_recv() {
+    while let Ok(first) = rx.recv() {
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -183,7 +279,15 @@ fn writer_loop(mut conn: Connection, mut state: WriterState, mut rx: mpsc::Unbou
         let outcome = (|| -> rusqlite::Result<()> {
             let mut tx = conn.transaction()?;
             for job in batch.drain(..) {
-                finishers.push(job(&mut tx, &mut state));
+                // `write` catches a panic in the caller's code; this catches one in ours (the
+                // job is then lost: its caller hears that the store closed under it).
+                match catch_unwind(AssertUnwindSafe(|| job(&mut tx, &mut state))) {
+                    Ok(finish) => finishers.push(finish),
+                    Err(panic) => {
+                        tracing::error!("{}", panic_message(&*panic));
+                        state.forget_cached();
+                    }
+                }
             }
             if state.version != snapshot_version {
                 tx.prepare_cached(
@@ -207,9 +311,130 @@ fn writer_loop(mut conn: Connection, mut state: WriterState, mut rx: mpsc::Unbou
         for finish in finishers {
             finish(failure.clone());
         }
+        state.evict();
     }
     // Channel closed: every job was answered. Fold the WAL into the main file before exiting.
     if let Err(e) = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE") {
         tracing::warn!("WAL checkpoint at close failed: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::domain::keys::c2c_target;
+    use crate::store::sqlite::Options;
+    use crate::store::sqlite::testing::{send, text};
+    use crate::store::{Appended, MessageStore, Store};
+
+    /// Queues a message from alice to bob now (not when first awaited).
+    fn append(store: &SqliteStore, id: &str) -> Queued<Appended> {
+        store.append(c2c_target("alice", "bob"), text(id, "alice", "bob"))
+    }
+
+    fn open(dir: &std::path::Path, limits: Limits) -> SqliteStore {
+        SqliteStore::open_with(dir, Options { limits, ..Options::default() }).unwrap()
+    }
+
+    /// A write that holds the writer until `release` is sent.
+    fn hold(store: &SqliteStore) -> (std::sync::mpsc::Sender<()>, Queued<()>) {
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let held = store.write(move |_, _| {
+            let _ = wait.recv();
+            Ok(())
+        });
+        (release, held)
+    }
+
+    #[tokio::test]
+    async fn a_write_that_panics_fails_alone_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path(), Limits::default());
+        let (release, held) = hold(&store);
+        // Queued together, so they share one batch with the panicking job between them.
+        let before = append(&store, "m1");
+        let boom = store.write(|tx, _| -> StoreResult<()> {
+            tx.execute("INSERT INTO meta (key, value) VALUES ('boom', 1)", [])?;
+            panic!("a bug in a write");
+        });
+        let after = append(&store, "m2");
+        release.send(()).unwrap();
+        held.await.unwrap();
+        let (before, boom, after) = tokio::join!(before, boom, after);
+        let err = boom.unwrap_err();
+        assert!(matches!(&err, StoreError::Internal(m) if m.contains("a bug in a write")), "{err}");
+        assert_eq!(
+            (before.unwrap().msg.seq, after.unwrap().msg.seq),
+            (1, 2),
+            "its neighbours in the batch are written"
+        );
+        let boom_row = store
+            .write(
+                |tx, _| Ok(tx.query_row("SELECT count(*) FROM meta WHERE key = 'boom'", [], |r| r.get::<_, i64>(0))?),
+            )
+            .await
+            .unwrap();
+        assert_eq!(boom_row, 0, "what the panicking write did was rolled back");
+        assert!(store.healthy());
+        assert_eq!(send(&store, "m3", "alice", "bob").await.msg.seq, 3);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_died_makes_the_store_unhealthy() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path(), Limits::default());
+        assert!(store.healthy());
+        // A failure outside any write's own code (here: in answering) ends the writer thread.
+        let job: Job = Box::new(|_, _| Box::new(|_| panic!("the writer itself fails")));
+        store.jobs.lock().unwrap().as_ref().unwrap().send(job).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while store.healthy() {
+            assert!(std::time::Instant::now() < deadline, "the store reports the dead writer");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let refused = store.write(|_, _| Ok(())).await;
+        assert!(matches!(refused, Err(StoreError::Closed)), "{refused:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_makes_callers_wait_and_keeps_their_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(open(dir.path(), Limits { queue: 4, ..Limits::default() }));
+        let (release, held) = hold(&store);
+        // Wait until the writer runs the held job (the queue is then empty), then fill it.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let queued: Vec<_> = (1..=4).map(|i| append(&store, &format!("q{i}"))).collect();
+        // The fifth caller finds the queue full: it waits (in its own thread: it blocks).
+        let s = store.clone();
+        let waiting = std::thread::spawn(move || {
+            let q = append(&s, "q5");
+            tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(q).unwrap().msg.seq
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(!waiting.is_finished(), "the caller waits for room");
+        release.send(()).unwrap();
+        held.await.unwrap();
+        let seqs: Vec<u64> =
+            futures_util::future::join_all(queued).await.into_iter().map(|a| a.unwrap().msg.seq).collect();
+        assert_eq!(seqs, [1, 2, 3, 4]);
+        assert_eq!(waiting.join().unwrap(), 5, "then it is queued, after the others");
+    }
+
+    #[tokio::test]
+    async fn stream_heads_beyond_the_bound_are_dropped_and_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path(), Limits { heads: 8, ..Limits::default() });
+        for round in 1..=2u64 {
+            for peer in 0..40 {
+                let a = send(&store, &format!("r{round}p{peer}"), "alice", &format!("peer{peer}")).await;
+                assert_eq!(a.msg.seq, round, "seqs go on from the database after an eviction");
+            }
+        }
+        let cached = store.write(|_, state| Ok(state.cached_heads())).await.unwrap();
+        assert!(cached <= 9, "{cached} heads in memory, bound 8");
+        store.close().await;
     }
 }

@@ -15,6 +15,7 @@ import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.launch
 
 /**
@@ -85,9 +86,13 @@ class V2TIMManager private constructor(override val ffi: io.oxim.imsdk.v2.ffi.V2
         }
     }
 
-    /** Runs a suspend form for a callback form with a value. */
-    internal fun <T> launchValue(callback: V2TIMValueCallback<T>?, block: suspend () -> T) {
-        scope.launch {
+    /**
+     * Runs a suspend form for a callback form with a value; [now]: start it on the caller's
+     * thread, up to its first suspension (sends: the SDK queues the message there, so messages
+     * go in the order of the calls).
+     */
+    internal fun <T> launchValue(callback: V2TIMValueCallback<T>?, now: Boolean = false, block: suspend () -> T) {
+        scope.launch(start = if (now) CoroutineStart.UNDISPATCHED else CoroutineStart.DEFAULT) {
             val result = outcome { block() }
             deliver {
                 result.fold(
@@ -132,6 +137,10 @@ class V2TIMManager private constructor(override val ffi: io.oxim.imsdk.v2.ffi.V2
     /** This instance's conversation manager. */
     @get:JvmName("conversationManager")
     val conversationManager: V2TIMConversationManager by lazy { V2TIMConversationManager(this) }
+
+    /** This instance's friendship manager. */
+    @get:JvmName("friendshipManager")
+    val friendshipManager: V2TIMFriendshipManager by lazy { V2TIMFriendshipManager(this) }
 
     /** This instance's signaling manager. */
     @get:JvmName("signalingManager")
@@ -243,7 +252,7 @@ class V2TIMManager private constructor(override val ffi: io.oxim.imsdk.v2.ffi.V2
 
     /** A simple send in V2TIM's callback form: the message is made here, so its id is known at once. */
     private fun sendSimple(msg: V2TIMMessage, userID: String?, groupID: String?, priority: Int, callback: V2TIMValueCallback<V2TIMMessage>?): String {
-        launchValue(callback) { messageManager.sendMessage(msg, if (groupID == null) userID.orEmpty() else null, groupID, priority, false, null) }
+        launchValue(callback, now = true) { messageManager.sendMessage(msg, if (groupID == null) userID.orEmpty() else null, groupID, priority, false, null) }
         return msg.msgID
     }
 
@@ -306,5 +315,9 @@ class V2TIMManager private constructor(override val ffi: io.oxim.imsdk.v2.ffi.V2
         /** The default instance's signaling manager. */
         @JvmStatic
         fun getSignalingManager(): V2TIMSignalingManager = defaultInstance.signalingManager
+
+        /** The default instance's friendship manager. */
+        @JvmStatic
+        fun getFriendshipManager(): V2TIMFriendshipManager = defaultInstance.friendshipManager
     }
 }

@@ -2,6 +2,7 @@
 package io.oxim.imsdk.v2
 
 import io.oxim.imsdk.v2.ListenerRegistry.Kind
+import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.callbackFlow
@@ -73,7 +74,9 @@ class V2TIMMessageManager internal constructor(override val sdk: V2TIMManager) :
             sdk.deliver { callback?.onError(io.oxim.imsdk.BaseConstants.ERR_INVALID_PARAMETERS, "message is null") }
             return ""
         }
-        sdk.scope.launch {
+        // Started on the caller's thread: the SDK queues the message before the first suspension,
+        // so messages sent one after the other are sent in that order.
+        sdk.scope.launch(start = CoroutineStart.UNDISPATCHED) {
             try {
                 val sent = sendMessage(message, receiver, groupID, priority, onlineUserOnly, offlinePushInfo) { progress ->
                     sdk.deliver { callback?.onProgress(progress) } // before onSuccess: the same executor, in order
