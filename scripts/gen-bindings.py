@@ -189,6 +189,34 @@ ANDROID = {
     "V2TIMMessageListGetOption": R(consts=enum_consts("V2TIMMessageGetType"), fields={
         "get_type": F(default="V2TIM_GET_CLOUD_OLDER_MSG"), "count": F(default="20")}),
     "V2TIMSignalingInfo": R(consts=enum_consts("V2TIMSignalingActionType")),
+    "V2TIMFriendInfo": R(
+        consts=ints(("V2TIM_FRIEND_TYPE_SINGLE", 1), ("V2TIM_FRIEND_TYPE_BOTH", 2)),
+        fields={"friend_custom_info": F(codec="utf8_map")}),
+    "V2TIMFriendAddApplication": R(extras="""
+    /** An application to add [userID] (Tencent's constructor). */
+    public V2TIMFriendAddApplication(String userID) {
+        this();
+        setUserID(userID);
+    }
+"""),
+    "V2TIMFriendApplication": R(consts=ints(
+        ("V2TIM_FRIEND_APPLICATION_COME_IN", 1), ("V2TIM_FRIEND_APPLICATION_SEND_OUT", 2),
+        ("V2TIM_FRIEND_APPLICATION_BOTH", 3), ("V2TIM_FRIEND_ACCEPT_AGREE", 0),
+        ("V2TIM_FRIEND_ACCEPT_AGREE_AND_ADD", 1))),
+    "V2TIMFriendCheckResult": R(consts=ints(
+        ("V2TIM_FRIEND_RELATION_TYPE_NONE", 0), ("V2TIM_FRIEND_RELATION_TYPE_IN_MY_FRIEND_LIST", 1),
+        ("V2TIM_FRIEND_RELATION_TYPE_IN_OTHER_FRIEND_LIST", 2), ("V2TIM_FRIEND_RELATION_TYPE_BOTH_WAY", 3))),
+    "V2TIMUserFullInfo": R(
+        consts=enum_consts("V2TIMFriendAllowType") + enum_consts("V2TIMGender"),
+        fields={"gender": F(unset="V2TIM_GENDER_UNKNOWN"), "role": F(unset="0"), "level": F(unset="0"),
+                "birthday": F(unset="0L"), "allow_type": F(unset="V2TIM_FRIEND_NEED_CONFIRM"),
+                "custom_info": F(codec="utf8_map")},
+        extras="""
+    /** Sets the nickname (Tencent's spelling of setNickName). */
+    public void setNickname(String nickName) {
+        this.nickName = nickName;
+    }
+"""),
 }
 
 # Method arguments whose Android type differs from the UDL's: "Type.method.arg" -> codec.
@@ -200,7 +228,8 @@ ANDROID_ARGS = {
 # they return an id at once, take Tencent's callback types, or are listener plumbing.
 HAND_WRITTEN = {
     "V2TIMManager": {"new", "init_sdk", "instance_id", "get_message_manager", "get_signaling_manager",
-                     "get_group_manager", "get_conversation_manager", "add_sdk_listener_handle",
+                     "get_group_manager", "get_conversation_manager", "get_friendship_manager",
+                     "add_sdk_listener_handle",
                      "add_simple_msg_listener_handle", "remove_listener_handle", "get_version", "get_server_time",
                      "get_login_user", "get_login_status", "send_c2c_text_message", "send_c2c_custom_message",
                      "send_group_text_message", "send_group_custom_message"},
@@ -212,6 +241,8 @@ HAND_WRITTEN = {
     "V2TIMGroupManager": {"add_group_listener_handle", "remove_listener_handle", "instance_id"},
     "V2TIMConversationManager": {"add_conversation_listener_handle", "set_conversation_listener_handle",
                                  "remove_listener_handle", "instance_id"},
+    "V2TIMFriendshipManager": {"add_friend_listener_handle", "set_friend_listener_handle", "remove_listener_handle",
+                               "instance_id"},
 }
 
 # Swift: methods whose succ/fail form is hand-written (bindings/swift/OximExtras.swift): they

@@ -32,14 +32,16 @@ def _oxim_remove_listener(kind):
     return remove
 
 
-def _oxim_set_conversation_listener(self, listener):
-    # The SDK replaces every conversation listener of this instance: forget them here too.
-    instance = self.instance_id()
-    with _oxim_listener_lock:
-        for key in [k for k in _oxim_listener_handles if k[0] == instance and k[1] == "conversation"]:
-            del _oxim_listener_handles[key]
-        handle = self.set_conversation_listener_handle(listener)
-        _oxim_listener_handles[(instance, "conversation", id(listener))] = (listener, handle)
+def _oxim_set_listener(kind, register):
+    # The SDK replaces every listener of this kind of this instance: forget them here too.
+    def set_listener(self, listener):
+        instance = self.instance_id()
+        with _oxim_listener_lock:
+            for key in [k for k in _oxim_listener_handles if k[0] == instance and k[1] == kind]:
+                del _oxim_listener_handles[key]
+            handle = register(self, listener)
+            _oxim_listener_handles[(instance, kind, id(listener))] = (listener, handle)
+    return set_listener
 
 
 V2TIMManager.get_instance = staticmethod(get_default_manager)
@@ -58,8 +60,14 @@ V2TIMSignalingManager.add_signaling_listener = _oxim_add_listener(
 V2TIMSignalingManager.remove_signaling_listener = _oxim_remove_listener("signaling")
 V2TIMConversationManager.add_conversation_listener = _oxim_add_listener(
     "conversation", V2TIMConversationManager.add_conversation_listener_handle)
-V2TIMConversationManager.set_conversation_listener = _oxim_set_conversation_listener
+V2TIMConversationManager.set_conversation_listener = _oxim_set_listener(
+    "conversation", V2TIMConversationManager.set_conversation_listener_handle)
 V2TIMConversationManager.remove_conversation_listener = _oxim_remove_listener("conversation")
+V2TIMFriendshipManager.add_friend_listener = _oxim_add_listener(
+    "friendship", V2TIMFriendshipManager.add_friend_listener_handle)
+V2TIMFriendshipManager.set_friend_listener = _oxim_set_listener(
+    "friendship", V2TIMFriendshipManager.set_friend_listener_handle)
+V2TIMFriendshipManager.remove_friend_listener = _oxim_remove_listener("friendship")
 
 # At interpreter exit, stop every SDK instance first: a listener called from an SDK thread while
 # Python finalises would be terminated mid-call (and abort the process).

@@ -1,5 +1,7 @@
 //! The UDL's records, and their conversions from and to `oxim-core` types.
 
+use std::collections::HashMap;
+
 use oxim_core as core;
 
 use crate::enums::*;
@@ -15,6 +17,8 @@ pub struct V2TIMSDKConfig {
     pub log_level: V2TIMLogLevel,
     /// Platform override.
     pub platform: String,
+    /// Extra trusted certificate authorities (PEM).
+    pub trusted_ca_pem: String,
 }
 
 impl From<V2TIMSDKConfig> for core::SdkConfig {
@@ -22,6 +26,7 @@ impl From<V2TIMSDKConfig> for core::SdkConfig {
         let mut config = core::SdkConfig::new(c.server_url, c.data_dir);
         config.log_level = c.log_level.into();
         config.platform = c.platform;
+        config.trusted_ca_pem = c.trusted_ca_pem;
         config
     }
 }
@@ -43,27 +48,70 @@ impl From<core::UserInfo> for V2TIMUserInfo {
     }
 }
 
-/// `V2TIMUserFullInfo`.
+/// `V2TIMUserFullInfo`: reads fill every field; for `setSelfInfo` the fields that are set are
+/// the ones changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct V2TIMUserFullInfo {
     /// User id.
     pub user_id: String,
     /// Nickname.
-    pub nick_name: String,
+    pub nick_name: Option<String>,
     /// Avatar URL.
-    pub face_url: String,
+    pub face_url: Option<String>,
     /// Signature line.
-    pub self_signature: String,
+    pub self_signature: Option<String>,
+    /// Gender.
+    pub gender: Option<V2TIMGender>,
+    /// Role (0 to 2^31-1 here; a uint32 in V2TIM).
+    pub role: Option<i32>,
+    /// Level.
+    pub level: Option<i32>,
+    /// Birthday.
+    pub birthday: Option<i64>,
+    /// Who may add the user as a friend.
+    pub allow_type: Option<V2TIMFriendAllowType>,
+    /// Custom fields.
+    pub custom_info: Option<HashMap<String, String>>,
 }
 
-impl From<core::UserInfo> for V2TIMUserFullInfo {
-    fn from(u: core::UserInfo) -> Self {
+impl From<core::UserFullInfo> for V2TIMUserFullInfo {
+    fn from(u: core::UserFullInfo) -> Self {
         V2TIMUserFullInfo {
             user_id: u.user_id,
+            nick_name: Some(u.nick_name),
+            face_url: Some(u.face_url),
+            self_signature: Some(u.self_signature),
+            gender: Some(V2TIMGender::from_i32(u.gender)),
+            role: Some(i32::try_from(u.role).unwrap_or(i32::MAX)),
+            level: Some(i32::try_from(u.level).unwrap_or(i32::MAX)),
+            birthday: Some(i64::from(u.birthday)),
+            allow_type: Some(V2TIMFriendAllowType::from_i32(u.allow_type)),
+            custom_info: Some(u.custom_info.into_iter().collect()),
+        }
+    }
+}
+
+impl TryFrom<V2TIMUserFullInfo> for core::UserInfoChange {
+    type Error = core::Error;
+
+    /// The change `setSelfInfo` makes: the fields that are set (`user_id` is ignored: a user
+    /// changes only their own profile).
+    fn try_from(u: V2TIMUserFullInfo) -> core::Result<Self> {
+        fn unsigned(what: &str, v: Option<i64>) -> core::Result<Option<u32>> {
+            v.map(|v| u32::try_from(v).map_err(|_| core::Error::invalid(format!("{what} {v} is not a uint32"))))
+                .transpose()
+        }
+        Ok(core::UserInfoChange {
             nick_name: u.nick_name,
             face_url: u.face_url,
-            self_signature: String::new(),
-        }
+            self_signature: u.self_signature,
+            gender: u.gender.map(|g| g as i32),
+            role: unsigned("role", u.role.map(i64::from))?,
+            level: unsigned("level", u.level.map(i64::from))?,
+            birthday: unsigned("birthday", u.birthday)?,
+            allow_type: u.allow_type.map(|a| a as i32),
+            custom_info: u.custom_info.map(|m| m.into_iter().collect()),
+        })
     }
 }
 

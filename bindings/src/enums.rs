@@ -370,3 +370,27 @@ impl From<V2TIMSignalingActionType> for core::SignalingAction {
         core::SignalingAction::from_i32(a as i32).unwrap_or(core::SignalingAction::Invite)
     }
 }
+
+v2tim_int_enum!(
+    /// `V2TIMGender`.
+    V2TIMGender, default V2TIM_GENDER_UNKNOWN {
+        /// Not set.
+        V2TIM_GENDER_UNKNOWN = 0,
+        /// Male.
+        V2TIM_GENDER_MALE = 1,
+        /// Female.
+        V2TIM_GENDER_FEMALE = 2,
+    }
+);
+
+v2tim_int_enum!(
+    /// `V2TIMFriendAllowType`: who may add the user as a friend.
+    V2TIMFriendAllowType, default V2TIM_FRIEND_NEED_CONFIRM {
+        /// Anyone, at once.
+        V2TIM_FRIEND_ALLOW_ANY = 0,
+        /// The user confirms each request (the default).
+        V2TIM_FRIEND_NEED_CONFIRM = 1,
+        /// Nobody.
+        V2TIM_FRIEND_DENY_ANY = 2,
+    }
+);

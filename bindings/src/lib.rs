@@ -10,6 +10,7 @@
 mod conversation_manager;
 mod convert;
 mod enums;
+mod friendship_manager;
 mod group_manager;
 mod listeners;
 mod manager;
@@ -19,10 +20,11 @@ mod signaling_manager;
 pub use conversation_manager::*;
 pub use convert::*;
 pub use enums::*;
+pub use friendship_manager::*;
 pub use group_manager::*;
 pub use listeners::{
-    V2TIMAdvancedMsgListener, V2TIMConversationListener, V2TIMDownloadCallback, V2TIMGroupListener, V2TIMSDKListener,
-    V2TIMSendCallback, V2TIMSignalingListener, V2TIMSimpleMsgListener,
+    V2TIMAdvancedMsgListener, V2TIMConversationListener, V2TIMDownloadCallback, V2TIMFriendshipListener,
+    V2TIMGroupListener, V2TIMSDKListener, V2TIMSendCallback, V2TIMSignalingListener, V2TIMSimpleMsgListener,
 };
 pub use manager::{V2TIMManager, get_default_manager};
 pub use message_manager::V2TIMMessageManager;

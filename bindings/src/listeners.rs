@@ -13,10 +13,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use oxim_core as core;
 use oxim_core::conversation as cc;
+use oxim_core::friendship as cf;
 use oxim_core::group as cg;
 
 use crate::conversation_manager::V2TIMConversation;
 use crate::convert::{V2TIMMessage, V2TIMMessageReceipt, V2TIMUserFullInfo, V2TIMUserInfo};
+use crate::friendship_manager::{V2TIMFriendApplication, V2TIMFriendInfo};
 use crate::group_manager::{V2TIMGroupChangeInfo, V2TIMGroupMemberChangeInfo, V2TIMGroupMemberInfo};
 
 /// A core value as the FFI value a callback passes on (`From` where one exists, element-wise for
@@ -38,13 +40,15 @@ macro_rules! lift_by_from {
 }
 lift_by_from!(
     core::UserInfo => V2TIMUserInfo,
-    core::UserInfo => V2TIMUserFullInfo,
+    core::UserFullInfo => V2TIMUserFullInfo,
     core::Message => V2TIMMessage,
     core::MessageReceipt => V2TIMMessageReceipt,
     cg::GroupMemberInfo => V2TIMGroupMemberInfo,
     cg::MemberChange => V2TIMGroupMemberChangeInfo,
     cg::GroupChange => V2TIMGroupChangeInfo,
     cc::Conversation => V2TIMConversation,
+    cf::FriendInfo => V2TIMFriendInfo,
+    cf::FriendApplication => V2TIMFriendApplication,
 );
 
 impl<A: Lift<B>, B> Lift<Vec<B>> for Vec<A> {
@@ -135,7 +139,7 @@ foreign_listener! {
         fn on_connect_failed(code: i32, error: String);
         fn on_kicked_offline();
         fn on_user_sig_expired();
-        fn on_self_info_updated(info: core::UserInfo => V2TIMUserFullInfo);
+        fn on_self_info_updated(info: core::UserFullInfo => V2TIMUserFullInfo);
     }
 }
 
@@ -200,6 +204,20 @@ foreign_listener! {
         fn on_invitee_rejected(invite_id: String, invitee: String, data: String);
         fn on_invitation_cancelled(invite_id: String, inviter: String, data: String);
         fn on_invitation_timeout(invite_id: String, invitee_list: Vec<String>);
+    }
+}
+
+foreign_listener! {
+    /// `V2TIMFriendshipListener`: the relationship chain.
+    V2TIMFriendshipListener => FriendshipListenerAdapter: core::FriendshipListener {
+        fn on_friend_application_list_added(application_list: Vec<cf::FriendApplication> => Vec<V2TIMFriendApplication>);
+        fn on_friend_application_list_deleted(user_id_list: Vec<String>);
+        fn on_friend_application_list_read();
+        fn on_friend_list_added(users: Vec<cf::FriendInfo> => Vec<V2TIMFriendInfo>);
+        fn on_friend_list_deleted(user_list: Vec<String>);
+        fn on_black_list_add(info_list: Vec<cf::FriendInfo> => Vec<V2TIMFriendInfo>);
+        fn on_black_list_deleted(user_list: Vec<String>);
+        fn on_friend_info_changed(info_list: Vec<cf::FriendInfo> => Vec<V2TIMFriendInfo>);
     }
 }
 

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::V2TIMError;
-use crate::convert::{V2TIMMessage, V2TIMSDKConfig};
+use crate::convert::{V2TIMMessage, V2TIMSDKConfig, V2TIMUserFullInfo};
 use crate::enums::{V2TIMLoginStatus, V2TIMMessagePriority};
 use crate::listeners::{SdkListenerAdapter, SimpleMsgListenerAdapter, V2TIMSDKListener, V2TIMSimpleMsgListener};
 
@@ -117,6 +117,15 @@ impl V2TIMManager {
         })
     }
 
+    /// `getFriendshipManager`.
+    pub fn get_friendship_manager(&self) -> Arc<crate::V2TIMFriendshipManager> {
+        Arc::new(crate::V2TIMFriendshipManager {
+            fm: self.sdk.friendship_manager(),
+            sdk: self.sdk.clone(),
+            instance_id: self.id,
+        })
+    }
+
     /// `getSignalingManager`.
     pub fn get_signaling_manager(&self) -> Arc<crate::V2TIMSignalingManager> {
         Arc::new(crate::V2TIMSignalingManager {
@@ -124,6 +133,17 @@ impl V2TIMManager {
             sdk: self.sdk.clone(),
             instance_id: self.id,
         })
+    }
+
+    /// `getUsersInfo`.
+    pub async fn get_users_info(&self, user_id_list: Vec<String>) -> Result<Vec<V2TIMUserFullInfo>> {
+        Ok(self.sdk.get_users_info(user_id_list).await?.into_iter().map(Into::into).collect())
+    }
+
+    /// `setSelfInfo`.
+    pub async fn set_self_info(&self, info: V2TIMUserFullInfo) -> Result<()> {
+        self.sdk.set_self_info(info.try_into()?).await?;
+        Ok(())
     }
 
     /// `sendC2CTextMessage`.

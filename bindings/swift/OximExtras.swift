@@ -67,7 +67,7 @@ public enum V2TIMCallbackQueue {
 final class V2TIMListenerRegistry: @unchecked Sendable {
     static let shared = V2TIMListenerRegistry()
 
-    enum Kind: Hashable { case sdk, simple, advanced, group, conversation, signaling }
+    enum Kind: Hashable { case sdk, simple, advanced, group, conversation, signaling, friendship }
 
     struct Key: Hashable {
         let instance: Int64
@@ -266,6 +266,29 @@ public extension V2TIMSignalingManager {
                                              onlineUserOnly: onlineUserOnly, timeout: timeout, inviteID: inviteID)
         }
         return inviteID
+    }
+}
+
+public extension V2TIMFriendshipManager {
+    /// Adds a friendship listener (V2TIMManager addFriendListener:).
+    func addFriendListener(listener: V2TIMFriendshipListener) {
+        V2TIMListenerRegistry.shared.add(instanceID(), .friendship, listener) {
+            self.addFriendListenerHandle(listener: listener)
+        }
+    }
+
+    /// Replaces every friendship listener of this instance (the older setFriendListener:).
+    func setFriendListener(listener: V2TIMFriendshipListener) {
+        V2TIMListenerRegistry.shared.replace(instanceID(), .friendship, listener) {
+            self.setFriendListenerHandle(listener: listener)
+        }
+    }
+
+    /// Removes a friendship listener added with addFriendListener or setFriendListener.
+    func removeFriendListener(listener: V2TIMFriendshipListener) {
+        if let handle = V2TIMListenerRegistry.shared.remove(instanceID(), .friendship, listener) {
+            _ = removeListenerHandle(handle: handle)
+        }
     }
 }
 

@@ -18,9 +18,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock};
 use std::thread::ThreadId;
 
 use crate::listener::{
-    AdvancedMsgListener, ConversationListener, GroupListener, SdkListener, SignalingListener, SimpleMsgListener,
+    AdvancedMsgListener, ConversationListener, FriendshipListener, GroupListener, SdkListener, SignalingListener,
+    SimpleMsgListener,
 };
 pub use crate::model::event::Event;
+use crate::model::friendship::FriendshipEvent;
 use crate::model::group::{GroupEvent, GroupMemberInfo};
 use crate::model::message::{Elem, Message, SignalingAction, SignalingInfo};
 
@@ -42,6 +44,7 @@ pub struct Listeners {
     group: RwLock<Vec<(ListenerId, Arc<dyn GroupListener>)>>,
     conversation: RwLock<Vec<(ListenerId, Arc<dyn ConversationListener>)>>,
     signaling: RwLock<Vec<(ListenerId, Arc<dyn SignalingListener>)>>,
+    friendship: RwLock<Vec<(ListenerId, Arc<dyn FriendshipListener>)>>,
 }
 
 impl Listeners {
@@ -103,6 +106,19 @@ impl Listeners {
         id
     }
 
+    /// Adds a friendship listener (`addFriendListener`).
+    pub fn add_friendship(&self, listener: Arc<dyn FriendshipListener>) -> ListenerId {
+        let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
+        self.friendship.write().expect("listeners lock").push((id, listener));
+        id
+    }
+
+    /// Replaces every friendship listener with `listener` (V2TIM's `setFriendListener`).
+    pub fn set_friendship(&self, listener: Arc<dyn FriendshipListener>) -> ListenerId {
+        self.friendship.write().expect("listeners lock").clear();
+        self.add_friendship(listener)
+    }
+
     /// Removes the listener registered under `id`, whatever its kind; false if there is none.
     pub fn remove(&self, id: ListenerId) -> bool {
         fn remove_from<T: ?Sized>(list: &RwLock<Vec<(ListenerId, Arc<T>)>>, id: ListenerId) -> bool {
@@ -117,6 +133,7 @@ impl Listeners {
             || remove_from(&self.group, id)
             || remove_from(&self.signaling, id)
             || remove_from(&self.conversation, id)
+            || remove_from(&self.friendship, id)
     }
 
     fn sdk(&self) -> Vec<Arc<dyn SdkListener>> {
@@ -141,6 +158,10 @@ impl Listeners {
 
     fn group(&self) -> Vec<Arc<dyn GroupListener>> {
         self.group.read().expect("listeners lock").iter().map(|(_, l)| l.clone()).collect()
+    }
+
+    fn friendship(&self) -> Vec<Arc<dyn FriendshipListener>> {
+        self.friendship.read().expect("listeners lock").iter().map(|(_, l)| l.clone()).collect()
     }
 
     fn signaling(&self) -> Vec<Arc<dyn SignalingListener>> {
@@ -197,6 +218,26 @@ fn deliver(event: Event, listeners: &Listeners) {
         Event::UserSigExpired => {
             for l in listeners.sdk() {
                 guarded("onUserSigExpired", || l.on_user_sig_expired());
+            }
+        }
+        Event::SelfInfoUpdated(info) => {
+            for l in listeners.sdk() {
+                guarded("onSelfInfoUpdated", || l.on_self_info_updated((*info).clone()));
+            }
+        }
+        Event::Friendship(event) => {
+            for l in listeners.friendship() {
+                let e = event.clone();
+                guarded("a V2TIMFriendshipListener callback", || match e {
+                    FriendshipEvent::ApplicationsAdded(v) => l.on_friend_application_list_added(v),
+                    FriendshipEvent::ApplicationsDeleted(v) => l.on_friend_application_list_deleted(v),
+                    FriendshipEvent::ApplicationsRead => l.on_friend_application_list_read(),
+                    FriendshipEvent::FriendsAdded(v) => l.on_friend_list_added(v),
+                    FriendshipEvent::FriendsDeleted(v) => l.on_friend_list_deleted(v),
+                    FriendshipEvent::BlackAdded(v) => l.on_black_list_add(v),
+                    FriendshipEvent::BlackDeleted(v) => l.on_black_list_deleted(v),
+                    FriendshipEvent::FriendsChanged(v) => l.on_friend_info_changed(v),
+                });
             }
         }
         Event::NewMessage(msg) => {

@@ -8,12 +8,13 @@
 //! - sync state: [`sync_state`], the sync rules as pure functions.
 //! - network: [`transport`] (one WebSocket: request/response correlation, heartbeat),
 //!   [`link`] (the connection supervisor, driving a [`link::LinkOwner`]), [`media`] (file upload
-//!   and download over HTTP).
+//!   and download over HTTP), [`tls`] (the TLS client configuration both use).
 //! - session: [`session`] (a logged-in user's session, reconnect hooks, feature state),
 //!   [`sync`] (the sync actor: receiving exactly once, in order), [`events`] (the one event
 //!   thread that calls every instance's listeners), [`publisher`] (conversation-list events).
 //! - features: [`message`], [`conversation`], [`group`], [`signaling`]: the V2TIM managers,
-//!   which find the session through a [`session::SessionSource`].
+//!   which find the session through a [`session::SessionSource`]; [`profile`]: profiles;
+//!   [`friendship`]: friends, applications, the blacklist, friend groups.
 //! - facade: [`client`] (one initialised instance: login state, push routing) and [`manager`]
 //!   (`V2TIMManager`, the facade apps call).
 
@@ -22,6 +23,7 @@ pub mod clock;
 pub mod conversation;
 pub mod error;
 pub mod events;
+pub mod friendship;
 pub mod group;
 pub mod link;
 pub mod listener;
@@ -29,6 +31,7 @@ pub mod manager;
 pub mod media;
 pub mod message;
 pub mod model;
+pub mod profile;
 pub mod publisher;
 pub mod runtime;
 pub mod session;
@@ -36,6 +39,7 @@ pub mod signaling;
 pub mod store;
 pub mod sync;
 pub mod sync_state;
+pub mod tls;
 pub mod transport;
 
 #[cfg(test)]
@@ -43,14 +47,17 @@ mod test_peer;
 
 pub use conversation::ConversationManager;
 pub use error::{Error, Result};
+pub use friendship::FriendshipManager;
 pub use group::GroupManager;
 pub use listener::{
-    AdvancedMsgListener, ConversationListener, GroupListener, SdkListener, SignalingListener, SimpleMsgListener,
+    AdvancedMsgListener, ConversationListener, FriendshipListener, GroupListener, SdkListener, SignalingListener,
+    SimpleMsgListener,
 };
 pub use manager::Manager;
 pub use message::MessageManager;
 pub use model::config::*;
 pub use model::message::*;
+pub use model::profile::{UserFullInfo, UserInfoChange};
 pub use signaling::SignalingManager;
 
 /// The SDK version (`getVersion`).

@@ -5,8 +5,10 @@
 use std::collections::BTreeMap;
 
 use crate::model::conversation::Conversation;
+use crate::model::friendship::{FriendApplication, FriendInfo};
 use crate::model::group::{GroupChange, GroupMemberInfo, MemberChange};
 use crate::model::message::{Message, MessageReceipt, UserInfo};
+use crate::model::profile::UserFullInfo;
 
 /// `V2TIMSDKListener`: connection and login state.
 pub trait SdkListener: Send + Sync {
@@ -20,8 +22,9 @@ pub trait SdkListener: Send + Sync {
     fn on_kicked_offline(&self) {}
     /// The UserSig expired; log in again with a new one.
     fn on_user_sig_expired(&self) {}
-    /// The logged-in user's profile changed.
-    fn on_self_info_updated(&self, _info: UserInfo) {}
+    /// The logged-in user's profile changed (`setSelfInfo` on this or another device): the
+    /// profile after the change.
+    fn on_self_info_updated(&self, _info: UserFullInfo) {}
 }
 
 /// `V2TIMSimpleMsgListener`: text and custom messages only.
@@ -145,4 +148,26 @@ pub trait SignalingListener: Send + Sync {
     fn on_invitation_cancelled(&self, _invite_id: String, _inviter: String, _data: String) {}
     /// The invitees in `invitee_list` did not answer in time.
     fn on_invitation_timeout(&self, _invite_id: String, _invitee_list: Vec<String>) {}
+}
+
+/// `V2TIMFriendshipListener`: the relationship chain. Each callback reaches every device of
+/// exactly the users seed004-B's flows name (see `docs/compat.md`), once.
+pub trait FriendshipListener: Send + Sync {
+    /// New applications to or from the user (`type` COME_IN or SEND_OUT).
+    fn on_friend_application_list_added(&self, _application_list: Vec<FriendApplication>) {}
+    /// Applications with these users ended (accepted, refused or deleted).
+    fn on_friend_application_list_deleted(&self, _user_id_list: Vec<String>) {}
+    /// The user marked the applications to them read.
+    fn on_friend_application_list_read(&self) {}
+    /// Users entered the user's friend list.
+    fn on_friend_list_added(&self, _users: Vec<FriendInfo>) {}
+    /// Users left the user's friend list.
+    fn on_friend_list_deleted(&self, _user_list: Vec<String>) {}
+    /// Users entered the user's blacklist.
+    fn on_black_list_add(&self, _info_list: Vec<FriendInfo>) {}
+    /// Users left the user's blacklist.
+    fn on_black_list_deleted(&self, _user_list: Vec<String>) {}
+    /// Entries of the user's friend list changed (remark, custom fields, groups, the friend's
+    /// profile).
+    fn on_friend_info_changed(&self, _info_list: Vec<FriendInfo>) {}
 }

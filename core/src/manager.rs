@@ -121,6 +121,11 @@ impl Manager {
         GroupManager::new(self.inner.clone())
     }
 
+    /// `getFriendshipManager`.
+    pub fn friendship_manager(&self) -> crate::friendship::FriendshipManager {
+        crate::friendship::FriendshipManager::new(self.inner.clone(), self.inner.listeners.clone())
+    }
+
     /// `getSignalingManager`.
     pub fn signaling_manager(&self) -> crate::signaling::SignalingManager {
         crate::signaling::SignalingManager::new(self.inner.clone(), self.inner.listeners.clone())
@@ -278,6 +283,20 @@ impl Manager {
     /// `addAdvancedMsgListener`; the id removes it again.
     pub fn add_advanced_msg_listener(&self, listener: Arc<dyn AdvancedMsgListener>) -> ListenerId {
         self.inner.listeners.add_advanced(listener)
+    }
+
+    /// `getUsersInfo`: the profiles of up to 100 users, in the order asked (users that do not
+    /// exist are left out).
+    pub async fn get_users_info(&self, user_ids: Vec<String>) -> Result<Vec<crate::UserFullInfo>> {
+        let session = self.session()?;
+        runtime::run(async move { crate::profile::users_info(&session, user_ids).await }).await
+    }
+
+    /// `setSelfInfo`: changes the fields `change` sets and returns the profile after the change;
+    /// every device of the user hears `onSelfInfoUpdated`.
+    pub async fn set_self_info(&self, change: crate::UserInfoChange) -> Result<crate::UserFullInfo> {
+        let session = self.session()?;
+        runtime::run(async move { crate::profile::set_self_info(&session, change).await }).await
     }
 
     /// A message from the local store by id (`None` if this device does not have it).

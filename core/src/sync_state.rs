@@ -181,6 +181,8 @@ pub fn events_of(effects: Vec<Effect>) -> Vec<Event> {
             Effect::Revoked(id) => events.push(Event::MessageRevoked(id)),
             Effect::Receipt(r) => receipts.push(r),
             Effect::Group(e) => events.push(Event::Group(e)),
+            Effect::SelfInfo(info) => events.push(Event::SelfInfoUpdated(info)),
+            Effect::Friendship(e) => events.push(Event::Friendship(e)),
             Effect::ReadChanged(_) | Effect::MessagesRemoved(_) | Effect::Signal { .. } | Effect::Conversation(..) => {}
         }
     }

@@ -39,6 +39,10 @@ pub const SDK_INTERNAL_ERROR: i32 = 7012;
 pub const PARSE_RESPONSE_FAILED: i32 = 6001;
 /// `ERR_INVALID_MSG_ELEM`: the message has no valid element.
 pub const INVALID_MSG_ELEM: i32 = 6016;
+/// `ERR_SDK_NET_ENCODE_FAILED` ("network data encryption failed"): Oxim's code for a TLS
+/// connection that failed: the server's certificate is not trusted (`trustedCaPem`), names
+/// another host, or the handshake failed.
+pub const SDK_NET_TLS_FAILED: i32 = 9501;
 /// `ERR_SDK_NET_DISCONNECT`: no connection to the server.
 pub const SDK_NET_DISCONNECT: i32 = 9508;
 /// `ERR_SDK_NET_CONN_TIMEOUT`: connecting to the server timed out.
@@ -196,3 +200,67 @@ pub const SIGNALING_INVALID_INVITE_ID: i32 = 8010;
 pub const SIGNALING_NO_PERMISSION: i32 = 8011;
 /// `ERR_SDK_SIGNALING_ALREADY_EXISTS`: `addInvitedSignaling` of an invitation this device knows.
 pub const SIGNALING_ALREADY_EXISTS: i32 = 8012;
+
+// ---- Profiles ---------------------------------------------------------------------------
+
+/// `ERR_SDK_FRIENDSHIP_INVALID_PROFILE_KEY`: a custom profile or friend field whose key is not 1-8
+/// letters, whose value is over 500 bytes, or more than 20 of them (checked by the SDK).
+pub const SDK_FRIENDSHIP_INVALID_PROFILE_KEY: i32 = 9001;
+/// `ERR_SDK_FRIENDSHIP_INVALID_ADD_REMARK`: a friend remark over 96 bytes (checked by the SDK).
+pub const SDK_FRIENDSHIP_INVALID_ADD_REMARK: i32 = 9002;
+/// `ERR_SDK_FRIENDSHIP_INVALID_ADD_WORDING`: an add-friend wording over 120 bytes (checked by the
+/// SDK).
+pub const SDK_FRIENDSHIP_INVALID_ADD_WORDING: i32 = 9003;
+/// `ERR_SDK_FRIENDSHIP_INVALID_ADD_SOURCE`: an add source without the `AddSource_Type_` prefix or
+/// with more than 8 bytes after it (checked by the SDK).
+pub const SDK_FRIENDSHIP_INVALID_ADD_SOURCE: i32 = 9004;
+/// `ERR_SDK_FRIENDSHIP_FRIEND_GROUP_EMPTY`: a friend group name that is empty or over 30 bytes
+/// (checked by the SDK).
+pub const SDK_FRIENDSHIP_FRIEND_GROUP_EMPTY: i32 = 9005;
+/// `ERR_SDK_FRIENDSHIP_EXCEED_THE_LIMIT`: more users in one call than the call allows (checked
+/// by the SDK).
+pub const SDK_FRIENDSHIP_EXCEED_THE_LIMIT: i32 = 9006;
+
+/// `ERR_SVR_PROFILE_INVALID_PARAMETERS`: a profile change that sets nothing, or a bad custom key.
+pub const SVR_PROFILE_INVALID_PARAMETERS: i32 = 40001;
+/// `ERR_SVR_PROFILE_SIZE_LIMIT`: a profile value over 500 bytes.
+pub const SVR_PROFILE_SIZE_LIMIT: i32 = 40601;
+/// `ERR_SVR_PROFILE_VALUE_ERROR`: a gender or allow type that V2TIM does not have.
+pub const SVR_PROFILE_VALUE_ERROR: i32 = 40605;
+
+// ---- The relationship chain ----------------------------------------------------------------
+
+/// `ERR_SVR_FRIENDSHIP_INVALID_PARAMETERS`: a relationship request the server refuses (a value
+/// over its limit, adding oneself or a friend who already is one, a friend group that exists or
+/// does not, a user who is not a friend).
+pub const SVR_FRIENDSHIP_INVALID_PARAMETERS: i32 = 30001;
+/// `ERR_SVR_FRIENDSHIP_ACCOUNT_NOT_FOUND`: the other user does not exist (never logged in).
+pub const SVR_FRIENDSHIP_ACCOUNT_NOT_FOUND: i32 = 30003;
+/// `ERR_SVR_FRIENDSHIP_COUNT_LIMIT`: the user's friend list is full.
+pub const SVR_FRIENDSHIP_COUNT_LIMIT: i32 = 30010;
+/// `ERR_SVR_FRIENDSHIP_GROUP_COUNT_LIMIT`: the user has the most friend groups allowed (32).
+pub const SVR_FRIENDSHIP_GROUP_COUNT_LIMIT: i32 = 30011;
+/// `ERR_SVR_FRIENDSHIP_BLACKLIST_LIMIT`: the user's blacklist is full.
+pub const SVR_FRIENDSHIP_BLACKLIST_LIMIT: i32 = 30013;
+/// `ERR_SVR_FRIENDSHIP_PEER_FRIEND_LIMIT`: the other user's friend list is full.
+pub const SVR_FRIENDSHIP_PEER_FRIEND_LIMIT: i32 = 30014;
+/// `ERR_SVR_FRIENDSHIP_IN_SELF_BLACKLIST`: the other user is on my blacklist.
+pub const SVR_FRIENDSHIP_IN_SELF_BLACKLIST: i32 = 30515;
+/// `ERR_SVR_FRIENDSHIP_ALLOW_TYPE_DENY_ANY`: the other user accepts no friend requests.
+pub const SVR_FRIENDSHIP_ALLOW_TYPE_DENY_ANY: i32 = 30516;
+/// `ERR_SVR_FRIENDSHIP_IN_PEER_BLACKLIST`: I am on the other user's blacklist.
+pub const SVR_FRIENDSHIP_IN_PEER_BLACKLIST: i32 = 30525;
+/// `ERR_SVR_FRIENDSHIP_ALLOW_TYPE_NEED_CONFIRM`: the request waits for the other user's
+/// approval; not a failure (it comes as the result code of a successful `addFriend`).
+pub const SVR_FRIENDSHIP_ALLOW_TYPE_NEED_CONFIRM: i32 = 30539;
+/// `ERR_SVR_FRIENDSHIP_PENDENCY_NOT_FOUND`: there is no such friend application.
+pub const SVR_FRIENDSHIP_PENDENCY_NOT_FOUND: i32 = 30614;
+/// `ERR_SVR_FRIENDSHIP_DEL_NONFRIEND`: the user named is not a friend.
+pub const SVR_FRIENDSHIP_DEL_NONFRIEND: i32 = 31704;
+
+/// `ERR_SVR_MSG_IN_PEER_BLACKLIST`: the receiver has the sender on their blacklist (only when
+/// the server tells blocked senders; otherwise the send looks successful and nothing arrives).
+pub const SVR_MSG_IN_PEER_BLACKLIST: i32 = 20007;
+/// `ERR_SVR_MSG_BOTH_NOT_FRIEND`: the two users are not friends both ways (only when the server
+/// lets only friends send C2C messages).
+pub const SVR_MSG_BOTH_NOT_FRIEND: i32 = 20009;

@@ -13,6 +13,8 @@
 //! - [`ids`]: V2TIM conversation ids and the limits on user ids.
 //! - [`media`]: file upload and download over HTTP (kinds, limits, image variants).
 //! - [`signaling`]: invitations (V2TIM's signaling payload, requests).
+//! - [`profile`]: user profiles (`V2TIMUserFullInfo`), their changes and checks.
+//! - [`friendship`]: friends, applications, the blacklist, friend groups.
 //! - [`check`]: the checks a message must pass before it is sent (SDK and server alike).
 //! - [`clock`]: the wall clock in Unix milliseconds.
 
@@ -20,11 +22,13 @@ pub mod check;
 pub mod clock;
 pub mod code;
 pub mod frame;
+pub mod friendship;
 pub mod group;
 pub mod ids;
 pub mod media;
 pub mod message;
 pub mod payload;
+pub mod profile;
 pub mod signaling;
 
 pub use frame::{FrameType, InFrame, OutFrame, PROTOCOL_VERSION};
@@ -115,6 +119,51 @@ pub mod op {
     pub const SIGNAL_REJECT: &str = "signal.reject";
     /// An invitation as issued: [`crate::signaling::SignalGetReq`] → [`crate::signaling::SignalingInfo`].
     pub const SIGNAL_GET: &str = "signal.get";
+    /// Users' profiles: [`crate::profile::GetProfilesReq`] → [`crate::profile::ProfilesRes`].
+    pub const PROFILE_GET: &str = "profile.get";
+    /// Change the user's own profile: [`crate::profile::ProfileChange`] → [`crate::profile::Profile`]
+    /// (the profile after the change).
+    pub const PROFILE_SET: &str = "profile.set";
+    /// The caller's friends: `{}` → [`crate::friendship::FriendsRes`].
+    pub const FRIEND_LIST: &str = "friend.list";
+    /// Friend entries and relations: [`crate::friendship::UsersReq`] → [`crate::friendship::FriendInfoRes`].
+    pub const FRIEND_INFO: &str = "friend.info";
+    /// Remark and custom fields of a friend: [`crate::friendship::SetFriendInfoReq`] → `{}`.
+    pub const FRIEND_SET_INFO: &str = "friend.set_info";
+    /// Add a friend: [`crate::friendship::AddFriendReq`] → [`crate::friendship::OpResult`].
+    pub const FRIEND_ADD: &str = "friend.add";
+    /// Delete friends: [`crate::friendship::DeleteFriendsReq`] → [`crate::friendship::OpResultsRes`].
+    pub const FRIEND_DELETE: &str = "friend.delete";
+    /// Relations: [`crate::friendship::CheckFriendsReq`] → [`crate::friendship::CheckRes`].
+    pub const FRIEND_CHECK: &str = "friend.check";
+    /// Pending applications: `{}` → [`crate::friendship::ApplicationsRes`].
+    pub const FRIEND_APPS: &str = "friend.apps";
+    /// Accept an application: [`crate::friendship::ApplicationReq`] → [`crate::friendship::OpResult`].
+    pub const FRIEND_APP_ACCEPT: &str = "friend.app.accept";
+    /// Refuse an application: [`crate::friendship::ApplicationReq`] → [`crate::friendship::OpResult`].
+    pub const FRIEND_APP_REFUSE: &str = "friend.app.refuse";
+    /// Delete an application: [`crate::friendship::ApplicationReq`] → `{}`.
+    pub const FRIEND_APP_DELETE: &str = "friend.app.delete";
+    /// Mark the applications to the caller read: `{}` → `{}`.
+    pub const FRIEND_APPS_READ: &str = "friend.apps.read";
+    /// Block users: [`crate::friendship::UsersReq`] → [`crate::friendship::OpResultsRes`].
+    pub const BLACK_ADD: &str = "black.add";
+    /// Unblock users: [`crate::friendship::UsersReq`] → [`crate::friendship::OpResultsRes`].
+    pub const BLACK_DELETE: &str = "black.delete";
+    /// The caller's blacklist: `{}` → [`crate::friendship::FriendsRes`].
+    pub const BLACK_LIST: &str = "black.list";
+    /// Create a friend group: [`crate::friendship::FriendGroupReq`] → [`crate::friendship::OpResultsRes`].
+    pub const FGROUP_CREATE: &str = "fgroup.create";
+    /// Friend groups: [`crate::friendship::FriendGroupsReq`] → [`crate::friendship::FriendGroupsRes`].
+    pub const FGROUP_GET: &str = "fgroup.get";
+    /// Delete friend groups: [`crate::friendship::FriendGroupsReq`] → `{}`.
+    pub const FGROUP_DELETE: &str = "fgroup.delete";
+    /// Rename a friend group: [`crate::friendship::RenameFriendGroupReq`] → `{}`.
+    pub const FGROUP_RENAME: &str = "fgroup.rename";
+    /// Put friends in a group: [`crate::friendship::FriendGroupReq`] → [`crate::friendship::OpResultsRes`].
+    pub const FGROUP_ADD: &str = "fgroup.add";
+    /// Take friends out of a group: [`crate::friendship::FriendGroupReq`] → [`crate::friendship::OpResultsRes`].
+    pub const FGROUP_REMOVE: &str = "fgroup.remove";
 }
 
 /// Server push event names (`op` of a push frame).

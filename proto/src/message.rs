@@ -230,9 +230,24 @@ impl Elem {
                 video_path.clear();
                 snapshot_path.clear();
             }
+            // Merged messages carry whole messages, paths included, at any depth.
+            Elem::Merger { messages, .. } => {
+                for m in messages {
+                    m.elem = m.elem.without_local_paths();
+                }
+            }
             _ => {}
         }
         e
+    }
+
+    /// Whether this element references server files (see [`Elem::file_uuids`]).
+    pub fn has_files(&self) -> bool {
+        match self {
+            Elem::Image { .. } | Elem::Sound { .. } | Elem::File { .. } | Elem::Video { .. } => true,
+            Elem::Merger { messages, .. } => messages.iter().any(|m| m.elem.has_files()),
+            _ => false,
+        }
     }
 
     /// The server files this element references (so the server can let its readers download
@@ -372,6 +387,49 @@ pub enum UserEvent {
         /// `V2TIMReceiveMessageOpt`.
         opt: i32,
     },
+    /// This user changed their profile (on some device: `onSelfInfoUpdated`).
+    SelfInfoUpdated {
+        /// The profile after the change.
+        profile: crate::profile::Profile,
+    },
+    /// Users entered this user's friend list (`onFriendListAdded`).
+    FriendsAdded {
+        /// The new entries.
+        friends: Vec<crate::friendship::FriendEntry>,
+    },
+    /// Users left this user's friend list (`onFriendListDeleted`).
+    FriendsDeleted {
+        /// Who.
+        user_ids: Vec<String>,
+    },
+    /// Entries of this user's friend list changed: remark, custom fields, groups, the friend's
+    /// profile (`onFriendInfoChanged`).
+    FriendsChanged {
+        /// The entries after the change.
+        friends: Vec<crate::friendship::FriendEntry>,
+    },
+    /// New friend applications to or from this user (`onFriendApplicationListAdded`).
+    FriendAppsAdded {
+        /// As this user sees them.
+        apps: Vec<crate::friendship::FriendApplication>,
+    },
+    /// Friend applications with these users ended (`onFriendApplicationListDeleted`).
+    FriendAppsDeleted {
+        /// The other users of the applications.
+        user_ids: Vec<String>,
+    },
+    /// This user marked the applications to them read (`onFriendApplicationListRead`).
+    FriendAppsRead,
+    /// Users entered this user's blacklist (`onBlackListAdd`).
+    BlackAdded {
+        /// The new entries.
+        friends: Vec<crate::friendship::FriendEntry>,
+    },
+    /// Users left this user's blacklist (`onBlackListDeleted`).
+    BlackDeleted {
+        /// Who.
+        user_ids: Vec<String>,
+    },
 }
 
 /// A message as it travels between SDK and server.
@@ -499,6 +557,19 @@ mod tests {
         let json = serde_json::to_string(&elem.without_local_paths()).unwrap();
         assert!(!json.contains("sdcard"), "{json}");
         assert_eq!(elem.file_uuids(), ["u1"]);
+        // Nor do they inside merged messages, however deeply nested.
+        let merged = |inner: Elem| Elem::Merger {
+            title: "t".into(),
+            abstract_list: vec![],
+            compatible_text: "c".into(),
+            messages: vec![WireMessage::new("i", inner)],
+            layers_over_limit: false,
+        };
+        let nested = merged(merged(elem.clone()));
+        assert!(serde_json::to_string(&nested).unwrap().contains("sdcard"));
+        let json = serde_json::to_string(&nested.without_local_paths()).unwrap();
+        assert!(!json.contains("sdcard"), "{json}");
+        assert_eq!(nested.without_local_paths().file_uuids(), ["u1"], "the files stay, only the paths go");
     }
 
     #[test]

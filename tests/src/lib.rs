@@ -11,11 +11,12 @@ use std::collections::BTreeMap;
 
 use futures_util::{SinkExt, StreamExt};
 use oxim_core::conversation::Conversation;
+use oxim_core::friendship::{FriendApplication, FriendInfo, FriendshipEvent};
 use oxim_core::group::{GroupChange, GroupEvent, GroupMemberInfo, MemberChange};
 use oxim_core::{
-    AdvancedMsgListener, ConversationListener, ConversationManager, GroupListener, GroupManager, LogLevel, Manager,
-    Message, MessageManager, MessageReceipt, SdkConfig, SdkListener, SignalingListener, SignalingManager,
-    SimpleMsgListener, UserInfo,
+    AdvancedMsgListener, ConversationListener, ConversationManager, FriendshipListener, FriendshipManager,
+    GroupListener, GroupManager, LogLevel, Manager, Message, MessageManager, MessageReceipt, SdkConfig, SdkListener,
+    SignalingListener, SignalingManager, SimpleMsgListener, UserFullInfo, UserInfo,
 };
 use oxim_server::{Server, ServerConfig, ServerHandle};
 use serde_json::{Value, json};
@@ -139,6 +140,8 @@ pub enum Seen {
     KickedOffline,
     /// onUserSigExpired
     UserSigExpired,
+    /// onSelfInfoUpdated
+    SelfInfo(Box<UserFullInfo>),
     /// onRecvC2CTextMessage(msgID, sender, text)
     Text {
         /// msgID
@@ -183,6 +186,8 @@ pub enum Seen {
     },
     /// A V2TIMGroupListener callback.
     Group(GroupEvent),
+    /// A V2TIMFriendshipListener callback.
+    Friendship(FriendshipEvent),
     /// onSyncServerStart
     SyncStart,
     /// onSyncServerFinish
@@ -356,6 +361,46 @@ impl Recorder {
         self.group_events().iter().filter(|e| pred(e)).count()
     }
 
+    /// Friendship listener callbacks received, in order.
+    pub fn friendship_events(&self) -> Vec<FriendshipEvent> {
+        self.all()
+            .into_iter()
+            .filter_map(|s| match s {
+                Seen::Friendship(e) => Some(e),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Waits until `n` friendship callbacks arrived; returns all of them.
+    pub async fn wait_friendship(&self, n: usize) -> Vec<FriendshipEvent> {
+        self.wait_until(&format!("{n} friendship callbacks"), |s| {
+            s.iter().filter(|x| matches!(x, Seen::Friendship(_))).count() >= n
+        })
+        .await;
+        self.friendship_events()
+    }
+
+    /// The profiles `onSelfInfoUpdated` told, in order.
+    pub fn self_infos(&self) -> Vec<UserFullInfo> {
+        self.all()
+            .into_iter()
+            .filter_map(|s| match s {
+                Seen::SelfInfo(i) => Some(*i),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Waits until `onSelfInfoUpdated` was told `n` times; returns what it was told.
+    pub async fn wait_self_infos(&self, n: usize) -> Vec<UserFullInfo> {
+        self.wait_until(&format!("{n} onSelfInfoUpdated"), |s| {
+            s.iter().filter(|x| matches!(x, Seen::SelfInfo(_))).count() >= n
+        })
+        .await;
+        self.self_infos()
+    }
+
     /// Waits until `n` texts were received.
     pub async fn wait_texts(&self, n: usize) {
         self.wait_until(&format!("{n} texts"), |s| s.iter().filter(|x| matches!(x, Seen::Text { .. })).count() >= n)
@@ -378,6 +423,9 @@ impl SdkListener for Recorder {
     }
     fn on_user_sig_expired(&self) {
         self.record(Seen::UserSigExpired);
+    }
+    fn on_self_info_updated(&self, info: UserFullInfo) {
+        self.record(Seen::SelfInfo(Box::new(info)));
     }
 }
 
@@ -414,6 +462,33 @@ impl ConversationListener for Recorder {
     }
     fn on_total_unread_message_count_changed(&self, total: u64) {
         self.record(Seen::TotalUnread(total));
+    }
+}
+
+impl FriendshipListener for Recorder {
+    fn on_friend_application_list_added(&self, application_list: Vec<FriendApplication>) {
+        self.record(Seen::Friendship(FriendshipEvent::ApplicationsAdded(application_list)));
+    }
+    fn on_friend_application_list_deleted(&self, user_id_list: Vec<String>) {
+        self.record(Seen::Friendship(FriendshipEvent::ApplicationsDeleted(user_id_list)));
+    }
+    fn on_friend_application_list_read(&self) {
+        self.record(Seen::Friendship(FriendshipEvent::ApplicationsRead));
+    }
+    fn on_friend_list_added(&self, users: Vec<FriendInfo>) {
+        self.record(Seen::Friendship(FriendshipEvent::FriendsAdded(users)));
+    }
+    fn on_friend_list_deleted(&self, user_list: Vec<String>) {
+        self.record(Seen::Friendship(FriendshipEvent::FriendsDeleted(user_list)));
+    }
+    fn on_black_list_add(&self, info_list: Vec<FriendInfo>) {
+        self.record(Seen::Friendship(FriendshipEvent::BlackAdded(info_list)));
+    }
+    fn on_black_list_deleted(&self, user_list: Vec<String>) {
+        self.record(Seen::Friendship(FriendshipEvent::BlackDeleted(user_list)));
+    }
+    fn on_friend_info_changed(&self, info_list: Vec<FriendInfo>) {
+        self.record(Seen::Friendship(FriendshipEvent::FriendsChanged(info_list)));
     }
 }
 
@@ -600,6 +675,16 @@ impl TestClient {
     /// Registers the recorder as advanced message listener too.
     pub fn listen_advanced(&self) {
         self.sdk.add_advanced_msg_listener(self.seen.clone());
+    }
+
+    /// The friendship manager.
+    pub fn fm(&self) -> FriendshipManager {
+        self.sdk.friendship_manager()
+    }
+
+    /// Registers the recorder as friendship listener too.
+    pub fn listen_friendship(&self) {
+        self.fm().add_friend_listener(self.seen.clone());
     }
 
     /// The signaling manager.

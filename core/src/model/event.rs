@@ -4,8 +4,10 @@
 use std::sync::Arc;
 
 use crate::model::conversation::Conversation;
+use crate::model::friendship::FriendshipEvent;
 use crate::model::group::GroupEvent;
 use crate::model::message::{Message, MessageReceipt, SignalingInfo};
+use crate::model::profile::UserFullInfo;
 
 /// Something the app is told about.
 #[derive(Debug, Clone)]
@@ -25,6 +27,10 @@ pub enum Event {
     KickedOffline,
     /// `onUserSigExpired`.
     UserSigExpired,
+    /// `onSelfInfoUpdated`: the logged-in user's profile after a change (on any device).
+    SelfInfoUpdated(Box<UserFullInfo>),
+    /// A `V2TIMFriendshipListener` callback.
+    Friendship(FriendshipEvent),
     /// A message arrived (from another user or another device of this user).
     NewMessage(Box<Message>),
     /// `onRecvMessageRevoked`.

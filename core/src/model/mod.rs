@@ -9,5 +9,7 @@
 pub mod config;
 pub mod conversation;
 pub mod event;
+pub mod friendship;
 pub mod group;
 pub mod message;
+pub mod profile;

@@ -13,10 +13,12 @@ use super::read::{advance_peer_read, advance_read};
 use super::signaling::record_invitation;
 use crate::error::Result;
 use crate::model::conversation::ConvChange;
+use crate::model::friendship::FriendshipEvent;
 use crate::model::group::{GroupEvent, GroupTips, from_tips, from_user_event, info_change};
 use crate::model::message::{
     ConvId, Elem, ElemType, Message, MessageReceipt, MessageStatus, SignalingInfo, WireMessage,
 };
+use crate::model::profile::UserFullInfo;
 use oxim_proto::message::UserEvent;
 use oxim_proto::signaling::signaling_of;
 
@@ -35,6 +37,10 @@ pub enum Effect {
     MessagesRemoved(ConvId),
     /// A group listener callback (from a group tip or one of the user's group events).
     Group(GroupEvent),
+    /// The user's profile changed (`onSelfInfoUpdated`).
+    SelfInfo(Box<UserFullInfo>),
+    /// A relationship change (a `V2TIMFriendshipListener` callback).
+    Friendship(FriendshipEvent),
     /// A conversation of the list changed (or entered it).
     Conversation(ConvId, ConvChange),
     /// A signaling message new to this device (after its [`Effect::NewMessage`]); which
@@ -282,8 +288,16 @@ fn apply_event(
         }
         UserEvent::ConvPinned { conv_id, pinned } => conversations::set_field(tx, conv_id, Field::Pinned, pinned)?,
         UserEvent::ConvRecvOpt { conv_id, opt } => conversations::set_field(tx, conv_id, Field::RecvOpt, opt)?,
-        group_event => {
-            if news && let Some(event) = from_user_event(group_event) {
+        UserEvent::SelfInfoUpdated { profile } => {
+            if news {
+                effects.push(Effect::SelfInfo(Box::new(profile.clone().into())));
+            }
+        }
+        other => {
+            if !news {
+            } else if let Some(event) = FriendshipEvent::from_user_event(other) {
+                effects.push(Effect::Friendship(event));
+            } else if let Some(event) = from_user_event(other) {
                 effects.push(Effect::Group(event));
             }
         }

@@ -11,11 +11,16 @@
 //! - [`signaling`]: the invitation state machine.
 //! - [`rooms`]: AVChatRoom online membership and message rate.
 //! - [`rate`]: a per-key sliding-window rate limit.
+//! - [`profiles`]: what a profile change may set, and the profile after it.
+//! - [`friendship`]: the relationship rules between two users (adding, applications, deleting,
+//!   the blacklist, checking) and what a C2C message between them may do.
 
 pub mod clock;
+pub mod friendship;
 pub mod group_rules;
 pub mod groups;
 pub mod keys;
+pub mod profiles;
 pub mod rate;
 pub mod refusal;
 pub mod rooms;

@@ -5,7 +5,7 @@ use oxim_proto::{FrameType, InFrame, OutFrame, PROTOCOL_VERSION, code, op};
 
 use super::{Conn, Order, Request, bad_body, sign_in_effects};
 use crate::domain::refusal::Refusal;
-use crate::handlers::{Guest, auth, conversations, groups, messaging, signaling};
+use crate::handlers::{Guest, auth, conversations, friendship, groups, messaging, profiles, signaling};
 
 /// Parses the body, requires a signed-in caller and runs `handler` as `order` says. The body is
 /// parsed into a box that the handler's future takes over, so the future (which a write keeps
@@ -41,6 +41,11 @@ pub(super) async fn dispatch(conn: &mut Conn, text: &str) {
         Ok(frame) => frame,
         Err(e) => {
             tracing::debug!(conn = conn.id, "unparsable frame: {e}");
+            // A request whose id can still be read gets its answer: the client stops waiting.
+            if let Some(id) = readable_request_id(text) {
+                let refusal = Refusal::new(code::INVALID_PARAMETERS, format!("malformed request frame: {e}"));
+                conn.refuse(id, &refusal).await;
+            }
             return;
         }
     };
@@ -98,11 +103,46 @@ pub(super) async fn dispatch(conn: &mut Conn, text: &str) {
         op::GROUP_ONLINE_COUNT => serve!(conn, frame, Read, groups::online_count),
         op::GROUP_ATTRS_GET => serve!(conn, frame, Read, groups::attrs_get),
         op::GROUP_ATTRS_WRITE => serve!(conn, frame, Write, groups::attrs_write),
+        op::PROFILE_GET => serve!(conn, frame, Read, profiles::get),
+        op::PROFILE_SET => serve!(conn, frame, Write, profiles::set),
+        op::FRIEND_LIST => serve!(conn, frame, Read, friendship::list),
+        op::FRIEND_INFO => serve!(conn, frame, Read, friendship::info),
+        op::FRIEND_SET_INFO => serve!(conn, frame, Write, friendship::set_info),
+        op::FRIEND_ADD => serve!(conn, frame, Write, friendship::add),
+        op::FRIEND_DELETE => serve!(conn, frame, Write, friendship::delete),
+        op::FRIEND_CHECK => serve!(conn, frame, Read, friendship::check),
+        op::FRIEND_APPS => serve!(conn, frame, Read, friendship::applications),
+        op::FRIEND_APP_ACCEPT => serve!(conn, frame, Write, friendship::accept),
+        op::FRIEND_APP_REFUSE => serve!(conn, frame, Write, friendship::refuse),
+        op::FRIEND_APP_DELETE => serve!(conn, frame, Write, friendship::delete_application),
+        op::FRIEND_APPS_READ => serve!(conn, frame, Write, friendship::read_applications),
+        op::BLACK_ADD => serve!(conn, frame, Write, friendship::block),
+        op::BLACK_DELETE => serve!(conn, frame, Write, friendship::unblock),
+        op::BLACK_LIST => serve!(conn, frame, Read, friendship::blacklist),
+        op::FGROUP_CREATE => serve!(conn, frame, Write, friendship::create_group),
+        op::FGROUP_GET => serve!(conn, frame, Read, friendship::groups),
+        op::FGROUP_DELETE => serve!(conn, frame, Write, friendship::delete_groups),
+        op::FGROUP_RENAME => serve!(conn, frame, Write, friendship::rename_group),
+        op::FGROUP_ADD => serve!(conn, frame, Write, friendship::add_to_group),
+        op::FGROUP_REMOVE => serve!(conn, frame, Write, friendship::remove_from_group),
         other => {
             let refusal = Refusal::new(code::INVALID_PARAMETERS, format!("unknown operation {other:?}"));
             conn.refuse(frame.id, &refusal).await
         }
     }
+}
+
+/// The id of a frame that is not a valid request but looks like one (an object with a numeric
+/// `id`, and `t` absent or `"req"`).
+fn readable_request_id(text: &str) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct Loose {
+        t: Option<serde_json::Value>,
+        id: Option<serde_json::Value>,
+    }
+    let loose: Loose = serde_json::from_str(text).ok()?;
+    let is_request = loose.t.as_ref().is_none_or(|t| t == "req");
+    loose.id.and_then(|id| id.as_u64()).filter(|id| is_request && *id > 0)
 }
 
 /// `login` runs to its end here: the connection's next request must see the sign-in.

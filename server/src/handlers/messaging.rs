@@ -10,6 +10,7 @@ use oxim_proto::payload::{
 };
 
 use super::{Caller, Ctx, Effect, Reply, appended_pushes, check_conv, groups, refusal};
+use crate::domain::friendship::{Pair, SendVerdict, c2c_send};
 use crate::domain::keys::{c2c_target, target_of};
 use crate::domain::refusal::Refusal;
 
@@ -25,6 +26,17 @@ async fn validate(ctx: &Ctx, msg: &WireMessage) -> Result<(), Refusal> {
     }
     if !ctx.user_exists(&msg.receiver).await.map_err(refusal)? {
         return Err(Refusal::new(code::SVR_MSG_INVALID_ID, format!("user {} does not exist", msg.receiver)));
+    }
+    Ok(())
+}
+
+/// A message carries only files its sender may read (uploaded them, or received them): a file
+/// id learnt elsewhere cannot be forwarded to gain access to the file.
+async fn check_files(ctx: &Ctx, user: &str, elem: &oxim_proto::message::Elem) -> Result<(), Refusal> {
+    for uuid in elem.file_uuids() {
+        if !ctx.may_read_file(user, &uuid).await.map_err(refusal)? {
+            return Err(Refusal::new(code::FILE_TRANS_AUTH_FAILED, format!("you may not send file {uuid}")));
+        }
     }
     Ok(())
 }
@@ -51,8 +63,35 @@ pub fn send<'a>(
         // A sender's local file paths never leave the server (nor should they have reached it).
         req.msg.elem = req.msg.elem.without_local_paths();
         validate(ctx, &req.msg).await?;
+        if req.msg.elem.has_files() {
+            // Boxed: most messages carry no file, and the future of every send in flight would
+            // otherwise hold this check's state.
+            Box::pin(check_files(ctx, &caller.user, &req.msg.elem)).await?;
+        }
         if !req.msg.group_id.is_empty() {
             return Box::pin(groups::send(ctx, req.msg)).await;
+        }
+        let options = ctx.config.friendship.send;
+        let peer_blocks = ctx.blacklists.blocks(&req.msg.receiver, &req.msg.sender);
+        let verdict = if options.only_friends {
+            // Boxed: the store read stays out of the future of every send when the option is off.
+            Box::pin(c2c_verdict(ctx, &req.msg.sender, &req.msg.receiver, peer_blocks)).await?
+        } else {
+            c2c_send(&Pair { peer_blocks, ..Pair::default() }, options)
+        };
+        match verdict {
+            SendVerdict::Deliver => {}
+            // The receiver blocks the sender and the server does not say so: the send looks
+            // successful (no seq: nothing was stored) and nothing arrives.
+            SendVerdict::Drop => return Ok((SendMsgRes { seq: 0, time_ms: ctx.now_ms() }, Vec::new())),
+            SendVerdict::Refuse(code) => {
+                let why = if code == code::SVR_MSG_BOTH_NOT_FRIEND {
+                    "only friends may send each other messages"
+                } else {
+                    "the receiver has blocked you"
+                };
+                return Err(Refusal::new(code, why));
+            }
         }
         if req.msg.online_only {
             // Never stored, no seq: delivered to whoever is online right now.
@@ -67,6 +106,13 @@ pub fn send<'a>(
         let res = SendMsgRes { seq: appended.msg.seq, time_ms: appended.msg.time_ms };
         Ok((res, appended_pushes([appended], false)))
     }
+}
+
+/// What the relationship between the two users lets a C2C message do with the "only friends"
+/// option on (it costs a store read; the blacklist comes from memory).
+async fn c2c_verdict(ctx: &Ctx, sender: &str, receiver: &str, peer_blocks: bool) -> Result<SendVerdict, Refusal> {
+    let pair = Pair { peer_blocks, ..ctx.store.c2c_pair(sender, receiver).await.map_err(refusal)? };
+    Ok(c2c_send(&pair, ctx.config.friendship.send))
 }
 
 /// Handles `msg.revoke`.
@@ -85,9 +131,18 @@ pub async fn revoke(ctx: &Ctx, caller: &Caller, req: RevokeReq) -> Reply<RevokeR
     Ok((RevokeRes { seq: written.seq }, appended_pushes(written.appended, false)))
 }
 
+/// Whether `conv` is an AVChatRoom `user` is in: its messages are never stored, so there is
+/// nothing to read, clear or delete (and no stored membership to check).
+fn in_room(ctx: &Ctx, user: &str, conv: &ConvId) -> bool {
+    matches!(conv, ConvId::Group(g) if ctx.rooms.is_member(g, user))
+}
+
 /// Handles `msg.read`.
 pub async fn read(ctx: &Ctx, caller: &Caller, req: ReadReq) -> Reply<ReadRes> {
     check_conv(&req.conv_id)?;
+    if in_room(ctx, &caller.user, &req.conv_id) {
+        return Ok((ReadRes { read_seq: 0 }, Vec::new()));
+    }
     let written = ctx.write(|s| s.mark_read(&caller.user, &req.conv_id, req.seq)).await.map_err(refusal)?;
     Ok((ReadRes { read_seq: written.seq }, appended_pushes(written.appended, false)))
 }
@@ -98,6 +153,9 @@ pub async fn delete(ctx: &Ctx, caller: &Caller, req: DeleteReq) -> Reply<serde_j
     if req.msg_ids.is_empty() || req.msg_ids.len() > MAX_DELETE {
         return Err(Refusal::new(code::INVALID_PARAMETERS, format!("delete 1 to {MAX_DELETE} messages at a time")));
     }
+    if in_room(ctx, &caller.user, &req.conv_id) {
+        return Ok((serde_json::json!({}), Vec::new()));
+    }
     let written = ctx.write(|s| s.delete_for_user(&caller.user, &req.conv_id, req.msg_ids)).await.map_err(refusal)?;
     Ok((serde_json::json!({}), appended_pushes(written.appended, false)))
 }
@@ -105,6 +163,9 @@ pub async fn delete(ctx: &Ctx, caller: &Caller, req: DeleteReq) -> Reply<serde_j
 /// Handles `msg.clear`.
 pub async fn clear(ctx: &Ctx, caller: &Caller, req: ClearReq) -> Reply<ClearRes> {
     check_conv(&req.conv_id)?;
+    if in_room(ctx, &caller.user, &req.conv_id) {
+        return Ok((ClearRes { seq: 0 }, Vec::new()));
+    }
     let written = ctx.write(|s| s.clear_for_user(&caller.user, &req.conv_id)).await.map_err(refusal)?;
     Ok((ClearRes { seq: written.seq }, appended_pushes(written.appended, false)))
 }

@@ -15,17 +15,21 @@
 //! - [`conversations`] — unread counts, deleting and pinning conversations, C2C receive options.
 //! - [`groups`] — group operations; AVChatRoom rooms live in memory ([`Services::rooms`]).
 //! - [`signaling`] — invitations, and their expiry (called by the gateway's timer).
+//! - [`profiles`] — users' profiles: anyone's, and changes to the caller's own.
+//! - [`friendship`] — friends, friend applications, blacklists, friend groups.
 
 pub mod auth;
 pub mod conversations;
+pub mod friendship;
 pub mod groups;
 pub mod messaging;
+pub mod profiles;
 pub mod signaling;
 
 #[cfg(test)]
 mod testing;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
@@ -150,6 +154,25 @@ pub trait Presence: Send + Sync + 'static {
     fn push_now(&self, push: &Push);
 }
 
+/// Who uploaded which file, as the handlers may ask (the media store answers): a message may
+/// only carry files its sender may read.
+#[async_trait::async_trait]
+pub trait FileOwners: Send + Sync + 'static {
+    /// The user who uploaded file `uuid` (an image variant: the original's uploader); `None`
+    /// for no such file.
+    async fn owner(&self, uuid: &str) -> Option<String>;
+}
+
+/// [`FileOwners`] of a server without a file store: no file has an owner.
+struct NoFiles;
+
+#[async_trait::async_trait]
+impl FileOwners for NoFiles {
+    async fn owner(&self, _uuid: &str) -> Option<String> {
+        None
+    }
+}
+
 /// What every handler may use: the store, the configuration, the UserSig key, AVChatRoom rooms,
 /// the clock, who is online.
 pub struct Services {
@@ -165,8 +188,49 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     /// Who is online.
     pub presence: Arc<dyn Presence>,
+    /// Who uploaded which file.
+    pub files: Arc<dyn FileOwners>,
     /// Users known to exist (a cache in front of the store; users are never deleted).
     known_users: RwLock<HashSet<String>>,
+    /// Blacklists, as every C2C send asks them.
+    pub blacklists: Blacklists,
+}
+
+/// Every blacklist, in memory, as each C2C send asks them: loaded when the server starts, and
+/// replaced per owner by the list a blacklist write left (newer writes win, however their
+/// answers race), so a send never waits for the store to learn whether it may go.
+#[derive(Default)]
+pub struct Blacklists {
+    lists: RwLock<HashMap<String, VersionedList>>,
+}
+
+/// A blacklist and the change version of the write that left it.
+type VersionedList = (u64, Arc<HashSet<String>>);
+
+impl Blacklists {
+    /// Loads every (owner, blocked) pair.
+    pub fn load(&self, pairs: Vec<(String, String)>) {
+        let mut lists: HashMap<String, HashSet<String>> = HashMap::new();
+        for (owner, blocked) in pairs {
+            lists.entry(owner).or_default().insert(blocked);
+        }
+        *self.lists.write().expect("blacklists lock") =
+            lists.into_iter().map(|(owner, list)| (owner, (0, Arc::new(list)))).collect();
+    }
+
+    /// Whether `owner` blocks `user`.
+    pub fn blocks(&self, owner: &str, user: &str) -> bool {
+        self.lists.read().expect("blacklists lock").get(owner).is_some_and(|(_, list)| list.contains(user))
+    }
+
+    /// `owner`'s list as the write with change version `version` left it.
+    pub fn replace(&self, owner: &str, version: u64, list: Vec<String>) {
+        let mut lists = self.lists.write().expect("blacklists lock");
+        let newer = lists.get(owner).is_none_or(|(v, _)| *v < version);
+        if newer {
+            lists.insert(owner.to_owned(), (version, Arc::new(list.into_iter().collect())));
+        }
+    }
 }
 
 impl Services {
@@ -185,8 +249,31 @@ impl Services {
             rooms: Rooms::default(),
             clock,
             presence,
+            files: Arc::new(NoFiles),
             known_users: RwLock::new(HashSet::new()),
+            blacklists: Blacklists::default(),
         }
+    }
+
+    /// The same services, with `files` telling who uploaded which file.
+    pub fn with_file_owners(mut self, files: Arc<dyn FileOwners>) -> Services {
+        self.files = files;
+        self
+    }
+
+    /// Whether `user` may read file `uuid`: they uploaded it, or a message carrying it reached
+    /// a conversation of theirs.
+    pub async fn may_read_file(&self, user: &str, uuid: &str) -> StoreResult<bool> {
+        if self.files.owner(uuid).await.as_deref() == Some(user) {
+            return Ok(true);
+        }
+        self.store.file_shared_with(user, uuid).await
+    }
+
+    /// Loads every blacklist into memory (at start, before any request).
+    pub async fn load_blacklists(&self) -> StoreResult<()> {
+        self.blacklists.load(self.store.all_blacklists().await?);
+        Ok(())
     }
 
     /// Now, Unix ms.

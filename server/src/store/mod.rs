@@ -1,7 +1,7 @@
 //! Server storage.
 //!
 //! The server talks to storage only through [`Store`], one trait per concern ([`UserStore`],
-//! [`MessageStore`], [`ConversationStore`], [`GroupStore`], [`SignalingStore`]);
+//! [`MessageStore`], [`ConversationStore`], [`GroupStore`], [`SignalingStore`], [`ProfileStore`], [`FriendshipStore`]);
 //! [`sqlite::SqliteStore`] is the embedded default (one SQLite file in WAL mode, one writer
 //! thread that batches writes into transactions, a small pool of readers). A PostgreSQL store
 //! implements the same traits.
@@ -15,10 +15,13 @@
 pub mod sqlite;
 
 use async_trait::async_trait;
+use oxim_proto::friendship::{CheckResult, FriendApplication, FriendEntry, FriendGroup, FriendInfoResult, OpResult};
 use oxim_proto::group::{GroupApplication, GroupAttrs, GroupInfo, MemberInfo, MemberOpResult};
 use oxim_proto::ids::ConvId;
 use oxim_proto::payload::{ConvState, RecvOptInfo, SeqRange, WireMessage};
+use oxim_proto::profile::{Profile, ProfileChange};
 
+use crate::domain::friendship::{FriendOp, FriendshipSettings, Pair};
 use crate::domain::groups::{GroupOp, GroupRow};
 use crate::domain::keys::Target;
 use crate::domain::refusal::Refusal;
@@ -313,10 +316,79 @@ pub trait SignalingStore {
     async fn invitation_deadlines(&self) -> StoreResult<Vec<(String, i64)>>;
 }
 
+/// Users' profiles.
+#[async_trait]
+pub trait ProfileStore {
+    /// The profiles of the users among `user_ids` that exist, in the order given (the defaults
+    /// for a user who never changed theirs).
+    async fn profiles(&self, user_ids: Vec<String>) -> StoreResult<Vec<Profile>>;
+
+    /// Applies `change` to `user`'s profile as [`crate::domain::profiles::change_profile`]
+    /// decides, and appends the `self_info_updated` event to the user's own stream; the
+    /// profile after the change.
+    fn set_profile(&self, user: &str, change: ProfileChange) -> Queued<(Profile, Written)>;
+}
+
+/// What a relationship write produced.
+#[derive(Debug, Clone, Default)]
+pub struct FriendOutcome {
+    /// One result per user the operation named, in order (codes of refusals included: a
+    /// relationship call succeeds with a result per user).
+    pub results: Vec<OpResult>,
+    /// The user events appended (to push after the commit).
+    pub appended: Vec<Appended>,
+    /// After a blacklist write: the caller's blacklist as it left it, with the write's change
+    /// version (for the in-memory copy the send rule reads).
+    pub blacklist: Option<(u64, Vec<String>)>,
+}
+
+/// The relationship chain: friend lists, applications, blacklists, friend groups.
+#[async_trait]
+pub trait FriendshipStore {
+    /// `owner`'s friends, by user id.
+    async fn friends(&self, owner: &str) -> StoreResult<Vec<FriendEntry>>;
+
+    /// Each user's entry in `owner`'s list (or just their profile) and relation, in order.
+    async fn friend_infos(&self, owner: &str, user_ids: Vec<String>) -> StoreResult<Vec<FriendInfoResult>>;
+
+    /// Each user's relation to `owner` (`check_type` SINGLE looks at `owner`'s list only).
+    async fn check_friends(&self, owner: &str, user_ids: Vec<String>, check_type: i32)
+    -> StoreResult<Vec<CheckResult>>;
+
+    /// Pending applications to and from `user`, newest first, and how many to them are unread.
+    async fn friend_applications(&self, user: &str) -> StoreResult<(u32, Vec<FriendApplication>)>;
+
+    /// Whom `owner` blocks, by user id.
+    async fn blacklist(&self, owner: &str) -> StoreResult<Vec<FriendEntry>>;
+
+    /// Every (owner, blocked) pair (loaded into memory when the server starts).
+    async fn all_blacklists(&self) -> StoreResult<Vec<(String, String)>>;
+
+    /// `owner`'s friend groups among `names` (all if empty), by name.
+    async fn friend_groups(&self, owner: &str, names: Vec<String>) -> StoreResult<Vec<FriendGroup>>;
+
+    /// What a C2C message from `sender` to `receiver` depends on: the two friendships and
+    /// whether the receiver blocks the sender.
+    async fn c2c_pair(&self, sender: &str, receiver: &str) -> StoreResult<Pair>;
+
+    /// Runs a relationship write by `user`: loads each pair it names, lets
+    /// [`crate::domain::friendship`] decide, applies and appends the events, in one transaction.
+    fn friend_write(&self, user: &str, op: FriendOp, settings: FriendshipSettings) -> Queued<FriendOutcome>;
+}
+
 /// Everything the server needs from storage.
 #[async_trait]
 pub trait Store:
-    UserStore + MessageStore + ConversationStore + GroupStore + SignalingStore + Send + Sync + 'static
+    UserStore
+    + MessageStore
+    + ConversationStore
+    + GroupStore
+    + SignalingStore
+    + ProfileStore
+    + FriendshipStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Finishes pending writes and closes the database.
     async fn close(&self);

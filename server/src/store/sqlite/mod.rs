@@ -7,10 +7,13 @@
 //! - [`checkpoint`]: WAL checkpoints on a thread of their own, so no commit waits for one;
 //! - [`streams`]: users and message streams ([`UserStore`](crate::store::UserStore),
 //!   [`MessageStore`](crate::store::MessageStore));
+//! - [`views`]: what of a stream a user sees (cleared, joined, left; never-joined groups);
 //! - [`conversations`]: the conversation list ([`ConversationStore`](crate::store::ConversationStore));
 //! - [`groups`]: group rows, and group writes applied as the domain decided them
 //!   ([`GroupStore`](crate::store::GroupStore));
-//! - [`signaling`]: invitations ([`SignalingStore`](crate::store::SignalingStore)).
+//! - [`signaling`]: invitations ([`SignalingStore`](crate::store::SignalingStore));
+//! - [`profiles`]: users' profiles ([`ProfileStore`](crate::store::ProfileStore));
+//! - [`friendship`]: the relationship chain ([`FriendshipStore`](crate::store::FriendshipStore)).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -24,13 +27,16 @@ use crate::store::{Store, StoreError, StoreResult};
 
 mod checkpoint;
 mod conversations;
+mod friendship;
 mod groups;
+mod profiles;
 mod readers;
 mod schema;
 mod signaling;
 mod streams;
 #[cfg(test)]
 mod testing;
+mod views;
 mod writer;
 
 use checkpoint::Checkpointer;

@@ -84,4 +84,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE INDEX invitation_deadline ON invitation(deadline_ms) WHERE state = 'active' AND deadline_ms > 0;",
     // 5: conversation pins and deletion.
     super::conversations::MIGRATION,
+    // 6: profiles.
+    super::profiles::MIGRATION,
+    // 7: friends, friend applications, blacklists, friend groups.
+    super::friendship::MIGRATION,
 ];

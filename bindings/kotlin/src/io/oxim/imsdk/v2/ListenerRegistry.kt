@@ -9,7 +9,7 @@ package io.oxim.imsdk.v2
  * it from one leaves the others.
  */
 internal class ListenerRegistry {
-    enum class Kind { SDK, SIMPLE, ADVANCED, GROUP, CONVERSATION, SIGNALING }
+    enum class Kind { SDK, SIMPLE, ADVANCED, GROUP, CONVERSATION, SIGNALING, FRIENDSHIP }
 
     private class Key(val kind: Kind, val listener: Any) {
         override fun equals(other: Any?) = other is Key && other.kind == kind && other.listener === listener

@@ -138,6 +138,10 @@ class V2TIMManager private constructor(override val ffi: io.oxim.imsdk.v2.ffi.V2
     @get:JvmName("conversationManager")
     val conversationManager: V2TIMConversationManager by lazy { V2TIMConversationManager(this) }
 
+    /** This instance's friendship manager. */
+    @get:JvmName("friendshipManager")
+    val friendshipManager: V2TIMFriendshipManager by lazy { V2TIMFriendshipManager(this) }
+
     /** This instance's signaling manager. */
     @get:JvmName("signalingManager")
     val signalingManager: V2TIMSignalingManager by lazy { V2TIMSignalingManager(this) }
@@ -311,5 +315,9 @@ class V2TIMManager private constructor(override val ffi: io.oxim.imsdk.v2.ffi.V2
         /** The default instance's signaling manager. */
         @JvmStatic
         fun getSignalingManager(): V2TIMSignalingManager = defaultInstance.signalingManager
+
+        /** The default instance's friendship manager. */
+        @JvmStatic
+        fun getFriendshipManager(): V2TIMFriendshipManager = defaultInstance.friendshipManager
     }
 }
