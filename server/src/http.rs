@@ -79,6 +79,7 @@ async fn websocket(State(state): State<RouteState>, ws: WebSocketUpgrade) -> axu
         return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
     };
     ws.max_message_size(MAX_WS_MESSAGE)
+        .max_frame_size(MAX_WS_MESSAGE)
         .read_buffer_size(WS_READ_BUFFER)
         .on_upgrade(move |socket| async move {
             gateway::serve_socket(state.app, socket, state.alive).await;

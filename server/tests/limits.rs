@@ -197,3 +197,43 @@ async fn connections_beyond_the_cap_are_refused_before_the_upgrade() {
     assert_eq!(next_response(&mut third).await.unwrap()["code"], 0);
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_the_size_limit_is_closed_with_1009() {
+    use oxim_server::gateway::limits::MAX_WS_MESSAGE;
+    use tokio_tungstenite::tungstenite::protocol::{WebSocketConfig, frame::coding::CloseCode};
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(ServerConfig::for_tests(dir.path())).await.unwrap();
+    // A client that lets itself send more than the server takes.
+    let config = WebSocketConfig::default().max_message_size(None).max_frame_size(None);
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(server.ws_url(), Some(config), false).await.unwrap();
+    let (mut sink, mut stream) = ws.split();
+    // Sent beside the reading: the server stops reading the frame at its header, so the send may
+    // never finish.
+    let oversized = "x".repeat(MAX_WS_MESSAGE + 1);
+    let sending = tokio::spawn(async move {
+        let _ = sink.send(Message::Text(oversized.into())).await;
+        sink
+    });
+    let close = loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("the server answers an oversized message")
+            .expect("a close frame before the end")
+            .expect("a close frame, not a broken socket");
+        if let Message::Close(close) = msg {
+            break close.expect("a close code");
+        }
+    };
+    assert_eq!(close.code, CloseCode::Size, "{close:?}");
+    assert!(!close.reason.is_empty());
+    drop(sending);
+
+    // A message at the limit is taken (and answered: it is not a request).
+    let (mut ws, _) = tokio_tungstenite::connect_async(server.ws_url()).await.unwrap();
+    let frame = json!({"v": 1, "t": "req", "id": 5, "op": "logout", "body": {}}).to_string();
+    let padded = format!("{frame}{}", " ".repeat(MAX_WS_MESSAGE - frame.len()));
+    ws.send(Message::Text(padded.into())).await.unwrap();
+    assert_eq!(next_response(&mut ws).await.expect("an answer")["id"], 5);
+    server.shutdown().await;
+}

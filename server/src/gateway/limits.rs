@@ -8,7 +8,9 @@ pub const OUTBOX_CAPACITY: usize = 4096;
 /// Most queued frames written with one flush.
 pub const MAX_FLUSH_BATCH: usize = 64;
 
-/// Largest WebSocket message accepted (a 12 KB message body plus JSON overhead fits easily).
+/// Largest WebSocket message (and frame) accepted (a 12 KB message body plus JSON overhead fits
+/// easily). A larger one closes the connection with 1009 (Message Too Big); a frame announcing
+/// more is refused from its header, before its payload is buffered.
 pub const MAX_WS_MESSAGE: usize = 1 << 20;
 
 /// Read buffer of a connection. tungstenite's default (128 KiB, zero-filled, so resident) made
@@ -19,3 +21,11 @@ pub const WS_READ_BUFFER: usize = 4 * 1024;
 /// Most sessions one user may have at a time (platforms are free text); a login beyond it takes
 /// over the user's oldest session, which is kicked as a login on the same platform would.
 pub const MAX_SESSIONS_PER_USER: usize = 16;
+
+/// Whether a read error of a connection is a message over [`MAX_WS_MESSAGE`].
+pub fn is_too_big(error: &axum::Error) -> bool {
+    use std::error::Error as _;
+    use tungstenite::error::{CapacityError, Error};
+    let too_long = |e: &Error| matches!(e, Error::Capacity(CapacityError::MessageTooLong { .. }));
+    error.source().and_then(|e| e.downcast_ref::<Error>()).is_some_and(too_long)
+}

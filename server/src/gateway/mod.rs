@@ -200,7 +200,7 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
     // the connection: nothing waits on it forever.
     let write_timeout = app.services.config.write_timeout;
     let mut writer = tokio::spawn(async move {
-        loop {
+        let ending = loop {
             tokio::select! {
                 biased;
                 frame = frames_rx.recv() => match frame {
@@ -218,25 +218,24 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
                         };
                         if !matches!(tokio::time::timeout(write_timeout, batch).await, Ok(Ok(()))) { return }
                     }
-                    None => break,
+                    // Every sender is gone: the reader has ended, and has said how (or returns).
+                    None => break (&mut close_rx).await,
                 },
-                ending = &mut close_rx => {
-                    let close = match ending.unwrap_or(Ending::Close(None)) {
-                        Ending::Abort => return,
-                        Ending::Close(close) => close,
-                    };
-                    // Drain what is already queued (responses to the last requests) first.
-                    let goodbye = async {
-                        while let Ok(frame) = frames_rx.try_recv() {
-                            sink.send(Message::Text(frame)).await?;
-                        }
-                        sink.send(Message::Close(close)).await
-                    };
-                    let _ = tokio::time::timeout(write_timeout, goodbye).await;
-                    return;
-                }
+                ending = &mut close_rx => break ending,
             }
-        }
+        };
+        let close = match ending.unwrap_or(Ending::Close(None)) {
+            Ending::Abort => return,
+            Ending::Close(close) => close,
+        };
+        // Drain what is already queued (responses to the last requests) first.
+        let goodbye = async {
+            while let Ok(frame) = frames_rx.try_recv() {
+                sink.send(Message::Text(frame)).await?;
+            }
+            sink.send(Message::Close(close)).await
+        };
+        let _ = tokio::time::timeout(write_timeout, goodbye).await;
     });
 
     let id = app.next_conn_id();
@@ -256,6 +255,7 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
         tokio::select! {
             incoming = tokio::time::timeout(idle, stream.next()) => match incoming {
                 Err(_) => break Ending::close(4000, "idle timeout"),
+                Ok(Some(Err(e))) if limits::is_too_big(&e) => break Ending::close(1009, "message too big"),
                 Ok(None) | Ok(Some(Err(_))) => break Ending::Close(None),
                 // Boxed: the request handlers' futures are large, and an idle connection's task
                 // would otherwise reserve room for the largest of them.
