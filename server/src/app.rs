@@ -22,6 +22,9 @@ pub struct App {
     open_conns: AtomicUsize,
     /// Becomes `true` when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
+    /// The most requests one connection has had in flight at once
+    /// ([`MAX_IN_FLIGHT`](crate::gateway::limits::MAX_IN_FLIGHT) at most).
+    pub peak_in_flight: AtomicUsize,
 }
 
 impl App {
@@ -34,6 +37,7 @@ impl App {
             next_conn: AtomicU64::new(1),
             open_conns: AtomicUsize::new(0),
             shutdown,
+            peak_in_flight: AtomicUsize::new(0),
         }
     }
 

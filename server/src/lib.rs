@@ -46,6 +46,7 @@ pub struct ServerHandle {
     /// Serving TLS.
     tls: bool,
     app: Arc<App>,
+    store: Arc<SqliteStore>,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -81,8 +82,8 @@ impl Server {
         let sessions = Arc::new(Sessions::default());
         let blobs: Arc<dyn crate::media::BlobStore> = Arc::new(blobs);
         let owners = Arc::new(http::BlobOwners(blobs.clone()));
-        let services =
-            Arc::new(Services::new(config, Arc::new(store), clock, sessions.clone()).with_file_owners(owners));
+        let store = Arc::new(store);
+        let services = Arc::new(Services::new(config, store.clone(), clock, sessions.clone()).with_file_owners(owners));
         services.load_blacklists().await.map_err(|e| e.to_string())?;
         let app = Arc::new(App::new(services, sessions, shutdown_rx.clone()));
         gateway::timer::spawn(app.clone());
@@ -117,7 +118,7 @@ impl Server {
             let _ = alive_rx.recv().await;
             task_app.services.store.close().await;
         });
-        Ok(ServerHandle { addr, tls: serves_tls, app, shutdown: shutdown_tx, task })
+        Ok(ServerHandle { addr, tls: serves_tls, app, store, shutdown: shutdown_tx, task })
     }
 }
 
@@ -152,6 +153,18 @@ impl ServerHandle {
     /// returns how many there were. For operators and for tests of reconnection.
     pub fn disconnect_user(&self, user: &str) -> usize {
         self.app.sessions.control_user(user, Control::Disconnect)
+    }
+
+    /// The most requests one connection has had in flight at once since the start (at most
+    /// [`gateway::limits::MAX_IN_FLIGHT`]). For tests of the cap.
+    pub fn peak_requests_in_flight(&self) -> usize {
+        self.app.peak_in_flight.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Holds the store's writer until the returned guard drops: writes wait, as behind a slow
+    /// disk. For tests of what a waiting request must not block.
+    pub fn hold_writes(&self) -> store::sqlite::HeldWrites {
+        self.store.hold_writes()
     }
 
     /// Stops accepting, closes every connection with "going away", finishes pending writes and

@@ -237,3 +237,48 @@ async fn a_message_over_the_size_limit_is_closed_with_1009() {
     assert_eq!(next_response(&mut ws).await.expect("an answer")["id"], 5);
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_requests_beyond_the_in_flight_cap_wait_and_are_all_answered() {
+    use oxim_server::gateway::limits::MAX_IN_FLIGHT;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(ServerConfig::for_tests(dir.path())).await.unwrap();
+    let _bob = logged_in(&server, "bob").await;
+    let (mut sink, mut stream) = logged_in(&server, "alice").await.split();
+    // No write commits: every send stays in flight until released.
+    let held = server.hold_writes();
+    let n = 4 * MAX_IN_FLIGHT as u64;
+    // Sent beside the reading: the server stops reading at the cap, so the sends may stall.
+    let sending = tokio::spawn(async move {
+        for i in 0..n {
+            let msg = json!({"msg_id": format!("m{i}"), "receiver": "bob", "elem": {"type": "text", "text": "hi"}});
+            let req = json!({"v": 1, "t": "req", "id": 100 + i, "op": "msg.send", "body": {"msg": msg}});
+            sink.send(Message::Text(req.to_string().into())).await.unwrap();
+        }
+        sink
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while server.peak_requests_in_flight() < MAX_IN_FLIGHT {
+        assert!(std::time::Instant::now() < deadline, "the connection never had {MAX_IN_FLIGHT} requests in flight");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(held);
+
+    // Every request is answered, and stored in the order it was sent.
+    let mut seqs = std::collections::BTreeMap::new();
+    while (seqs.len() as u64) < n {
+        let msg = tokio::time::timeout(Duration::from_secs(20), stream.next()).await.expect("answers in time");
+        let Message::Text(text) = msg.unwrap().unwrap() else { continue };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if frame["t"] == "res" {
+            assert_eq!(frame["code"], 0, "{frame}");
+            seqs.insert(frame["id"].as_u64().unwrap(), frame["body"]["seq"].as_u64().unwrap());
+        }
+    }
+    let seqs: Vec<u64> = seqs.into_values().collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "stored out of order: {seqs:?}");
+    // Never more than the cap at once, though all were sent before any was answered.
+    assert_eq!(server.peak_requests_in_flight(), MAX_IN_FLIGHT);
+    drop(sending.await.unwrap());
+    server.shutdown().await;
+}

@@ -1,6 +1,16 @@
 //! Per-connection limits and timeouts, in one place. (The idle timeout is configurable:
 //! [`crate::config::ServerConfig::idle_timeout`].)
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Requests one connection may have in flight (read, not yet answered). With this many, the
+/// connection reads nothing more until one is answered: the client's further requests wait in
+/// its socket (backpressure through TCP), and nothing is refused.
+pub const MAX_IN_FLIGHT: usize = 128;
+
 /// Frames waiting for one connection before it counts as too slow and is dropped (it resyncs
 /// when it comes back, so nothing is lost).
 pub const OUTBOX_CAPACITY: usize = 4096;
@@ -28,4 +38,26 @@ pub fn is_too_big(error: &axum::Error) -> bool {
     use tungstenite::error::{CapacityError, Error};
     let too_long = |e: &Error| matches!(e, Error::Capacity(CapacityError::MessageTooLong { .. }));
     error.source().and_then(|e| e.downcast_ref::<Error>()).is_some_and(too_long)
+}
+
+/// The in-flight places of one connection ([`MAX_IN_FLIGHT`]).
+pub(super) struct Slots(Arc<Semaphore>);
+
+/// A request's place among its connection's requests in flight, held until it is answered.
+pub(super) type Slot = OwnedSemaphorePermit;
+
+impl Slots {
+    pub(super) fn new() -> Slots {
+        Slots(Arc::new(Semaphore::new(MAX_IN_FLIGHT)))
+    }
+
+    /// Waits for a free place, and records in `peak` the most places ever taken at once.
+    pub(super) async fn take(&self, peak: &AtomicUsize) -> Slot {
+        let slot = self.0.clone().acquire_owned().await.expect("the slots are never closed");
+        let taken = MAX_IN_FLIGHT - self.0.available_permits();
+        if taken > peak.load(Ordering::Relaxed) {
+            peak.fetch_max(taken, Ordering::Relaxed);
+        }
+        slot
+    }
 }

@@ -12,7 +12,9 @@
 //! - login runs to its end in the reader loop (the next request must see its sign-in).
 //!
 //! When a request finishes, pushes that reach the requesting connection too are queued first,
-//! then its response, then the rest of its effects.
+//! then its response, then the rest of its effects. A connection with
+//! [`MAX_IN_FLIGHT`](limits::MAX_IN_FLIGHT) requests unanswered reads nothing more until one is
+//! answered.
 //!
 //! - [`sessions`]: who is online, each connection's control queue.
 //! - [`timer`] and [`deadlines`]: invitation deadlines.
@@ -250,16 +252,22 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
     };
     let mut shutdown = app.shutdown.clone();
     let idle = app.services.config.idle_timeout;
+    let slots = limits::Slots::new();
     let ending = loop {
         let expiry = conn.session.as_ref().map(|s| s.expires_at);
+        // The next frame is read only once a request more may be in flight.
+        let next = async {
+            let slot = slots.take(&app.peak_in_flight).await;
+            (slot, tokio::time::timeout(idle, stream.next()).await)
+        };
         tokio::select! {
-            incoming = tokio::time::timeout(idle, stream.next()) => match incoming {
+            (slot, incoming) = next => match incoming {
                 Err(_) => break Ending::close(4000, "idle timeout"),
                 Ok(Some(Err(e))) if limits::is_too_big(&e) => break Ending::close(1009, "message too big"),
                 Ok(None) | Ok(Some(Err(_))) => break Ending::Close(None),
                 // Boxed: the request handlers' futures are large, and an idle connection's task
                 // would otherwise reserve room for the largest of them.
-                Ok(Some(Ok(Message::Text(text)))) => Box::pin(dispatch::dispatch(&mut conn, text.as_str())).await,
+                Ok(Some(Ok(Message::Text(text)))) => Box::pin(dispatch::dispatch(&mut conn, text.as_str(), slot)).await,
                 Ok(Some(Ok(Message::Close(_)))) => break Ending::Close(None),
                 // Pings are answered by the WebSocket layer; they only keep the connection alive.
                 Ok(Some(Ok(_))) => {}

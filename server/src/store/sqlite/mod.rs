@@ -123,6 +123,23 @@ impl SqliteStore {
         let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         writer.as_ref().is_some_and(|w| !w.is_finished())
     }
+
+    /// Holds the writer (no write commits, every write queued after this waits) until the
+    /// returned guard drops. For tests of what waits on the store.
+    pub fn hold_writes(&self) -> HeldWrites {
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        // The result is not awaited: the job runs (and holds) all the same.
+        drop(self.write(move |_, _| {
+            let _ = wait.recv();
+            Ok(())
+        }));
+        HeldWrites { _release: release }
+    }
+}
+
+/// The store's writer held ([`SqliteStore::hold_writes`]) while this lives.
+pub struct HeldWrites {
+    _release: std::sync::mpsc::Sender<()>,
 }
 
 #[async_trait]
