@@ -282,3 +282,68 @@ async fn pipelined_requests_beyond_the_in_flight_cap_wait_and_are_all_answered()
     drop(sending.await.unwrap());
     server.shutdown().await;
 }
+
+/// The next push with `op`, if one comes within five seconds.
+async fn next_push(ws: &mut Ws, op: &str) -> Option<Value> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.ok()??.ok()?;
+        let Message::Text(text) = msg else { continue };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if frame["t"] == "push" && frame["op"] == op {
+            return Some(frame);
+        }
+    }
+}
+
+/// Sends a login of a user the server has never seen (it waits for the store to register them).
+async fn send_first_login(server: &oxim_server::ServerHandle, ws: &mut Ws, user: &str) {
+    let body = json!({"sdk_app_id": 1_400_000_000u64, "user_id": user, "user_sig": server.user_sig(user, 600), "platform": "linux"});
+    ws.send(Message::Text(json!({"v": 1, "t": "req", "id": 2, "op": "login", "body": body}).to_string().into()))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kick_reaches_a_connection_whose_request_is_still_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(ServerConfig::for_tests(dir.path())).await.unwrap();
+    let mut alice = logged_in(&server, "alice").await;
+    // A request of alice's connection that cannot finish while the store is held: the next
+    // request of the connection waits for it.
+    let held = server.hold_writes();
+    send_first_login(&server, &mut alice, "carol").await;
+    // Alice logs in elsewhere on the same platform (she is known: no store write).
+    let _elsewhere = logged_in(&server, "alice").await;
+    let kicked = next_push(&mut alice, "kicked").await.expect("the kick while the request runs");
+    assert_eq!(kicked["body"]["platform"], "linux", "{kicked}");
+    // The held request still finishes and is answered.
+    drop(held);
+    let res = next_response(&mut alice).await.expect("the held login answered");
+    assert_eq!((res["id"].as_u64(), res["code"].as_i64()), (Some(2), Some(0)), "{res}");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_a_connection_whose_request_is_still_running() {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(ServerConfig::for_tests(dir.path())).await.unwrap();
+    let mut alice = logged_in(&server, "alice").await;
+    let held = server.hold_writes();
+    send_first_login(&server, &mut alice, "dave").await;
+    // The store closes last, after the held write: shutdown ends once the hold is released.
+    let shutdown = tokio::spawn(server.shutdown());
+    let close = loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), alice.next())
+            .await
+            .expect("closed while the request runs")
+            .expect("a close frame before the end")
+            .expect("a close frame, not a broken socket");
+        if let Message::Close(close) = msg {
+            break close.expect("a close code");
+        }
+    };
+    assert_eq!(close.code, CloseCode::Away, "{close:?}");
+    drop(held);
+    tokio::time::timeout(Duration::from_secs(10), shutdown).await.expect("shutdown finished").unwrap();
+}

@@ -1,10 +1,11 @@
 //! The table of operations: which handler serves each, and how the gateway runs it
 //! ([`Order`]).
 
+use oxim_proto::frame::NoBody;
 use oxim_proto::{FrameType, InFrame, OutFrame, PROTOCOL_VERSION, code, op};
 
 use super::limits::Slot;
-use super::{Conn, Order, Request, bad_body, sign_in_effects};
+use super::{Busy, Conn, Order, Request, bad_body};
 use crate::domain::refusal::Refusal;
 use crate::handlers::{Guest, auth, conversations, friendship, groups, messaging, profiles, signaling};
 
@@ -15,9 +16,15 @@ macro_rules! serve {
     ($conn:expr, $frame:expr, $slot:expr, $order:expr, $handler:path) => {{
         let id = $frame.id;
         match $frame.body() {
-            Err(e) => $conn.refuse(id, &bad_body(e)).await,
+            Err(e) => {
+                $conn.refuse(id, &bad_body(e)).await;
+                None
+            }
             Ok(req) => match $conn.caller() {
-                Err(refusal) => $conn.refuse(id, &refusal).await,
+                Err(refusal) => {
+                    $conn.refuse(id, &refusal).await;
+                    None
+                }
                 Ok(caller) => {
                     let req: Box<_> = req;
                     let (ctx, number) = $conn.next_ctx();
@@ -31,15 +38,16 @@ macro_rules! serve {
                         outbox.finish(id, outcome).await;
                         drop(slot);
                     });
-                    $conn.run($order, number, request).await
+                    $conn.run($order, number, request)
                 }
             },
         }
     }};
 }
 
-/// Handles one text frame of `conn`; a request it runs holds `slot` until answered.
-pub(super) async fn dispatch(conn: &mut Conn, text: &str, slot: Slot) {
+/// Handles one text frame of `conn`; a request it runs holds `slot` until answered. Returns the
+/// request the connection's next request must wait for, if any.
+pub(super) async fn dispatch(conn: &mut Conn, text: &str, slot: Slot) -> Option<Busy> {
     let frame = match InFrame::parse(text) {
         Ok(frame) => frame,
         Err(e) => {
@@ -49,15 +57,16 @@ pub(super) async fn dispatch(conn: &mut Conn, text: &str, slot: Slot) {
                 let refusal = Refusal::new(code::INVALID_PARAMETERS, format!("malformed request frame: {e}"));
                 conn.refuse(id, &refusal).await;
             }
-            return;
+            return None;
         }
     };
     if frame.t != FrameType::Request {
-        return;
+        return None;
     }
     if frame.v != PROTOCOL_VERSION {
         let refusal = Refusal::new(code::INVALID_PARAMETERS, format!("protocol version {} not supported", frame.v));
-        return conn.refuse(frame.id, &refusal).await;
+        conn.refuse(frame.id, &refusal).await;
+        return None;
     }
     use Order::{Read, Write};
     match frame.op.as_ref() {
@@ -65,6 +74,7 @@ pub(super) async fn dispatch(conn: &mut Conn, text: &str, slot: Slot) {
         op::LOGOUT => {
             conn.sign_out();
             conn.send(OutFrame::ok(frame.id, &serde_json::json!({})).to_json()).await;
+            None
         }
         op::MSG_SEND => serve!(conn, frame, slot, Write, messaging::send),
         op::MSG_REVOKE => serve!(conn, frame, slot, Write, messaging::revoke),
@@ -130,7 +140,8 @@ pub(super) async fn dispatch(conn: &mut Conn, text: &str, slot: Slot) {
         op::FGROUP_REMOVE => serve!(conn, frame, slot, Write, friendship::remove_from_group),
         other => {
             let refusal = Refusal::new(code::INVALID_PARAMETERS, format!("unknown operation {other:?}"));
-            conn.refuse(frame.id, &refusal).await
+            conn.refuse(frame.id, &refusal).await;
+            None
         }
     }
 }
@@ -148,20 +159,23 @@ fn readable_request_id(text: &str) -> Option<u64> {
     loose.id.and_then(|id| id.as_u64()).filter(|id| is_request && *id > 0)
 }
 
-/// `login` runs to its end here: the connection's next request must see the sign-in.
-/// It holds `_slot` until answered.
-async fn login(conn: &mut Conn, frame: &InFrame<'_>, _slot: Slot) {
+/// `login` runs to its end before the connection's next request (which must see the sign-in);
+/// the reader loop carries out its sign-in. It holds `slot` until then.
+async fn login(conn: &mut Conn, frame: &InFrame<'_>, slot: Slot) -> Option<Busy> {
     let req = match frame.body() {
         Ok(req) => req,
-        Err(e) => return conn.refuse(frame.id, &bad_body(e)).await,
+        Err(e) => {
+            conn.refuse(frame.id, &bad_body(e)).await;
+            return None;
+        }
     };
     let (ctx, _) = conn.next_ctx();
-    match Box::pin(auth::login(&ctx, &Guest, req)).await {
-        Ok((res, effects)) => {
-            let effects = sign_in_effects(conn, effects);
-            super::deliver(&conn.app, effects, Some(conn.id));
-            conn.send(OutFrame::ok(frame.id, &res).to_json()).await;
+    let id = frame.id;
+    Some(Busy::Login(Box::pin(async move {
+        let _slot = slot;
+        match auth::login(&ctx, &Guest, req).await {
+            Ok((res, effects)) => (OutFrame::ok(id, &res).to_json(), effects),
+            Err(refusal) => (OutFrame::<NoBody>::error(id, refusal.code, &refusal.desc).to_json(), Vec::new()),
         }
-        Err(refusal) => conn.refuse(frame.id, &refusal).await,
-    }
+    })))
 }

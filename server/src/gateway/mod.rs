@@ -11,6 +11,9 @@
 //! - reads run in a task of their own at once;
 //! - login runs to its end in the reader loop (the next request must see its sign-in).
 //!
+//! While a write or login holds up the next request ([`Busy`]), the reader loop still honours
+//! kicks, UserSig expiry, disconnects and shutdown.
+//!
 //! When a request finishes, pushes that reach the requesting connection too are queued first,
 //! then its response, then the rest of its effects. A connection with
 //! [`MAX_IN_FLIGHT`](limits::MAX_IN_FLIGHT) requests unanswered reads nothing more until one is
@@ -60,6 +63,60 @@ type Outcome = Result<(String, Effects), Refusal>;
 /// A request being handled, up to its answer: one allocation per request (a write's lives until
 /// its commit, so it is kept small: see `dispatch`).
 type Request = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A login being handled: its response frame and effects, which the reader loop carries out.
+type LoginRun = std::pin::Pin<Box<dyn Future<Output = (String, Effects)> + Send>>;
+
+/// A request the connection's next request must wait for. The reader loop runs it beside its
+/// control messages, UserSig expiry and shutdown, which are honoured meanwhile.
+enum Busy {
+    /// Request `number`, a write, until it has queued its store write (then it finishes in a
+    /// task of its own).
+    Write { number: u64, request: Request },
+    /// A login, to its end (the next request must see the sign-in).
+    Login(LoginRun),
+}
+
+/// Runs `busy` (pending forever if there is none) until the connection may read its next
+/// request; returns a finished login's response and effects. Cancel-safe: dropped, it leaves
+/// `busy` to be run on.
+async fn run_busy(busy: &mut Option<Busy>, scope: &Scope) -> Option<(String, Effects)> {
+    let finished = match busy.as_mut() {
+        None => return std::future::pending().await,
+        Some(Busy::Login(login)) => {
+            let done = login.await;
+            *busy = None;
+            return Some(done);
+        }
+        Some(Busy::Write { number, request }) => {
+            let number = *number;
+            scope.run_inline(number);
+            let finished = poll_fn(|cx| match request.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(true),
+                Poll::Pending if scope.passed(number) => Poll::Ready(false),
+                Poll::Pending => Poll::Pending,
+            })
+            .await;
+            scope.run_elsewhere();
+            finished
+        }
+    };
+    if let Some(Busy::Write { request, .. }) = busy.take()
+        && !finished
+    {
+        tokio::spawn(request);
+    }
+    None
+}
+
+/// Lets a busy request go on without its connection, which is ending: a write finishes in a
+/// task of its own (its store write may be queued already); a login has nobody to sign in.
+fn abandon(busy: Option<Busy>, scope: &Scope) {
+    if let Some(Busy::Write { request, .. }) = busy {
+        scope.run_elsewhere();
+        tokio::spawn(request);
+    }
+}
 
 /// Where a connection's requests answer: its outbox, and the server for their effects (one per
 /// connection, shared by its requests in flight).
@@ -136,26 +193,16 @@ impl Conn {
         self.outbox.clone()
     }
 
-    /// Runs request `number` as `order` says.
-    async fn run(&self, order: Order, number: u64, mut request: Request) {
+    /// Runs request `number` as `order` says: a read in a task of its own at once; a write is
+    /// returned, for the reader loop to run until it has queued its write (or finished) before
+    /// it reads the next request.
+    fn run(&self, order: Order, number: u64, request: Request) -> Option<Busy> {
         match order {
-            Order::Read => drop(tokio::spawn(request)),
-            Order::Write => {
-                // Run it here until it has queued its write (or finished), then let it finish
-                // beside the next requests.
-                let scope = &self.scope;
-                scope.run_inline(number);
-                let finished = poll_fn(|cx| match request.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(true),
-                    Poll::Pending if scope.passed(number) => Poll::Ready(false),
-                    Poll::Pending => Poll::Pending,
-                })
-                .await;
-                scope.run_elsewhere();
-                if !finished {
-                    tokio::spawn(request);
-                }
+            Order::Read => {
+                drop(tokio::spawn(request));
+                None
             }
+            Order::Write => Some(Busy::Write { number, request }),
         }
     }
 
@@ -253,6 +300,9 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
     let mut shutdown = app.shutdown.clone();
     let idle = app.services.config.idle_timeout;
     let slots = limits::Slots::new();
+    let scope = conn.scope.clone();
+    // The request the next one waits for, if any.
+    let mut busy: Option<Busy> = None;
     let ending = loop {
         let expiry = conn.session.as_ref().map(|s| s.expires_at);
         // The next frame is read only once a request more may be in flight.
@@ -261,16 +311,23 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
             (slot, tokio::time::timeout(idle, stream.next()).await)
         };
         tokio::select! {
-            (slot, incoming) = next => match incoming {
+            (slot, incoming) = next, if busy.is_none() => match incoming {
                 Err(_) => break Ending::close(4000, "idle timeout"),
                 Ok(Some(Err(e))) if limits::is_too_big(&e) => break Ending::close(1009, "message too big"),
                 Ok(None) | Ok(Some(Err(_))) => break Ending::Close(None),
                 // Boxed: the request handlers' futures are large, and an idle connection's task
                 // would otherwise reserve room for the largest of them.
-                Ok(Some(Ok(Message::Text(text)))) => Box::pin(dispatch::dispatch(&mut conn, text.as_str(), slot)).await,
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    busy = Box::pin(dispatch::dispatch(&mut conn, text.as_str(), slot)).await;
+                }
                 Ok(Some(Ok(Message::Close(_)))) => break Ending::Close(None),
                 // Pings are answered by the WebSocket layer; they only keep the connection alive.
                 Ok(Some(Ok(_))) => {}
+            },
+            done = run_busy(&mut busy, &scope) => if let Some((json, effects)) = done {
+                let effects = sign_in_effects(&mut conn, effects);
+                deliver(&conn.app, effects, Some(conn.id));
+                conn.send(json).await;
             },
             control = controls.recv() => match control {
                 Control::Kicked { by_platform } => {
@@ -290,11 +347,13 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
             // The writer gave up on a client that stopped reading (or its socket failed).
             _ = &mut writer => {
                 tracing::info!(conn = conn.id, "client stopped taking writes: disconnected");
+                abandon(busy, &scope);
                 conn.sign_out();
                 return;
             }
         }
     };
+    abandon(busy, &scope);
     conn.sign_out();
     let _ = close_tx.send(ending);
     drop(conn);
