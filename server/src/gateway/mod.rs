@@ -110,7 +110,7 @@ impl Conn {
     fn caller(&self) -> Result<Caller, Refusal> {
         self.session
             .as_ref()
-            .map(|s| Caller::new(s.user.clone()))
+            .map(|s| Caller::on(s.user.clone(), s.platform.clone()))
             .ok_or_else(|| Refusal::new(oxim_proto::code::SDK_NOT_LOGGED_IN, "not logged in"))
     }
 
