@@ -126,6 +126,13 @@ impl ServerHandle {
         self.app.sessions.count()
     }
 
+    /// The devices of `users` registered for offline push, with their app state. For operators
+    /// and for tests.
+    pub async fn push_devices(&self, users: &[&str]) -> Result<Vec<store::PushDevice>, String> {
+        let users = users.iter().map(|u| u.to_string()).collect();
+        self.app.services.store.push_devices(users).await.map_err(|e| e.to_string())
+    }
+
     /// Closes every connection of `user` without a close handshake, as a network loss would;
     /// returns how many there were. For operators and for tests of reconnection.
     pub fn disconnect_user(&self, user: &str) -> usize {
