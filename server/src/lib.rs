@@ -71,7 +71,8 @@ impl Server {
         let sessions = Arc::new(Sessions::default());
         let services = Arc::new(Services::new(config, Arc::new(store), clock, sessions.clone()));
         services.load_blacklists().await.map_err(|e| e.to_string())?;
-        let app = Arc::new(App::new(services, sessions, shutdown_rx.clone()));
+        let pusher = gateway::offline_push::pusher(&services.config.push, services.store.clone(), sessions.clone())?;
+        let app = Arc::new(App::new(services, sessions, shutdown_rx.clone()).with_pusher(pusher));
         gateway::timer::spawn(app.clone());
 
         // Every connection task holds a clone of `alive`; when all are dropped, all have ended.
@@ -124,6 +125,11 @@ impl ServerHandle {
     /// Number of authenticated sessions right now.
     pub fn online_sessions(&self) -> usize {
         self.app.sessions.count()
+    }
+
+    /// Whether `user` has a session.
+    pub fn is_online(&self, user: &str) -> bool {
+        self.app.sessions.is_online(user)
     }
 
     /// The devices of `users` registered for offline push, with their app state. For operators

@@ -21,6 +21,7 @@ pub mod deadlines;
 mod deliver;
 mod dispatch;
 pub mod limits;
+pub mod offline_push;
 pub mod sessions;
 pub mod timer;
 

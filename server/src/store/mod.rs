@@ -20,6 +20,8 @@ use oxim_proto::friendship::{CheckResult, FriendApplication, FriendEntry, Friend
 use oxim_proto::group::{GroupApplication, GroupAttrs, GroupInfo, MemberInfo, MemberOpResult};
 use oxim_proto::ids::ConvId;
 use oxim_proto::offline_push::PushConfig;
+
+pub use crate::domain::offline_push::PushDevice;
 use oxim_proto::payload::{ConvState, RecvOptInfo, SeqRange, WireMessage};
 use oxim_proto::profile::{Profile, ProfileChange};
 
@@ -331,21 +333,6 @@ pub trait ProfileStore {
     fn set_profile(&self, user: &str, change: ProfileChange) -> Queued<(Profile, Written)>;
 }
 
-/// A device of a user as offline push knows it: the user on one platform (one session per
-/// user and platform), its registration and whether its app is in the background.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PushDevice {
-    /// The user.
-    pub user: String,
-    /// The platform the device logged in with.
-    pub platform: String,
-    /// Its registration (`setOfflinePushConfig`), if it made one since its last login.
-    pub config: Option<PushConfig>,
-    /// The badge it reported with `doBackground`, while in the background; `None` in the
-    /// foreground (or never told).
-    pub background_badge: Option<u32>,
-}
-
 /// Devices registered for offline push. A login of a user on a platform ends the registration
 /// of the device before it there (kicked or replaced: V2TIM pushes to neither), a logout ends
 /// the device's own; a connection lost without logout keeps it (that is the device offline
@@ -364,6 +351,14 @@ pub trait PushStore {
 
     /// The devices of `users` that offline push knows, by user then platform.
     async fn push_devices(&self, users: Vec<String>) -> StoreResult<Vec<PushDevice>>;
+
+    /// Counts one more push to the device; the badge it then shows (the `doBackground` badge,
+    /// 0 without one, plus the pushes since it was told). `None` if the device is not known.
+    fn count_push(&self, user: &str, platform: &str) -> Queued<Option<u32>>;
+
+    /// Forgets the device's registration if its token is still `token` (the provider rejected
+    /// it); a newer registration stays.
+    fn remove_push_token(&self, user: &str, platform: &str, token: &str) -> Queued<()>;
 }
 
 /// What a relationship write produced.

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use oxim_proto::offline_push::PushConfig;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStore;
 use crate::store::{PushDevice, PushStore, Queued, StoreResult};
@@ -17,6 +17,7 @@ pub(super) const MIGRATION: &str = "
         token       TEXT,
         is_tpns     INTEGER NOT NULL DEFAULT 0,
         badge       INTEGER,            -- the doBackground badge; NULL in the foreground
+        pushes      INTEGER NOT NULL DEFAULT 0, -- pushes since the app state was last told
         PRIMARY KEY (user_id, platform)
     ) WITHOUT ROWID;";
 
@@ -40,7 +41,7 @@ impl PushStore for SqliteStore {
         self.write(move |tx, _| {
             tx.prepare_cached(
                 "INSERT INTO push_device (user_id, platform, badge) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (user_id, platform) DO UPDATE SET badge = excluded.badge",
+                 ON CONFLICT (user_id, platform) DO UPDATE SET badge = excluded.badge, pushes = 0",
             )?
             .execute(params![user, platform, badge])?;
             Ok(())
@@ -52,6 +53,29 @@ impl PushStore for SqliteStore {
         self.write(move |tx, _| {
             tx.prepare_cached("DELETE FROM push_device WHERE user_id = ?1 AND platform = ?2")?
                 .execute(params![user, platform])?;
+            Ok(())
+        })
+    }
+
+    fn count_push(&self, user: &str, platform: &str) -> Queued<Option<u32>> {
+        let (user, platform) = (user.to_owned(), platform.to_owned());
+        self.write(move |tx, _| {
+            let badge: Option<i64> = tx
+                .prepare_cached(
+                    "UPDATE push_device SET pushes = pushes + 1 WHERE user_id = ?1 AND platform = ?2
+                     RETURNING COALESCE(badge, 0) + pushes",
+                )?
+                .query_row(params![user, platform], |r| r.get(0))
+                .optional()?;
+            Ok(badge.map(|b| u32::try_from(b).unwrap_or(u32::MAX)))
+        })
+    }
+
+    fn remove_push_token(&self, user: &str, platform: &str, token: &str) -> Queued<()> {
+        let (user, platform, token) = (user.to_owned(), platform.to_owned(), token.to_owned());
+        self.write(move |tx, _| {
+            tx.prepare_cached("DELETE FROM push_device WHERE user_id = ?1 AND platform = ?2 AND token = ?3")?
+                .execute(params![user, platform, token])?;
             Ok(())
         })
     }
@@ -116,6 +140,15 @@ mod tests {
         let ios = PushDevice { user: "alice".into(), platform: "ios".into(), config: None, background_badge: Some(1) };
         assert_eq!(devices, vec![android.clone(), ios]);
 
+        // The badge counts on from the doBackground badge; telling the app state again restarts it.
+        assert_eq!(store.count_push("alice", "android").await.unwrap(), Some(4));
+        assert_eq!(store.count_push("alice", "android").await.unwrap(), Some(5));
+        assert_eq!(store.count_push("bob", "android").await.unwrap(), None);
+        store.set_push_background("alice", "android", Some(1)).await.unwrap();
+        assert_eq!(store.count_push("alice", "android").await.unwrap(), Some(2));
+        // A rejected token is forgotten only while it is still the registered one.
+        store.remove_push_token("alice", "android", "t1").await.unwrap();
+        assert!(store.push_devices(vec!["alice".into()]).await.unwrap()[0].config.is_some());
         store.set_push_background("alice", "android", None).await.unwrap();
         store.remove_push_device("alice", "ios").await.unwrap();
         let devices = store.push_devices(vec!["alice".into()]).await.unwrap();
