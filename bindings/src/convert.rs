@@ -17,6 +17,8 @@ pub struct V2TIMSDKConfig {
     pub log_level: V2TIMLogLevel,
     /// Platform override.
     pub platform: String,
+    /// Extra trusted certificate authorities (PEM).
+    pub trusted_ca_pem: String,
 }
 
 impl From<V2TIMSDKConfig> for core::SdkConfig {
@@ -24,6 +26,7 @@ impl From<V2TIMSDKConfig> for core::SdkConfig {
         let mut config = core::SdkConfig::new(c.server_url, c.data_dir);
         config.log_level = c.log_level.into();
         config.platform = c.platform;
+        config.trusted_ca_pem = c.trusted_ca_pem;
         config
     }
 }

@@ -57,6 +57,8 @@ pub struct Client {
     pub config: SdkConfig,
     /// WebSocket URL derived from the configured server URL.
     pub ws_url: String,
+    /// TLS for the connection and file transfers (trusting the configured authorities).
+    pub tls: Arc<rustls::ClientConfig>,
     /// The app's listeners.
     pub listeners: Arc<Listeners>,
     /// The event thread.
@@ -103,12 +105,14 @@ impl Client {
             return Err(Error::invalid("sdkAppID must not be 0"));
         }
         let ws_url = ws_url(&config.server_url)?;
+        let tls = crate::tls::client_config(&config.trusted_ca_pem)?;
         let events = Arc::new(Dispatcher::start(listeners.clone()));
         let (pushes, pushes_rx) = mpsc::unbounded_channel();
         let client = Arc::new(Client {
             sdk_app_id,
             config,
             ws_url,
+            tls,
             listeners,
             events,
             link: Arc::new(Link::default()),
@@ -123,6 +127,7 @@ impl Client {
             heartbeat: client.config.heartbeat_interval,
             request_timeout: client.config.request_timeout,
             reconnect_max_delay: client.config.reconnect_max_delay,
+            tls: client.tls.clone(),
         };
         // The tasks hold the client weakly: dropping the client ends them (see `Drop`).
         let supervisor = crate::runtime::spawn(link::supervise(
@@ -275,11 +280,12 @@ impl Client {
                             return Err(e);
                         }
                     };
-                    let media = match crate::media::MediaClient::new(
+                    let media = match crate::media::MediaClient::with_tls(
                         &crate::media::http_base_from_ws_url(&self.ws_url),
                         self.sdk_app_id,
                         &creds.user_id,
                         &creds.user_sig,
+                        self.tls.clone(),
                     ) {
                         Ok(m) => m,
                         Err(e) => {

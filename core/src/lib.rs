@@ -8,7 +8,7 @@
 //! - sync state: [`sync_state`], the sync rules as pure functions.
 //! - network: [`transport`] (one WebSocket: request/response correlation, heartbeat),
 //!   [`link`] (the connection supervisor, driving a [`link::LinkOwner`]), [`media`] (file upload
-//!   and download over HTTP).
+//!   and download over HTTP), [`tls`] (the TLS client configuration both use).
 //! - session: [`session`] (a logged-in user's session, reconnect hooks, feature state),
 //!   [`sync`] (the sync actor: receiving exactly once, in order), [`events`] (the one event
 //!   thread that calls every instance's listeners), [`publisher`] (conversation-list events).
@@ -41,6 +41,7 @@ pub mod signaling;
 pub mod store;
 pub mod sync;
 pub mod sync_state;
+pub mod tls;
 pub mod transport;
 
 #[cfg(test)]

@@ -107,6 +107,8 @@ pub struct LinkConfig {
     pub request_timeout: Duration,
     /// Longest backoff between attempts.
     pub reconnect_max_delay: Duration,
+    /// TLS for `wss://` ([`crate::tls::client_config`]).
+    pub tls: Arc<rustls::ClientConfig>,
 }
 
 /// The instance a supervisor works for. The supervisor tells it what the connection does and
@@ -135,7 +137,9 @@ pub async fn supervise<O: LinkOwner>(
     loop {
         let Some(o) = owner.upgrade() else { return };
         o.on_connecting();
-        let connected = Transport::connect(&config.url, config.heartbeat, config.request_timeout, pushes.clone()).await;
+        let connected =
+            Transport::connect_tls(&config.url, &config.tls, config.heartbeat, config.request_timeout, pushes.clone())
+                .await;
         let transport = match connected {
             Ok(t) => t,
             Err(e) => {
@@ -221,6 +225,7 @@ mod tests {
             heartbeat: Duration::from_secs(20),
             request_timeout: WAIT,
             reconnect_max_delay: Duration::from_millis(40),
+            tls: crate::tls::client_config("").unwrap(),
         }
     }
 

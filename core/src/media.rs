@@ -56,17 +56,6 @@ pub fn http_base_from_ws_url(ws_url: &str) -> String {
     format!("{scheme}://{authority}")
 }
 
-/// The rustls configuration for HTTPS: `ring`, TLS 1.2 and 1.3, Mozilla's root certificates.
-fn tls_config() -> Result<rustls::ClientConfig> {
-    let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::new(code::SDK_INTERNAL_ERROR, format!("TLS set-up: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(config)
-}
-
 /// The text of an error and of its causes (reqwest's own message is often just "error sending
 /// request").
 fn describe(e: &dyn std::error::Error) -> String {
@@ -114,13 +103,25 @@ impl MediaClient {
     /// [`http_base_from_ws_url`]) acting as `user_id` with `user_sig`. 6017 if the URL is not
     /// `http(s)://host[:port]`.
     pub fn new(http_base: &str, sdk_app_id: u64, user_id: &str, user_sig: &str) -> Result<MediaClient> {
+        MediaClient::with_tls(http_base, sdk_app_id, user_id, user_sig, crate::tls::client_config("")?)
+    }
+
+    /// [`MediaClient::new`] with a TLS configuration of its own ([`crate::tls::client_config`]:
+    /// the SDK's, trusting the app's certificate authorities).
+    pub fn with_tls(
+        http_base: &str,
+        sdk_app_id: u64,
+        user_id: &str,
+        user_sig: &str,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> Result<MediaClient> {
         let base = Url::parse(http_base.trim_end_matches('/'))
             .map_err(|e| Error::invalid(format!("bad server URL {http_base:?}: {e}")))?;
         if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
             return Err(Error::invalid(format!("bad server URL {http_base:?}: expected http(s)://host[:port]")));
         }
         let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls_config()?)
+            .tls_backend_preconfigured(rustls::ClientConfig::clone(&tls))
             .connect_timeout(CONNECT_TIMEOUT)
             // The UserSig travels in headers: never follow a redirect to wherever it points.
             .redirect(reqwest::redirect::Policy::none())

@@ -13,11 +13,13 @@
 //!   login ("birth"); older ones are history the device roamed, not news;
 //! - messages are announced (onRecvNewMessage) only after they are committed to the store, and
 //!   recorded as told once the app's listeners returned; what a session stored and did not
-//!   tell (killed, logged out) is told first by the next one;
+//!   tell (killed, logged out) is told first by the next one; the next delivery is stored
+//!   only while at most [`UNRECORDED_MAX`] messages told are not yet recorded as told, so a
+//!   kill makes the next session tell at most that many again;
 //! - signaling messages also make `V2TIMSignalingListener` callbacks, collected over one whole
 //!   step (a resync, a gap pull) and told at its end ([`crate::sync_state::signals_to_tell`]).
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
@@ -25,7 +27,7 @@ use futures_util::StreamExt as _;
 use oxim_proto::op;
 use oxim_proto::payload::{ConvState, PullReq, PullRes, SeqRange, SyncReq, SyncRes, UnreadReq, UnreadRes, WireMessage};
 use oxim_proto::signaling::signaling_of;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::error::Result;
 use crate::events::{Dispatcher, Event};
@@ -40,6 +42,10 @@ use crate::sync_state::{self, Cursors, Delivery};
 
 /// Page size of pulls.
 const PULL_PAGE: u32 = 200;
+/// At most this many messages are told to the app and not yet recorded as told (a delivery
+/// bigger than this is stored alone): what a kill can make the next session tell again. One
+/// pull page, so a catch-up stores its next page once the app has heard the previous one.
+const UNRECORDED_MAX: usize = PULL_PAGE as usize;
 /// Pulls in flight while a sync catches up many conversations.
 const PULL_PIPELINE: usize = 16;
 /// Page size of conversation syncs.
@@ -85,10 +91,16 @@ impl SyncHandle {
         born_ms: i64,
     ) -> SyncHandle {
         let (tx, rx) = mpsc::unbounded_channel();
-        let told = Arc::new(Told { store: store.clone(), up_to: AtomicI64::new(0), writing: AtomicBool::new(false) });
+        let told = Arc::new(Told {
+            store: store.clone(),
+            up_to: AtomicI64::new(0),
+            writing: AtomicBool::new(false),
+            recorded: watch::Sender::new(0),
+        });
         let actor = SyncActor {
             me,
             told,
+            unrecorded: VecDeque::new(),
             store,
             link,
             events,
@@ -125,6 +137,9 @@ struct SyncActor {
     me: String,
     /// Records what the app has been told.
     told: Arc<Told>,
+    /// Deliveries told (or being told) whose record is not written yet: (their last
+    /// announcement position, how many messages), oldest first.
+    unrecorded: VecDeque<(i64, usize)>,
     store: Arc<Store>,
     link: Arc<Link>,
     events: Arc<Dispatcher>,
@@ -151,6 +166,8 @@ struct Told {
     store: Arc<Store>,
     up_to: AtomicI64,
     writing: AtomicBool,
+    /// The position up to which the record of what was told is written.
+    recorded: watch::Sender<i64>,
 }
 
 impl Told {
@@ -172,7 +189,12 @@ impl Told {
             let this = self.clone();
             self.store.spawn(move |db| {
                 this.writing.store(false, Ordering::SeqCst);
-                store::announce::told_up_to(db, this.up_to.load(Ordering::SeqCst))
+                let up_to = this.up_to.load(Ordering::SeqCst);
+                let written = store::announce::told_up_to(db, up_to);
+                // Also after a failure: the actor must not wait for it forever (the next
+                // session tells it again, which is the safe side).
+                this.recorded.send_if_modified(|r| std::mem::replace(r, up_to.max(*r)) < up_to);
+                written
             });
         }
     }
@@ -208,16 +230,35 @@ impl SyncActor {
     /// killed or logged out in between), and queues the conversation changes not told.
     async fn tell_pending(&mut self) -> Result<()> {
         let (me, events, told) = (self.me.clone(), self.events.clone(), self.told.clone());
-        let changes = self
+        let (changes, told) = self
             .store
             .call(move |db| {
                 let (effects, last) = store::announce::pending(db, &me)?;
+                let count = effects.len();
                 told.tell(&events, effects, last);
-                convs::pending_announcements(db)
+                Ok((convs::pending_announcements(db)?, last.map(|pos| (pos, count))))
             })
             .await?;
+        self.unrecorded.extend(told);
         self.conv_changes.extend(changes);
         Ok(())
+    }
+
+    /// Waits until `n` more messages may be told: until what was told before and is not yet
+    /// recorded as told leaves room for them under [`UNRECORDED_MAX`] (or nothing is left
+    /// unrecorded). The app's listeners and the store then never run more than a page apart.
+    async fn make_room(&mut self, n: usize) {
+        let mut recorded = self.told.recorded.subscribe();
+        loop {
+            let up_to = *recorded.borrow_and_update();
+            while self.unrecorded.front().is_some_and(|(pos, _)| *pos <= up_to) {
+                self.unrecorded.pop_front();
+            }
+            let waiting: usize = self.unrecorded.iter().map(|(_, count)| count).sum();
+            if waiting == 0 || waiting + n <= UNRECORDED_MAX || recorded.changed().await.is_err() {
+                return;
+            }
+        }
     }
 
     async fn synced_once(&mut self) -> Result<bool> {
@@ -375,7 +416,9 @@ impl SyncActor {
         // The app hears of the messages from the store thread as soon as they are committed;
         // what the actor decides on (signaling, the conversation list) comes back here.
         let told = self.told.clone();
-        let kept = self
+        let count = msgs.len();
+        self.make_room(count).await;
+        let (kept, announced) = self
             .store
             .call(move |db| {
                 let stored = store::store_received(db, &me, &key, &msgs, Some((after, cursor)), born)?;
@@ -384,9 +427,12 @@ impl SyncActor {
                     .into_iter()
                     .partition(|e| matches!(e, Effect::Signal { .. } | Effect::Conversation(..)));
                 told.tell(&events, tell, stored.announced);
-                Ok(kept)
+                Ok((kept, stored.announced))
             })
             .await?;
+        if let Some(pos) = announced {
+            self.unrecorded.push_back((pos, count));
+        }
         self.cursors.advance(&conv, cursor);
         for effect in kept {
             match effect {
@@ -849,5 +895,50 @@ mod tests {
         let (_third, heard) = actor(&store, &link);
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert!(heard.msgs().is_empty());
+    }
+
+    /// An app slower than the store, that looks at the store each time it is told a message:
+    /// how many messages are recorded as not yet told at that moment.
+    struct SlowApp {
+        db: Mutex<rusqlite::Connection>,
+        heard: Mutex<Vec<(String, usize)>>,
+    }
+
+    impl AdvancedMsgListener for SlowApp {
+        fn on_recv_new_message(&self, msg: Message) {
+            let untold: i64 =
+                self.db.lock().unwrap().query_row("SELECT count(*) FROM announce", [], |r| r.get(0)).unwrap();
+            self.heard.lock().unwrap().push((msg.msg_id, untold as usize));
+            // Slower than storing: the store would run ahead if nothing held it.
+            std::thread::sleep(Duration::from_micros(300));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_catch_up_stores_its_next_page_only_once_the_previous_one_is_recorded_as_told() {
+        let mut rig = Rig::start().await;
+        let app = Arc::new(SlowApp {
+            db: Mutex::new(rusqlite::Connection::open(rig._dir.path().join("oxim.db")).unwrap()),
+            heard: Mutex::new(Vec::new()),
+        });
+        let listeners = Arc::new(Listeners::default());
+        listeners.add_advanced(app.clone());
+        let events = Arc::new(Dispatcher::start(listeners));
+        rig.sync.stop();
+        // A device that synced before: it pulls the whole gap (a new one takes the latest 20).
+        rig.store.call(|db| store::kv_set(db, KV_SYNCED_ONCE, "1")).await.unwrap();
+        let sync = SyncHandle::start("me".into(), rig.store.clone(), rig.link.clone(), events, Default::default(), 0);
+        let conn = rig.connect().await;
+        let _pushes = conn.serve(|op, body| (op == op::MSG_PULL).then(|| pull_answer(body, 600, 200)));
+        // Seq 600 arrives first: three pages of 200 are pulled and told.
+        sync.send(SyncCmd::Push(Box::new(msg(600))));
+        eventually("600 messages told", || app.heard.lock().unwrap().len() == 600).await;
+        let heard = app.heard.lock().unwrap().clone();
+        let want: Vec<String> = (1..=600).map(|s| format!("m{s}")).collect();
+        assert_eq!(heard.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), want);
+        // While a message was told, at most one page was recorded as not told: a kill at any
+        // moment makes the next session tell at most that page again.
+        let most = heard.iter().map(|(_, untold)| *untold).max().unwrap();
+        assert!(most <= UNRECORDED_MAX, "{most} messages stored and not recorded as told at once");
     }
 }

@@ -58,11 +58,27 @@ impl Transport {
         request_timeout: Duration,
         pushes: mpsc::UnboundedSender<Push>,
     ) -> Result<Arc<Transport>> {
-        let (ws, _) =
-            tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async_with_config(url, None, true))
-                .await
-                .map_err(|_| Error::new(code::SDK_NET_CONN_TIMEOUT, format!("connecting to {url} timed out")))?
-                .map_err(|e| Error::disconnected(format!("cannot connect to {url}: {e}")))?;
+        Transport::connect_tls(url, &crate::tls::client_config("")?, heartbeat, request_timeout, pushes).await
+    }
+
+    /// [`Transport::connect`] with the SDK's TLS configuration (`wss://`). A certificate the
+    /// configuration does not trust, or one for another host name, fails with 9501.
+    pub async fn connect_tls(
+        url: &str,
+        tls: &Arc<rustls::ClientConfig>,
+        heartbeat: Duration,
+        request_timeout: Duration,
+        pushes: mpsc::UnboundedSender<Push>,
+    ) -> Result<Arc<Transport>> {
+        let connector = tokio_tungstenite::Connector::Rustls(tls.clone());
+        let connecting = tokio_tungstenite::connect_async_tls_with_config(url, None, true, Some(connector));
+        let (ws, _) = tokio::time::timeout(CONNECT_TIMEOUT, connecting)
+            .await
+            .map_err(|_| Error::new(code::SDK_NET_CONN_TIMEOUT, format!("connecting to {url} timed out")))?
+            .map_err(|e| match crate::tls::tls_failure(&e) {
+                Some(tls) => Error::new(code::SDK_NET_TLS_FAILED, format!("TLS with {url} failed: {tls}")),
+                None => Error::disconnected(format!("cannot connect to {url}: {e}")),
+            })?;
         let (mut sink, mut stream) = ws.split();
         let (out_tx, mut out_rx) = mpsc::unbounded_channel::<WsMessage>();
         let (closed_tx, _) = watch::channel(false);

@@ -39,6 +39,10 @@ pub const SDK_INTERNAL_ERROR: i32 = 7012;
 pub const PARSE_RESPONSE_FAILED: i32 = 6001;
 /// `ERR_INVALID_MSG_ELEM`: the message has no valid element.
 pub const INVALID_MSG_ELEM: i32 = 6016;
+/// `ERR_SDK_NET_ENCODE_FAILED` ("network data encryption failed"): Oxim's code for a TLS
+/// connection that failed: the server's certificate is not trusted (`trustedCaPem`), names
+/// another host, or the handshake failed.
+pub const SDK_NET_TLS_FAILED: i32 = 9501;
 /// `ERR_SDK_NET_DISCONNECT`: no connection to the server.
 pub const SDK_NET_DISCONNECT: i32 = 9508;
 /// `ERR_SDK_NET_CONN_TIMEOUT`: connecting to the server timed out.

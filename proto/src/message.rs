@@ -230,9 +230,24 @@ impl Elem {
                 video_path.clear();
                 snapshot_path.clear();
             }
+            // Merged messages carry whole messages, paths included, at any depth.
+            Elem::Merger { messages, .. } => {
+                for m in messages {
+                    m.elem = m.elem.without_local_paths();
+                }
+            }
             _ => {}
         }
         e
+    }
+
+    /// Whether this element references server files (see [`Elem::file_uuids`]).
+    pub fn has_files(&self) -> bool {
+        match self {
+            Elem::Image { .. } | Elem::Sound { .. } | Elem::File { .. } | Elem::Video { .. } => true,
+            Elem::Merger { messages, .. } => messages.iter().any(|m| m.elem.has_files()),
+            _ => false,
+        }
     }
 
     /// The server files this element references (so the server can let its readers download
@@ -542,6 +557,19 @@ mod tests {
         let json = serde_json::to_string(&elem.without_local_paths()).unwrap();
         assert!(!json.contains("sdcard"), "{json}");
         assert_eq!(elem.file_uuids(), ["u1"]);
+        // Nor do they inside merged messages, however deeply nested.
+        let merged = |inner: Elem| Elem::Merger {
+            title: "t".into(),
+            abstract_list: vec![],
+            compatible_text: "c".into(),
+            messages: vec![WireMessage::new("i", inner)],
+            layers_over_limit: false,
+        };
+        let nested = merged(merged(elem.clone()));
+        assert!(serde_json::to_string(&nested).unwrap().contains("sdcard"));
+        let json = serde_json::to_string(&nested.without_local_paths()).unwrap();
+        assert!(!json.contains("sdcard"), "{json}");
+        assert_eq!(nested.without_local_paths().file_uuids(), ["u1"], "the files stay, only the paths go");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! State shared by every connection of one running server.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use tokio::sync::watch;
 
@@ -19,6 +19,8 @@ pub struct App {
     /// Invitation deadlines, for the signaling timer.
     pub deadlines: Deadlines,
     next_conn: AtomicU64,
+    /// WebSocket connections open now.
+    open_conns: AtomicUsize,
     /// Becomes `true` when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
     /// Sends offline pushes, if a push provider is configured.
@@ -33,6 +35,7 @@ impl App {
             sessions,
             deadlines: Deadlines::default(),
             next_conn: AtomicU64::new(1),
+            open_conns: AtomicUsize::new(0),
             shutdown,
             pusher: None,
         }
@@ -44,8 +47,30 @@ impl App {
         self
     }
 
+    /// Counts a new WebSocket connection in, unless `max` are open already; the connection is
+    /// counted out when the returned guard drops.
+    pub fn open_conn(self: &Arc<Self>, max: usize) -> Option<OpenConn> {
+        let admitted =
+            self.open_conns.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1));
+        admitted.ok().map(|_| OpenConn(self.clone()))
+    }
+
+    /// WebSocket connections open now.
+    pub fn open_conns(&self) -> usize {
+        self.open_conns.load(Ordering::Acquire)
+    }
+
     /// A fresh connection id.
     pub fn next_conn_id(&self) -> u64 {
         self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// An open WebSocket connection, counted while it lives ([`App::open_conn`]).
+pub struct OpenConn(Arc<App>);
+
+impl Drop for OpenConn {
+    fn drop(&mut self) {
+        self.0.open_conns.fetch_sub(1, Ordering::AcqRel);
     }
 }

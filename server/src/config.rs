@@ -28,6 +28,15 @@ pub struct ServerConfig {
     pub secret_key: String,
     /// A connection that sends nothing (not even a heartbeat) for this long is closed.
     pub idle_timeout: Duration,
+    /// A connection whose client has not taken a write for this long (it stopped reading) is
+    /// dropped, so it holds neither its task nor a graceful shutdown.
+    pub write_timeout: Duration,
+    /// WebSocket connections open at once; beyond it a new one is refused (HTTP 503) before
+    /// the upgrade.
+    pub max_connections: usize,
+    /// Longest signaling timeout an invitation may ask for (Oxim's bound; V2TIM states none):
+    /// every pending invitation with a timeout keeps a deadline until then.
+    pub max_signal_timeout: Duration,
     /// How long after sending a message its sender may revoke it (V2TIM: 2 minutes).
     pub revoke_window: Duration,
     /// Largest member count per group type (V2TIM: 200, AVChatRoom unlimited).
@@ -49,6 +58,18 @@ pub struct ServerConfig {
     /// failed push is tried (`attempts`), the first wait between tries (`backoff_ms`, doubling),
     /// and each request's time limit (`timeout_ms`).
     pub push: PushSettings,
+    /// Serve TLS (`wss://`, `https://`) with this certificate chain and key (PEM files, reloaded
+    /// when they change); `None`: plain `ws://` and `http://` (e.g. behind a reverse proxy).
+    pub tls: Option<TlsFiles>,
+}
+
+/// The PEM files TLS is served with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 /// Offline push settings (`[push]`).
@@ -109,11 +130,15 @@ impl Default for ServerConfig {
             sdk_app_id: DEV_SDK_APP_ID,
             secret_key: DEV_SECRET_KEY.to_owned(),
             idle_timeout: Duration::from_secs(90),
+            write_timeout: Duration::from_secs(20),
+            max_connections: 10_000,
+            max_signal_timeout: Duration::from_secs(86_400),
             revoke_window: Duration::from_secs(120),
             member_limits: MemberLimits::default(),
             room_msgs_per_window: 40,
             room_window: Duration::from_secs(1),
             attr_writes_per_sec: 5,
+            tls: None,
             friendship: FriendshipSettings::default(),
             durability: Durability::Full,
             push: PushSettings::default(),
@@ -136,6 +161,19 @@ impl ServerConfig {
         self.secret_key == DEV_SECRET_KEY
     }
 
+    /// Refuses to serve the published development secret key anywhere but on a loopback
+    /// address: anyone could sign UserSigs for every user of such a server.
+    pub fn check_secret_for_listen(&self) -> Result<(), String> {
+        if self.uses_dev_secret() && !self.listen.ip().is_loopback() {
+            return Err(format!(
+                "the development secret key is public: set your own with --secret-key (or OXIM_SECRET_KEY) \
+                 to listen on {}",
+                self.listen
+            ));
+        }
+        Ok(())
+    }
+
     /// Applies a TOML file's settings over `self`.
     pub fn merge_toml_file(&mut self, path: &Path) -> Result<(), String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -152,8 +190,10 @@ impl ServerConfig {
             secret_key: file.secret_key,
             idle_timeout_secs: file.idle_timeout_secs,
             revoke_window_secs: file.revoke_window_secs,
+            tls_cert: file.tls_cert,
+            tls_key: file.tls_key,
             durability: file.durability,
-        });
+        })?;
         if let Some(limits) = file.member_limits {
             self.member_limits = limits;
         }
@@ -162,6 +202,15 @@ impl ServerConfig {
         }
         if let Some(ms) = file.room_window_ms {
             self.room_window = Duration::from_millis(ms);
+        }
+        if let Some(secs) = file.max_signal_timeout_secs {
+            self.max_signal_timeout = Duration::from_secs(secs);
+        }
+        if let Some(n) = file.max_connections {
+            self.max_connections = n;
+        }
+        if let Some(secs) = file.write_timeout_secs {
+            self.write_timeout = Duration::from_secs(secs);
         }
         if let Some(n) = file.attr_writes_per_sec {
             self.attr_writes_per_sec = n;
@@ -175,8 +224,9 @@ impl ServerConfig {
         Ok(())
     }
 
-    /// Applies the settings that are present.
-    pub fn merge(&mut self, o: Overrides) {
+    /// Applies the settings that are present; a TLS certificate needs its key and the other
+    /// way round.
+    pub fn merge(&mut self, o: Overrides) -> Result<(), String> {
         if let Some(v) = o.listen {
             self.listen = v;
         }
@@ -198,6 +248,17 @@ impl ServerConfig {
         if let Some(v) = o.durability {
             self.durability = v;
         }
+        match (o.tls_cert, o.tls_key, &mut self.tls) {
+            (Some(cert), Some(key), _) => self.tls = Some(TlsFiles { cert, key }),
+            (None, None, _) => {}
+            // One file of a pair already set elsewhere.
+            (cert, key, Some(tls)) => {
+                tls.cert = cert.unwrap_or(tls.cert.clone());
+                tls.key = key.unwrap_or(tls.key.clone());
+            }
+            _ => return Err("a TLS certificate (tls_cert) needs its key (tls_key), and the other way round".into()),
+        }
+        Ok(())
     }
 }
 
@@ -216,6 +277,10 @@ pub struct Overrides {
     pub idle_timeout_secs: Option<u64>,
     /// `revoke_window_secs`.
     pub revoke_window_secs: Option<u64>,
+    /// `tls_cert`.
+    pub tls_cert: Option<PathBuf>,
+    /// `tls_key`.
+    pub tls_key: Option<PathBuf>,
     /// `durability`.
     pub durability: Option<Durability>,
 }
@@ -228,7 +293,12 @@ struct FileConfig {
     sdk_app_id: Option<u64>,
     secret_key: Option<String>,
     idle_timeout_secs: Option<u64>,
+    write_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
+    max_signal_timeout_secs: Option<u64>,
     revoke_window_secs: Option<u64>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     /// `[member_limits]`: `work`, `public`, `meeting`, `avchatroom` (0 = unlimited).
     member_limits: Option<MemberLimits>,
     room_msgs_per_window: Option<u32>,
@@ -252,7 +322,7 @@ mod tests {
         assert_eq!(cfg.listen.port(), 9000);
         assert_eq!((cfg.sdk_app_id, cfg.secret_key.as_str()), (7, "k"));
         assert_eq!(cfg.data_dir, PathBuf::from("./oxim-data"));
-        cfg.merge(Overrides { sdk_app_id: Some(8), ..Overrides::default() });
+        cfg.merge(Overrides { sdk_app_id: Some(8), ..Overrides::default() }).unwrap();
         assert_eq!((cfg.sdk_app_id, cfg.listen.port()), (8, 9000));
     }
 
@@ -260,9 +330,40 @@ mod tests {
     fn group_limits_come_from_toml() {
         let mut cfg = ServerConfig::default();
         assert_eq!(cfg.member_limits.of("Work"), 200);
-        cfg.merge_toml("room_msgs_per_window = 10\n[member_limits]\nwork = 3\n").unwrap();
+        cfg.merge_toml(
+            "room_msgs_per_window = 10\nmax_connections = 5\nwrite_timeout_secs = 3\n[member_limits]\nwork = 3\n",
+        )
+        .unwrap();
+        assert_eq!((cfg.max_connections, cfg.write_timeout), (5, Duration::from_secs(3)));
         assert_eq!((cfg.member_limits.of("Work"), cfg.member_limits.of("Public")), (3, 200));
         assert_eq!(cfg.room_msgs_per_window, 10);
+    }
+
+    #[test]
+    fn tls_needs_a_certificate_and_its_key() {
+        let mut cfg = ServerConfig::default();
+        let cert_only = Overrides { tls_cert: Some("c.pem".into()), ..Overrides::default() };
+        assert!(cfg.merge(cert_only.clone()).is_err(), "a certificate without a key");
+        assert_eq!(cfg.tls, None);
+        cfg.merge_toml("tls_cert = \"a.pem\"\ntls_key = \"k.pem\"\n").unwrap();
+        // A flag then replaces one file of the pair.
+        cfg.merge(cert_only).unwrap();
+        assert_eq!(cfg.tls, Some(TlsFiles { cert: "c.pem".into(), key: "k.pem".into() }));
+    }
+
+    #[test]
+    fn the_development_key_serves_loopback_only() {
+        let mut cfg = ServerConfig::default();
+        assert!(cfg.check_secret_for_listen().is_ok(), "127.0.0.1");
+        for public in ["0.0.0.0:8080", "[::]:8080", "192.168.1.2:8080"] {
+            cfg.listen = public.parse().unwrap();
+            assert!(cfg.check_secret_for_listen().unwrap_err().contains("--secret-key"), "{public}");
+        }
+        cfg.listen = "[::1]:8080".parse().unwrap();
+        assert!(cfg.check_secret_for_listen().is_ok(), "::1");
+        cfg.listen = "0.0.0.0:8080".parse().unwrap();
+        cfg.secret_key = "my own".into();
+        assert!(cfg.check_secret_for_listen().is_ok());
     }
 
     #[test]

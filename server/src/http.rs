@@ -32,6 +32,19 @@ impl crate::media::FileAccess for ConversationFileAccess {
     }
 }
 
+/// Who uploaded a file, as the file store's metadata says (for [`crate::handlers::FileOwners`]).
+pub struct BlobOwners(pub Arc<dyn crate::media::BlobStore>);
+
+#[async_trait::async_trait]
+impl crate::handlers::FileOwners for BlobOwners {
+    async fn owner(&self, uuid: &str) -> Option<String> {
+        if !oxim_proto::media::is_valid_file_uuid(uuid) {
+            return None;
+        }
+        self.0.stat(uuid).await.ok().flatten().map(|meta| meta.owner)
+    }
+}
+
 /// The server's routes.
 pub fn router(app: Arc<App>, alive: mpsc::Sender<()>, blobs: Arc<dyn crate::media::BlobStore>) -> Router {
     let services = &app.services;
@@ -59,8 +72,17 @@ async fn healthz(State(state): State<RouteState>) -> impl IntoResponse {
     (status, body)
 }
 
-async fn websocket(State(state): State<RouteState>, ws: WebSocketUpgrade) -> impl IntoResponse {
+async fn websocket(State(state): State<RouteState>, ws: WebSocketUpgrade) -> axum::response::Response {
+    // Counted from before the upgrade: a flood of handshakes cannot get past the cap either.
+    let Some(open) = state.app.open_conn(state.app.services.config.max_connections) else {
+        tracing::warn!("connection refused: {} open", state.app.open_conns());
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
+    };
     ws.max_message_size(MAX_WS_MESSAGE)
         .read_buffer_size(WS_READ_BUFFER)
-        .on_upgrade(move |socket| gateway::serve_socket(state.app, socket, state.alive))
+        .on_upgrade(move |socket| async move {
+            gateway::serve_socket(state.app, socket, state.alive).await;
+            drop(open);
+        })
+        .into_response()
 }

@@ -24,6 +24,7 @@ pub mod handlers;
 pub mod http;
 pub mod media;
 pub mod store;
+pub mod tls;
 pub mod usersig;
 
 use std::net::SocketAddr;
@@ -42,6 +43,8 @@ use crate::store::sqlite::SqliteStore;
 /// A running server.
 pub struct ServerHandle {
     addr: SocketAddr,
+    /// Serving TLS.
+    tls: bool,
     app: Arc<App>,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
@@ -52,7 +55,9 @@ pub struct Server;
 
 impl Server {
     /// Opens the data directory, binds `config.listen` and starts serving in the background.
+    /// Refuses the published development secret key on any but a loopback address.
     pub async fn start(config: ServerConfig) -> Result<ServerHandle, String> {
+        config.check_secret_for_listen()?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let options = store::sqlite::Options {
             member_limits: config.member_limits,
@@ -68,8 +73,16 @@ impl Server {
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let tls = match config.tls.clone() {
+            Some(files) => Some(tls::acceptor(files, shutdown_rx.clone())?),
+            None => None,
+        };
+        let serves_tls = tls.is_some();
         let sessions = Arc::new(Sessions::default());
-        let services = Arc::new(Services::new(config, Arc::new(store), clock, sessions.clone()));
+        let blobs: Arc<dyn crate::media::BlobStore> = Arc::new(blobs);
+        let owners = Arc::new(http::BlobOwners(blobs.clone()));
+        let services =
+            Arc::new(Services::new(config, Arc::new(store), clock, sessions.clone()).with_file_owners(owners));
         services.load_blacklists().await.map_err(|e| e.to_string())?;
         let pusher = gateway::offline_push::pusher(&services.config.push, services.store.clone(), sessions.clone())?;
         let app = Arc::new(App::new(services, sessions, shutdown_rx.clone()).with_pusher(pusher));
@@ -77,26 +90,35 @@ impl Server {
 
         // Every connection task holds a clone of `alive`; when all are dropped, all have ended.
         let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
-        let router = http::router(app.clone(), alive_tx, Arc::new(blobs));
+        let router = http::router(app.clone(), alive_tx, blobs);
         let task_app = app.clone();
         let task = tokio::spawn(async move {
             let mut stop = shutdown_rx;
-            // No Nagle delay: a push or answer that follows another before the client's
-            // (delayed) ACK would otherwise wait up to 40 ms.
-            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
-                let _ = tcp.set_nodelay(true);
-            });
-            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+            let stopped = async move {
                 let _ = stop.wait_for(|s| *s).await;
-            });
-            if let Err(e) = serve.await {
+            };
+            let served = match tls {
+                Some(acceptor) => match tls::TlsListener::new(listener, acceptor) {
+                    Ok(listener) => axum::serve(listener, router).with_graceful_shutdown(stopped).await,
+                    Err(e) => Err(e),
+                },
+                None => {
+                    // No Nagle delay: a push or answer that follows another before the client's
+                    // (delayed) ACK would otherwise wait up to 40 ms.
+                    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+                        let _ = tcp.set_nodelay(true);
+                    });
+                    axum::serve(listener, router).with_graceful_shutdown(stopped).await
+                }
+            };
+            if let Err(e) = served {
                 tracing::error!("server stopped: {e}");
             }
             // The router (and its `alive` sender) is gone; wait for the WebSocket tasks.
             let _ = alive_rx.recv().await;
             task_app.services.store.close().await;
         });
-        Ok(ServerHandle { addr, app, shutdown: shutdown_tx, task })
+        Ok(ServerHandle { addr, tls: serves_tls, app, shutdown: shutdown_tx, task })
     }
 }
 
@@ -106,14 +128,14 @@ impl ServerHandle {
         self.addr
     }
 
-    /// The WebSocket URL clients connect to (`ws://addr/v1/ws`).
+    /// The WebSocket URL clients connect to (`ws://addr/v1/ws`; `wss://` with TLS).
     pub fn ws_url(&self) -> String {
-        format!("ws://{}/v1/ws", self.addr)
+        format!("{}://{}/v1/ws", if self.tls { "wss" } else { "ws" }, self.addr)
     }
 
-    /// The HTTP base URL (`http://addr`).
+    /// The HTTP base URL (`http://addr`; `https://` with TLS).
     pub fn http_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", if self.tls { "https" } else { "http" }, self.addr)
     }
 
     /// Issues a UserSig for `user` with this server's key, valid for `expire_secs`.

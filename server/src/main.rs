@@ -11,8 +11,8 @@ use oxim_server::usersig::UserSigKey;
 /// The self-hostable Oxim IM server.
 ///
 /// Settings come from defaults, then `--config FILE` (TOML with the keys listen, data_dir,
-/// sdk_app_id, secret_key, idle_timeout_secs, revoke_window_secs), then OXIM_* environment
-/// variables, then flags.
+/// sdk_app_id, secret_key, idle_timeout_secs, write_timeout_secs, revoke_window_secs, tls_cert,
+/// tls_key, ...), then OXIM_* environment variables, then flags.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Cli {
@@ -34,6 +34,13 @@ struct Cli {
     /// Seconds after sending during which a message may be revoked [default: 120].
     #[arg(long, env = "OXIM_REVOKE_WINDOW_SECS", global = true)]
     revoke_window_secs: Option<u64>,
+    /// Serve TLS (wss://, https://) with this certificate chain (PEM, leaf first); reloaded
+    /// when the file changes. Needs --tls-key.
+    #[arg(long, env = "OXIM_TLS_CERT", global = true)]
+    tls_cert: Option<PathBuf>,
+    /// The TLS certificate's private key (PEM); reloaded when the file changes.
+    #[arg(long, env = "OXIM_TLS_KEY", global = true)]
+    tls_key: Option<PathBuf>,
     /// When a write is acknowledged: "full" (after its fsync: survives a power cut) or
     /// "relaxed" (before it: a power cut can take back the last acknowledged writes)
     /// [default: full].
@@ -73,8 +80,10 @@ fn config_from(cli: &Cli) -> Result<ServerConfig, String> {
         secret_key: cli.secret_key.clone(),
         idle_timeout_secs: None,
         revoke_window_secs: cli.revoke_window_secs,
+        tls_cert: cli.tls_cert.clone(),
+        tls_key: cli.tls_key.clone(),
         durability: cli.durability,
-    });
+    })?;
     Ok(config)
 }
 

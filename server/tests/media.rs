@@ -14,7 +14,7 @@ use image::{DynamicImage, ImageFormat, RgbImage};
 use oxim_core::media::MediaClient;
 use oxim_proto::code;
 use oxim_proto::media::{FileKind, ImageVariantKind, MB, UploadedFile};
-use oxim_server::media::{AllowOwnerOnly, FileAccess, FsBlobStore, MediaLimits, MediaState, routes};
+use oxim_server::media::{AllowOwnerOnly, FileAccess, FsBlobStore, MediaLimits, MediaState, UploadLimits, routes};
 use oxim_server::usersig::UserSigKey;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -45,10 +45,14 @@ impl TestServer {
     }
 
     async fn start_with(limits: MediaLimits, access: Arc<dyn FileAccess>) -> TestServer {
+        TestServer::start_full(limits, access, UploadLimits::default()).await
+    }
+
+    async fn start_full(limits: MediaLimits, access: Arc<dyn FileAccess>, uploads: UploadLimits) -> TestServer {
         let data = tempfile::tempdir().unwrap();
         let blobs = Arc::new(FsBlobStore::open(data.path()).unwrap());
         let key = UserSigKey::new(APP, SECRET);
-        let state = MediaState { sigs: key.clone(), sdk_app_id: APP, blobs, access, limits };
+        let state = MediaState { sigs: key.clone(), sdk_app_id: APP, blobs, access, limits, uploads };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = routes(state);
@@ -531,4 +535,44 @@ async fn a_large_upload_refused_early_reports_the_servers_reason() {
     }
     let (status, body) = raw(server.addr, "GET /v1/files/check?kind=video&name=a.mp4&size=1 HTTP/1.1\r\n", b"").await;
     assert_eq!((status, body["code"].as_i64()), (401, Some(code::FILE_TRANS_AUTH_FAILED as i64)), "{body}");
+}
+
+/// A client that announces a body and stops sending (slow loris) holds its upload only until
+/// the stall timeout; while uploads are at their cap, another is refused at once.
+#[tokio::test]
+async fn a_stalled_upload_times_out_and_uploads_beyond_the_cap_are_refused() {
+    let uploads = UploadLimits { concurrent: 1, stall: Duration::from_secs(2) };
+    let server = TestServer::start_full(MediaLimits::default(), Arc::new(AllowOwnerOnly), uploads).await;
+    let auth = server.auth_headers("alice", &server.sig("alice"));
+    let started = std::time::Instant::now();
+    let mut loris = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST /v1/files?kind=file&name=slow.bin HTTP/1.1\r\n{auth}Host: {}\r\nConnection: close\r\nContent-Length: 1000\r\n\r\n",
+        server.addr
+    );
+    loris.write_all(head.as_bytes()).await.unwrap();
+    loris.write_all(&[7u8; 10]).await.unwrap();
+
+    // The stalled upload holds the only place: another is refused at once with 503 / 6008.
+    let small = format!("POST /v1/files?kind=file&name=x.bin HTTP/1.1\r\n{auth}Content-Length: 5\r\n");
+    let refused = loop {
+        let (status, body) = raw(server.addr, &small, b"hello").await;
+        if status == 503 {
+            break body;
+        }
+        assert!(started.elapsed() < Duration::from_millis(1500), "never refused: {status} {body}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(refused["code"], code::FILE_TRANS_UPLOAD_FAILED);
+
+    // The stalled one ends with 408 / 6008 after the stall timeout; nothing of it is kept.
+    let mut response = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), loris.read_to_end(&mut response)).await.expect("answered").unwrap();
+    let (status, body) = parse_response(&response);
+    assert_eq!((status, body["code"].as_i64()), (408, Some(code::FILE_TRANS_UPLOAD_FAILED as i64)), "{body}");
+    assert!(started.elapsed() >= Duration::from_secs(2), "not before the stall timeout");
+    assert_eq!(server.staged(), 0, "the partial upload was deleted");
+    // The place is free again.
+    let (status, body) = raw(server.addr, &small, b"hello").await;
+    assert_eq!(status, 200, "{body}");
 }

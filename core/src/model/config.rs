@@ -42,6 +42,9 @@ pub struct SdkConfig {
     /// How long a message send keeps trying (through reconnects) before the message is marked
     /// failed. It can be resent later with the same msgID.
     pub send_timeout: Duration,
+    /// Certificate authorities (PEM) trusted besides Mozilla's roots, for a server whose
+    /// certificate a self-hosted CA issued; empty = none. Verification is always on.
+    pub trusted_ca_pem: String,
 }
 
 impl SdkConfig {
@@ -56,6 +59,7 @@ impl SdkConfig {
             request_timeout: Duration::from_secs(15),
             send_timeout: Duration::from_secs(30),
             reconnect_max_delay: Duration::from_secs(16),
+            trusted_ca_pem: String::new(),
         }
     }
 

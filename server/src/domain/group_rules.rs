@@ -2,7 +2,7 @@
 //! group. The server checks every group operation against these rules; nothing here trusts the
 //! client.
 
-use oxim_proto::group::{group_type as gt, role};
+use oxim_proto::group::{GroupInfo, group_type as gt, role};
 
 /// The rules of one group type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +41,8 @@ pub struct Rules {
     pub persistent_members: bool,
     /// Initial members may be given at creation (not AVChatRoom).
     pub create_members: bool,
+    /// Non-members may read the profile's public fields (not Work: private).
+    pub outsiders_read_profile: bool,
 }
 
 /// Who may edit a group's profile.
@@ -72,6 +74,7 @@ const WORK: Rules = Rules {
     stored_tips: true,
     persistent_members: true,
     create_members: true,
+    outsiders_read_profile: false,
 };
 
 const PUBLIC: Rules = Rules {
@@ -92,6 +95,7 @@ const PUBLIC: Rules = Rules {
     stored_tips: true,
     persistent_members: true,
     create_members: true,
+    outsiders_read_profile: true,
 };
 
 const MEETING: Rules = Rules {
@@ -121,6 +125,7 @@ const AVCHATROOM: Rules = Rules {
     stored_tips: false,
     persistent_members: false,
     create_members: false,
+    outsiders_read_profile: true,
 };
 
 /// The rules of `group_type` (`None` for an unknown type).
@@ -135,6 +140,24 @@ pub fn of(group_type: &str) -> Option<&'static Rules> {
 }
 
 impl Rules {
+    /// What a non-member may read of a group's profile (V2TIM's group table): nothing of a
+    /// Work group (`None`), the public fields of the others (id, name, owner, type, creation
+    /// time, member counts, introduction, face, add option, custom fields).
+    pub fn outsider_view(&self, info: GroupInfo) -> Option<GroupInfo> {
+        if !self.outsiders_read_profile {
+            return None;
+        }
+        Some(GroupInfo {
+            notification: String::new(),
+            all_muted: false,
+            last_info_time: 0,
+            role: role::UNDEFINED,
+            recv_opt: 0,
+            join_time: 0,
+            ..info
+        })
+    }
+
     /// Whether a member with `op_role` may edit the profile.
     pub fn may_edit_profile(&self, op_role: i32) -> bool {
         match self.profile_editors {

@@ -41,6 +41,11 @@ pub(super) async fn dispatch(conn: &mut Conn, text: &str) {
         Ok(frame) => frame,
         Err(e) => {
             tracing::debug!(conn = conn.id, "unparsable frame: {e}");
+            // A request whose id can still be read gets its answer: the client stops waiting.
+            if let Some(id) = readable_request_id(text) {
+                let refusal = Refusal::new(code::INVALID_PARAMETERS, format!("malformed request frame: {e}"));
+                conn.refuse(id, &refusal).await;
+            }
             return;
         }
     };
@@ -135,6 +140,19 @@ pub(super) async fn dispatch(conn: &mut Conn, text: &str) {
             conn.refuse(frame.id, &refusal).await
         }
     }
+}
+
+/// The id of a frame that is not a valid request but looks like one (an object with a numeric
+/// `id`, and `t` absent or `"req"`).
+fn readable_request_id(text: &str) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct Loose {
+        t: Option<serde_json::Value>,
+        id: Option<serde_json::Value>,
+    }
+    let loose: Loose = serde_json::from_str(text).ok()?;
+    let is_request = loose.t.as_ref().is_none_or(|t| t == "req");
+    loose.id.and_then(|id| id.as_u64()).filter(|id| is_request && *id > 0)
 }
 
 /// `login` runs to its end here: the connection's next request must see the sign-in.

@@ -15,3 +15,7 @@ pub const MAX_WS_MESSAGE: usize = 1 << 20;
 /// an idle connection cost about 135 KiB; IM frames are mostly under 1 KB, and a larger message
 /// grows the buffer as it arrives.
 pub const WS_READ_BUFFER: usize = 4 * 1024;
+
+/// Most sessions one user may have at a time (platforms are free text); a login beyond it takes
+/// over the user's oldest session, which is kicked as a login on the same platform would.
+pub const MAX_SESSIONS_PER_USER: usize = 16;

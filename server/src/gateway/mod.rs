@@ -196,8 +196,11 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
     // What the reader decided: close with a frame, close without one, or drop the socket.
     let (close_tx, mut close_rx) = tokio::sync::oneshot::channel::<Ending>();
 
-    // The writer flushes queued frames, then sends the close frame the reader chose.
-    let writer = tokio::spawn(async move {
+    // The writer flushes queued frames, then sends the close frame the reader chose. A client
+    // that takes no write for `write_timeout` (it stopped reading) ends the writer, and with it
+    // the connection: nothing waits on it forever.
+    let write_timeout = app.services.config.write_timeout;
+    let mut writer = tokio::spawn(async move {
         loop {
             tokio::select! {
                 biased;
@@ -205,13 +208,16 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
                     Some(frame) => {
                         // Everything already queued goes out with this frame in one flush
                         // (one write instead of one per frame under load).
-                        if sink.feed(Message::Text(frame)).await.is_err() { return }
-                        let mut batched = 1;
-                        while batched < MAX_FLUSH_BATCH && let Ok(frame) = frames_rx.try_recv() {
-                            if sink.feed(Message::Text(frame)).await.is_err() { return }
-                            batched += 1;
-                        }
-                        if sink.flush().await.is_err() { return }
+                        let batch = async {
+                            sink.feed(Message::Text(frame)).await?;
+                            let mut batched = 1;
+                            while batched < MAX_FLUSH_BATCH && let Ok(frame) = frames_rx.try_recv() {
+                                sink.feed(Message::Text(frame)).await?;
+                                batched += 1;
+                            }
+                            sink.flush().await
+                        };
+                        if !matches!(tokio::time::timeout(write_timeout, batch).await, Ok(Ok(()))) { return }
                     }
                     None => break,
                 },
@@ -221,10 +227,13 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
                         Ending::Close(close) => close,
                     };
                     // Drain what is already queued (responses to the last requests) first.
-                    while let Ok(frame) = frames_rx.try_recv() {
-                        if sink.send(Message::Text(frame)).await.is_err() { return }
-                    }
-                    let _ = sink.send(Message::Close(close)).await;
+                    let goodbye = async {
+                        while let Ok(frame) = frames_rx.try_recv() {
+                            sink.send(Message::Text(frame)).await?;
+                        }
+                        sink.send(Message::Close(close)).await
+                    };
+                    let _ = tokio::time::timeout(write_timeout, goodbye).await;
                     return;
                 }
             }
@@ -271,6 +280,12 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
                 conn.send(OutFrame::push(push::USERSIG_EXPIRED, &serde_json::json!({})).to_json()).await;
             },
             _ = shutdown.changed() => break Ending::close(1001, "server shutting down"),
+            // The writer gave up on a client that stopped reading (or its socket failed).
+            _ = &mut writer => {
+                tracing::info!(conn = conn.id, "client stopped taking writes: disconnected");
+                conn.sign_out();
+                return;
+            }
         }
     };
     conn.sign_out();

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{Notify, mpsc};
 
+use super::limits::MAX_SESSIONS_PER_USER;
 use crate::handlers::{Presence, Push};
 use oxim_proto::OutFrame;
 
@@ -83,16 +84,22 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    /// Registers `handle` for `user`; returns the sessions it replaces (same platform), which the
-    /// caller kicks.
+    /// Registers `handle` for `user`; returns the sessions it replaces, which the caller kicks:
+    /// the one on the same platform, and (the platform is free text, so one user could open
+    /// sessions without end) the oldest ones beyond [`MAX_SESSIONS_PER_USER`].
     pub fn bind(&self, user: &str, handle: SessionHandle) -> Vec<SessionHandle> {
         let mut users = self.users.write().expect("sessions lock");
         let list = users.entry(user.to_owned()).or_default();
-        let (kicked, kept): (Vec<_>, Vec<_>) =
+        let (mut kicked, kept): (Vec<_>, Vec<_>) =
             list.drain(..).partition(|s| s.platform == handle.platform && s.conn_id != handle.conn_id);
         *list = kept;
         list.retain(|s| s.conn_id != handle.conn_id);
         list.push(handle);
+        if list.len() > MAX_SESSIONS_PER_USER {
+            // Oldest first: the list is in login order.
+            let over = list.len() - MAX_SESSIONS_PER_USER;
+            kicked.extend(list.drain(..over));
+        }
         kicked
     }
 
@@ -180,6 +187,24 @@ mod tests {
         sessions.unbind("alice", 2);
         sessions.unbind("alice", 3);
         assert_eq!(sessions.count(), 0);
+    }
+
+    #[test]
+    fn a_user_keeps_at_most_the_newest_sessions() {
+        let sessions = Sessions::default();
+        let max = MAX_SESSIONS_PER_USER as u64;
+        for conn in 1..=max {
+            assert!(sessions.bind("alice", handle(conn, &format!("device {conn}")).0).is_empty());
+        }
+        sessions.bind("bob", handle(100, "android").0);
+        // One more platform takes over the oldest session; another user is untouched.
+        let kicked = sessions.bind("alice", handle(max + 1, "one too many").0);
+        assert_eq!(kicked.iter().map(|s| s.conn_id).collect::<Vec<_>>(), [1]);
+        assert_eq!(sessions.count(), MAX_SESSIONS_PER_USER + 1);
+        // The same platform again replaces its own session, nobody else's.
+        let kicked = sessions.bind("alice", handle(max + 2, "one too many").0);
+        assert_eq!(kicked.iter().map(|s| s.conn_id).collect::<Vec<_>>(), [max + 1]);
+        assert_eq!(sessions.count(), MAX_SESSIONS_PER_USER + 1);
     }
 
     #[test]

@@ -18,6 +18,7 @@ use oxim_proto::payload::{SendMsgRes, WireMessage};
 use oxim_proto::{code, push};
 
 use super::{Caller, Ctx, Effect, Effects, Push, PushBody, Reply, appended_pushes, refusal};
+use crate::domain::group_rules;
 use crate::domain::groups::{GroupOp, GroupRow};
 use crate::domain::refusal::Refusal;
 use crate::store::GroupOutcome;
@@ -257,7 +258,18 @@ pub async fn info(ctx: &Ctx, caller: &Caller, req: GroupsInfoReq) -> Reply<Group
                         info.role = if info.owner == caller.user { role::OWNER } else { role::MEMBER };
                     }
                 }
-                GroupInfoResult { code: 0, desc: String::new(), info }
+                if info.role != role::UNDEFINED {
+                    return GroupInfoResult { code: 0, desc: String::new(), info };
+                }
+                // A non-member (a former member too) reads what the group type shows outsiders.
+                match group_rules::of(&info.group_type).and_then(|rules| rules.outsider_view(info)) {
+                    Some(info) => GroupInfoResult { code: 0, desc: String::new(), info },
+                    None => GroupInfoResult {
+                        code: code::SVR_GROUP_PERMISSION_DENY,
+                        desc: format!("only members may read group {gid}"),
+                        info: oxim_proto::group::GroupInfo { group_id: gid.clone(), ..Default::default() },
+                    },
+                }
             }
             None => GroupInfoResult {
                 code: code::SVR_GROUP_NOT_FOUND,

@@ -30,6 +30,17 @@ async fn validate(ctx: &Ctx, msg: &WireMessage) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// A message carries only files its sender may read (uploaded them, or received them): a file
+/// id learnt elsewhere cannot be forwarded to gain access to the file.
+async fn check_files(ctx: &Ctx, user: &str, elem: &oxim_proto::message::Elem) -> Result<(), Refusal> {
+    for uuid in elem.file_uuids() {
+        if !ctx.may_read_file(user, &uuid).await.map_err(refusal)? {
+            return Err(Refusal::new(code::FILE_TRANS_AUTH_FAILED, format!("you may not send file {uuid}")));
+        }
+    }
+    Ok(())
+}
+
 /// Handles `msg.send`: validates, stores (C2C or group) and pushes the message to the other
 /// online sessions of its recipients; online-only messages and AVChatRoom messages are pushed
 /// and never stored.
@@ -52,6 +63,11 @@ pub fn send<'a>(
         // A sender's local file paths never leave the server (nor should they have reached it).
         req.msg.elem = req.msg.elem.without_local_paths();
         validate(ctx, &req.msg).await?;
+        if req.msg.elem.has_files() {
+            // Boxed: most messages carry no file, and the future of every send in flight would
+            // otherwise hold this check's state.
+            Box::pin(check_files(ctx, &caller.user, &req.msg.elem)).await?;
+        }
         if !req.msg.group_id.is_empty() {
             return Box::pin(groups::send(ctx, req.msg)).await;
         }
@@ -115,9 +131,18 @@ pub async fn revoke(ctx: &Ctx, caller: &Caller, req: RevokeReq) -> Reply<RevokeR
     Ok((RevokeRes { seq: written.seq }, appended_pushes(written.appended, false)))
 }
 
+/// Whether `conv` is an AVChatRoom `user` is in: its messages are never stored, so there is
+/// nothing to read, clear or delete (and no stored membership to check).
+fn in_room(ctx: &Ctx, user: &str, conv: &ConvId) -> bool {
+    matches!(conv, ConvId::Group(g) if ctx.rooms.is_member(g, user))
+}
+
 /// Handles `msg.read`.
 pub async fn read(ctx: &Ctx, caller: &Caller, req: ReadReq) -> Reply<ReadRes> {
     check_conv(&req.conv_id)?;
+    if in_room(ctx, &caller.user, &req.conv_id) {
+        return Ok((ReadRes { read_seq: 0 }, Vec::new()));
+    }
     let written = ctx.write(|s| s.mark_read(&caller.user, &req.conv_id, req.seq)).await.map_err(refusal)?;
     Ok((ReadRes { read_seq: written.seq }, appended_pushes(written.appended, false)))
 }
@@ -128,6 +153,9 @@ pub async fn delete(ctx: &Ctx, caller: &Caller, req: DeleteReq) -> Reply<serde_j
     if req.msg_ids.is_empty() || req.msg_ids.len() > MAX_DELETE {
         return Err(Refusal::new(code::INVALID_PARAMETERS, format!("delete 1 to {MAX_DELETE} messages at a time")));
     }
+    if in_room(ctx, &caller.user, &req.conv_id) {
+        return Ok((serde_json::json!({}), Vec::new()));
+    }
     let written = ctx.write(|s| s.delete_for_user(&caller.user, &req.conv_id, req.msg_ids)).await.map_err(refusal)?;
     Ok((serde_json::json!({}), appended_pushes(written.appended, false)))
 }
@@ -135,6 +163,9 @@ pub async fn delete(ctx: &Ctx, caller: &Caller, req: DeleteReq) -> Reply<serde_j
 /// Handles `msg.clear`.
 pub async fn clear(ctx: &Ctx, caller: &Caller, req: ClearReq) -> Reply<ClearRes> {
     check_conv(&req.conv_id)?;
+    if in_room(ctx, &caller.user, &req.conv_id) {
+        return Ok((ClearRes { seq: 0 }, Vec::new()));
+    }
     let written = ctx.write(|s| s.clear_for_user(&caller.user, &req.conv_id)).await.map_err(refusal)?;
     Ok((ClearRes { seq: written.seq }, appended_pushes(written.appended, false)))
 }

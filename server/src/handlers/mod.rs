@@ -163,6 +163,25 @@ pub trait Presence: Send + Sync + 'static {
     fn push_now(&self, push: &Push);
 }
 
+/// Who uploaded which file, as the handlers may ask (the media store answers): a message may
+/// only carry files its sender may read.
+#[async_trait::async_trait]
+pub trait FileOwners: Send + Sync + 'static {
+    /// The user who uploaded file `uuid` (an image variant: the original's uploader); `None`
+    /// for no such file.
+    async fn owner(&self, uuid: &str) -> Option<String>;
+}
+
+/// [`FileOwners`] of a server without a file store: no file has an owner.
+struct NoFiles;
+
+#[async_trait::async_trait]
+impl FileOwners for NoFiles {
+    async fn owner(&self, _uuid: &str) -> Option<String> {
+        None
+    }
+}
+
 /// What every handler may use: the store, the configuration, the UserSig key, AVChatRoom rooms,
 /// the clock, who is online.
 pub struct Services {
@@ -178,6 +197,8 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     /// Who is online.
     pub presence: Arc<dyn Presence>,
+    /// Who uploaded which file.
+    pub files: Arc<dyn FileOwners>,
     /// Users known to exist (a cache in front of the store; users are never deleted).
     known_users: RwLock<HashSet<String>>,
     /// Blacklists, as every C2C send asks them.
@@ -237,9 +258,25 @@ impl Services {
             rooms: Rooms::default(),
             clock,
             presence,
+            files: Arc::new(NoFiles),
             known_users: RwLock::new(HashSet::new()),
             blacklists: Blacklists::default(),
         }
+    }
+
+    /// The same services, with `files` telling who uploaded which file.
+    pub fn with_file_owners(mut self, files: Arc<dyn FileOwners>) -> Services {
+        self.files = files;
+        self
+    }
+
+    /// Whether `user` may read file `uuid`: they uploaded it, or a message carrying it reached
+    /// a conversation of theirs.
+    pub async fn may_read_file(&self, user: &str, uuid: &str) -> StoreResult<bool> {
+        if self.files.owner(uuid).await.as_deref() == Some(user) {
+            return Ok(true);
+        }
+        self.store.file_shared_with(user, uuid).await
     }
 
     /// Loads every blacklist into memory (at start, before any request).

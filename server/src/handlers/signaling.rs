@@ -92,6 +92,10 @@ async fn validate_invite(ctx: &Ctx, inviter: &str, req: &InviteReq) -> Result<Op
         }
     }
     check_data(&req.data)?;
+    let max = ctx.config.max_signal_timeout.as_secs();
+    if u64::from(req.timeout) > max {
+        return Err(Refusal::new(code::INVALID_PARAMETERS, format!("the timeout is at most {max} s (0 = none)")));
+    }
     let members = members_of(ctx, &req.group_id).await?;
     match &members {
         Some(members) => {
@@ -204,6 +208,18 @@ mod tests {
 
     fn answer_req(id: &str, action: &str) -> SignalReq {
         SignalReq { invite_id: id.into(), action_id: action.into(), data: String::new() }
+    }
+
+    #[tokio::test]
+    async fn a_timeout_beyond_the_maximum_is_refused() {
+        let bench = Bench::with_config(|c| c.max_signal_timeout = Duration::from_secs(60)).await;
+        bench.users(&["alice", "bob"]).await;
+        let (ctx, alice) = (bench.ctx(), Caller::new("alice"));
+        let refused = invite(&ctx, &alice, call("inv1", &["bob"], 61, false)).await.unwrap_err();
+        assert_eq!(refused.code, code::INVALID_PARAMETERS);
+        assert!(ctx.store.invitation("inv1").await.unwrap().is_none(), "nothing stored");
+        invite(&ctx, &alice, call("inv1", &["bob"], 60, false)).await.unwrap();
+        invite(&ctx, &alice, call("inv2", &["bob"], 0, false)).await.unwrap();
     }
 
     #[tokio::test]

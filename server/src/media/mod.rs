@@ -119,6 +119,24 @@ impl MediaLimits {
     }
 }
 
+/// How many uploads may run at once, and how long one may make no progress. Together they bound
+/// what slow or stalled clients hold (a stalled upload keeps a connection, a partial file and,
+/// for an image, the bytes so far in memory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadLimits {
+    /// Uploads at the same time (server-wide); beyond it an upload is refused at once with
+    /// HTTP 503 and 6008 (the SDK reports the failure; the app may retry).
+    pub concurrent: usize,
+    /// Longest wait for the next bytes of an upload; then it fails with HTTP 408 and 6008.
+    pub stall: std::time::Duration,
+}
+
+impl Default for UploadLimits {
+    fn default() -> UploadLimits {
+        UploadLimits { concurrent: 32, stall: std::time::Duration::from_secs(30) }
+    }
+}
+
 /// What the media routes need.
 #[derive(Clone)]
 pub struct MediaState {
@@ -132,18 +150,22 @@ pub struct MediaState {
     pub access: Arc<dyn FileAccess>,
     /// Size limits per kind.
     pub limits: MediaLimits,
+    /// Concurrent uploads and their stall timeout.
+    pub uploads: UploadLimits,
 }
 
 impl MediaState {
     /// State with V2TIM's size limits.
     pub fn new(sigs: UserSigKey, sdk_app_id: u64, blobs: Arc<dyn BlobStore>, access: Arc<dyn FileAccess>) -> Self {
-        MediaState { sigs, sdk_app_id, blobs, access, limits: MediaLimits::default() }
+        MediaState { sigs, sdk_app_id, blobs, access, limits: MediaLimits::default(), uploads: UploadLimits::default() }
     }
 }
 
 struct Shared {
     state: MediaState,
     image_jobs: Semaphore,
+    /// One permit per upload running ([`UploadLimits::concurrent`]).
+    uploads: Semaphore,
 }
 
 /// The media routes: `POST /v1/files?kind=..&name=..`, `GET /v1/files/{uuid}` and
@@ -152,7 +174,8 @@ pub fn routes(state: MediaState) -> Router {
     // The handlers stream the body and enforce the per-kind limit themselves; this only keeps
     // axum's 2 MB default for buffered bodies from applying to these routes.
     let body_limit = usize::try_from(state.limits.largest().saturating_add(MB)).unwrap_or(usize::MAX);
-    let shared = Arc::new(Shared { state, image_jobs: Semaphore::new(IMAGE_JOBS) });
+    let uploads = Semaphore::new(state.uploads.concurrent);
+    let shared = Arc::new(Shared { state, image_jobs: Semaphore::new(IMAGE_JOBS), uploads });
     Router::new()
         .route(FILES_PATH, post(upload))
         .route(&format!("{FILES_PATH}/check"), get(check))
@@ -347,6 +370,28 @@ async fn check(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `body`'s chunks, ending with an error once no chunk came for `stall` (and `stalled` set).
+fn until_stalled(
+    body: axum::body::BodyDataStream,
+    stall: std::time::Duration,
+    stalled: Arc<std::sync::atomic::AtomicBool>,
+) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send {
+    futures_util::stream::unfold(Some(body), move |body| {
+        let stalled = stalled.clone();
+        async move {
+            let mut body = body?;
+            match tokio::time::timeout(stall, body.next()).await {
+                Ok(Some(chunk)) => Some((chunk.map_err(std::io::Error::other), Some(body))),
+                Ok(None) => None,
+                Err(_) => {
+                    stalled.store(true, std::sync::atomic::Ordering::Release);
+                    Some((Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "upload stalled")), None))
+                }
+            }
+        }
+    })
+}
+
 async fn upload(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
@@ -357,13 +402,23 @@ async fn upload(
     let content_length =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let Admitted { user, kind, name, limit } = admit(state, &headers, query, content_length)?;
+    let Ok(_running) = shared.uploads.try_acquire() else {
+        return Err(fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            code::FILE_TRANS_UPLOAD_FAILED,
+            "too many uploads at the moment; try again shortly",
+        ));
+    };
 
     let uuid = new_uuid();
     // An image is also kept in memory (at most its limit) for making the variants.
     let kept: Option<Arc<Mutex<Vec<Bytes>>>> = (kind == FileKind::Image).then(Default::default);
     let tee = kept.clone();
-    let stream: ByteStream = Box::pin(body.into_data_stream().map(move |r| {
-        let chunk = r.map_err(std::io::Error::other)?;
+    let stall = state.uploads.stall;
+    let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let body = until_stalled(body.into_data_stream(), stall, stalled.clone());
+    let stream: ByteStream = Box::pin(body.map(move |r| {
+        let chunk = r?;
         if let Some(tee) = &tee {
             tee.lock().expect("upload buffer lock").push(chunk.clone());
         }
@@ -372,6 +427,13 @@ async fn upload(
     let size = match state.blobs.put(&uuid, stream, limit).await {
         Ok(size) => size,
         Err(BlobError::TooLarge { .. }) => return Err(too_large(kind, limit)),
+        Err(BlobError::Body(_)) if stalled.load(std::sync::atomic::Ordering::Acquire) => {
+            return Err(fail(
+                StatusCode::REQUEST_TIMEOUT,
+                code::FILE_TRANS_UPLOAD_FAILED,
+                format!("upload stalled: no bytes for {} s", stall.as_secs_f32()),
+            ));
+        }
         Err(BlobError::Body(e)) => {
             return Err(fail(
                 StatusCode::BAD_REQUEST,

@@ -10,6 +10,7 @@ use oxim_proto::payload::{ConvGroup, ConvState, RecvOptInfo, SeqRange};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStore;
+use super::views::{not_a_member, view_of};
 use super::writer::WriterState;
 use crate::domain::keys::conv_key;
 use crate::store::{ConversationStore, Queued, StoreError, StoreResult, Written};
@@ -29,23 +30,22 @@ pub(super) const KIND_NOTICE: i64 = 1;
 pub(super) const KIND_TIPS: i64 = 2;
 
 /// Unread-countable messages of `user` in `(after, up_to]` of stream `key`: not the user's own,
-/// not revoked, not hidden (deleted) or cleared for the user, not notices or tips.
+/// not revoked, not hidden (deleted) or cleared for the user, not notices or tips, and only what
+/// the user sees of the stream (a former member's view ends at their leaving; a group the user
+/// never belonged to is refused, as its pulls are).
 fn unread_count(c: &Connection, user: &str, key: &str, after: u64, up_to: u64) -> StoreResult<u64> {
-    if up_to <= after {
+    let view = view_of(c, user, key)?.ok_or_else(|| not_a_member(key))?;
+    let from = (after as i64).max(view.from);
+    let up_to = (up_to.min(i64::MAX as u64) as i64).min(view.until);
+    if up_to <= from {
         return Ok(0);
     }
-    let cleared: i64 = c
-        .prepare_cached("SELECT cleared_seq FROM user_conv WHERE user_id = ?1 AND conv_key = ?2")?
-        .query_row(params![user, key], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0);
-    let from = (after as i64).max(cleared);
     Ok(c.prepare_cached(
         "SELECT count(*) FROM msg m
           WHERE m.conv_key = ?1 AND m.seq > ?2 AND m.seq <= ?3 AND m.kind = 0 AND m.revoked = 0 AND m.sender != ?4
             AND NOT EXISTS (SELECT 1 FROM msg_hidden h WHERE h.user_id = ?4 AND h.conv_key = ?1 AND h.seq = m.seq)",
     )?
-    .query_row(params![key, from, up_to as i64, user], |r| r.get::<_, i64>(0))? as u64)
+    .query_row(params![key, from, up_to, user], |r| r.get::<_, i64>(0))? as u64)
 }
 
 /// The receive options `user` set for C2C peers (0 where none was set).

@@ -7,6 +7,7 @@
 //! - [`checkpoint`]: WAL checkpoints on a thread of their own, so no commit waits for one;
 //! - [`streams`]: users and message streams ([`UserStore`](crate::store::UserStore),
 //!   [`MessageStore`](crate::store::MessageStore));
+//! - [`views`]: what of a stream a user sees (cleared, joined, left; never-joined groups);
 //! - [`conversations`]: the conversation list ([`ConversationStore`](crate::store::ConversationStore));
 //! - [`groups`]: group rows, and group writes applied as the domain decided them
 //!   ([`GroupStore`](crate::store::GroupStore));
@@ -37,6 +38,7 @@ mod signaling;
 mod streams;
 #[cfg(test)]
 mod testing;
+mod views;
 mod writer;
 
 use checkpoint::Checkpointer;

@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStore;
 use super::conversations::{KIND_MESSAGE, KIND_NOTICE, KIND_TIPS};
+use super::views::{not_a_member, view_of};
 use super::writer::{StreamHead, WriterState};
 use crate::domain::keys::{Target, conv_key, group_of_key, sys_target};
 use crate::store::{Appended, HistoryPage, MessageStore, Queued, StoreError, StoreResult, UserStore, Written};
@@ -144,6 +145,21 @@ impl WriterState {
         original.revoked = true;
         tx.prepare_cached("UPDATE msg SET revoked = 1, body = ?3 WHERE conv_key = ?1 AND seq = ?2")?
             .execute(params![target.key, seq, serde_json::to_string(&original).expect("message serialisation")])?;
+        // Its files are no longer served through this conversation, unless another message in it
+        // still carries them (a revoke is rare: scanning the stream's bodies is affordable).
+        for uuid in original.elem.file_uuids() {
+            let still_carried = tx
+                .prepare_cached(
+                    "SELECT 1 FROM msg WHERE conv_key = ?1 AND kind = 0 AND revoked = 0 AND instr(body, ?2) > 0 LIMIT 1",
+                )?
+                .query_row(params![target.key, uuid], |_| Ok(()))
+                .optional()?
+                .is_some();
+            if !still_carried {
+                tx.prepare_cached("DELETE FROM file_ref WHERE uuid = ?1 AND conv_key = ?2")?
+                    .execute(params![uuid, target.key])?;
+            }
+        }
         let mut notice = WireMessage::new("", Elem::Revoke { msg_id: msg_id.to_owned() });
         notice.sender = user.to_owned();
         notice.receiver = original.receiver.clone();
@@ -153,29 +169,39 @@ impl WriterState {
         Ok(Written { appended: vec![appended], seq })
     }
 
-    /// The user's row for a stream, creating it (the user may read or clear a conversation that
-    /// has no message for them yet: nothing to do then).
-    pub(super) fn user_row(
-        &mut self,
-        tx: &Connection,
-        user: &str,
-        conv: &ConvId,
-    ) -> StoreResult<Option<(String, u64, u64)>> {
-        Ok(tx
+    /// The user's row for a stream: its key, read and cleared positions, and the last seq the
+    /// user sees (a former group member's; `u64::MAX` otherwise). `None` for a conversation
+    /// without messages for the user yet (nothing to do then); a group the user never belonged
+    /// to is refused (10007), as pulls are.
+    pub(super) fn user_row(&mut self, tx: &Connection, user: &str, conv: &ConvId) -> StoreResult<Option<UserRow>> {
+        let row = tx
             .prepare_cached(
-                "SELECT conv_key, read_seq, cleared_seq FROM user_conv WHERE user_id = ?1 AND conv_id = ?2",
+                "SELECT conv_key, read_seq, cleared_seq, until_seq FROM user_conv WHERE user_id = ?1 AND conv_id = ?2",
             )?
             .query_row(params![user, conv.to_string()], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64))
+                Ok(UserRow {
+                    key: r.get(0)?,
+                    read_seq: r.get::<_, i64>(1)? as u64,
+                    cleared_seq: r.get::<_, i64>(2)? as u64,
+                    until_seq: match r.get::<_, i64>(3)? {
+                        0 => u64::MAX,
+                        until => until as u64,
+                    },
+                })
             })
-            .optional()?)
+            .optional()?;
+        match (row, conv) {
+            (None, ConvId::Group(_)) => Err(not_a_member(&conv_key(user, conv))),
+            (row, _) => Ok(row),
+        }
     }
 
     pub(super) fn mark_read(&mut self, tx: &Connection, user: &str, conv: &ConvId, seq: u64) -> StoreResult<Written> {
-        let Some((key, read_seq, _)) = self.user_row(tx, user, conv)? else {
+        let Some(UserRow { key, read_seq, until_seq, .. }) = self.user_row(tx, user, conv)? else {
             return Ok(Written::default());
         };
-        let max_seq = self.head(tx, &key)?.max_seq;
+        // A former member reads up to the end of what they saw, never past it.
+        let max_seq = self.head(tx, &key)?.max_seq.min(until_seq);
         let wanted = if seq == 0 { max_seq } else { seq.min(max_seq) };
         if wanted <= read_seq {
             return Ok(Written { appended: Vec::new(), seq: read_seq });
@@ -211,14 +237,16 @@ impl WriterState {
         conv: &ConvId,
         msg_ids: &[String],
     ) -> StoreResult<Written> {
-        let Some((key, _, _)) = self.user_row(tx, user, conv)? else {
+        let Some(UserRow { key, until_seq, .. }) = self.user_row(tx, user, conv)? else {
             return Ok(Written::default());
         };
+        let until = until_seq.min(i64::MAX as u64) as i64;
         let mut hidden = Vec::new();
         for id in msg_ids {
+            // Only messages the user sees (a former member's end at their view's end).
             let seq: Option<i64> = tx
-                .prepare_cached("SELECT seq FROM msg WHERE msg_id = ?1 AND conv_key = ?2")?
-                .query_row(params![id, key], |r| r.get(0))
+                .prepare_cached("SELECT seq FROM msg WHERE msg_id = ?1 AND conv_key = ?2 AND seq <= ?3")?
+                .query_row(params![id, key, until], |r| r.get(0))
                 .optional()?;
             if let Some(seq) = seq {
                 tx.prepare_cached("INSERT OR IGNORE INTO msg_hidden (user_id, conv_key, seq) VALUES (?1, ?2, ?3)")?
@@ -234,10 +262,10 @@ impl WriterState {
     }
 
     pub(super) fn clear_for_user(&mut self, tx: &Connection, user: &str, conv: &ConvId) -> StoreResult<Written> {
-        let Some((key, _, cleared)) = self.user_row(tx, user, conv)? else {
+        let Some(UserRow { key, cleared_seq: cleared, until_seq, .. }) = self.user_row(tx, user, conv)? else {
             return Ok(Written::default());
         };
-        let max_seq = self.head(tx, &key)?.max_seq;
+        let max_seq = self.head(tx, &key)?.max_seq.min(until_seq);
         if max_seq <= cleared {
             return Ok(Written { appended: Vec::new(), seq: cleared });
         }
@@ -251,32 +279,16 @@ impl WriterState {
     }
 }
 
-/// The part of a stream a user sees: after `from` (cleared, or joined later), up to `until`
-/// (a former group member's last seq; `i64::MAX` = no bound).
-pub(super) struct View {
-    /// Seqs up to this one are not the user's (cleared, or before joining).
-    pub(super) from: i64,
-    /// The last seq the user sees.
-    pub(super) until: i64,
-}
-
-/// `user`'s view of stream `key`. A group the user never belonged to has none (they see
-/// nothing of it); other streams start empty.
-pub(super) fn view_of(c: &Connection, user: &str, key: &str) -> StoreResult<Option<View>> {
-    let row: Option<(i64, i64)> = c
-        .prepare_cached("SELECT cleared_seq, until_seq FROM user_conv WHERE user_id = ?1 AND conv_key = ?2")?
-        .query_row(params![user, key], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    Ok(match row {
-        Some((from, until)) => Some(View { from, until: if until > 0 { until } else { i64::MAX } }),
-        None if group_of_key(key).is_some() => None,
-        None => Some(View { from: 0, until: i64::MAX }),
-    })
-}
-
-pub(super) fn not_a_member(key: &str) -> StoreError {
-    let group = group_of_key(key).unwrap_or(key);
-    StoreError::refused(code::SVR_GROUP_PERMISSION_DENY, format!("you are not a member of group {group}"))
+/// A user's row for a stream ([`WriterState::user_row`]).
+pub(super) struct UserRow {
+    /// The stream.
+    pub(super) key: String,
+    /// Read up to here.
+    pub(super) read_seq: u64,
+    /// Cleared up to here.
+    pub(super) cleared_seq: u64,
+    /// The last seq the user sees (`u64::MAX`: no bound).
+    pub(super) until_seq: u64,
 }
 
 #[async_trait]

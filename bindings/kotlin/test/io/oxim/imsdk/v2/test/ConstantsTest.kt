@@ -53,6 +53,12 @@ class ConstantsTest {
         assertEquals(70001, BaseConstants.ERR_SVR_ACCOUNT_USERSIG_EXPIRED)
         // A new config is Tencent's default, and the fields Tencent types as int are ints.
         assertEquals(V2TIMSDKConfig.V2TIM_LOG_INFO, V2TIMSDKConfig().logLevel)
+        // A self-hosted server's CA: no extra CA by default, a setter as for every field.
+        assertEquals("", V2TIMSDKConfig().trustedCaPem)
+        assertEquals(9501, BaseConstants.ERR_SDK_NET_ENCODE_FAILED)
+        val withCa = V2TIMSDKConfig()
+        withCa.setTrustedCaPem("-----BEGIN CERTIFICATE-----")
+        assertEquals("-----BEGIN CERTIFICATE-----", withCa.getTrustedCaPem())
         val msg: Int = V2TIMMessage().elemType
         assertEquals(V2TIMMessage.V2TIM_ELEM_TYPE_NONE, msg)
     }
