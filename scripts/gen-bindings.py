@@ -60,7 +60,7 @@ SIMPLE = {"string", "i32", "i64", "f64", "boolean", "bytes"}
 # ================================================================================================
 
 # Words Tencent's Android API writes in capitals (not URL: getFaceUrl, getUrl).
-ANDROID_ACRONYMS = {"id": "ID", "c2c": "C2C", "sdk": "SDK", "uuid": "UUID"}
+ANDROID_ACRONYMS = {"id": "ID", "c2c": "C2C", "sdk": "SDK", "uuid": "UUID", "tpns": "TPNS"}
 
 
 @dataclass
@@ -161,6 +161,20 @@ ANDROID = {
         setDisablePush(disable);
     }
 """),
+    "V2TIMOfflinePushConfig": R(extras="""
+    /** A registration with certificate id [businessID] and the vendor's [token] (Tencent's constructor). */
+    public V2TIMOfflinePushConfig(long businessID, String token) {
+        this(businessID, token, false);
+    }
+
+    /** A registration whose [token] is a TPNS token if [isTPNSToken] (Tencent's constructor). */
+    public V2TIMOfflinePushConfig(long businessID, String token, boolean isTPNSToken) {
+        this();
+        setBusinessID(businessID);
+        setToken(token);
+        setTPNSToken(isTPNSToken);
+    }
+"""),
     "V2TIMConversation": R(consts=ints(("CONVERSATION_TYPE_INVALID", 0), ("V2TIM_C2C", 1), ("V2TIM_GROUP", 2))
                            + strings(("CONVERSATION_C2C_PREFIX", "c2c_"), ("CONVERSATION_GROUP_PREFIX", "group_"))),
     "V2TIMGroupAtInfo": R(consts=ints(("TIM_AT_UNKNOWN", 0), ("TIM_AT_ME", 1), ("TIM_AT_ALL", 2), ("TIM_AT_ALL_AT_ME", 3))
@@ -229,6 +243,7 @@ ANDROID_ARGS = {
 HAND_WRITTEN = {
     "V2TIMManager": {"new", "init_sdk", "instance_id", "get_message_manager", "get_signaling_manager",
                      "get_group_manager", "get_conversation_manager", "get_friendship_manager",
+                     "get_offline_push_manager",
                      "add_sdk_listener_handle",
                      "add_simple_msg_listener_handle", "remove_listener_handle", "get_version", "get_server_time",
                      "get_login_user", "get_login_status", "send_c2c_text_message", "send_c2c_custom_message",

@@ -253,6 +253,7 @@ FFI_NAME_EXCEPTIONS = {
     "V2TIMOfflinePushInfo.ios_sound": "iOSSound",
     "V2TIMOfflinePushInfo.ignore_ios_badge": "ignoreIOSBadge",
     "V2TIMOfflinePushInfo.android_oppo_channel_id": "androidOPPOChannelID",
+    "V2TIMOfflinePushConfig.is_tpns_token": "isTPNSToken",
 }
 SWIFT_NAME_EXCEPTIONS = {
     "V2TIMFileElem.file_name": "filename",

@@ -15,6 +15,7 @@ mod group_manager;
 mod listeners;
 mod manager;
 mod message_manager;
+mod offline_push_manager;
 mod signaling_manager;
 
 pub use conversation_manager::*;
@@ -28,6 +29,7 @@ pub use listeners::{
 };
 pub use manager::{V2TIMManager, get_default_manager};
 pub use message_manager::V2TIMMessageManager;
+pub use offline_push_manager::*;
 pub use signaling_manager::V2TIMSignalingManager;
 
 /// A failed call, with V2TIM's error code.

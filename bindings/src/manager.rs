@@ -126,6 +126,11 @@ impl V2TIMManager {
         })
     }
 
+    /// `getOfflinePushManager`.
+    pub fn get_offline_push_manager(&self) -> Arc<crate::V2TIMOfflinePushManager> {
+        Arc::new(crate::V2TIMOfflinePushManager { pm: self.sdk.offline_push_manager() })
+    }
+
     /// `getSignalingManager`.
     pub fn get_signaling_manager(&self) -> Arc<crate::V2TIMSignalingManager> {
         Arc::new(crate::V2TIMSignalingManager {

@@ -269,6 +269,41 @@ public extension V2TIMSignalingManager {
     }
 }
 
+/// iOS V2TIM's name for the push registration (its token is the APNs device token's bytes).
+public typealias V2TIMAPNSConfig = V2TIMOfflinePushConfig
+
+public extension V2TIMOfflinePushConfig {
+    /// A registration with certificate id `businessID` and the APNs device token as given by
+    /// didRegisterForRemoteNotificationsWithDeviceToken (sent as lowercase hex, as APNs takes it).
+    init(businessID: Int64, token: Data, isTPNSToken: Bool = false) {
+        self.init(businessID: businessID, token: token.map { String(format: "%02x", $0) }.joined(),
+                  isTPNSToken: isTPNSToken)
+    }
+}
+
+public extension V2TIMManager {
+    /// Registers this device for offline push (setAPNS:succ:fail:); call it after every login.
+    func setAPNS(config: V2TIMAPNSConfig, succ: V2TIMSucc?, fail: V2TIMFail?) {
+        V2TIMCallbackQueue.run(succ: succ, fail: fail) {
+            try await self.getOfflinePushManager().setOfflinePushConfig(config: config)
+        }
+    }
+
+    /// The app went to the background with `unreadCount` as its badge (doBackground:succ:fail:).
+    func doBackground(unreadCount: UInt32, succ: V2TIMSucc?, fail: V2TIMFail?) {
+        V2TIMCallbackQueue.run(succ: succ, fail: fail) {
+            try await self.getOfflinePushManager().doBackground(unreadCount: Int32(clamping: unreadCount))
+        }
+    }
+
+    /// The app came to the foreground (doForeground:fail:).
+    func doForeground(succ: V2TIMSucc?, fail: V2TIMFail?) {
+        V2TIMCallbackQueue.run(succ: succ, fail: fail) {
+            try await self.getOfflinePushManager().doForeground()
+        }
+    }
+}
+
 public extension V2TIMFriendshipManager {
     /// Adds a friendship listener (V2TIMManager addFriendListener:).
     func addFriendListener(listener: V2TIMFriendshipListener) {

@@ -309,9 +309,11 @@ impl Client {
                         self.config.send_timeout,
                     );
                     // The features' per-session work after each reconnection, in this order:
-                    // rooms first, then the messages that wait to be resent.
+                    // rooms first, then the messages that wait to be resent, then the push
+                    // registration.
                     crate::group::attach(&session);
                     crate::message::attach(&session);
+                    crate::offline_push::attach(&session);
                     st.status = LoginStatus::Logined;
                     st.creds = Some(creds);
                     st.session = Some(session.clone());

@@ -14,7 +14,8 @@
 //!   thread that calls every instance's listeners), [`publisher`] (conversation-list events).
 //! - features: [`message`], [`conversation`], [`group`], [`signaling`]: the V2TIM managers,
 //!   which find the session through a [`session::SessionSource`]; [`profile`]: profiles;
-//!   [`friendship`]: friends, applications, the blacklist, friend groups.
+//!   [`friendship`]: friends, applications, the blacklist, friend groups; [`offline_push`]: the
+//!   device's push registration and app state.
 //! - facade: [`client`] (one initialised instance: login state, push routing) and [`manager`]
 //!   (`V2TIMManager`, the facade apps call).
 
@@ -31,6 +32,7 @@ pub mod manager;
 pub mod media;
 pub mod message;
 pub mod model;
+pub mod offline_push;
 pub mod profile;
 pub mod publisher;
 pub mod runtime;
@@ -58,6 +60,7 @@ pub use message::MessageManager;
 pub use model::config::*;
 pub use model::message::*;
 pub use model::profile::{UserFullInfo, UserInfoChange};
+pub use offline_push::{OfflinePushConfig, OfflinePushManager};
 pub use signaling::SignalingManager;
 
 /// The SDK version (`getVersion`).

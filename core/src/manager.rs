@@ -126,6 +126,11 @@ impl Manager {
         crate::friendship::FriendshipManager::new(self.inner.clone(), self.inner.listeners.clone())
     }
 
+    /// `getOfflinePushManager`.
+    pub fn offline_push_manager(&self) -> crate::offline_push::OfflinePushManager {
+        crate::offline_push::OfflinePushManager::new(self.inner.clone())
+    }
+
     /// `getSignalingManager`.
     pub fn signaling_manager(&self) -> crate::signaling::SignalingManager {
         crate::signaling::SignalingManager::new(self.inner.clone(), self.inner.listeners.clone())

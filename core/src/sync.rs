@@ -837,6 +837,17 @@ mod tests {
         }
     }
 
+    /// Waits (up to 5 s) until every stored delivery is recorded as told.
+    async fn recorded_as_told(store: &Arc<Store>) {
+        for _ in 0..500 {
+            if store.call(|db| store::announce::pending(db, "me")).await.unwrap().1.is_none() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the deliveries told were not recorded as told within 5 s");
+    }
+
     #[tokio::test]
     async fn a_conversation_change_lost_with_a_step_that_ended_early_is_told_by_the_next_session() {
         let mut rig = Rig::start().await;
@@ -855,6 +866,9 @@ mod tests {
         let second = conn.request().await.unwrap();
         assert_eq!(second.body["after_seq"], 3);
         eventually("the first page told", || rig.heard.msgs().len() == 3).await;
+        // "Told" is recorded after the listeners returned: wait for the record, or the next
+        // session rightly tells the page again (the told-once promise starts at the record).
+        recorded_as_told(&rig.store).await;
         rig.sync.stop();
         assert!(rig.heard.convs.lock().unwrap().is_empty(), "the step ended before it told the conversation");
 
@@ -883,15 +897,7 @@ mod tests {
         eventually("five messages told", || heard.msgs().len() == 5).await;
         assert_eq!(heard.msgs(), ["m1", "m2", "m3", "m4", "m5"]);
         // Told and acknowledged: the session after that tells nothing again.
-        let mut acknowledged = false;
-        for _ in 0..200 {
-            if store.call(|db| store::announce::pending(db, "me")).await.unwrap().1.is_none() {
-                acknowledged = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert!(acknowledged, "the delivery was recorded");
+        recorded_as_told(&store).await;
         let (_third, heard) = actor(&store, &link);
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert!(heard.msgs().is_empty());

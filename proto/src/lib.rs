@@ -27,6 +27,7 @@ pub mod group;
 pub mod ids;
 pub mod media;
 pub mod message;
+pub mod offline_push;
 pub mod payload;
 pub mod profile;
 pub mod signaling;
@@ -164,6 +165,12 @@ pub mod op {
     pub const FGROUP_ADD: &str = "fgroup.add";
     /// Take friends out of a group: [`crate::friendship::FriendGroupReq`] → [`crate::friendship::OpResultsRes`].
     pub const FGROUP_REMOVE: &str = "fgroup.remove";
+    /// Register this device for offline push: [`crate::offline_push::PushConfig`] → `{}`.
+    pub const PUSH_CONFIG: &str = "push.config";
+    /// The app went to the background: [`crate::offline_push::BackgroundReq`] → `{}`.
+    pub const PUSH_BACKGROUND: &str = "push.background";
+    /// The app came to the foreground: `{}` → `{}`.
+    pub const PUSH_FOREGROUND: &str = "push.foreground";
 }
 
 /// Server push event names (`op` of a push frame).

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use tokio::sync::watch;
 
 use crate::gateway::deadlines::Deadlines;
+use crate::gateway::offline_push::Pusher;
 use crate::gateway::sessions::Sessions;
 use crate::handlers::Services;
 
@@ -25,6 +26,8 @@ pub struct App {
     /// The most requests one connection has had in flight at once
     /// ([`MAX_IN_FLIGHT`](crate::gateway::limits::MAX_IN_FLIGHT) at most).
     pub peak_in_flight: AtomicUsize,
+    /// Sends offline pushes, if a push provider is configured.
+    pub pusher: Option<Arc<Pusher>>,
 }
 
 impl App {
@@ -38,7 +41,14 @@ impl App {
             open_conns: AtomicUsize::new(0),
             shutdown,
             peak_in_flight: AtomicUsize::new(0),
+            pusher: None,
         }
+    }
+
+    /// This app, sending offline pushes through `pusher`.
+    pub fn with_pusher(mut self, pusher: Option<Arc<Pusher>>) -> App {
+        self.pusher = pusher;
+        self
     }
 
     /// Counts a new WebSocket connection in, unless `max` are open already; the connection is

@@ -54,6 +54,10 @@ pub struct ServerConfig {
     pub friendship: FriendshipSettings,
     /// When a write is acknowledged: after its fsync (the default) or before.
     pub durability: Durability,
+    /// `[push]`: where offline pushes go (`webhook_url`; empty: no pushes), how often a
+    /// failed push is tried (`attempts`), the first wait between tries (`backoff_ms`, doubling),
+    /// and each request's time limit (`timeout_ms`).
+    pub push: PushSettings,
     /// Serve TLS (`wss://`, `https://`) with this certificate chain and key (PEM files, reloaded
     /// when they change); `None`: plain `ws://` and `http://` (e.g. behind a reverse proxy).
     pub tls: Option<TlsFiles>,
@@ -66,6 +70,26 @@ pub struct TlsFiles {
     pub cert: PathBuf,
     /// The private key (PKCS#8, PKCS#1 or SEC1).
     pub key: PathBuf,
+}
+
+/// Offline push settings (`[push]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PushSettings {
+    /// Each notification is POSTed as JSON here (empty: offline push is off).
+    pub webhook_url: String,
+    /// Tries per notification.
+    pub attempts: u32,
+    /// Wait before the second try, in ms; doubled before each next one.
+    pub backoff_ms: u64,
+    /// Time limit of one request, in ms.
+    pub timeout_ms: u64,
+}
+
+impl Default for PushSettings {
+    fn default() -> Self {
+        PushSettings { webhook_url: String::new(), attempts: 4, backoff_ms: 500, timeout_ms: 10_000 }
+    }
 }
 
 /// When the server acknowledges a write (a sent message, any change): the promise an answer
@@ -117,6 +141,7 @@ impl Default for ServerConfig {
             tls: None,
             friendship: FriendshipSettings::default(),
             durability: Durability::Full,
+            push: PushSettings::default(),
         }
     }
 }
@@ -192,6 +217,9 @@ impl ServerConfig {
         }
         if let Some(f) = file.friendship {
             self.friendship = f;
+        }
+        if let Some(p) = file.push {
+            self.push = p;
         }
         Ok(())
     }
@@ -279,6 +307,8 @@ struct FileConfig {
     /// `[friendship]`: `only_friends`, `tell_blocked`, `max_friends`, `max_blacklist`.
     friendship: Option<FriendshipSettings>,
     durability: Option<Durability>,
+    /// `[push]`: `webhook_url`, `attempts`, `backoff_ms`, `timeout_ms`.
+    push: Option<PushSettings>,
 }
 
 #[cfg(test)]
@@ -345,6 +375,18 @@ mod tests {
         assert!(ServerConfig::default().merge_toml("durability = \"none\"\n").is_err());
         assert_eq!("full".parse::<Durability>(), Ok(Durability::Full));
         assert!("fast".parse::<Durability>().is_err());
+    }
+
+    #[test]
+    fn push_settings_come_from_toml() {
+        let mut cfg = ServerConfig::default();
+        assert_eq!(cfg.push.webhook_url, "");
+        cfg.merge_toml("[push]\nwebhook_url = \"http://127.0.0.1:8080/push\"\nattempts = 2\n").unwrap();
+        assert_eq!(
+            (cfg.push.webhook_url.as_str(), cfg.push.attempts, cfg.push.backoff_ms),
+            ("http://127.0.0.1:8080/push", 2, 500)
+        );
+        assert!(ServerConfig::default().merge_toml("[push]\nurl = \"x\"\n").is_err());
     }
 
     #[test]

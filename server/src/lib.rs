@@ -85,7 +85,8 @@ impl Server {
         let store = Arc::new(store);
         let services = Arc::new(Services::new(config, store.clone(), clock, sessions.clone()).with_file_owners(owners));
         services.load_blacklists().await.map_err(|e| e.to_string())?;
-        let app = Arc::new(App::new(services, sessions, shutdown_rx.clone()));
+        let pusher = gateway::offline_push::pusher(&services.config.push, services.store.clone(), sessions.clone())?;
+        let app = Arc::new(App::new(services, sessions, shutdown_rx.clone()).with_pusher(pusher));
         gateway::timer::spawn(app.clone());
 
         // Every connection task holds a clone of `alive`; when all are dropped, all have ended.
@@ -147,6 +148,18 @@ impl ServerHandle {
     /// Number of authenticated sessions right now.
     pub fn online_sessions(&self) -> usize {
         self.app.sessions.count()
+    }
+
+    /// Whether `user` has a session.
+    pub fn is_online(&self, user: &str) -> bool {
+        self.app.sessions.is_online(user)
+    }
+
+    /// The devices of `users` registered for offline push, with their app state. For operators
+    /// and for tests.
+    pub async fn push_devices(&self, users: &[&str]) -> Result<Vec<store::PushDevice>, String> {
+        let users = users.iter().map(|u| u.to_string()).collect();
+        self.app.services.store.push_devices(users).await.map_err(|e| e.to_string())
     }
 
     /// Closes every connection of `user` without a close handshake, as a network loss would;

@@ -238,7 +238,9 @@ async fn upload_and_download_report_progress_and_keep_the_bytes() {
         assert!(ups.windows(2).all(|w| w[0] < w[1]), "upload progress increases: {ups:?}");
         assert_eq!(ups.iter().filter(|p| **p == 100).count(), 1);
         if len > MB as usize {
-            assert!(ups.len() > 10, "a 5 MB upload reports steps in between: {ups:?}");
+            // Steps between 0 and 100; how many depends on scheduling (progress is a watch
+            // channel: a loaded machine coalesces steps), so at least one.
+            assert!(ups.len() >= 3, "a 5 MB upload reports steps in between: {ups:?}");
         }
 
         let downs = Mutex::new(Vec::new());

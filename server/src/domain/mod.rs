@@ -12,6 +12,7 @@
 //! - [`rooms`]: AVChatRoom online membership and message rate.
 //! - [`rate`]: a per-key sliding-window rate limit.
 //! - [`profiles`]: what a profile change may set, and the profile after it.
+//! - [`offline_push`]: which messages are pushed to which devices, with which text and badge.
 //! - [`friendship`]: the relationship rules between two users (adding, applications, deleting,
 //!   the blacklist, checking) and what a C2C message between them may do.
 
@@ -20,6 +21,7 @@ pub mod friendship;
 pub mod group_rules;
 pub mod groups;
 pub mod keys;
+pub mod offline_push;
 pub mod profiles;
 pub mod rate;
 pub mod refusal;

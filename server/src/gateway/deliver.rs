@@ -4,7 +4,7 @@ use axum::extract::ws::Utf8Bytes;
 use oxim_proto::OutFrame;
 
 use crate::app::App;
-use crate::handlers::{Effect, Effects};
+use crate::handlers::{Effect, Effects, PushBody};
 
 /// Carries out `effects` of a request from connection `origin` (`None`: from the server
 /// itself, such as the invitation timer): pushes go to the online sessions of their users (each
@@ -17,6 +17,12 @@ pub fn deliver(app: &App, effects: Effects, origin: Option<u64>) {
                 let except = if push.to_caller { None } else { origin };
                 for user in &push.to {
                     app.sessions.deliver(user, &frame, except);
+                }
+                // Devices offline or in the background hear of a new message by offline push.
+                if let (Some(pusher), PushBody::Msg(msg)) = (&app.pusher, &push.body)
+                    && push.event == oxim_proto::push::MSG
+                {
+                    pusher.after_delivery(msg, &push.to);
                 }
             }
             Effect::Deadline { invite_id, at_ms } => app.deadlines.schedule(&invite_id, at_ms),

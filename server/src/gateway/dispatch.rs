@@ -7,7 +7,7 @@ use oxim_proto::{FrameType, InFrame, OutFrame, PROTOCOL_VERSION, code, op};
 use super::limits::Slot;
 use super::{Busy, Conn, Order, Request, bad_body};
 use crate::domain::refusal::Refusal;
-use crate::handlers::{Guest, auth, conversations, friendship, groups, messaging, profiles, signaling};
+use crate::handlers::{Guest, auth, conversations, friendship, groups, messaging, offline_push, profiles, signaling};
 
 /// Parses the body, requires a signed-in caller and runs `handler` as `order` says. The body is
 /// parsed into a box that the handler's future takes over, so the future (which a write keeps
@@ -72,6 +72,13 @@ pub(super) async fn dispatch(conn: &mut Conn, text: &str, slot: Slot) -> Option<
     match frame.op.as_ref() {
         op::LOGIN => login(conn, &frame, slot).await,
         op::LOGOUT => {
+            // A device that logs out gets no offline push (V2TIM): forgotten before the answer.
+            if let Ok(caller) = conn.caller() {
+                let (ctx, _) = conn.next_ctx();
+                if let Err(refusal) = offline_push::forget_device(&ctx, &caller).await {
+                    tracing::warn!(user = %caller.user, "forgetting the push device at logout: {}", refusal.desc);
+                }
+            }
             conn.sign_out();
             conn.send(OutFrame::ok(frame.id, &serde_json::json!({})).to_json()).await;
             None
@@ -138,6 +145,9 @@ pub(super) async fn dispatch(conn: &mut Conn, text: &str, slot: Slot) -> Option<
         op::FGROUP_RENAME => serve!(conn, frame, slot, Write, friendship::rename_group),
         op::FGROUP_ADD => serve!(conn, frame, slot, Write, friendship::add_to_group),
         op::FGROUP_REMOVE => serve!(conn, frame, slot, Write, friendship::remove_from_group),
+        op::PUSH_CONFIG => serve!(conn, frame, slot, Write, offline_push::config),
+        op::PUSH_BACKGROUND => serve!(conn, frame, slot, Write, offline_push::background),
+        op::PUSH_FOREGROUND => serve!(conn, frame, slot, Write, offline_push::foreground),
         other => {
             let refusal = Refusal::new(code::INVALID_PARAMETERS, format!("unknown operation {other:?}"));
             conn.refuse(frame.id, &refusal).await;

@@ -26,6 +26,7 @@ pub mod deadlines;
 mod deliver;
 mod dispatch;
 pub mod limits;
+pub mod offline_push;
 pub mod sessions;
 pub mod timer;
 
@@ -169,7 +170,7 @@ impl Conn {
     fn caller(&self) -> Result<Caller, Refusal> {
         self.session
             .as_ref()
-            .map(|s| Caller::new(s.user.clone()))
+            .map(|s| Caller::on(s.user.clone(), s.platform.clone()))
             .ok_or_else(|| Refusal::new(oxim_proto::code::SDK_NOT_LOGGED_IN, "not logged in"))
     }
 

@@ -121,6 +121,12 @@ impl Sessions {
         self.users.read().expect("sessions lock").contains_key(user)
     }
 
+    /// The platforms `user` has a session on.
+    pub fn platforms(&self, user: &str) -> Vec<String> {
+        let users = self.users.read().expect("sessions lock");
+        users.get(user).map_or_else(Vec::new, |list| list.iter().map(|s| s.platform.clone()).collect())
+    }
+
     /// Queues `frame` for every session of `user` except connection `except`.
     pub fn deliver(&self, user: &str, frame: &Utf8Bytes, except: Option<u64>) {
         let users = self.users.read().expect("sessions lock");

@@ -5,7 +5,7 @@ use oxim_proto::code;
 use oxim_proto::ids::is_valid_user_id;
 use oxim_proto::payload::{LoginReq, LoginRes};
 
-use super::{Ctx, Effect, Guest, Reply, Session};
+use super::{Caller, Ctx, Effect, Guest, Reply, Session};
 use crate::domain::refusal::Refusal;
 
 /// Handles `login`: verifies the UserSig, registers the user and answers with the server time;
@@ -26,6 +26,9 @@ pub async fn login(ctx: &Ctx, _: &Guest, req: LoginReq) -> Reply<LoginRes> {
         .verify(&req.user_sig, &req.user_id, ctx.now_ms() / 1000)
         .map_err(|e| Refusal::new(e.code(), e.to_string()))?;
     ctx.register_user(&req.user_id).await.map_err(|e| Refusal::new(code::SVR_ACCOUNT_INTERNAL_ERROR, e.to_string()))?;
+    // The device signed in on this platform before (kicked, or this one before a reconnect)
+    // gets no offline push until it registers again, as the SDK does after every login.
+    super::offline_push::forget_device(ctx, &Caller::on(&req.user_id, &req.platform)).await?;
     tracing::debug!(user = %req.user_id, platform = %req.platform, sdk = %req.sdk_version, "login");
     let session = Session { user: req.user_id, platform: req.platform, expires_at: claims.expires_at() };
     let res = LoginRes { server_time_ms: ctx.now_ms(), usersig_expire_at: claims.expires_at() };

@@ -23,6 +23,7 @@ pub mod conversations;
 pub mod friendship;
 pub mod groups;
 pub mod messaging;
+pub mod offline_push;
 pub mod profiles;
 pub mod signaling;
 
@@ -130,12 +131,20 @@ pub fn appended_pushes(appended: impl IntoIterator<Item = Appended>, to_caller: 
 pub struct Caller {
     /// The user.
     pub user: String,
+    /// The platform the user logged in with on this connection (empty where no request needs
+    /// it: unit tests of requests that are not per device).
+    pub platform: String,
 }
 
 impl Caller {
     /// The caller `user`.
     pub fn new(user: impl Into<String>) -> Caller {
-        Caller { user: user.into() }
+        Caller { user: user.into(), platform: String::new() }
+    }
+
+    /// The caller `user` on `platform` (one device: one session per user and platform).
+    pub fn on(user: impl Into<String>, platform: impl Into<String>) -> Caller {
+        Caller { user: user.into(), platform: platform.into() }
     }
 }
 

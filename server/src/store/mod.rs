@@ -1,7 +1,8 @@
 //! Server storage.
 //!
 //! The server talks to storage only through [`Store`], one trait per concern ([`UserStore`],
-//! [`MessageStore`], [`ConversationStore`], [`GroupStore`], [`SignalingStore`], [`ProfileStore`], [`FriendshipStore`]);
+//! [`MessageStore`], [`ConversationStore`], [`GroupStore`], [`SignalingStore`], [`ProfileStore`], [`FriendshipStore`],
+//! [`PushStore`]);
 //! [`sqlite::SqliteStore`] is the embedded default (one SQLite file in WAL mode, one writer
 //! thread that batches writes into transactions, a small pool of readers). A PostgreSQL store
 //! implements the same traits.
@@ -18,6 +19,9 @@ use async_trait::async_trait;
 use oxim_proto::friendship::{CheckResult, FriendApplication, FriendEntry, FriendGroup, FriendInfoResult, OpResult};
 use oxim_proto::group::{GroupApplication, GroupAttrs, GroupInfo, MemberInfo, MemberOpResult};
 use oxim_proto::ids::ConvId;
+use oxim_proto::offline_push::PushConfig;
+
+pub use crate::domain::offline_push::PushDevice;
 use oxim_proto::payload::{ConvState, RecvOptInfo, SeqRange, WireMessage};
 use oxim_proto::profile::{Profile, ProfileChange};
 
@@ -329,6 +333,34 @@ pub trait ProfileStore {
     fn set_profile(&self, user: &str, change: ProfileChange) -> Queued<(Profile, Written)>;
 }
 
+/// Devices registered for offline push. A login of a user on a platform ends the registration
+/// of the device before it there (kicked or replaced: V2TIM pushes to neither), a logout ends
+/// the device's own; a connection lost without logout keeps it (that is the device offline
+/// push is for).
+#[async_trait]
+pub trait PushStore {
+    /// Registers `user`'s device on `platform` with `config`, keeping its background state.
+    fn set_push_config(&self, user: &str, platform: &str, config: PushConfig) -> Queued<()>;
+
+    /// Records the device's app state: in the background with badge `badge`, or (`None`) in the
+    /// foreground.
+    fn set_push_background(&self, user: &str, platform: &str, badge: Option<u32>) -> Queued<()>;
+
+    /// Forgets `user`'s device on `platform` (logout, or a new login there).
+    fn remove_push_device(&self, user: &str, platform: &str) -> Queued<()>;
+
+    /// The devices of `users` that offline push knows, by user then platform.
+    async fn push_devices(&self, users: Vec<String>) -> StoreResult<Vec<PushDevice>>;
+
+    /// Counts one more push to the device; the badge it then shows (the `doBackground` badge,
+    /// 0 without one, plus the pushes since it was told). `None` if the device is not known.
+    fn count_push(&self, user: &str, platform: &str) -> Queued<Option<u32>>;
+
+    /// Forgets the device's registration if its token is still `token` (the provider rejected
+    /// it); a newer registration stays.
+    fn remove_push_token(&self, user: &str, platform: &str, token: &str) -> Queued<()>;
+}
+
 /// What a relationship write produced.
 #[derive(Debug, Clone, Default)]
 pub struct FriendOutcome {
@@ -386,6 +418,7 @@ pub trait Store:
     + SignalingStore
     + ProfileStore
     + FriendshipStore
+    + PushStore
     + Send
     + Sync
     + 'static

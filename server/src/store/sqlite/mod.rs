@@ -13,7 +13,8 @@
 //!   ([`GroupStore`](crate::store::GroupStore));
 //! - [`signaling`]: invitations ([`SignalingStore`](crate::store::SignalingStore));
 //! - [`profiles`]: users' profiles ([`ProfileStore`](crate::store::ProfileStore));
-//! - [`friendship`]: the relationship chain ([`FriendshipStore`](crate::store::FriendshipStore)).
+//! - [`friendship`]: the relationship chain ([`FriendshipStore`](crate::store::FriendshipStore));
+//! - [`push`]: devices registered for offline push ([`PushStore`](crate::store::PushStore)).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -30,6 +31,7 @@ mod conversations;
 mod friendship;
 mod groups;
 mod profiles;
+mod push;
 mod readers;
 mod schema;
 mod signaling;

@@ -88,4 +88,6 @@ pub(super) const MIGRATIONS: &[&str] = &[
     super::profiles::MIGRATION,
     // 7: friends, friend applications, blacklists, friend groups.
     super::friendship::MIGRATION,
+    // 8: devices registered for offline push.
+    super::push::MIGRATION,
 ];

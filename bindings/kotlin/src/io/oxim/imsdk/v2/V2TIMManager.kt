@@ -142,6 +142,10 @@ class V2TIMManager private constructor(override val ffi: io.oxim.imsdk.v2.ffi.V2
     @get:JvmName("friendshipManager")
     val friendshipManager: V2TIMFriendshipManager by lazy { V2TIMFriendshipManager(this) }
 
+    /** This instance's offline push manager. */
+    @get:JvmName("offlinePushManager")
+    val offlinePushManager: V2TIMOfflinePushManager by lazy { V2TIMOfflinePushManager(this) }
+
     /** This instance's signaling manager. */
     @get:JvmName("signalingManager")
     val signalingManager: V2TIMSignalingManager by lazy { V2TIMSignalingManager(this) }
@@ -319,5 +323,9 @@ class V2TIMManager private constructor(override val ffi: io.oxim.imsdk.v2.ffi.V2
         /** The default instance's friendship manager. */
         @JvmStatic
         fun getFriendshipManager(): V2TIMFriendshipManager = defaultInstance.friendshipManager
+
+        /** The default instance's offline push manager. */
+        @JvmStatic
+        fun getOfflinePushManager(): V2TIMOfflinePushManager = defaultInstance.offlinePushManager
     }
 }

@@ -1,0 +1,158 @@
+//! Devices registered for offline push ([`PushStore`]): one row per user and platform, with the
+//! registration the device made since its last login and its app state.
+
+use async_trait::async_trait;
+use oxim_proto::offline_push::PushConfig;
+use rusqlite::{OptionalExtension, params};
+
+use super::SqliteStore;
+use crate::store::{PushDevice, PushStore, Queued, StoreResult};
+
+/// Migration: devices registered for offline push.
+pub(super) const MIGRATION: &str = "
+    CREATE TABLE push_device (
+        user_id     TEXT NOT NULL,
+        platform    TEXT NOT NULL,
+        business_id INTEGER,            -- NULL: no registration since the last login
+        token       TEXT,
+        is_tpns     INTEGER NOT NULL DEFAULT 0,
+        badge       INTEGER,            -- the doBackground badge; NULL in the foreground
+        pushes      INTEGER NOT NULL DEFAULT 0, -- pushes since the app state was last told
+        PRIMARY KEY (user_id, platform)
+    ) WITHOUT ROWID;";
+
+#[async_trait]
+impl PushStore for SqliteStore {
+    fn set_push_config(&self, user: &str, platform: &str, config: PushConfig) -> Queued<()> {
+        let (user, platform) = (user.to_owned(), platform.to_owned());
+        self.write(move |tx, _| {
+            tx.prepare_cached(
+                "INSERT INTO push_device (user_id, platform, business_id, token, is_tpns) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (user_id, platform) DO UPDATE SET
+                     business_id = excluded.business_id, token = excluded.token, is_tpns = excluded.is_tpns",
+            )?
+            .execute(params![user, platform, config.business_id, config.token, config.is_tpns_token])?;
+            Ok(())
+        })
+    }
+
+    fn set_push_background(&self, user: &str, platform: &str, badge: Option<u32>) -> Queued<()> {
+        let (user, platform) = (user.to_owned(), platform.to_owned());
+        self.write(move |tx, _| {
+            tx.prepare_cached(
+                "INSERT INTO push_device (user_id, platform, badge) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (user_id, platform) DO UPDATE SET badge = excluded.badge, pushes = 0",
+            )?
+            .execute(params![user, platform, badge])?;
+            Ok(())
+        })
+    }
+
+    fn remove_push_device(&self, user: &str, platform: &str) -> Queued<()> {
+        let (user, platform) = (user.to_owned(), platform.to_owned());
+        self.write(move |tx, _| {
+            tx.prepare_cached("DELETE FROM push_device WHERE user_id = ?1 AND platform = ?2")?
+                .execute(params![user, platform])?;
+            Ok(())
+        })
+    }
+
+    fn count_push(&self, user: &str, platform: &str) -> Queued<Option<u32>> {
+        let (user, platform) = (user.to_owned(), platform.to_owned());
+        self.write(move |tx, _| {
+            let badge: Option<i64> = tx
+                .prepare_cached(
+                    "UPDATE push_device SET pushes = pushes + 1 WHERE user_id = ?1 AND platform = ?2
+                     RETURNING COALESCE(badge, 0) + pushes",
+                )?
+                .query_row(params![user, platform], |r| r.get(0))
+                .optional()?;
+            Ok(badge.map(|b| u32::try_from(b).unwrap_or(u32::MAX)))
+        })
+    }
+
+    fn remove_push_token(&self, user: &str, platform: &str, token: &str) -> Queued<()> {
+        let (user, platform, token) = (user.to_owned(), platform.to_owned(), token.to_owned());
+        self.write(move |tx, _| {
+            tx.prepare_cached("DELETE FROM push_device WHERE user_id = ?1 AND platform = ?2 AND token = ?3")?
+                .execute(params![user, platform, token])?;
+            Ok(())
+        })
+    }
+
+    async fn push_devices(&self, users: Vec<String>) -> StoreResult<Vec<PushDevice>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT platform, business_id, token, is_tpns, badge FROM push_device WHERE user_id = ?1 ORDER BY platform",
+            )?;
+            let mut out = Vec::new();
+            for user in &users {
+                let rows = stmt.query_map([user], |r| {
+                    let business_id: Option<i64> = r.get(1)?;
+                    let token: Option<String> = r.get(2)?;
+                    let config = match (business_id, token) {
+                        (Some(business_id), Some(token)) => {
+                            Some(PushConfig { business_id, token, is_tpns_token: r.get(3)? })
+                        }
+                        _ => None,
+                    };
+                    Ok(PushDevice { user: user.clone(), platform: r.get(0)?, config, background_badge: r.get(4)? })
+                })?;
+                for row in rows {
+                    out.push(row?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn config(token: &str) -> PushConfig {
+        PushConfig { business_id: 6768, token: token.into(), is_tpns_token: false }
+    }
+
+    #[tokio::test]
+    async fn a_registration_keeps_its_app_state_survives_a_restart_and_ends_when_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.set_push_config("alice", "android", config("t1")).await.unwrap();
+        store.set_push_background("alice", "android", Some(3)).await.unwrap();
+        // A new token (the app registered again) keeps the app state.
+        store.set_push_config("alice", "android", config("t2")).await.unwrap();
+        // A device that said it is in the background before registering is known, unregistered.
+        store.set_push_background("alice", "ios", Some(1)).await.unwrap();
+        store.close().await;
+
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let devices = store.push_devices(vec!["alice".into(), "bob".into()]).await.unwrap();
+        let android = PushDevice {
+            user: "alice".into(),
+            platform: "android".into(),
+            config: Some(config("t2")),
+            background_badge: Some(3),
+        };
+        let ios = PushDevice { user: "alice".into(), platform: "ios".into(), config: None, background_badge: Some(1) };
+        assert_eq!(devices, vec![android.clone(), ios]);
+
+        // The badge counts on from the doBackground badge; telling the app state again restarts it.
+        assert_eq!(store.count_push("alice", "android").await.unwrap(), Some(4));
+        assert_eq!(store.count_push("alice", "android").await.unwrap(), Some(5));
+        assert_eq!(store.count_push("bob", "android").await.unwrap(), None);
+        store.set_push_background("alice", "android", Some(1)).await.unwrap();
+        assert_eq!(store.count_push("alice", "android").await.unwrap(), Some(2));
+        // A rejected token is forgotten only while it is still the registered one.
+        store.remove_push_token("alice", "android", "t1").await.unwrap();
+        assert!(store.push_devices(vec!["alice".into()]).await.unwrap()[0].config.is_some());
+        store.set_push_background("alice", "android", None).await.unwrap();
+        store.remove_push_device("alice", "ios").await.unwrap();
+        let devices = store.push_devices(vec!["alice".into()]).await.unwrap();
+        assert_eq!(devices, vec![PushDevice { background_badge: None, ..android }]);
+        store.close().await;
+    }
+}

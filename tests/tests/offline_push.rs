@@ -1,0 +1,387 @@
+//! Offline push registration end to end: `setOfflinePushConfig`, `doBackground` and
+//! `doForeground` reach the server for this device (user and platform); what the app said is
+//! said again after a reconnection (the server forgets a device at each login); a device that
+//! is killed stays registered, one that logs out or is kicked does not. Then the pushes, on a
+//! loopback webhook receiver: every rule of seed004-B section 8 the server applies.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use oxim_core::group::{CreateMember, GroupCreation, GroupMemberChange, group_type};
+use oxim_core::message::SendOptions;
+use oxim_core::{OfflinePushConfig, OfflinePushInfo, UserInfoChange};
+use oxim_server::store::PushDevice;
+use oxim_tests::{Seen, TestClient, TestServer};
+use serde_json::Value;
+
+fn config(token: &str) -> OfflinePushConfig {
+    OfflinePushConfig { business_id: 6768, token: token.into(), is_tpns_token: false }
+}
+
+fn device(platform: &str, token: Option<&str>, badge: Option<u32>) -> PushDevice {
+    PushDevice { user: "alice".into(), platform: platform.into(), config: token.map(config), background_badge: badge }
+}
+
+async fn devices(server: &TestServer) -> Vec<PushDevice> {
+    server.handle().push_devices(&["alice"]).await.unwrap()
+}
+
+/// Waits (at most 10 s) until the server knows exactly `want` of alice's devices.
+async fn wait_devices(server: &TestServer, what: &str, want: Vec<PushDevice>) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = devices(server).await;
+        if now == want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: the server knows {now:?}, not {want:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_registration_and_app_state_reach_the_server_and_are_told_again_after_a_reconnection() {
+    let server = TestServer::start().await;
+    let phone = TestClient::new(&server, "android").await;
+    let push = phone.sdk.offline_push_manager();
+    assert_eq!(push.set_offline_push_config(config("t1")).await.unwrap_err().code, 6014, "before login");
+    phone.login(&server, "alice").await;
+
+    assert_eq!(push.set_offline_push_config(config("")).await.unwrap_err().code, 6017);
+    let no_id = OfflinePushConfig { business_id: 0, ..config("t1") };
+    assert_eq!(push.set_offline_push_config(no_id).await.unwrap_err().code, 6017);
+    assert_eq!(devices(&server).await, vec![], "a refused registration registers nothing");
+
+    push.set_offline_push_config(config("t1")).await.unwrap();
+    assert_eq!(devices(&server).await, vec![device("android", Some("t1"), None)]);
+    push.do_background(5).await.unwrap();
+    assert_eq!(devices(&server).await, vec![device("android", Some("t1"), Some(5))]);
+
+    // The network drops; the SDK logs in again (the server forgets the device at a login) and
+    // tells the registration and the app state again.
+    phone.seen.clear();
+    assert_eq!(server.handle().disconnect_user("alice"), 1);
+    phone.seen.wait_until("reconnected", |s| s.contains(&Seen::ConnectSuccess)).await;
+    wait_devices(&server, "after the reconnection", vec![device("android", Some("t1"), Some(5))]).await;
+
+    push.do_foreground().await.unwrap();
+    assert_eq!(devices(&server).await, vec![device("android", Some("t1"), None)]);
+    push.do_background(2).await.unwrap();
+
+    // The app is killed (no logout): the device stays registered, in the background.
+    drop(phone);
+    wait_devices(&server, "killed", vec![device("android", Some("t1"), Some(2))]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_device_that_logs_out_or_is_kicked_is_no_longer_registered() {
+    let server = TestServer::start().await;
+    let phone = TestClient::logged_in(&server, "alice", "android").await;
+    let pad = TestClient::logged_in(&server, "alice", "ipad").await;
+    phone.sdk.offline_push_manager().set_offline_push_config(config("phone")).await.unwrap();
+    pad.sdk.offline_push_manager().set_offline_push_config(config("pad")).await.unwrap();
+    pad.sdk.offline_push_manager().do_background(1).await.unwrap();
+    assert_eq!(
+        devices(&server).await,
+        vec![device("android", Some("phone"), None), device("ipad", Some("pad"), Some(1))]
+    );
+
+    // Logout: the pad's registration ends on the server, and the SDK does not bring it back at
+    // the next login (V2TIM's apps register after every login).
+    pad.sdk.logout().await.unwrap();
+    assert_eq!(devices(&server).await, vec![device("android", Some("phone"), None)]);
+    pad.login(&server, "alice").await;
+    // Nothing is said for it after this login: a bounded look for something that must not come.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(devices(&server).await, vec![device("android", Some("phone"), None)]);
+
+    // A second phone logs in on the same platform: the first is kicked and no longer registered.
+    let other_phone = TestClient::logged_in(&server, "alice", "android").await;
+    phone.seen.wait_until("kicked", |s| s.contains(&Seen::KickedOffline)).await;
+    assert_eq!(devices(&server).await, vec![]);
+    other_phone.sdk.offline_push_manager().set_offline_push_config(config("new phone")).await.unwrap();
+    assert_eq!(devices(&server).await, vec![device("android", Some("new phone"), None)]);
+}
+
+/// A loopback webhook receiver standing in for the operator's push relay: records every
+/// notification and answers as scripted per token (200 by default).
+#[derive(Clone, Default)]
+struct Receiver {
+    got: Arc<Mutex<Vec<Value>>>,
+    script: Arc<Mutex<HashMap<String, VecDeque<u16>>>>,
+}
+
+impl Receiver {
+    async fn start() -> (Receiver, String) {
+        let receiver = Receiver::default();
+        let state = receiver.clone();
+        let app = axum::Router::new().route(
+            "/push",
+            axum::routing::post(move |axum::Json(n): axum::Json<Value>| {
+                let state = state.clone();
+                async move {
+                    let token = n["token"].as_str().unwrap_or_default().to_owned();
+                    let status =
+                        state.script.lock().unwrap().get_mut(&token).and_then(VecDeque::pop_front).unwrap_or(200);
+                    state.got.lock().unwrap().push(n);
+                    axum::http::StatusCode::from_u16(status).unwrap()
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/push", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (receiver, url)
+    }
+
+    fn answer(&self, token: &str, statuses: &[u16]) {
+        self.script.lock().unwrap().insert(token.into(), statuses.iter().copied().collect());
+    }
+
+    fn all(&self) -> Vec<Value> {
+        self.got.lock().unwrap().clone()
+    }
+
+    /// Waits (at most 10 s) until `n` notifications arrived; returns them.
+    async fn wait(&self, n: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.all().len() < n {
+            assert!(Instant::now() < deadline, "{} of {n} pushes arrived: {:?}", self.all().len(), self.all());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.all()
+    }
+
+    /// Checks that nothing more than `n` arrived: `marker` (a message pushed after the others
+    /// to the same device) arrives as push `n + 1`, so anything pushed before it arrived too.
+    async fn only(&self, n: usize, marker_body: &str) -> Vec<Value> {
+        let got = self.wait(n + 1).await;
+        assert_eq!(got.len(), n + 1, "{got:?}");
+        assert_eq!(got[n]["body"], marker_body, "{got:?}");
+        got
+    }
+
+    fn clear(&self) {
+        self.got.lock().unwrap().clear();
+    }
+}
+
+async fn push_server() -> (TestServer, Receiver) {
+    let (receiver, url) = Receiver::start().await;
+    let server = TestServer::start_configured(|c| {
+        c.push.webhook_url = url;
+        c.push.backoff_ms = 20;
+    })
+    .await;
+    (server, receiver)
+}
+
+async fn registered(server: &TestServer, user: &str, platform: &str, token: &str) -> TestClient {
+    let c = TestClient::logged_in(server, user, platform).await;
+    let config = OfflinePushConfig { business_id: 6768, token: token.into(), is_tpns_token: false };
+    c.sdk.offline_push_manager().set_offline_push_config(config).await.unwrap();
+    c
+}
+
+fn to_bob() -> SendOptions {
+    SendOptions { receiver: "bob".into(), ..SendOptions::default() }
+}
+
+async fn nick(c: &TestClient, name: &str) {
+    c.sdk.set_self_info(UserInfoChange { nick_name: Some(name.into()), ..Default::default() }).await.unwrap();
+}
+
+async fn send_text(from: &TestClient, to: &str, text: &str) {
+    from.sdk.send_c2c_text_message(text.into(), to.into()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn offline_and_background_devices_get_pushes_with_the_senders_name_and_a_counting_badge() {
+    let (server, receiver) = push_server().await;
+    let alice = TestClient::logged_in(&server, "alice", "linux").await;
+    nick(&alice, "Alice").await;
+    let phone = registered(&server, "bob", "android", "bob-phone").await;
+
+    // In the background with a badge of 3: pushes count on from it.
+    phone.sdk.offline_push_manager().do_background(3).await.unwrap();
+    send_text(&alice, "bob", "one").await;
+    send_text(&alice, "bob", "two").await;
+    let got = receiver.wait(2).await;
+    assert_eq!((got[0]["body"].as_str(), got[0]["badge"].as_u64()), (Some("Alice: one"), Some(4)));
+    assert_eq!((got[1]["body"].as_str(), got[1]["badge"].as_u64()), (Some("Alice: two"), Some(5)));
+    assert_eq!((got[0]["token"].as_str(), got[0]["business_id"].as_i64()), (Some("bob-phone"), Some(6768)));
+    assert_eq!((got[0]["user"].as_str(), got[0]["platform"].as_str()), (Some("bob"), Some("android")));
+
+    // Back in the foreground (online): no pushes.
+    phone.sdk.offline_push_manager().do_foreground().await.unwrap();
+    send_text(&alice, "bob", "in the app").await;
+    // Killed (no logout): pushes again, the badge counting from 0. Messages are taken in order,
+    // so the push of this one arriving third shows the one before was not pushed.
+    drop(phone);
+    wait_online(&server, "bob", false).await;
+    send_text(&alice, "bob", "while killed").await;
+    let got = receiver.only(2, "Alice: while killed").await;
+    assert_eq!(got[2]["badge"].as_u64(), Some(1));
+}
+
+async fn wait_online(server: &TestServer, user: &str, online: bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.handle().is_online(user) != online {
+        assert!(Instant::now() < deadline, "{user} online: {}", !online);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logged_out_and_kicked_devices_get_no_pushes() {
+    let (server, receiver) = push_server().await;
+    let alice = TestClient::logged_in(&server, "alice", "linux").await;
+    let pad = registered(&server, "bob", "ipad", "bob-pad").await;
+    let phone = registered(&server, "bob", "android", "bob-phone").await;
+    pad.sdk.offline_push_manager().do_background(0).await.unwrap();
+    phone.sdk.offline_push_manager().do_background(0).await.unwrap();
+    // A device that does get pushes: what reaches it shows the messages went through.
+    let watch = registered(&server, "bob", "watch", "bob-watch").await;
+    watch.sdk.offline_push_manager().do_background(0).await.unwrap();
+    pad.sdk.logout().await.unwrap();
+    let _other_phone = TestClient::logged_in(&server, "bob", "android").await;
+    phone.seen.wait_until("kicked", |s| s.contains(&Seen::KickedOffline)).await;
+    send_text(&alice, "bob", "to bob").await;
+    send_text(&alice, "bob", "marker").await;
+    let got = receiver.wait(2).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(
+        got.iter().all(|n| n["token"] == "bob-watch"),
+        "nothing for the logged-out pad or the kicked phone: {got:?}"
+    );
+    assert_eq!((got[0]["body"].as_str(), got[1]["body"].as_str()), (Some("to bob"), Some("marker")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn receive_options_online_only_custom_and_element_texts_decide_what_is_pushed() {
+    let (server, receiver) = push_server().await;
+    let alice = TestClient::logged_in(&server, "alice", "linux").await;
+    let carol = TestClient::logged_in(&server, "carol", "linux").await;
+    let phone = registered(&server, "bob", "android", "bob-phone").await;
+    phone.sdk.offline_push_manager().do_background(0).await.unwrap();
+    let mm = alice.mm();
+
+    // Bob mutes Carol's pushes (RECEIVE_NOT_NOTIFY): her messages still arrive, unpushed.
+    phone.cm().set_c2c_receive_message_opt(vec!["carol".into()], 2).await.unwrap();
+    send_text(&carol, "bob", "muted").await;
+    // Online-only and custom without a description: not pushed.
+    let msg = mm.create_text_message("online only".into());
+    mm.send_message(msg, SendOptions { online_user_only: true, ..to_bob() }).await.unwrap();
+    let msg = mm.create_custom_message(b"{}".to_vec(), String::new(), String::new());
+    mm.send_message(msg, to_bob()).await.unwrap();
+    // A custom message with a push desc, and the push info carried.
+    let info = OfflinePushInfo {
+        title: "Order".into(),
+        desc: "Your order shipped".into(),
+        ext: "{\"order\":1}".into(),
+        ios_sound: "ding.caf".into(),
+        android_oppo_channel_id: "tuikit".into(),
+        ..Default::default()
+    };
+    let msg = mm.create_custom_message(b"{}".to_vec(), String::new(), String::new());
+    mm.send_message(msg, SendOptions { offline_push_info: Some(info), ..to_bob() }).await.unwrap();
+    let silent = OfflinePushInfo { ignore_ios_badge: true, ..Default::default() };
+    let msg = mm.create_text_message("no badge".into());
+    mm.send_message(msg, SendOptions { offline_push_info: Some(silent), ..to_bob() }).await.unwrap();
+
+    let got = receiver.only(1, "no badge").await;
+    let n = &got[0];
+    assert_eq!((n["title"].as_str(), n["body"].as_str()), (Some("Order"), Some("Your order shipped")));
+    assert_eq!((n["ext"].as_str(), n["ext_is_json"].as_bool()), (Some("{\"order\":1}"), Some(true)));
+    assert_eq!((n["ios_sound"].as_str(), n["android_oppo_channel_id"].as_str()), (Some("ding.caf"), Some("tuikit")));
+    assert_eq!(got[1]["badge"], Value::Null, "ignoreIOSBadge");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn group_pushes_name_the_group_and_prefer_the_name_card_and_avchatrooms_are_never_pushed() {
+    let (server, receiver) = push_server().await;
+    let alice = TestClient::logged_in(&server, "alice", "linux").await;
+    nick(&alice, "Alice").await;
+    let phone = registered(&server, "bob", "android", "bob-phone").await;
+    phone.sdk.offline_push_manager().do_background(0).await.unwrap();
+    let team = GroupCreation {
+        group_type: group_type::WORK.into(),
+        group_id: "team".into(),
+        name: "Team".into(),
+        members: vec![CreateMember { user_id: "bob".into(), role: 0 }],
+        ..GroupCreation::default()
+    };
+    let team = alice.gm().create_group(team).await.unwrap();
+    let room = GroupCreation {
+        group_type: group_type::AVCHATROOM.into(),
+        group_id: "room".into(),
+        name: "Room".into(),
+        ..GroupCreation::default()
+    };
+    let room = alice.gm().create_group(room).await.unwrap();
+    phone.sdk.join_group(room.clone(), String::new()).await.unwrap();
+    alice.sdk.send_group_text_message("live".into(), room, 0).await.unwrap();
+
+    alice.sdk.send_group_text_message("hello".into(), team.clone(), 0).await.unwrap();
+    let got = receiver.wait(1).await;
+    assert_eq!(got[0]["body"], "Alice(Team): hello");
+    assert_eq!(got[0]["group_id"], "team");
+    receiver.clear();
+    let card = GroupMemberChange {
+        group_id: team.clone(),
+        user_id: "alice".into(),
+        name_card: Some("Boss".into()),
+        custom_info: None,
+    };
+    alice.gm().set_group_member_info(card).await.unwrap();
+    alice.sdk.send_group_text_message("again".into(), team.clone(), 0).await.unwrap();
+    let got = receiver.wait(1).await;
+    assert_eq!(got.len(), 1, "the AVChatRoom message, the tips: never pushed: {got:?}");
+    assert_eq!(got[0]["body"], "Boss(Team): again");
+
+    // RECEIVE_NOT_NOTIFY for the group: no push.
+    receiver.clear();
+    phone.gm().set_receive_message_opt(team.clone(), 2).await.unwrap();
+    alice.sdk.send_group_text_message("quiet".into(), team, 0).await.unwrap();
+    send_text(&alice, "bob", "marker").await;
+    let got = receiver.only(0, "Alice: marker").await;
+    assert_eq!(got.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn provider_errors_are_retried_with_backoff_and_a_rejected_token_is_forgotten() {
+    let (server, receiver) = push_server().await;
+    let alice = TestClient::logged_in(&server, "alice", "linux").await;
+    let phone = registered(&server, "bob", "android", "bob-phone").await;
+    phone.sdk.offline_push_manager().do_background(0).await.unwrap();
+    receiver.answer("bob-phone", &[503, 429]);
+    send_text(&alice, "bob", "eventually").await;
+    let got = receiver.wait(3).await;
+    assert!(got.iter().all(|n| n["body"] == "eventually"), "the same notification three times: {got:?}");
+
+    receiver.clear();
+    receiver.answer("bob-phone", &[410]);
+    send_text(&alice, "bob", "gone").await;
+    receiver.wait(1).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.handle().push_devices(&["bob"]).await.unwrap().iter().any(|d| d.config.is_some()) {
+        assert!(Instant::now() < deadline, "the rejected token is still registered");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_signaling_invitation_is_pushed_with_its_push_desc() {
+    let (server, receiver) = push_server().await;
+    let alice = TestClient::logged_in(&server, "alice", "linux").await;
+    let phone = registered(&server, "bob", "android", "bob-phone").await;
+    phone.sdk.offline_push_manager().do_background(0).await.unwrap();
+    let info = OfflinePushInfo { desc: "Alice is calling".into(), ..Default::default() };
+    let signaling = alice.sm();
+    signaling.invite("bob".into(), "{}".into(), false, None, 30).await.unwrap();
+    signaling.invite("bob".into(), "{}".into(), false, Some(info), 30).await.unwrap();
+    let got = receiver.wait(1).await;
+    assert_eq!(got.len(), 1, "an invitation without a push desc is not pushed: {got:?}");
+    assert_eq!(got[0]["body"], "Alice is calling");
+}
