@@ -33,7 +33,13 @@ pub async fn foreground(ctx: &Ctx, caller: &Caller, _req: Value) -> Reply<Value>
 }
 
 /// Forgets the caller's device: it logs out, or a new login on its platform replaced it.
+/// Reads first and writes only when the device is known: most logins are of devices that never
+/// registered, and a login should not cost a store write (nor wait behind the writer's queue).
 pub async fn forget_device(ctx: &Ctx, caller: &Caller) -> Result<(), Refusal> {
+    let devices = ctx.store.push_devices(vec![caller.user.clone()]).await.map_err(refusal)?;
+    if !devices.iter().any(|d| d.platform == caller.platform) {
+        return Ok(());
+    }
     ctx.write(|s| s.remove_push_device(&caller.user, &caller.platform)).await.map_err(refusal)
 }
 
