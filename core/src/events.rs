@@ -32,6 +32,13 @@ pub type ListenerId = u64;
 
 static NEXT_LISTENER_ID: AtomicU64 = AtomicU64::new(1);
 
+/// Adds `listener` to `list` under a new id.
+fn register<T: ?Sized>(list: &RwLock<Vec<(ListenerId, Arc<T>)>>, listener: Arc<T>) -> ListenerId {
+    let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
+    list.write().expect("listeners lock").push((id, listener));
+    id
+}
+
 /// The registered listeners.
 #[derive(Default)]
 pub struct Listeners {
@@ -60,30 +67,22 @@ impl Listeners {
 
     /// Adds an SDK listener (`addIMSDKListener`).
     pub fn add_sdk(&self, listener: Arc<dyn SdkListener>) -> ListenerId {
-        let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
-        self.sdk.write().expect("listeners lock").push((id, listener));
-        id
+        register(&self.sdk, listener)
     }
 
     /// Adds a simple message listener.
     pub fn add_simple(&self, listener: Arc<dyn SimpleMsgListener>) -> ListenerId {
-        let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
-        self.simple.write().expect("listeners lock").push((id, listener));
-        id
+        register(&self.simple, listener)
     }
 
     /// Adds an advanced message listener.
     pub fn add_advanced(&self, listener: Arc<dyn AdvancedMsgListener>) -> ListenerId {
-        let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
-        self.advanced.write().expect("listeners lock").push((id, listener));
-        id
+        register(&self.advanced, listener)
     }
 
     /// Adds a conversation listener.
     pub fn add_conversation(&self, listener: Arc<dyn ConversationListener>) -> ListenerId {
-        let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
-        self.conversation.write().expect("listeners lock").push((id, listener));
-        id
+        register(&self.conversation, listener)
     }
 
     /// Replaces every conversation listener with `listener` (V2TIM's `setConversationListener`).
@@ -94,23 +93,17 @@ impl Listeners {
 
     /// Adds a group listener.
     pub fn add_group(&self, listener: Arc<dyn GroupListener>) -> ListenerId {
-        let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
-        self.group.write().expect("listeners lock").push((id, listener));
-        id
+        register(&self.group, listener)
     }
 
     /// Adds a signaling listener.
     pub fn add_signaling(&self, listener: Arc<dyn SignalingListener>) -> ListenerId {
-        let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
-        self.signaling.write().expect("listeners lock").push((id, listener));
-        id
+        register(&self.signaling, listener)
     }
 
     /// Adds a friendship listener (`addFriendListener`).
     pub fn add_friendship(&self, listener: Arc<dyn FriendshipListener>) -> ListenerId {
-        let id = NEXT_LISTENER_ID.fetch_add(1, Ordering::Relaxed);
-        self.friendship.write().expect("listeners lock").push((id, listener));
-        id
+        register(&self.friendship, listener)
     }
 
     /// Replaces every friendship listener with `listener` (V2TIM's `setFriendListener`).
@@ -804,6 +797,23 @@ mod tests {
         }
     }
 
+    impl Bursts {
+        /// A dispatcher with a `Bursts` listener whose first call waits for `go`, and says on
+        /// `started` that it began.
+        fn gated() -> (Arc<Bursts>, mpsc::Sender<()>, mpsc::Receiver<()>, Dispatcher) {
+            let (go, gate) = mpsc::channel();
+            let (started_tx, started) = mpsc::channel();
+            let bursts = Arc::new(Bursts {
+                calls: Mutex::new(Vec::new()),
+                started: Mutex::new(Some(started_tx)),
+                gate: Mutex::new(Some(gate)),
+            });
+            let listeners = Arc::new(Listeners::default());
+            listeners.add_advanced(bursts.clone());
+            (bursts, go, started, Dispatcher::start(listeners))
+        }
+    }
+
     fn message(id: &str) -> Event {
         let mut m = Message::draft("bob", Elem::Text { text: id.into() }, id.into(), 1);
         m.user_id = "bob".into();
@@ -812,16 +822,7 @@ mod tests {
 
     #[test]
     fn queued_new_messages_reach_an_advanced_listener_as_one_burst_in_order() {
-        let listeners = Arc::new(Listeners::default());
-        let (go, gate) = mpsc::channel();
-        let (started_tx, started) = mpsc::channel();
-        let bursts = Arc::new(Bursts {
-            calls: Mutex::new(Vec::new()),
-            started: Mutex::new(Some(started_tx)),
-            gate: Mutex::new(Some(gate)),
-        });
-        listeners.add_advanced(bursts.clone());
-        let dispatcher = Dispatcher::start(listeners);
+        let (bursts, go, started, dispatcher) = Bursts::gated();
         // The first message holds the event thread in the app's callback while more queue up.
         dispatcher.emit(message("m0"));
         started.recv_timeout(WAIT).unwrap();
@@ -839,16 +840,7 @@ mod tests {
 
     #[test]
     fn delivery_marks_run_once_what_was_emitted_before_them_was_delivered() {
-        let listeners = Arc::new(Listeners::default());
-        let (go, gate) = mpsc::channel();
-        let (started_tx, started) = mpsc::channel();
-        let bursts = Arc::new(Bursts {
-            calls: Mutex::new(Vec::new()),
-            started: Mutex::new(Some(started_tx)),
-            gate: Mutex::new(Some(gate)),
-        });
-        listeners.add_advanced(bursts.clone());
-        let dispatcher = Dispatcher::start(listeners);
+        let (bursts, go, started, dispatcher) = Bursts::gated();
         // What each mark saw delivered when it ran.
         let marks = Arc::new(Mutex::new(Vec::new()));
         let mark = |name: &'static str| {

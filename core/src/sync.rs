@@ -72,6 +72,10 @@ pub enum SyncCmd {
     /// Count unread on the server where local changes made that necessary, and tell the
     /// conversation listener.
     Refresh,
+    /// Tests: answers once everything queued before it is done and its events reached the
+    /// listeners, so a test can show that something was NOT told without sleeping.
+    #[cfg(test)]
+    Settled(tokio::sync::oneshot::Sender<()>),
 }
 
 /// Handle to a session's sync actor; the actor stops when the handle is dropped.
@@ -208,12 +212,25 @@ impl SyncActor {
         }
         self.flush_conversations().await;
         while let Some(cmd) = rx.recv().await {
+            #[cfg(test)]
+            if let SyncCmd::Settled(done) = cmd {
+                // The dispatcher runs events in order: this one runs after every event before.
+                let done = std::sync::Mutex::new(Some(done));
+                self.events.emit(Event::Delivered(Ack::new(move || {
+                    if let Some(done) = done.lock().unwrap().take() {
+                        let _ = done.send(());
+                    }
+                })));
+                continue;
+            }
             let result = match cmd {
                 SyncCmd::Push(msg) => self.on_push(*msg).await,
                 SyncCmd::Sent { conv, seq } => self.on_sent(conv, seq).await,
                 SyncCmd::Resync => self.resync().await,
                 SyncCmd::Signal(msg) => self.on_signal(*msg).await,
                 SyncCmd::Refresh => Ok(()),
+                #[cfg(test)]
+                SyncCmd::Settled(_) => unreachable!("answered above"),
             };
             // Even after a failure: what was stored was stored, and is not announced again.
             self.flush_signals();
@@ -837,6 +854,14 @@ mod tests {
         }
     }
 
+    /// Waits (up to 5 s) until the actor did everything queued so far, its start included, and
+    /// the listeners heard all it told.
+    async fn settled(sync: &SyncHandle) {
+        let (done, settled) = tokio::sync::oneshot::channel();
+        sync.send(SyncCmd::Settled(done));
+        tokio::time::timeout(Duration::from_secs(5), settled).await.expect("the actor settles within 5 s").unwrap();
+    }
+
     /// Waits (up to 5 s) until every stored delivery is recorded as told.
     async fn recorded_as_told(store: &Arc<Store>) {
         for _ in 0..500 {
@@ -878,8 +903,8 @@ mod tests {
         assert_eq!(*heard.convs.lock().unwrap(), [("new", "c2c_bob".to_owned(), 3)]);
         assert!(heard.msgs().is_empty(), "the messages were told before and are not told again");
         drop(next);
-        let (_third, heard) = actor(&rig.store, &rig.link);
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        let (third, heard) = actor(&rig.store, &rig.link);
+        settled(&third).await;
         assert!(heard.convs.lock().unwrap().is_empty(), "told once");
     }
 
@@ -898,8 +923,8 @@ mod tests {
         assert_eq!(heard.msgs(), ["m1", "m2", "m3", "m4", "m5"]);
         // Told and acknowledged: the session after that tells nothing again.
         recorded_as_told(&store).await;
-        let (_third, heard) = actor(&store, &link);
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        let (third, heard) = actor(&store, &link);
+        settled(&third).await;
         assert!(heard.msgs().is_empty());
     }
 

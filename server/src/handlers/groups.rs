@@ -469,24 +469,14 @@ pub async fn attrs_write(ctx: &Ctx, caller: &Caller, req: WriteAttrsReq) -> Repl
 mod tests {
     use std::collections::BTreeMap;
 
-    use oxim_proto::group::{CreateMember, GroupsInfoReq};
+    use oxim_proto::group::GroupsInfoReq;
 
     use super::*;
     use crate::handlers::testing::{Bench, pushes, users};
 
     fn create_req(kind: &str, id: &str, members: &[&str]) -> CreateGroupReq {
-        CreateGroupReq {
-            group_type: kind.into(),
-            group_id: id.into(),
-            name: "team".into(),
-            introduction: String::new(),
-            notification: String::new(),
-            face_url: String::new(),
-            add_opt: 2,
-            max_member_count: 0,
-            custom_info: BTreeMap::new(),
-            members: members.iter().map(|u| CreateMember { user_id: (*u).into(), role: role::MEMBER }).collect(),
-        }
+        let members: Vec<_> = members.iter().map(|u| (*u, role::MEMBER)).collect();
+        crate::domain::groups::create_req(kind, id, 2, &members)
     }
 
     /// A message from `from` (checked as `msg.send` checks every message) to `group`.

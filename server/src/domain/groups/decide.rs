@@ -944,7 +944,7 @@ pub fn may_send(group: &GroupRow, member: Option<&MemberInfo>, sender: &str, now
 
 #[cfg(test)]
 mod tests {
-    use oxim_proto::group::{CreateMember, GroupInfo, group_type as gt};
+    use oxim_proto::group::{GroupInfo, group_type as gt};
 
     use super::*;
 
@@ -1159,17 +1159,8 @@ mod tests {
 
     #[test]
     fn create_checks_and_makes_members() {
-        let req = |kind: &str, id: &str, members: &[(&str, i32)]| CreateGroupReq {
-            group_type: kind.into(),
-            group_id: id.into(),
-            name: "team".into(),
-            introduction: String::new(),
-            notification: String::new(),
-            face_url: String::new(),
-            add_opt: add_opt::FORBID,
-            max_member_count: 0,
-            custom_info: BTreeMap::new(),
-            members: members.iter().map(|(u, r)| CreateMember { user_id: (*u).into(), role: *r }).collect(),
+        let req = |kind: &str, id: &str, members: &[(&str, i32)]| {
+            super::super::create_req(kind, id, add_opt::FORBID, members)
         };
         let fresh = Facts { users: ["bob", "carol"].map(String::from).into(), ..Facts::default() };
         let d = decide(GroupOp::Create(req(gt::PUBLIC, "", &[("bob", ADMIN)])), "alice", &fresh, &env()).unwrap();

@@ -15,6 +15,27 @@ use oxim_proto::group::{CreateGroupReq, GroupAttrs, GroupInfo, SetGroupInfoReq, 
 
 use super::group_rules::{self, Rules};
 
+/// Tests: a `group.create` request for a group named "team" with join option `add_opt` and
+/// `members` (user, role) besides its creator.
+#[cfg(test)]
+pub(crate) fn create_req(kind: &str, id: &str, add_opt: i32, members: &[(&str, i32)]) -> CreateGroupReq {
+    CreateGroupReq {
+        group_type: kind.into(),
+        group_id: id.into(),
+        name: "team".into(),
+        introduction: String::new(),
+        notification: String::new(),
+        face_url: String::new(),
+        add_opt,
+        max_member_count: 0,
+        custom_info: BTreeMap::new(),
+        members: members
+            .iter()
+            .map(|(u, r)| oxim_proto::group::CreateMember { user_id: (*u).into(), role: *r })
+            .collect(),
+    }
+}
+
 /// A group as stored: profile (without member count or the caller's standing) and attributes.
 #[derive(Debug, Clone)]
 pub struct GroupRow {

@@ -709,7 +709,7 @@ impl GroupStore for SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    use oxim_proto::group::{AttrWriteMode, CreateGroupReq, CreateMember, WriteAttrsReq, group_type};
+    use oxim_proto::group::{AttrWriteMode, WriteAttrsReq, group_type};
 
     use super::*;
     use crate::domain::clock::ManualClock;
@@ -718,18 +718,8 @@ mod tests {
     use crate::store::{MessageStore, Store, StoreError, UserStore};
 
     fn create(kind: &str, id: &str, members: &[&str]) -> GroupOp {
-        GroupOp::Create(CreateGroupReq {
-            group_type: kind.into(),
-            group_id: id.into(),
-            name: "team".into(),
-            introduction: String::new(),
-            notification: String::new(),
-            face_url: String::new(),
-            add_opt: 2,
-            max_member_count: 0,
-            custom_info: BTreeMap::new(),
-            members: members.iter().map(|u| CreateMember { user_id: (*u).into(), role: role::MEMBER }).collect(),
-        })
+        let members: Vec<_> = members.iter().map(|u| (*u, role::MEMBER)).collect();
+        GroupOp::Create(crate::domain::groups::create_req(kind, id, 2, &members))
     }
 
     fn group_msg(id: &str, from: &str, group: &str) -> WireMessage {
