@@ -345,6 +345,19 @@ mod tests {
         !matches!(e, Effect::Conversation(..))
     }
 
+    /// Stores `batch` in `conv` as alice received it; the effects other than list changes.
+    async fn received(
+        store: &Store,
+        conv: ConvId,
+        batch: impl Into<Vec<WireMessage>>,
+        range: Option<(u64, u64)>,
+        news_since_ms: i64,
+    ) -> Vec<Effect> {
+        let batch = batch.into();
+        let stored = store.call(move |db| store_received(db, "alice", &conv, &batch, range, news_since_ms)).await;
+        stored.unwrap().effects.into_iter().filter(not_list).collect()
+    }
+
     fn ids(msgs: &[Message]) -> Vec<&str> {
         msgs.iter().map(|m| m.msg_id.as_str()).collect()
     }
@@ -361,27 +374,13 @@ mod tests {
         let c = conv.clone();
         let batch =
             vec![wire("old", 1, "bob", "alice"), wire("b1", 2, "bob", "alice"), wire("mine", 3, "alice", "bob")];
-        let effects = store
-            .call(move |db| store_received(db, "alice", &c, &batch, Some((0, 3)), 2000))
-            .await
-            .unwrap()
-            .effects
-            .into_iter()
-            .filter(not_list)
-            .collect::<Vec<_>>();
+        let effects = received(&store, c, batch, Some((0, 3)), 2000).await;
         // "old" is stored but is history (before news_since); our own copy is settled, not news.
         assert_eq!(effects.len(), 1);
         assert!(matches!(&effects[0], Effect::NewMessage(m) if m.msg_id == "b1"));
         assert_eq!(store.call(|db| count_messages(db, &ConvId::C2C("bob".into()))).await.unwrap(), 3);
         let c = conv.clone();
-        let again = store
-            .call(move |db| store_received(db, "alice", &c, &[wire("b1", 2, "bob", "alice")], Some((0, 2)), 0))
-            .await
-            .unwrap()
-            .effects
-            .into_iter()
-            .filter(not_list)
-            .collect::<Vec<_>>();
+        let again = received(&store, c, [wire("b1", 2, "bob", "alice")], Some((0, 2)), 0).await;
         assert!(again.is_empty());
         let own = store.call(|db| find_message(db, "alice", "mine")).await.unwrap().unwrap();
         assert_eq!((own.status, own.seq, own.is_self), (MessageStatus::SendSucc, 3, true));
@@ -399,25 +398,11 @@ mod tests {
         revoke.elem = Elem::Revoke { msg_id: "b1".into() };
         let batch = vec![wire("b1", 1, "bob", "alice"), wire("b2", 2, "bob", "alice"), revoke.clone()];
         let c = conv.clone();
-        let effects = store
-            .call(move |db| store_received(db, "alice", &c, &batch, Some((0, 3)), 0))
-            .await
-            .unwrap()
-            .effects
-            .into_iter()
-            .filter(not_list)
-            .collect::<Vec<_>>();
+        let effects = received(&store, c, batch, Some((0, 3)), 0).await;
         assert_eq!(effects.len(), 3);
         assert_eq!(effects[2], Effect::Revoked("b1".into()));
         let c = conv.clone();
-        let again = store
-            .call(move |db| store_received(db, "alice", &c, &[revoke], Some((0, 3)), 0))
-            .await
-            .unwrap()
-            .effects
-            .into_iter()
-            .filter(not_list)
-            .collect::<Vec<_>>();
+        let again = received(&store, c, [revoke], Some((0, 3)), 0).await;
         assert!(again.is_empty(), "a notice applies once");
         let c = conv.clone();
         let page = store.call(move |db| history_page(db, "alice", &c, None, true, 10)).await.unwrap();
@@ -438,14 +423,7 @@ mod tests {
             w.elem = Elem::Event { event };
             events.push(w);
         }
-        let effects = store
-            .call(move |db| store_received(db, "alice", &ConvId::System, &events, Some((0, 3)), 0))
-            .await
-            .unwrap()
-            .effects
-            .into_iter()
-            .filter(not_list)
-            .collect::<Vec<_>>();
+        let effects = received(&store, ConvId::System, events, Some((0, 3)), 0).await;
         assert_eq!(
             effects,
             [
