@@ -90,6 +90,8 @@ pub struct PushSettings {
     pub apns: Vec<ApnsSettings>,
     /// `[[push.fcm]]`: the FCM service accounts, one per business id.
     pub fcm: Vec<FcmSettings>,
+    /// `[[push.vendor]]`: Xiaomi, Huawei, OPPO, vivo and Meizu apps, one per business id.
+    pub vendor: Vec<VendorSettings>,
     /// A PEM file of CA certificates trusted for push endpoints beside the public roots (a
     /// private relay, a test stand-in); `None`: the public roots only.
     pub ca_file: Option<PathBuf>,
@@ -104,6 +106,7 @@ impl Default for PushSettings {
             timeout_ms: 10_000,
             apns: Vec::new(),
             fcm: Vec::new(),
+            vendor: Vec::new(),
             ca_file: None,
         }
     }
@@ -141,6 +144,55 @@ pub enum ApnsEnvironment {
     Production,
     /// `api.sandbox.push.apple.com`: development builds.
     Sandbox,
+}
+
+/// An Android vendor's push channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Vendor {
+    /// Mi Push.
+    Xiaomi,
+    /// Huawei Push Kit.
+    Huawei,
+    /// OPPO Push (HeyTap).
+    Oppo,
+    /// vivo Push.
+    Vivo,
+    /// Meizu Flyme Push.
+    Meizu,
+}
+
+/// One vendor app (`[[push.vendor]]`): the ids the vendor's console gave it; the secret in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorSettings {
+    /// The business id devices register with.
+    pub business_id: i64,
+    /// Whose channel.
+    pub vendor: Vendor,
+    /// The app id (Huawei: the OAuth client id; vivo, Meizu: appId; unused by Xiaomi, OPPO).
+    #[serde(default)]
+    pub app_id: String,
+    /// The app key (OPPO, vivo: AppKey).
+    #[serde(default)]
+    pub app_key: String,
+    /// A file holding the secret (Xiaomi, vivo, Meizu: AppSecret; Huawei: client secret; OPPO:
+    /// MasterSecret).
+    pub secret_file: PathBuf,
+    /// The app's package name (Xiaomi's `restricted_package_name`).
+    #[serde(default)]
+    pub package_name: String,
+    /// The notification channel when the message names none (OPPO: `androidOPPOChannelID`
+    /// wins; Xiaomi: `extra.channel_id`).
+    #[serde(default)]
+    pub channel_id: String,
+    /// The title when the message has none (the vendors need one): e.g. the app's name; empty:
+    /// the notification's text.
+    #[serde(default)]
+    pub default_title: String,
+    /// Another base URL instead of the vendor's (a test stand-in); empty: the vendor's.
+    #[serde(default)]
+    pub endpoint: String,
 }
 
 /// One FCM service account (`[[push.fcm]]`).

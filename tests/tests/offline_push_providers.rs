@@ -18,7 +18,7 @@ use axum::response::IntoResponse;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oxim_core::{OfflinePushConfig, UserInfoChange};
-use oxim_server::config::{ApnsEnvironment, ApnsSettings, FcmSettings};
+use oxim_server::config::{ApnsEnvironment, ApnsSettings, FcmSettings, Vendor, VendorSettings};
 use oxim_tests::{TestClient, TestServer};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use ring::signature::{ECDSA_P256_SHA256_FIXED, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
@@ -41,6 +41,8 @@ fn unix_now() -> u64 {
 /// One request the stand-in took.
 #[derive(Debug, Clone)]
 struct Got {
+    /// Which service's endpoint took it.
+    service: &'static str,
     token: String,
     /// APNs: the provider token; FCM: the access token.
     auth: String,
@@ -119,13 +121,20 @@ impl StandIn {
 
     /// Records a request (or the problems found in it) and picks the answer: the scripted one
     /// for the token, else success.
-    fn take(&self, token: &str, auth: String, body: Value, problems: Vec<String>) -> Option<Answer> {
+    fn take(
+        &self,
+        service: &'static str,
+        token: &str,
+        auth: String,
+        body: Value,
+        problems: Vec<String>,
+    ) -> Option<Answer> {
         let mut state = self.0.lock().unwrap();
         if !problems.is_empty() {
             state.problems.extend(problems);
             return Some((400, json!({"reason": "StandInCheckFailed"}), None));
         }
-        state.got.push(Got { token: token.into(), auth, body, at: Instant::now() });
+        state.got.push(Got { service, token: token.into(), auth, body, at: Instant::now() });
         state.script.get_mut(token).and_then(VecDeque::pop_front)
     }
 
@@ -171,7 +180,7 @@ impl StandIn {
         if !body["aps"]["alert"]["body"].is_string() || body["aps"]["sound"].as_str().is_none() {
             problems.push(format!("payload {body}"));
         }
-        match s.take(&token, jwt, body, problems) {
+        match s.take("apns", &token, jwt, body, problems) {
             None => (StatusCode::OK, [("apns-id", "EC1BF194-B3B2-424A-89A9-5A918A6E6B6E")]).into_response(),
             Some((status, answer, _)) => (StatusCode::from_u16(status).unwrap(), axum::Json(answer)).into_response(),
         }
@@ -253,7 +262,7 @@ impl StandIn {
             return (StatusCode::UNAUTHORIZED, axum::Json(answer)).into_response();
         }
         let token = m["token"].as_str().unwrap_or_default().to_owned();
-        match s.take(&token, bearer.clone(), body, problems) {
+        match s.take("fcm", &token, bearer.clone(), body, problems) {
             None => axum::Json(json!({"name": format!("projects/{PROJECT}/messages/1")})).into_response(),
             Some((401, _, _)) => {
                 // The access token is revoked from now on: this and later uses are refused.
@@ -327,6 +336,14 @@ async fn start_stand_in(dir: &Path, apns_public_key: Vec<u8>, fcm_public_key: Ve
         .route("/3/device/{token}", axum::routing::post(StandIn::apns))
         .route("/token", axum::routing::post(StandIn::oauth_token))
         .route("/v1/projects/{project}/messages:send", axum::routing::post(StandIn::fcm))
+        .route("/v3/message/regid", axum::routing::post(StandIn::xiaomi))
+        .route("/oauth2/v3/token", axum::routing::post(StandIn::huawei_token))
+        .route("/v1/{app}/messages:send", axum::routing::post(StandIn::huawei))
+        .route("/server/v1/auth", axum::routing::post(StandIn::oppo_auth))
+        .route("/server/v1/message/notification/unicast", axum::routing::post(StandIn::oppo))
+        .route("/message/auth", axum::routing::post(StandIn::vivo_auth))
+        .route("/message/send", axum::routing::post(StandIn::vivo))
+        .route("/garcia/api/server/push/varnished/pushByPushId", axum::routing::post(StandIn::meizu))
         .with_state(stand_in.clone());
     let listener = TlsListener { tcp, tls: tokio_rustls::TlsAcceptor::from(Arc::new(tls)) };
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -568,5 +585,326 @@ async fn each_device_goes_through_the_provider_of_its_business_id() {
     assert_eq!(tokens, ["abcdef", "abcdef", "fcm-token", "fcm-token"]);
     assert!(got.iter().any(|g| g.body["aps"]["alert"]["body"] == "Alice: marker"));
     assert!(got.iter().any(|g| g.body["message"]["notification"]["body"] == "Alice: marker"));
+    assert_eq!(stand_in.problems(), Vec::<String>::new());
+}
+
+// The Android vendors' stand-ins: each checks the documented request shape and signature.
+
+const XIAOMI_ID: i64 = 3001;
+const HUAWEI_ID: i64 = 3002;
+const OPPO_ID: i64 = 3003;
+const VIVO_ID: i64 = 3004;
+const MEIZU_ID: i64 = 3005;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Decodes an `application/x-www-form-urlencoded` body.
+fn form(body: &str) -> HashMap<String, String> {
+    let decode = |s: &str| {
+        let bytes = s.as_bytes();
+        let mut out = vec![];
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'%' if i + 2 < bytes.len() => {
+                    out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap_or(b'?'));
+                    i += 3;
+                }
+                b'+' => {
+                    out.push(b' ');
+                    i += 1;
+                }
+                b => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8(out).unwrap_or_default()
+    };
+    body.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (decode(k), decode(v))).collect()
+}
+
+fn md5_hex(s: &str) -> String {
+    use md5::Digest;
+    hex(&md5::Md5::digest(s))
+}
+
+fn sha256_hex(s: &str) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(s))
+}
+
+impl StandIn {
+    /// Records a vendor request as {title, body}; the scripted answer or `ok`.
+    fn vendor(
+        &self,
+        service: &'static str,
+        token: &str,
+        title: &str,
+        body: &str,
+        problems: Vec<String>,
+        ok: Value,
+    ) -> axum::response::Response {
+        let shown = json!({"title": title, "body": body});
+        match self.take(service, token, String::new(), shown, problems) {
+            None => axum::Json(ok).into_response(),
+            Some((status, answer, _)) => (StatusCode::from_u16(status).unwrap(), axum::Json(answer)).into_response(),
+        }
+    }
+
+    async fn xiaomi(State(s): State<StandIn>, headers: HeaderMap, body: String) -> axum::response::Response {
+        let f = form(&body);
+        let mut problems = vec![];
+        if header(&headers, "authorization") != "key=xm-secret" {
+            problems.push(format!("Xiaomi authorization {:?}", header(&headers, "authorization")));
+        }
+        let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+        if get("restricted_package_name") != "com.example.oxim"
+            || get("pass_through") != "0"
+            || get("notify_type").is_empty()
+            || get("title").is_empty()
+        {
+            problems.push(format!("Xiaomi form {f:?}"));
+        }
+        s.vendor(
+            "xiaomi",
+            &get("registration_id"),
+            &get("title"),
+            &get("description"),
+            problems,
+            json!({"result": "ok", "code": 0, "data": {"id": "x1"}}),
+        )
+    }
+
+    async fn huawei_token(State(s): State<StandIn>, body: String) -> axum::response::Response {
+        let f = form(&body);
+        let mut state = s.0.lock().unwrap();
+        let ok = f.get("grant_type").map(String::as_str) == Some("client_credentials")
+            && f.get("client_id").map(String::as_str) == Some("hw-app")
+            && f.get("client_secret").map(String::as_str) == Some("hw-secret");
+        if !ok {
+            state.problems.push(format!("Huawei token request {f:?}"));
+            return (StatusCode::BAD_REQUEST, axum::Json(json!({"error": 1101}))).into_response();
+        }
+        let token = format!("hw-access-{}", state.access_tokens.len() + 1);
+        state.access_tokens.push(token.clone());
+        axum::Json(json!({"access_token": token, "expires_in": 3600, "token_type": "Bearer"})).into_response()
+    }
+
+    async fn huawei(
+        State(s): State<StandIn>,
+        UrlPath(app): UrlPath<String>,
+        headers: HeaderMap,
+        body: axum::body::Bytes,
+    ) -> axum::response::Response {
+        let mut problems = vec![];
+        let bearer = header(&headers, "authorization").strip_prefix("Bearer ").unwrap_or_default().to_owned();
+        if app != "hw-app" || !s.0.lock().unwrap().access_tokens.contains(&bearer) {
+            problems.push(format!("Huawei app {app} bearer {bearer:?}"));
+        }
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let n = &body["message"]["android"]["notification"];
+        if body["message"]["token"].as_array().is_none_or(|t| t.len() != 1) || n["click_action"]["type"] != 3 {
+            problems.push(format!("Huawei message {body}"));
+        }
+        let token = body["message"]["token"][0].as_str().unwrap_or_default();
+        let ok = json!({"code": "80000000", "msg": "Success", "requestId": "1"});
+        s.vendor(
+            "huawei",
+            token,
+            n["title"].as_str().unwrap_or_default(),
+            n["body"].as_str().unwrap_or_default(),
+            problems,
+            ok,
+        )
+    }
+
+    async fn oppo_auth(State(s): State<StandIn>, body: String) -> axum::response::Response {
+        let f = form(&body);
+        let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+        let sign = sha256_hex(&format!("{}{}{}", get("app_key"), get("timestamp"), "oppo-master"));
+        if get("app_key") != "oppo-key" || get("sign") != sign || get("timestamp").parse::<u64>().is_err() {
+            s.0.lock().unwrap().problems.push(format!("OPPO auth {f:?}"));
+            return axum::Json(json!({"code": 11, "message": "Invalid AuthToken"})).into_response();
+        }
+        axum::Json(json!({"code": 0, "message": "Success", "data": {"auth_token": "oppo-auth", "create_time": 1}}))
+            .into_response()
+    }
+
+    async fn oppo(State(s): State<StandIn>, headers: HeaderMap, body: String) -> axum::response::Response {
+        let f = form(&body);
+        let mut problems = vec![];
+        if header(&headers, "auth_token") != "oppo-auth" {
+            problems.push("OPPO auth_token".into());
+        }
+        let m: Value =
+            serde_json::from_str(f.get("message").map(String::as_str).unwrap_or("null")).unwrap_or(Value::Null);
+        let n = &m["notification"];
+        if m["target_type"] != 2 || n["channel_id"] != "im" {
+            problems.push(format!("OPPO message {m}"));
+        }
+        let ok = json!({"code": 0, "message": "Success", "data": {"messageId": "o1"}});
+        s.vendor(
+            "oppo",
+            m["target_value"].as_str().unwrap_or_default(),
+            n["title"].as_str().unwrap_or_default(),
+            n["content"].as_str().unwrap_or_default(),
+            problems,
+            ok,
+        )
+    }
+
+    async fn vivo_auth(State(s): State<StandIn>, axum::Json(b): axum::Json<Value>) -> axum::response::Response {
+        let ts = b["timestamp"].as_u64().unwrap_or(0);
+        let sign = md5_hex(&format!("10086vivo-key{ts}vivo-secret"));
+        if b["appId"] != 10086
+            || b["appKey"] != "vivo-key"
+            || b["sign"] != sign.as_str()
+            || (ts / 1000).abs_diff(unix_now()) > 60
+        {
+            s.0.lock().unwrap().problems.push(format!("vivo auth {b}"));
+            return axum::Json(json!({"result": 10200, "desc": "bad"})).into_response();
+        }
+        axum::Json(json!({"result": 0, "desc": "请求成功", "authToken": "vivo-auth"})).into_response()
+    }
+
+    async fn vivo(
+        State(s): State<StandIn>,
+        headers: HeaderMap,
+        axum::Json(b): axum::Json<Value>,
+    ) -> axum::response::Response {
+        let mut problems = vec![];
+        if header(&headers, "authToken") != "vivo-auth" {
+            problems.push("vivo authToken".into());
+        }
+        if b["appId"] != 10086
+            || b["notifyType"].as_i64().is_none()
+            || b["skipType"] != 1
+            || b["requestId"].as_str().is_none_or(str::is_empty)
+        {
+            problems.push(format!("vivo message {b}"));
+        }
+        let ok = json!({"result": 0, "desc": "请求成功", "taskId": "v1"});
+        s.vendor(
+            "vivo",
+            b["regId"].as_str().unwrap_or_default(),
+            b["title"].as_str().unwrap_or_default(),
+            b["content"].as_str().unwrap_or_default(),
+            problems,
+            ok,
+        )
+    }
+
+    async fn meizu(State(s): State<StandIn>, body: String) -> axum::response::Response {
+        let f = form(&body);
+        let mut problems = vec![];
+        let mut signed: Vec<(&String, &String)> = f.iter().filter(|(k, _)| *k != "sign").collect();
+        signed.sort();
+        let base: String = signed.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        if f.get("sign") != Some(&md5_hex(&format!("{base}mz-secret")))
+            || f.get("appId").map(String::as_str) != Some("110")
+        {
+            problems.push(format!("Meizu form {f:?}"));
+        }
+        let m: Value =
+            serde_json::from_str(f.get("messageJson").map(String::as_str).unwrap_or("null")).unwrap_or(Value::Null);
+        let bar = &m["noticeBarInfo"];
+        let token = f.get("pushIds").cloned().unwrap_or_default();
+        let ok = json!({"code": "200", "message": "", "value": {}, "msgId": "m1"});
+        s.vendor(
+            "meizu",
+            &token,
+            bar["title"].as_str().unwrap_or_default(),
+            bar["content"].as_str().unwrap_or_default(),
+            problems,
+            ok,
+        )
+    }
+}
+
+fn vendor(
+    dir: &Path,
+    url: &str,
+    business_id: i64,
+    vendor: Vendor,
+    app_id: &str,
+    app_key: &str,
+    secret: &str,
+) -> VendorSettings {
+    let secret_file = dir.join(format!("{business_id}.secret"));
+    std::fs::write(&secret_file, format!("{secret}\n")).unwrap();
+    VendorSettings {
+        business_id,
+        vendor,
+        app_id: app_id.into(),
+        app_key: app_key.into(),
+        secret_file,
+        package_name: "com.example.oxim".into(),
+        channel_id: "im".into(),
+        default_title: "Oxim".into(),
+        endpoint: url.into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn vendor_channels_get_their_documented_requests_and_forget_the_tokens_they_reject() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stand_in, url) = start_stand_in(dir.path(), vec![], vec![]).await;
+    let d = dir.path();
+    let vendors = vec![
+        vendor(d, &url, XIAOMI_ID, Vendor::Xiaomi, "", "", "xm-secret"),
+        vendor(d, &url, HUAWEI_ID, Vendor::Huawei, "hw-app", "", "hw-secret"),
+        vendor(d, &url, OPPO_ID, Vendor::Oppo, "", "oppo-key", "oppo-master"),
+        vendor(d, &url, VIVO_ID, Vendor::Vivo, "10086", "vivo-key", "vivo-secret"),
+        vendor(d, &url, MEIZU_ID, Vendor::Meizu, "110", "", "mz-secret"),
+    ];
+    let ca_file = d.join("ca.pem");
+    let server = TestServer::start_configured(|c| {
+        c.push.vendor = vendors;
+        c.push.ca_file = Some(ca_file);
+        c.push.backoff_ms = 20;
+    })
+    .await;
+    let alice = alice(&server).await;
+    let devices =
+        [("xiaomi", XIAOMI_ID), ("huawei", HUAWEI_ID), ("oppo", OPPO_ID), ("vivo", VIVO_ID), ("meizu", MEIZU_ID)];
+    for (platform, id) in devices {
+        killed_device(&server, "bob", platform, id, &format!("{platform}-token")).await;
+    }
+    send(&alice, "hello").await;
+    let got = stand_in.wait(5).await;
+    let mut seen: Vec<(&str, &str, Value)> =
+        got.iter().map(|g| (g.service, g.token.as_str(), g.body.clone())).collect();
+    seen.sort_by_key(|(service, _, _)| *service);
+    let shown = json!({"title": "Oxim", "body": "Alice: hello"});
+    assert_eq!(
+        seen,
+        [
+            ("huawei", "huawei-token", shown.clone()),
+            ("meizu", "meizu-token", shown.clone()),
+            ("oppo", "oppo-token", shown.clone()),
+            ("vivo", "vivo-token", shown.clone()),
+            ("xiaomi", "xiaomi-token", shown),
+        ]
+    );
+    assert_eq!(stand_in.problems(), Vec::<String>::new());
+
+    // Huawei's "all tokens invalid" and Meizu's invalid pushId: those devices are forgotten.
+    stand_in
+        .answer("huawei-token", vec![(200, json!({"code": "80300007", "msg": "All the tokens are invalid"}), None)]);
+    stand_in.answer(
+        "meizu-token",
+        vec![(200, json!({"code": "200", "message": "", "value": {"110003": ["meizu-token"]}}), None)],
+    );
+    send(&alice, "gone").await;
+    wait_forgotten(&server, "huawei").await;
+    wait_forgotten(&server, "meizu").await;
+    stand_in.wait(10).await;
+    for platform in ["xiaomi", "oppo", "vivo"] {
+        assert!(registered(&server, platform).await, "{platform} stays");
+    }
     assert_eq!(stand_in.problems(), Vec::<String>::new());
 }

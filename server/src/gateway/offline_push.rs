@@ -8,12 +8,14 @@
 //! backoff, so it holds nobody up. A token the provider rejects is forgotten. The rules
 //! themselves are [`crate::domain::offline_push`].
 //!
-//! Providers: [`apns::ApnsProvider`] and [`fcm::FcmProvider`] for the business ids configured
-//! for them ([`ByBusinessId`]), the [`WebhookProvider`] for every other device.
+//! Providers: [`apns::ApnsProvider`], [`fcm::FcmProvider`] and the Android vendors'
+//! [`vendors::VendorProvider`] for the business ids configured for them ([`ByBusinessId`]), the
+//! [`WebhookProvider`] for every other device.
 
 pub mod apns;
 pub mod fcm;
 pub mod jwt;
+pub mod vendors;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -162,7 +164,11 @@ impl PushProvider for WebhookProvider {
 /// The providers `settings` configure: APNs and FCM by business id, the webhook for the rest;
 /// `None` when none is configured (offline push off).
 pub fn providers(settings: &PushSettings) -> Result<Option<ByBusinessId>, String> {
-    if settings.webhook_url.is_empty() && settings.apns.is_empty() && settings.fcm.is_empty() {
+    if settings.webhook_url.is_empty()
+        && settings.apns.is_empty()
+        && settings.fcm.is_empty()
+        && settings.vendor.is_empty()
+    {
         return Ok(None);
     }
     let timeout = Duration::from_millis(settings.timeout_ms);
@@ -185,6 +191,13 @@ pub fn providers(settings: &PushSettings) -> Result<Option<ByBusinessId>, String
         }
         for fcm in &settings.fcm {
             add(fcm.business_id, Arc::new(fcm::FcmProvider::new(fcm, http.clone())?))?;
+        }
+    }
+    if !settings.vendor.is_empty() {
+        // HTTP/1.1 (what every vendor's documentation shows).
+        let http = http_client(timeout, ca_file, false)?;
+        for vendor in &settings.vendor {
+            add(vendor.business_id, Arc::new(vendors::VendorProvider::new(vendor, http.clone())?))?;
         }
     }
     Ok(Some(ByBusinessId { providers, fallback }))
