@@ -85,6 +85,13 @@ pub struct PushSettings {
     pub backoff_ms: u64,
     /// Time limit of one request, in ms.
     pub timeout_ms: u64,
+    /// Notifications per minute and business id (one app's provider); beyond, they are dropped
+    /// and counted. 0: no limit.
+    pub rate_per_minute: u32,
+    /// Notifications a business id may send at once before `rate_per_minute` applies.
+    pub burst: u32,
+    /// Devices sent to at the same time (each device's notifications stay in order).
+    pub concurrency: usize,
     /// `[[push.apns]]`: the APNs keys, one per business id (devices registered with that id are
     /// pushed through Apple).
     pub apns: Vec<ApnsSettings>,
@@ -104,6 +111,9 @@ impl Default for PushSettings {
             attempts: 4,
             backoff_ms: 500,
             timeout_ms: 10_000,
+            rate_per_minute: 0,
+            burst: 100,
+            concurrency: 16,
             apns: Vec::new(),
             fcm: Vec::new(),
             vendor: Vec::new(),
@@ -508,6 +518,10 @@ mod tests {
             ("http://127.0.0.1:8080/push", 2, 500)
         );
         assert!(ServerConfig::default().merge_toml("[push]\nurl = \"x\"\n").is_err());
+        let mut cfg = ServerConfig::default();
+        assert_eq!((cfg.push.rate_per_minute, cfg.push.burst, cfg.push.concurrency), (0, 100, 16));
+        cfg.merge_toml("[push]\nrate_per_minute = 600\nburst = 5\nconcurrency = 4\n").unwrap();
+        assert_eq!((cfg.push.rate_per_minute, cfg.push.burst, cfg.push.concurrency), (600, 5, 4));
     }
 
     #[test]

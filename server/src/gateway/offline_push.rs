@@ -2,10 +2,12 @@
 //! push task (never the request's) takes it: asks the store which devices of its recipients are
 //! registered, keeps those [`device_wants_push`] allows (offline or in the background) and whose
 //! receive option lets pushes through, reads the names the text needs, counts the push in the
-//! device's badge and hands each notification to the configured [`PushProvider`]. Messages are
-//! taken in delivery order and each first attempt is awaited, so a device's notifications leave
-//! in the order of its messages; a failure worth retrying is retried in a task of its own, with
-//! backoff, so it holds nobody up. A token the provider rejects is forgotten. The rules
+//! device's badge and hands each notification to the lane of its device. Messages are taken in
+//! delivery order and a device always uses the same lane, whose task awaits each first attempt,
+//! so a device's notifications leave in the order of its messages while up to `concurrency`
+//! devices are sent to at once; a failure worth retrying is retried in a task of its own, with
+//! backoff, so it holds nobody up. A token the provider rejects is forgotten. Each business id
+//! has its rate limit ([`rate`]); what happened is counted ([`metrics`], `/metrics`). The rules
 //! themselves are [`crate::domain::offline_push`].
 //!
 //! Providers: [`apns::ApnsProvider`], [`fcm::FcmProvider`] and the Android vendors'
@@ -15,6 +17,8 @@
 pub mod apns;
 pub mod fcm;
 pub mod jwt;
+pub mod metrics;
+pub mod rate;
 pub mod vendors;
 
 use std::collections::HashMap;
@@ -26,6 +30,8 @@ use async_trait::async_trait;
 use oxim_proto::payload::WireMessage;
 use tokio::sync::mpsc;
 
+use self::metrics::{Counted, PushMetrics};
+use self::rate::RateLimits;
 use crate::config::PushSettings;
 use crate::domain::offline_push::{
     Notification, body, content, device_wants_push, group_sender_name, notification, receive_opt_allows,
@@ -36,6 +42,8 @@ use crate::store::{Store, StoreResult};
 /// Messages waiting for the push task; beyond this many, pushes are dropped (and logged)
 /// rather than holding up delivery.
 const QUEUE: usize = 10_000;
+/// Notifications waiting in one lane before the push task waits for it.
+const LANE_QUEUE: usize = 1_000;
 /// The longest `Retry-After` honoured; a provider asking for more is tried after this.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 
@@ -211,8 +219,14 @@ pub fn pusher(
     sessions: Arc<Sessions>,
 ) -> Result<Option<Arc<Pusher>>, String> {
     let Some(providers) = providers(settings)? else { return Ok(None) };
-    let backoff = Duration::from_millis(settings.backoff_ms);
-    Ok(Some(Pusher::start(Arc::new(providers), settings.attempts, backoff, store, sessions)))
+    let pacing = Pacing {
+        attempts: settings.attempts,
+        backoff: Duration::from_millis(settings.backoff_ms),
+        rate_per_minute: settings.rate_per_minute,
+        burst: settings.burst,
+        concurrency: settings.concurrency,
+    };
+    Ok(Some(Pusher::start(Arc::new(providers), pacing, store, sessions)))
 }
 
 /// A message to push to its recipients.
@@ -225,29 +239,75 @@ struct Job {
 /// The handle of the push task.
 pub struct Pusher {
     jobs: mpsc::Sender<Job>,
+    metrics: Arc<PushMetrics>,
 }
 
-/// The push task's state.
-struct Worker {
+/// How notifications are sent: shared by the lanes and the retry tasks.
+struct Sender {
     provider: Arc<dyn PushProvider>,
     attempts: u32,
     backoff: Duration,
     store: Arc<dyn Store>,
+    limits: RateLimits,
+    metrics: Arc<PushMetrics>,
+}
+
+/// The push task's state: it turns messages into notifications and hands each to the lane of
+/// its device.
+struct Worker {
+    store: Arc<dyn Store>,
     sessions: Arc<Sessions>,
+    lanes: Vec<mpsc::Sender<Notification>>,
+}
+
+/// How a pusher sends (from `[push]`).
+#[derive(Debug, Clone, Copy)]
+pub struct Pacing {
+    /// Tries per notification.
+    pub attempts: u32,
+    /// The wait before the second try, doubled before each next one.
+    pub backoff: Duration,
+    /// Notifications per minute and business id (0: no limit).
+    pub rate_per_minute: u32,
+    /// Notifications a business id may send at once before its rate applies.
+    pub burst: u32,
+    /// Devices sent to at the same time.
+    pub concurrency: usize,
 }
 
 impl Pusher {
-    /// Starts the push task over `provider`: at most `attempts` tries per notification, waiting
-    /// `backoff`, then twice as long each time, between them.
+    /// Starts the push task over `provider`, paced by `pacing`.
     pub fn start(
         provider: Arc<dyn PushProvider>,
-        attempts: u32,
-        backoff: Duration,
+        pacing: Pacing,
         store: Arc<dyn Store>,
         sessions: Arc<Sessions>,
     ) -> Arc<Pusher> {
+        let metrics = Arc::new(PushMetrics::default());
+        let sender = Arc::new(Sender {
+            provider,
+            attempts: pacing.attempts.max(1),
+            backoff: pacing.backoff,
+            store: store.clone(),
+            limits: RateLimits::new(pacing.rate_per_minute, pacing.burst),
+            metrics: metrics.clone(),
+        });
+        // One lane per concurrent send: a device always uses the same lane, so its
+        // notifications leave in order while other devices' go beside them.
+        let lanes = (0..pacing.concurrency.max(1))
+            .map(|_| {
+                let (tx, mut rx) = mpsc::channel::<Notification>(LANE_QUEUE);
+                let sender = sender.clone();
+                tokio::spawn(async move {
+                    while let Some(n) = rx.recv().await {
+                        sender.send_first(n).await;
+                    }
+                });
+                tx
+            })
+            .collect();
         let (jobs, mut rx) = mpsc::channel::<Job>(QUEUE);
-        let worker = Arc::new(Worker { provider, attempts: attempts.max(1), backoff, store, sessions });
+        let worker = Worker { store, sessions, lanes };
         tokio::spawn(async move {
             while let Some(job) = rx.recv().await {
                 if let Err(e) = worker.push(&job).await {
@@ -255,7 +315,12 @@ impl Pusher {
                 }
             }
         });
-        Arc::new(Pusher { jobs })
+        Arc::new(Pusher { jobs, metrics })
+    }
+
+    /// What the pusher counted.
+    pub fn metrics(&self) -> &PushMetrics {
+        &self.metrics
     }
 
     /// Queues `msg` for the devices of its `recipients` (its sender excluded) that want it.
@@ -267,13 +332,22 @@ impl Pusher {
         }
         let job = Job { msg: msg.clone(), content, recipients };
         if let Err(e) = self.jobs.try_send(job) {
+            self.metrics.count_dropped();
             tracing::warn!("offline push queue full or closed: {e}");
         }
     }
 }
 
+/// The lane of a device among `lanes`.
+fn lane_of(user: &str, platform: &str, lanes: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    (user, platform).hash(&mut hasher);
+    (hasher.finish() % lanes as u64) as usize
+}
+
 impl Worker {
-    async fn push(self: &Arc<Self>, job: &Job) -> StoreResult<()> {
+    async fn push(&self, job: &Job) -> StoreResult<()> {
         let (store, msg) = (&*self.store, &job.msg);
         let devices: Vec<_> = store
             .push_devices(job.recipients.clone())
@@ -314,16 +388,33 @@ impl Worker {
             };
             let Some(badge) = store.count_push(&device.user, &device.platform).await? else { continue };
             let Some(n) = notification(msg, &device, text, badge) else { continue };
-            match self.provider.send(&n).await {
-                Sent::Retry { why, after } if self.attempts > 1 => {
-                    tracing::debug!(user = %n.user, "push to retry: {why}");
-                    let worker = self.clone();
-                    tokio::spawn(async move { worker.retry(n, after).await });
-                }
-                outcome => self.settle(&n, outcome).await?,
+            let lane = &self.lanes[lane_of(&n.user, &n.platform, self.lanes.len())];
+            // A full lane holds this task (and the messages behind it) up: back-pressure.
+            if lane.send(n).await.is_err() {
+                tracing::warn!("offline push lane closed");
             }
         }
         Ok(())
+    }
+}
+
+impl Sender {
+    /// Sends `n` the first time, unless its business id is over its rate; a failure worth
+    /// retrying is retried in a task of its own, so the lane goes on.
+    async fn send_first(self: &Arc<Self>, n: Notification) {
+        if !self.limits.admit(n.business_id) {
+            self.metrics.count(n.business_id, Counted::RateLimited);
+            tracing::warn!(business_id = n.business_id, user = %n.user, "push over the rate limit: dropped");
+            return;
+        }
+        match self.provider.send(&n).await {
+            Sent::Retry { why, after } if self.attempts > 1 => {
+                tracing::debug!(user = %n.user, "push to retry: {why}");
+                let sender = self.clone();
+                tokio::spawn(async move { sender.retry(n, after).await });
+            }
+            outcome => self.settle(&n, outcome).await,
+        }
     }
 
     /// Tries `n` again (the first try failed), waiting longer before each try, or as long as
@@ -334,29 +425,31 @@ impl Worker {
         for _ in 1..self.attempts {
             tokio::time::sleep(after.unwrap_or(wait)).await;
             wait *= 2;
+            self.metrics.count(n.business_id, Counted::Retried);
             outcome = self.provider.send(&n).await;
             match &outcome {
                 Sent::Retry { after: asked, .. } => after = *asked,
                 _ => break,
             }
         }
-        if let Err(e) = self.settle(&n, outcome).await {
-            tracing::warn!(user = %n.user, "offline push: {e}");
-        }
+        self.settle(&n, outcome).await;
     }
 
     /// What follows a provider's last answer.
-    async fn settle(&self, n: &Notification, outcome: Sent) -> StoreResult<()> {
+    async fn settle(&self, n: &Notification, outcome: Sent) {
         match outcome {
-            Sent::Delivered => {}
+            Sent::Delivered => self.metrics.count(n.business_id, Counted::Sent),
             Sent::InvalidToken => {
                 tracing::info!(user = %n.user, platform = %n.platform, "push token rejected: device forgotten");
-                self.store.remove_push_token(&n.user, &n.platform, &n.token).await?;
+                self.metrics.count(n.business_id, Counted::TokenForgotten);
+                if let Err(e) = self.store.remove_push_token(&n.user, &n.platform, &n.token).await {
+                    tracing::warn!(user = %n.user, "offline push: {e}");
+                }
             }
             Sent::Retry { why, .. } | Sent::Failed(why) => {
+                self.metrics.count(n.business_id, Counted::Failed);
                 tracing::warn!(user = %n.user, platform = %n.platform, "push not delivered: {why}");
             }
         }
-        Ok(())
     }
 }
