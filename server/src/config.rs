@@ -54,9 +54,10 @@ pub struct ServerConfig {
     pub friendship: FriendshipSettings,
     /// When a write is acknowledged: after its fsync (the default) or before.
     pub durability: Durability,
-    /// `[push]`: where offline pushes go (`webhook_url`; empty: no pushes), how often a
-    /// failed push is tried (`attempts`), the first wait between tries (`backoff_ms`, doubling),
-    /// and each request's time limit (`timeout_ms`).
+    /// `[push]`: where offline pushes go (APNs keys and FCM service accounts by business id,
+    /// `webhook_url` for the others; none of them: no pushes), how often a failed push is tried
+    /// (`attempts`), the first wait between tries (`backoff_ms`, doubling), and each request's
+    /// time limit (`timeout_ms`).
     pub push: PushSettings,
     /// Serve TLS (`wss://`, `https://`) with this certificate chain and key (PEM files, reloaded
     /// when they change); `None`: plain `ws://` and `http://` (e.g. behind a reverse proxy).
@@ -84,12 +85,141 @@ pub struct PushSettings {
     pub backoff_ms: u64,
     /// Time limit of one request, in ms.
     pub timeout_ms: u64,
+    /// Notifications per minute and business id (one app's provider); beyond, they are dropped
+    /// and counted. 0: no limit.
+    pub rate_per_minute: u32,
+    /// Notifications a business id may send at once before `rate_per_minute` applies.
+    pub burst: u32,
+    /// Devices sent to at the same time (each device's notifications stay in order).
+    pub concurrency: usize,
+    /// `[[push.apns]]`: the APNs keys, one per business id (devices registered with that id are
+    /// pushed through Apple).
+    pub apns: Vec<ApnsSettings>,
+    /// `[[push.fcm]]`: the FCM service accounts, one per business id.
+    pub fcm: Vec<FcmSettings>,
+    /// `[[push.vendor]]`: Xiaomi, Huawei, OPPO, vivo and Meizu apps, one per business id.
+    pub vendor: Vec<VendorSettings>,
+    /// A PEM file of CA certificates trusted for push endpoints beside the public roots (a
+    /// private relay, a test stand-in); `None`: the public roots only.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for PushSettings {
     fn default() -> Self {
-        PushSettings { webhook_url: String::new(), attempts: 4, backoff_ms: 500, timeout_ms: 10_000 }
+        PushSettings {
+            webhook_url: String::new(),
+            attempts: 4,
+            backoff_ms: 500,
+            timeout_ms: 10_000,
+            rate_per_minute: 0,
+            burst: 100,
+            concurrency: 16,
+            apns: Vec::new(),
+            fcm: Vec::new(),
+            vendor: Vec::new(),
+            ca_file: None,
+        }
     }
+}
+
+/// One APNs key (`[[push.apns]]`): token-based authentication for the app `topic`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApnsSettings {
+    /// The business id (V2TIM's push certificate id) devices register with.
+    pub business_id: i64,
+    /// The `.p8` signing key Apple issued (PKCS#8 PEM): read from this file, never kept in the
+    /// configuration itself.
+    pub key_file: PathBuf,
+    /// The key's id (the JWT's `kid`).
+    pub key_id: String,
+    /// The developer team id (the JWT's `iss`).
+    pub team_id: String,
+    /// The app's bundle id (`apns-topic`).
+    pub topic: String,
+    /// `production` (default) or `sandbox` (development builds).
+    #[serde(default)]
+    pub environment: ApnsEnvironment,
+    /// Another base URL instead of the environment's (a proxy, a test stand-in); empty: Apple's.
+    #[serde(default)]
+    pub endpoint: String,
+}
+
+/// Which APNs servers a key's devices are pushed through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApnsEnvironment {
+    /// `api.push.apple.com`: apps from the App Store, TestFlight, ad hoc builds.
+    #[default]
+    Production,
+    /// `api.sandbox.push.apple.com`: development builds.
+    Sandbox,
+}
+
+/// An Android vendor's push channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Vendor {
+    /// Mi Push.
+    Xiaomi,
+    /// Huawei Push Kit.
+    Huawei,
+    /// OPPO Push (HeyTap).
+    Oppo,
+    /// vivo Push.
+    Vivo,
+    /// Meizu Flyme Push.
+    Meizu,
+}
+
+/// One vendor app (`[[push.vendor]]`): the ids the vendor's console gave it; the secret in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorSettings {
+    /// The business id devices register with.
+    pub business_id: i64,
+    /// Whose channel.
+    pub vendor: Vendor,
+    /// The app id (Huawei: the OAuth client id; vivo, Meizu: appId; unused by Xiaomi, OPPO).
+    #[serde(default)]
+    pub app_id: String,
+    /// The app key (OPPO, vivo: AppKey).
+    #[serde(default)]
+    pub app_key: String,
+    /// A file holding the secret (Xiaomi, vivo, Meizu: AppSecret; Huawei: client secret; OPPO:
+    /// MasterSecret).
+    pub secret_file: PathBuf,
+    /// The app's package name (Xiaomi's `restricted_package_name`).
+    #[serde(default)]
+    pub package_name: String,
+    /// The notification channel when the message names none (OPPO: `androidOPPOChannelID`
+    /// wins; Xiaomi: `extra.channel_id`).
+    #[serde(default)]
+    pub channel_id: String,
+    /// The title when the message has none (the vendors need one): e.g. the app's name; empty:
+    /// the notification's text.
+    #[serde(default)]
+    pub default_title: String,
+    /// Another base URL instead of the vendor's (a test stand-in); empty: the vendor's.
+    #[serde(default)]
+    pub endpoint: String,
+}
+
+/// One FCM service account (`[[push.fcm]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FcmSettings {
+    /// The business id devices register with.
+    pub business_id: i64,
+    /// The service account's JSON key file (from the Firebase console: `project_id`,
+    /// `private_key`, `client_email`, `token_uri`).
+    pub service_account_file: PathBuf,
+    /// The Android notification channel notifications are posted to; empty: the app's default.
+    #[serde(default)]
+    pub channel_id: String,
+    /// Another base URL instead of `https://fcm.googleapis.com` (a test stand-in); empty: Google's.
+    #[serde(default)]
+    pub endpoint: String,
 }
 
 /// When the server acknowledges a write (a sent message, any change): the promise an answer
@@ -307,7 +437,8 @@ struct FileConfig {
     /// `[friendship]`: `only_friends`, `tell_blocked`, `max_friends`, `max_blacklist`.
     friendship: Option<FriendshipSettings>,
     durability: Option<Durability>,
-    /// `[push]`: `webhook_url`, `attempts`, `backoff_ms`, `timeout_ms`.
+    /// `[push]`: `webhook_url`, `attempts`, `backoff_ms`, `timeout_ms`, `ca_file`,
+    /// `[[push.apns]]`, `[[push.fcm]]`.
     push: Option<PushSettings>,
 }
 
@@ -387,6 +518,31 @@ mod tests {
             ("http://127.0.0.1:8080/push", 2, 500)
         );
         assert!(ServerConfig::default().merge_toml("[push]\nurl = \"x\"\n").is_err());
+        let mut cfg = ServerConfig::default();
+        assert_eq!((cfg.push.rate_per_minute, cfg.push.burst, cfg.push.concurrency), (0, 100, 16));
+        cfg.merge_toml("[push]\nrate_per_minute = 600\nburst = 5\nconcurrency = 4\n").unwrap();
+        assert_eq!((cfg.push.rate_per_minute, cfg.push.burst, cfg.push.concurrency), (600, 5, 4));
+    }
+
+    #[test]
+    fn apns_keys_and_fcm_accounts_are_configured_per_business_id() {
+        let mut cfg = ServerConfig::default();
+        cfg.merge_toml(
+            "[push]\nca_file = \"ca.pem\"\n\
+             [[push.apns]]\nbusiness_id = 1\nkey_file = \"k.p8\"\nkey_id = \"K\"\nteam_id = \"T\"\ntopic = \"com.x\"\n\
+             [[push.apns]]\nbusiness_id = 2\nkey_file = \"k.p8\"\nkey_id = \"K\"\nteam_id = \"T\"\ntopic = \"com.x\"\n\
+             environment = \"sandbox\"\n\
+             [[push.fcm]]\nbusiness_id = 3\nservice_account_file = \"sa.json\"\n",
+        )
+        .unwrap();
+        let envs: Vec<_> = cfg.push.apns.iter().map(|a| (a.business_id, a.environment)).collect();
+        assert_eq!(envs, [(1, ApnsEnvironment::Production), (2, ApnsEnvironment::Sandbox)]);
+        assert_eq!((cfg.push.fcm[0].business_id, cfg.push.fcm[0].channel_id.as_str()), (3, ""));
+        assert_eq!(cfg.push.ca_file, Some(PathBuf::from("ca.pem")));
+        let no_topic = "[[push.apns]]\nbusiness_id = 1\nkey_file = \"k.p8\"\nkey_id = \"K\"\nteam_id = \"T\"\n";
+        assert!(ServerConfig::default().merge_toml(no_topic).is_err());
+        let bad_env = "[[push.apns]]\nbusiness_id = 1\nkey_file = \"k\"\nkey_id = \"K\"\nteam_id = \"T\"\ntopic = \"t\"\nenvironment = \"dev\"\n";
+        assert!(ServerConfig::default().merge_toml(bad_env).is_err());
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! HTTP routes: `GET /healthz`, the WebSocket endpoint `GET /v1/ws`, and the file routes of
-//! [`crate::media`] (`/v1/files`).
+//! HTTP routes: `GET /healthz`, `GET /metrics` (Prometheus text), the WebSocket endpoint
+//! `GET /v1/ws`, and the file routes of [`crate::media`] (`/v1/files`).
 
 use std::sync::Arc;
 
@@ -52,6 +52,7 @@ pub fn router(app: Arc<App>, alive: mpsc::Sender<()>, blobs: Arc<dyn crate::medi
     let media = crate::media::MediaState::new(services.sigs.clone(), services.config.sdk_app_id, blobs, access);
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/v1/ws", get(websocket))
         .with_state(RouteState { app, alive })
         .merge(crate::media::routes(media))
@@ -70,6 +71,18 @@ async fn healthz(State(state): State<RouteState>) -> impl IntoResponse {
         "sessions": state.app.sessions.count(),
     }));
     (status, body)
+}
+
+/// Prometheus' text format: the open sessions and what offline push did (per business id).
+async fn metrics(State(state): State<RouteState>) -> impl IntoResponse {
+    let mut text = format!(
+        "# HELP oxim_sessions Sessions open.\n# TYPE oxim_sessions gauge\noxim_sessions {}\n",
+        state.app.sessions.count()
+    );
+    if let Some(pusher) = &state.app.pusher {
+        text.push_str(&pusher.metrics().prometheus());
+    }
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
 async fn websocket(State(state): State<RouteState>, ws: WebSocketUpgrade) -> axum::response::Response {

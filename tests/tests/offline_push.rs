@@ -110,6 +110,8 @@ async fn a_device_that_logs_out_or_is_kicked_is_no_longer_registered() {
 struct Receiver {
     got: Arc<Mutex<Vec<Value>>>,
     script: Arc<Mutex<HashMap<String, VecDeque<u16>>>>,
+    /// Tokens whose pushes are recorded at once but answered only when their gate opens.
+    held: Arc<Mutex<HashMap<String, Arc<tokio::sync::Notify>>>>,
 }
 
 impl Receiver {
@@ -125,6 +127,10 @@ impl Receiver {
                     let status =
                         state.script.lock().unwrap().get_mut(&token).and_then(VecDeque::pop_front).unwrap_or(200);
                     state.got.lock().unwrap().push(n);
+                    let gate = state.held.lock().unwrap().get(&token).cloned();
+                    if let Some(gate) = gate {
+                        gate.notified().await;
+                    }
                     axum::http::StatusCode::from_u16(status).unwrap()
                 }
             }),
@@ -137,6 +143,13 @@ impl Receiver {
 
     fn answer(&self, token: &str, statuses: &[u16]) {
         self.script.lock().unwrap().insert(token.into(), statuses.iter().copied().collect());
+    }
+
+    /// Holds the answers to `token`'s pushes until the returned gate is opened (once per push).
+    fn hold(&self, token: &str) -> Arc<tokio::sync::Notify> {
+        let gate = Arc::new(tokio::sync::Notify::new());
+        self.held.lock().unwrap().insert(token.into(), gate.clone());
+        gate
     }
 
     fn all(&self) -> Vec<Value> {
@@ -384,4 +397,112 @@ async fn a_signaling_invitation_is_pushed_with_its_push_desc() {
     let got = receiver.wait(1).await;
     assert_eq!(got.len(), 1, "an invitation without a push desc is not pushed: {got:?}");
     assert_eq!(got[0]["body"], "Alice is calling");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn devices_are_pushed_to_side_by_side_and_each_device_in_the_order_of_its_messages() {
+    let (server, receiver) = push_server().await;
+    let alice = TestClient::logged_in(&server, "alice", "linux").await;
+    let others = ["carol", "dave", "erin"];
+    for user in std::iter::once("bob").chain(others) {
+        let c = registered(&server, user, "android", &format!("{user}-phone")).await;
+        c.sdk.offline_push_manager().do_background(0).await.unwrap();
+    }
+    // Bob's provider answers slowly (held): the others' pushes go meanwhile, his next one waits.
+    let gate = receiver.hold("bob-phone");
+    send_text(&alice, "bob", "first").await;
+    for user in others {
+        send_text(&alice, user, "hi").await;
+    }
+    send_text(&alice, "bob", "second").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !receiver.all().iter().any(|n| n["token"] != "bob-phone") {
+        assert!(
+            Instant::now() < deadline,
+            "no other device was pushed to while bob's push was held: {:?}",
+            receiver.all()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let bobs = |got: Vec<Value>| -> Vec<String> {
+        got.iter().filter(|n| n["token"] == "bob-phone").map(|n| n["body"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(bobs(receiver.all()), ["first"], "bob's second push waits for his first");
+    gate.notify_one();
+    gate.notify_one();
+    let got = receiver.wait(5).await;
+    assert_eq!(bobs(got), ["first", "second"]);
+}
+
+/// `GET /metrics` of `server`.
+async fn metrics(server: &TestServer) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(server.handle().addr()).await.unwrap();
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
+}
+
+/// The value of the sample `line` (`name{labels}`) in `text`, 0 when absent.
+fn sample(text: &str, line: &str) -> u64 {
+    text.lines().find_map(|l| l.strip_prefix(line)).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_business_id_is_rate_limited_and_what_push_did_is_counted_in_metrics() {
+    let (receiver, url) = Receiver::start().await;
+    let server = TestServer::start_configured(|c| {
+        c.push.webhook_url = url;
+        c.push.backoff_ms = 20;
+        // Two at once, then one a minute: the rest of this test's pushes are over the limit.
+        c.push.rate_per_minute = 1;
+        c.push.burst = 2;
+    })
+    .await;
+    let alice = TestClient::logged_in(&server, "alice", "linux").await;
+    let phone = registered(&server, "bob", "android", "bob-phone").await;
+    phone.sdk.offline_push_manager().do_background(0).await.unwrap();
+    for text in ["1", "2", "3", "4"] {
+        send_text(&alice, "bob", text).await;
+    }
+    let id = "{business_id=\"6768\"}";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let m = metrics(&server).await;
+        let (sent, limited) = (
+            sample(&m, &format!("oxim_push_sent_total{id}")),
+            sample(&m, &format!("oxim_push_rate_limited_total{id}")),
+        );
+        if sent + limited == 4 {
+            assert_eq!((sent, limited), (2, 2), "{m}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{m}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let got: Vec<Value> = receiver.all().iter().map(|n| n["body"].clone()).collect();
+    assert_eq!(got, ["1", "2"], "the pushes over the limit were dropped");
+
+    // Another business id has its own bucket: a retry and a rejected token are counted there.
+    let pad = TestClient::logged_in(&server, "bob", "ipad").await;
+    let other = OfflinePushConfig { business_id: 7000, token: "bob-pad".into(), is_tpns_token: false };
+    pad.sdk.offline_push_manager().set_offline_push_config(other).await.unwrap();
+    pad.sdk.offline_push_manager().do_background(0).await.unwrap();
+    receiver.answer("bob-pad", &[503, 410]);
+    send_text(&alice, "bob", "5").await;
+    let id = "{business_id=\"7000\"}";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let m = metrics(&server).await;
+        if sample(&m, &format!("oxim_push_tokens_forgotten_total{id}")) == 1 {
+            assert_eq!(sample(&m, &format!("oxim_push_retried_total{id}")), 1, "{m}");
+            assert_eq!(sample(&m, &format!("oxim_push_failed_total{id}")), 0, "{m}");
+            assert!(m.contains("# TYPE oxim_push_sent_total counter"), "{m}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{m}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
