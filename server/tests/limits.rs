@@ -538,3 +538,53 @@ async fn a_socket_that_does_not_log_in_is_closed_at_the_login_deadline() {
     assert_eq!(u16::from(close.code), CLOSE_LOGIN_DEADLINE, "{close:?}");
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usersig_expiry_reaches_a_connection_whose_request_is_still_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(ServerConfig::for_tests(dir.path())).await.unwrap();
+    // Alice exists (her first login is a store write); then a UserSig valid for two seconds.
+    drop(logged_in(&server, "alice").await);
+    let (mut alice, _) = tokio_tungstenite::connect_async(server.ws_url()).await.unwrap();
+    let body = json!({"sdk_app_id": 1_400_000_000u64, "user_id": "alice", "user_sig": server.user_sig("alice", 2), "platform": "linux"});
+    assert_eq!(ask(&mut alice, 1, "login", body).await["code"], 0);
+    // A request of the connection that cannot finish while the store is held.
+    let held = server.hold_writes();
+    send_first_login(&server, &mut alice, "erin").await;
+    next_push(&mut alice, "usersig_expired").await.expect("the expiry while the request runs");
+    assert!(!server.is_online("alice"), "the expired session is signed out");
+    drop(held);
+    let res = next_response(&mut alice).await.expect("the held login answered");
+    assert_eq!((res["id"].as_u64(), res["code"].as_i64()), (Some(2), Some(0)), "{res}");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnect_reaches_a_connection_whose_request_is_still_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(ServerConfig::for_tests(dir.path())).await.unwrap();
+    let mut alice = logged_in(&server, "alice").await;
+    let held = server.hold_writes();
+    send_first_login(&server, &mut alice, "frank").await;
+    assert_eq!(server.disconnect_user("alice"), 1);
+    // The socket is dropped without a close handshake, as a network loss would, at once.
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match alice.next().await {
+                None | Some(Err(_)) => return true,
+                Some(Ok(Message::Close(_))) => return false,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await
+    .expect("the connection ended while its request runs");
+    assert!(ended, "no close handshake");
+    assert!(!server.is_online("alice"));
+    // The abandoned login has nobody to sign in; the server goes on once the store does.
+    drop(held);
+    let mut bob = logged_in(&server, "bob").await;
+    let res = ask(&mut bob, 5, "msg.send", json!({"msg": text_to(("receiver", "alice"), "after".into())})).await;
+    assert_eq!(res["code"], 0, "{res}");
+    server.shutdown().await;
+}
