@@ -53,6 +53,16 @@ step "mobile targets: cargo check for Android and iOS"
 scripts/build-android.sh --check
 scripts/build-ios.sh --check
 
+# Every decoder of untrusted bytes under libFuzzer for a few seconds each (nightly and cargo-fuzz
+# are installed when missing); scripts/fuzz.sh runs longer.
+step "fuzzing (5 s per target)"
+scripts/fuzz.sh 5
+
+# The abusive clients together beside well-behaved ones, briefly: only that it runs and no
+# well-behaved message fails (scripts/soak.sh runs for minutes).
+step "soak (smoke, 8 s)"
+scripts/soak.sh --smoke
+
 # Small sizes, so the benchmarks never rot: figures are printed, no time is asserted (only
 # correctness: every message delivered, every page right).
 step "benchmarks (quick, nothing asserted)"

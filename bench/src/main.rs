@@ -25,6 +25,7 @@ mod history;
 mod latency;
 mod memory;
 mod report;
+mod soak;
 mod throughput;
 mod util;
 
@@ -172,6 +173,11 @@ fn parse_args() -> Result<Args, String> {
 fn main() {
     if std::env::args().nth(1).as_deref() == Some("echo-server") {
         echo::main();
+        return;
+    }
+    // The soak run (scripts/soak.sh): abusive clients beside well-behaved ones, for minutes.
+    if std::env::args().nth(1).as_deref() == Some("soak") {
+        soak::main(&std::env::args().skip(2).collect::<Vec<_>>());
         return;
     }
     let args = match parse_args() {

@@ -388,6 +388,10 @@ impl Client {
 }
 
 impl LinkOwner for Client {
+    fn has_user(&self) -> bool {
+        self.status() == LoginStatus::Logined
+    }
+
     fn on_connecting(&self) {
         self.events.emit(Event::Connecting);
     }

@@ -5,12 +5,18 @@
 //! backoff and jitter. It knows nothing of users or listeners: it drives its [`LinkOwner`]
 //! (the client), which logs the user in again before publishing a new connection and reports
 //! the state through `onConnecting` / `onConnectSuccess` / `onConnectFailed`.
+//!
+//! The server closes a socket that does not log in within its login deadline
+//! ([`oxim_proto::frame::CLOSE_LOGIN_DEADLINE`]): an app that called `initSDK` and not yet
+//! `login`. That is no loss: the supervisor stays disconnected, reporting nothing, until its
+//! owner has a user (or a login waits for a connection), then connects at once.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use crate::error::{Error, Result};
 use crate::transport::{Push, Transport};
@@ -18,11 +24,24 @@ use crate::transport::{Push, Transport};
 /// The connection currently usable for requests (authenticated when a user is logged in).
 pub struct Link {
     current: watch::Sender<Option<Arc<Transport>>>,
+    /// Callers of [`Link::wait_until`] waiting now: an idle supervisor connects for them.
+    waiting: AtomicUsize,
+    /// Wakes an idle supervisor when a caller starts waiting.
+    wanted: Notify,
 }
 
 impl Default for Link {
     fn default() -> Self {
-        Link { current: watch::channel(None).0 }
+        Link { current: watch::channel(None).0, waiting: AtomicUsize::new(0), wanted: Notify::new() }
+    }
+}
+
+/// Counts a caller of [`Link::wait_until`] while it waits.
+struct Waiting<'a>(&'a Link);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.waiting.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -39,6 +58,9 @@ impl Link {
 
     /// Waits until there is a usable connection, at most until `deadline`.
     pub async fn wait_until(&self, deadline: Instant) -> Result<Arc<Transport>> {
+        self.waiting.fetch_add(1, Ordering::AcqRel);
+        let _waiting = Waiting(self);
+        self.wanted.notify_waiters();
         let mut rx = self.current.subscribe();
         let wait = rx.wait_for(|t| t.as_ref().is_some_and(|t| !t.is_closed()));
         match tokio::time::timeout_at(deadline.into(), wait).await {
@@ -51,6 +73,21 @@ impl Link {
     /// Makes `transport` the usable connection (`None`: there is none).
     pub fn publish(&self, transport: Option<Arc<Transport>>) {
         self.current.send_replace(transport);
+    }
+
+    /// Returns once a caller waits for a connection ([`Link::wait_until`]) or `wanted()` says
+    /// one is needed (checked now and at each wake-up).
+    async fn idle_until_wanted(&self, wanted: impl Fn() -> bool) {
+        loop {
+            let woken = self.wanted.notified();
+            tokio::pin!(woken);
+            // Registered before the checks: a waiter arriving after them still wakes us.
+            woken.as_mut().enable();
+            if self.waiting.load(Ordering::Acquire) > 0 || wanted() {
+                return;
+            }
+            woken.await;
+        }
     }
 }
 
@@ -115,6 +152,9 @@ pub struct LinkConfig {
 /// hands it each new connection to authenticate; it holds the owner weakly, so an owner that
 /// is dropped ends its supervisor rather than being kept alive by it.
 pub trait LinkOwner: Send + Sync + 'static {
+    /// Whether a user is logged in (their session needs a connection even when no request waits
+    /// for one).
+    fn has_user(&self) -> bool;
     /// An attempt to connect starts (`onConnecting`).
     fn on_connecting(&self);
     /// An attempt failed (`onConnectFailed`); the next one follows after a backoff.
@@ -165,6 +205,14 @@ pub async fn supervise<O: LinkOwner>(
 
         transport.closed().await;
         link.publish(None);
+        if transport.closed_for_login_deadline() {
+            // Idle (no login in time), not lost: connect again when a login needs it.
+            tracing::info!("closed at the server's login deadline: idle until a login");
+            let has_user = || owner.upgrade().is_some_and(|o| o.has_user());
+            link.idle_until_wanted(has_user).await;
+            backoff.reset();
+            continue;
+        }
         if connected_at.elapsed() >= STABLE {
             backoff.reset();
         }
@@ -198,6 +246,10 @@ mod tests {
     }
 
     impl LinkOwner for Owner {
+        fn has_user(&self) -> bool {
+            false
+        }
+
         fn on_connecting(&self) {
             self.log.lock().unwrap().push("connecting");
         }
@@ -254,6 +306,29 @@ mod tests {
         assert_eq!(owner.count("refused"), 1);
         assert_eq!(owner.count("connected"), 2);
         assert_eq!(owner.count("connecting"), 3, "each attempt is announced");
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn a_close_at_the_login_deadline_leaves_the_supervisor_idle_until_a_login_waits() {
+        let mut peer = Peer::start(false).await;
+        let owner = Owner::new(0);
+        let task = start(&owner, &peer.url);
+        let conn = peer.accept().await;
+        eventually("the connection published", || owner.link.current().is_some()).await;
+        conn.close_with(oxim_proto::frame::CLOSE_LOGIN_DEADLINE, "login deadline");
+        eventually("the connection unpublished", || owner.link.current().is_none()).await;
+        // Nobody logs in: no reconnection, nothing reported.
+        assert!(peer.no_connection_within(Duration::from_millis(500)).await, "reconnected while idle");
+        assert_eq!((owner.count("connecting"), owner.count("failed")), (1, 0));
+        // A login waits for a connection: the supervisor connects at once.
+        let waiter = tokio::spawn({
+            let link = owner.link.clone();
+            async move { link.wait_until(Instant::now() + WAIT).await }
+        });
+        let _again = peer.accept().await;
+        assert!(waiter.await.unwrap().is_ok());
+        assert_eq!((owner.count("connecting"), owner.count("connected")), (2, 2));
         task.abort();
     }
 

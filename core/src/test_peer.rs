@@ -139,6 +139,12 @@ impl Conn {
         push(&self.out, event, body);
     }
 
+    /// Closes the connection with close code `code`.
+    pub fn close_with(&self, code: u16, reason: &str) {
+        use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+        let _ = self.out.send(Ws::Close(Some(CloseFrame { code: code.into(), reason: reason.to_owned().into() })));
+    }
+
     /// Answers every further request with `handler(op, body)` (`None`: no answer) until the
     /// connection closes; pushes go out through the returned sender.
     pub fn serve(

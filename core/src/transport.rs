@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,6 +37,8 @@ pub struct Transport {
     next_id: AtomicU64,
     closed: watch::Sender<bool>,
     request_timeout: Duration,
+    /// The close code the server closed the connection with (0: none received).
+    close_code: AtomicU16,
 }
 
 impl std::fmt::Debug for Transport {
@@ -88,6 +90,7 @@ impl Transport {
             next_id: AtomicU64::new(1),
             closed: closed_tx,
             request_timeout,
+            close_code: AtomicU16::new(0),
         });
 
         // Writer: queued frames, plus a ping every heartbeat interval.
@@ -128,7 +131,12 @@ impl Transport {
                         tracing::info!("no frame from the server for {silence:?}: connection considered dead");
                         break;
                     }
-                    Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(WsMessage::Close(_)))) => break,
+                    Ok(Some(Ok(WsMessage::Close(frame)))) => {
+                        let code = frame.map_or(0, |f| u16::from(f.code));
+                        reader.close_code.store(code, Ordering::Relaxed);
+                        break;
+                    }
+                    Ok(None) | Ok(Some(Err(_))) => break,
                     Ok(Some(Ok(WsMessage::Text(text)))) => reader.on_text(text.as_str(), &pushes),
                     Ok(Some(Ok(_))) => {} // pong, ping (answered by tungstenite), binary
                 }
@@ -168,6 +176,17 @@ impl Transport {
     /// Whether the connection has closed.
     pub fn is_closed(&self) -> bool {
         *self.closed.borrow()
+    }
+
+    /// The close code the server closed the connection with, if it sent one.
+    pub fn close_code(&self) -> Option<u16> {
+        Some(self.close_code.load(Ordering::Relaxed)).filter(|c| *c != 0)
+    }
+
+    /// Whether the server closed the connection because it did not log in in time
+    /// ([`oxim_proto::frame::CLOSE_LOGIN_DEADLINE`]): the connection was idle, nothing failed.
+    pub fn closed_for_login_deadline(&self) -> bool {
+        self.close_code() == Some(oxim_proto::frame::CLOSE_LOGIN_DEADLINE)
     }
 
     /// Resolves when the connection has closed.

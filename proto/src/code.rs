@@ -156,6 +156,9 @@ pub const SVR_GROUP_ACCOUNT_NOT_FOUND: i32 = 10019;
 pub const SVR_GROUP_GROUPID_IN_USED: i32 = 10021;
 /// `ERR_SVR_GROUP_SEND_MSG_FREQ_LIMIT`: The group's message rate limit was hit (AVChatRoom: 40 messages/s).
 pub const SVR_GROUP_SEND_MSG_FREQ_LIMIT: i32 = 10023;
+/// `ERR_SVR_SSO_FREQ_LIMIT`: one user's requests of one kind over their rate (Oxim: messages
+/// outside AVChatRooms, `[limits] user_msgs_per_sec`).
+pub const SVR_SSO_FREQ_LIMIT: i32 = -10113;
 /// `ERR_SVR_GROUP_REQ_ALLREADY_BEEN_PROCESSED`: The application was already handled.
 pub const SVR_GROUP_REQ_ALLREADY_BEEN_PROCESSED: i32 = 10024;
 /// `ERR_SVR_GROUP_MEMBER_COUNT_LIMIT`: More initial members than the group may have.

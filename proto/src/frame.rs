@@ -17,6 +17,10 @@ use serde_json::value::RawValue;
 /// Version of the frame format. A peer that receives another version closes the connection.
 pub const PROTOCOL_VERSION: u32 = 1;
 
+/// WebSocket close code of a socket that did not log in within the server's login deadline. Not
+/// a failure: the SDK stays disconnected, quietly, until the app logs in.
+pub const CLOSE_LOGIN_DEADLINE: u16 = 4002;
+
 /// What a frame is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FrameType {

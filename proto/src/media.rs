@@ -32,6 +32,32 @@ pub fn file_url(uuid: &str) -> String {
     format!("{FILES_PATH}/{uuid}")
 }
 
+/// Whether `name` is an acceptable file name: 1–255 bytes, no control characters, no path
+/// separators, not `.` or `..` (receivers may use it as a local file name).
+pub fn is_valid_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_FILE_NAME_BYTES
+        && name != "."
+        && name != ".."
+        && !name.chars().any(|c| c.is_control() || c == '/' || c == '\\')
+}
+
+/// Longest file name an upload may give, in bytes.
+pub const MAX_FILE_NAME_BYTES: usize = 255;
+
+/// The query string of an upload (`POST /v1/files?kind=..&name=..`) and of its check
+/// (`GET /v1/files/check?kind=..&name=..&size=..`), as a client sends it: every field may be
+/// missing or wrong, and the server checks each.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct UploadQuery {
+    /// [`FileKind::parse`] of it.
+    pub kind: Option<String>,
+    /// The file name ([`is_valid_file_name`]).
+    pub name: Option<String>,
+    /// Only for the check: the size the upload will have, in bytes.
+    pub size: Option<String>,
+}
+
 /// Whether `s` has the form of a file uuid: 32 lowercase hexadecimal characters.
 pub fn is_valid_file_uuid(s: &str) -> bool {
     s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))

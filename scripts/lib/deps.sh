@@ -57,3 +57,16 @@ ensure_python_packages() {
   echo "installing tree-sitter tree-sitter-swift (pip, in .cache/venv-tools)"
   new_python_venv "$OXIM_CACHE/venv-tools" "tree-sitter>=0.23" tree-sitter-swift
 }
+
+# cargo fuzz and the nightly toolchain it builds with (libFuzzer's instrumentation flags need
+# nightly); both into the user's rustup/cargo homes, once.
+ensure_cargo_fuzz() {
+  if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    echo "installing the nightly toolchain (rustup, minimal profile)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "installing cargo-fuzz (cargo install)"
+    cargo install cargo-fuzz --locked
+  fi
+}

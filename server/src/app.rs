@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use tokio::sync::watch;
 
 use crate::gateway::deadlines::Deadlines;
+use crate::gateway::limits::SendRates;
 use crate::gateway::offline_push::Pusher;
 use crate::gateway::sessions::Sessions;
 use crate::handlers::Services;
@@ -28,6 +29,8 @@ pub struct App {
     pub peak_in_flight: AtomicUsize,
     /// Sends offline pushes, if a push provider is configured.
     pub pusher: Option<Arc<Pusher>>,
+    /// Each signed-in user's message bucket.
+    pub send_rates: SendRates,
 }
 
 impl App {
@@ -42,6 +45,7 @@ impl App {
             shutdown,
             peak_in_flight: AtomicUsize::new(0),
             pusher: None,
+            send_rates: SendRates::default(),
         }
     }
 

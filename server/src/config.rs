@@ -62,6 +62,42 @@ pub struct ServerConfig {
     /// Serve TLS (`wss://`, `https://`) with this certificate chain and key (PEM files, reloaded
     /// when they change); `None`: plain `ws://` and `http://` (e.g. behind a reverse proxy).
     pub tls: Option<TlsFiles>,
+    /// `[limits]`: what one user or socket may take (`user_msgs_per_sec`, `user_msgs_burst`,
+    /// `login_deadline_secs`).
+    pub limits: LimitSettings,
+}
+
+/// Per-user and per-socket limits (`[limits]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Messages one user (all their sessions together) may send per second on average, outside
+    /// AVChatRooms (which have their own rule); 0: no limit. V2TIM documents no such rate: see
+    /// docs/compat.md.
+    pub user_msgs_per_sec: u32,
+    /// Messages one user may send at once after a quiet spell.
+    pub user_msgs_burst: u32,
+    /// A socket that is not logged in for this many seconds (from its opening, or from the end
+    /// of its login) is closed with 4002.
+    pub login_deadline_secs: u64,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        LimitSettings { user_msgs_per_sec: 100, user_msgs_burst: 1000, login_deadline_secs: 30 }
+    }
+}
+
+impl LimitSettings {
+    /// The per-user message rate.
+    pub fn user_msg_rate(&self) -> crate::domain::rate::Rate {
+        crate::domain::rate::Rate { per_sec: self.user_msgs_per_sec, burst: self.user_msgs_burst }
+    }
+
+    /// How long a socket may stay without a login.
+    pub fn login_deadline(&self) -> Duration {
+        Duration::from_secs(self.login_deadline_secs)
+    }
 }
 
 /// The PEM files TLS is served with.
@@ -272,6 +308,7 @@ impl Default for ServerConfig {
             friendship: FriendshipSettings::default(),
             durability: Durability::Full,
             push: PushSettings::default(),
+            limits: LimitSettings::default(),
         }
     }
 }
@@ -350,6 +387,9 @@ impl ServerConfig {
         }
         if let Some(p) = file.push {
             self.push = p;
+        }
+        if let Some(l) = file.limits {
+            self.limits = l;
         }
         Ok(())
     }
@@ -440,6 +480,8 @@ struct FileConfig {
     /// `[push]`: `webhook_url`, `attempts`, `backoff_ms`, `timeout_ms`, `ca_file`,
     /// `[[push.apns]]`, `[[push.fcm]]`.
     push: Option<PushSettings>,
+    /// `[limits]`: `user_msgs_per_sec`, `user_msgs_burst`, `login_deadline_secs`.
+    limits: Option<LimitSettings>,
 }
 
 #[cfg(test)]
@@ -468,6 +510,16 @@ mod tests {
         assert_eq!((cfg.max_connections, cfg.write_timeout), (5, Duration::from_secs(3)));
         assert_eq!((cfg.member_limits.of("Work"), cfg.member_limits.of("Public")), (3, 200));
         assert_eq!(cfg.room_msgs_per_window, 10);
+    }
+
+    #[test]
+    fn limits_come_from_toml_and_keep_their_defaults_otherwise() {
+        let mut cfg = ServerConfig::default();
+        assert_eq!(cfg.limits, LimitSettings::default());
+        cfg.merge_toml("[limits]\nuser_msgs_per_sec = 7\n").unwrap();
+        assert_eq!((cfg.limits.user_msgs_per_sec, cfg.limits.user_msgs_burst), (7, 1000));
+        assert_eq!(cfg.limits.login_deadline(), Duration::from_secs(30));
+        assert!(cfg.merge_toml("[limits]\nuser_msgs = 7\n").is_err(), "a misspelt key is refused");
     }
 
     #[test]

@@ -150,6 +150,11 @@ impl ServerHandle {
         self.app.sessions.count()
     }
 
+    /// WebSocket connections open right now, logged in or not.
+    pub fn open_connections(&self) -> usize {
+        self.app.open_conns()
+    }
+
     /// Whether `user` has a session.
     pub fn is_online(&self, user: &str) -> bool {
         self.app.sessions.is_online(user)

@@ -46,6 +46,16 @@ struct Cli {
     /// [default: full].
     #[arg(long, env = "OXIM_DURABILITY", global = true)]
     durability: Option<Durability>,
+    /// Messages one user (all their sessions) may send per second on average outside
+    /// AVChatRooms; 0: no limit [default: 100; TOML: [limits] user_msgs_per_sec].
+    #[arg(long, env = "OXIM_USER_MSGS_PER_SEC", global = true)]
+    user_msgs_per_sec: Option<u32>,
+    /// Messages one user may send at once after a quiet spell [default: 1000].
+    #[arg(long, env = "OXIM_USER_MSGS_BURST", global = true)]
+    user_msgs_burst: Option<u32>,
+    /// Seconds a socket may stay without a login before it is closed with 4002 [default: 30].
+    #[arg(long, env = "OXIM_LOGIN_DEADLINE_SECS", global = true)]
+    login_deadline_secs: Option<u64>,
     /// Log filter, e.g. "info" or "oxim_server=debug" [default: info, or RUST_LOG].
     #[arg(long, env = "OXIM_LOG", global = true)]
     log: Option<String>,
@@ -84,6 +94,10 @@ fn config_from(cli: &Cli) -> Result<ServerConfig, String> {
         tls_key: cli.tls_key.clone(),
         durability: cli.durability,
     })?;
+    let limits = &mut config.limits;
+    limits.user_msgs_per_sec = cli.user_msgs_per_sec.unwrap_or(limits.user_msgs_per_sec);
+    limits.user_msgs_burst = cli.user_msgs_burst.unwrap_or(limits.user_msgs_burst);
+    limits.login_deadline_secs = cli.login_deadline_secs.unwrap_or(limits.login_deadline_secs);
     Ok(config)
 }
 

@@ -566,3 +566,49 @@ async fn an_avchatroom_has_nothing_stored_to_read_clear_or_delete_for_its_member
     }
     f.server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_file_is_served_only_to_members_whose_view_holds_its_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(ServerConfig::for_tests(dir.path())).await.unwrap();
+    let mut c = HashMap::new();
+    for user in ["olga", "mia", "kim"] {
+        c.insert(user, Client::login(&server, user).await);
+    }
+    let group_file = |id: &str, file: &oxim_proto::media::UploadedFile| {
+        let mut msg = file_msg(id, "x", file);
+        msg.as_object_mut().unwrap().remove("receiver");
+        msg["group_id"] = json!("w");
+        json!({ "msg": msg })
+    };
+    let olga = |c: &mut HashMap<&str, Client>| c.remove("olga").unwrap();
+    let mut owner = olga(&mut c);
+    owner
+        .ok(
+            "group.create",
+            json!({"group_type": "Work", "group_id": "w", "name": "w", "members": [{"user_id": "kim"}]}),
+        )
+        .await;
+    let before = upload(&server, "olga", "before mia").await;
+    owner.ok("msg.send", group_file("g1", &before)).await;
+    assert_eq!(download(&server, "kim", &before.url).await.as_deref(), Ok("before mia"));
+
+    // Mia joins later (a Work group shows her no earlier history): not the file sent before.
+    owner.ok("group.invite", json!({"group_id": "w", "user_ids": ["mia"]})).await;
+    assert_eq!(download(&server, "mia", &before.url).await, Err(code::FILE_TRANS_AUTH_FAILED));
+    let after = upload(&server, "olga", "after mia").await;
+    owner.ok("msg.send", group_file("g2", &after)).await;
+    assert_eq!(download(&server, "mia", &after.url).await.as_deref(), Ok("after mia"));
+
+    // Kim is kicked: what was sent while he was a member stays his, nothing sent after.
+    owner.ok("group.kick", json!({"group_id": "w", "user_ids": ["kim"]})).await;
+    let later = upload(&server, "olga", "after kim").await;
+    owner.ok("msg.send", group_file("g3", &later)).await;
+    assert_eq!(download(&server, "kim", &later.url).await, Err(code::FILE_TRANS_AUTH_FAILED));
+    assert_eq!(download(&server, "kim", &before.url).await.as_deref(), Ok("before mia"));
+    assert_eq!(download(&server, "mia", &later.url).await.as_deref(), Ok("after kim"));
+    // Sent again into the group now that mia is in, the first file becomes hers too.
+    owner.ok("msg.send", group_file("g4", &before)).await;
+    assert_eq!(download(&server, "mia", &before.url).await.as_deref(), Ok("before mia"));
+    server.shutdown().await;
+}

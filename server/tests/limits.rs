@@ -347,3 +347,244 @@ async fn shutdown_closes_a_connection_whose_request_is_still_running() {
     drop(held);
     tokio::time::timeout(Duration::from_secs(10), shutdown).await.expect("shutdown finished").unwrap();
 }
+
+/// Logs `user` in on `platform` over a fresh connection.
+async fn logged_in_on(server: &oxim_server::ServerHandle, user: &str, platform: &str) -> Ws {
+    let (mut ws, _) = tokio_tungstenite::connect_async(server.ws_url()).await.unwrap();
+    let body = json!({"sdk_app_id": 1_400_000_000u64, "user_id": user, "user_sig": server.user_sig(user, 600), "platform": platform});
+    ws.send(Message::Text(json!({"v": 1, "t": "req", "id": 1, "op": "login", "body": body}).to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(next_response(&mut ws).await.unwrap()["code"], 0);
+    ws
+}
+
+/// Sends request `op` and returns its answer (pushes in between are skipped).
+async fn ask(ws: &mut Ws, id: u64, op: &str, body: Value) -> Value {
+    ws.send(Message::Text(json!({"v": 1, "t": "req", "id": id, "op": op, "body": body}).to_string().into()))
+        .await
+        .unwrap();
+    loop {
+        let res = next_response(ws).await.unwrap_or_else(|| panic!("no answer to {op}"));
+        if res["id"] == id {
+            return res;
+        }
+    }
+}
+
+/// Pipelines `msgs` (`msg.send` bodies' `msg`) with ids from `first_id`, then reads every answer:
+/// the codes by message id.
+async fn pipeline_sends(ws: &mut Ws, first_id: u64, msgs: &[Value]) -> std::collections::HashMap<String, i64> {
+    let (mut sink, mut stream) = ws.split();
+    let mut ids = std::collections::HashMap::new();
+    for (i, msg) in msgs.iter().enumerate() {
+        let id = first_id + i as u64;
+        ids.insert(id, msg["msg_id"].as_str().unwrap().to_owned());
+        let req = json!({"v": 1, "t": "req", "id": id, "op": "msg.send", "body": {"msg": msg}});
+        sink.send(Message::Text(req.to_string().into())).await.unwrap();
+    }
+    let mut codes = std::collections::HashMap::new();
+    while codes.len() < msgs.len() {
+        let msg = tokio::time::timeout(Duration::from_secs(20), stream.next()).await.expect("answers in time");
+        let Message::Text(text) = msg.unwrap().unwrap() else { continue };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if frame["t"] == "res"
+            && let Some(msg_id) = frame["id"].as_u64().and_then(|id| ids.get(&id))
+        {
+            codes.insert(msg_id.clone(), frame["code"].as_i64().unwrap());
+        }
+    }
+    codes
+}
+
+/// The message ids stored in conversation `conv` as `ws`'s user sees it.
+async fn stored_ids(ws: &mut Ws, conv: &str) -> std::collections::BTreeSet<String> {
+    let res = ask(ws, 9_999, "msg.pull", json!({"conv_id": conv, "after_seq": 0, "limit": 1000})).await;
+    assert_eq!(res["code"], 0, "{res}");
+    res["body"]["msgs"].as_array().unwrap().iter().map(|m| m["msg_id"].as_str().unwrap().to_owned()).collect()
+}
+
+fn text_to(to: (&str, &str), id: String) -> Value {
+    json!({"msg_id": id, to.0: to.1, "elem": {"type": "text", "text": "flood"}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooding_user_is_refused_and_nothing_beyond_the_rate_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::for_tests(dir.path());
+    config.limits.user_msgs_per_sec = 5;
+    config.limits.user_msgs_burst = 20;
+    let server = Server::start(config).await.unwrap();
+    let mut bob = logged_in(&server, "bob").await;
+    let mut alice = logged_in_on(&server, "alice", "linux").await;
+    let created = ask(
+        &mut alice,
+        2,
+        "group.create",
+        json!({"group_type": "Work", "group_id": "team", "name": "team", "members": [{"user_id": "bob"}]}),
+    )
+    .await;
+    assert_eq!(created["code"], 0, "{created}");
+    // Two sessions of alice's flood together, C2C and into a group: they share one bucket.
+    let mut other = logged_in_on(&server, "alice", "web").await;
+    let c2c: Vec<Value> = (0..150).map(|i| text_to(("receiver", "bob"), format!("c{i}"))).collect();
+    let group: Vec<Value> = (0..150).map(|i| text_to(("group_id", "team"), format!("g{i}"))).collect();
+    let started = std::time::Instant::now();
+    let (a, b) = tokio::join!(pipeline_sends(&mut alice, 100, &c2c), pipeline_sends(&mut other, 100, &group));
+    let elapsed = started.elapsed().as_secs_f64();
+    let codes: Vec<(&String, &i64)> = a.iter().chain(b.iter()).collect();
+    let accepted: std::collections::BTreeSet<String> =
+        codes.iter().filter(|(_, c)| **c == 0).map(|(id, _)| (*id).clone()).collect();
+    let refused = codes.iter().filter(|(_, c)| **c == code::SVR_SSO_FREQ_LIMIT as i64).count();
+    assert_eq!(accepted.len() + refused, 300, "every answer is a success or -10113: {codes:?}");
+    // The burst, plus what the rate refilled meanwhile.
+    let most = 20 + (elapsed * 5.0).ceil() as usize + 1;
+    assert!(accepted.len() >= 20 && accepted.len() <= most, "{} accepted in {elapsed:.2} s", accepted.len());
+
+    // Exactly the accepted messages are stored: none of the refused ones.
+    let mut stored = stored_ids(&mut bob, "c2c_alice").await;
+    stored.extend(stored_ids(&mut bob, "group_team").await);
+    assert_eq!(stored, accepted);
+    // Other users are not slowed by alice's flood.
+    let res = ask(&mut bob, 3, "msg.send", json!({"msg": text_to(("receiver", "alice"), "b1".into())})).await;
+    assert_eq!(res["code"], 0, "{res}");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_sending_at_a_steady_rate_is_never_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::for_tests(dir.path());
+    config.limits.user_msgs_per_sec = 20;
+    config.limits.user_msgs_burst = 3;
+    let server = Server::start(config).await.unwrap();
+    let _bob = logged_in(&server, "bob").await;
+    let mut alice = logged_in(&server, "alice").await;
+    // One message every 100 ms, each after the answer to the one before: half the rate.
+    for i in 0..30u64 {
+        let res =
+            ask(&mut alice, 10 + i, "msg.send", json!({"msg": text_to(("receiver", "bob"), format!("m{i}"))})).await;
+        assert_eq!(res["code"], 0, "message {i}: {res}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_avchatroom_keeps_its_own_rate_and_takes_nothing_of_the_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::for_tests(dir.path());
+    config.limits.user_msgs_per_sec = 1;
+    config.limits.user_msgs_burst = 2;
+    let server = Server::start(config).await.unwrap();
+    let _bob = logged_in(&server, "bob").await;
+    let mut alice = logged_in(&server, "alice").await;
+    let created =
+        ask(&mut alice, 2, "group.create", json!({"group_type": "AVChatRoom", "group_id": "live", "name": "live"}))
+            .await;
+    assert_eq!(created["code"], 0, "{created}");
+    let room: Vec<Value> = (0..200).map(|i| text_to(("group_id", "live"), format!("r{i}"))).collect();
+    let codes = pipeline_sends(&mut alice, 100, &room).await;
+    let count = |code: i32| codes.values().filter(|c| **c == code as i64).count();
+    // The room's 40 per second (default priority: 36 of them), not the user's 2.
+    assert!(count(0) > 2, "{} passed", count(0));
+    assert!(count(code::SVR_GROUP_SEND_MSG_FREQ_LIMIT) > 0, "{codes:?}");
+    assert_eq!(count(0) + count(code::SVR_GROUP_SEND_MSG_FREQ_LIMIT), 200, "{codes:?}");
+    // The user's bucket is still full: two C2C messages pass, then the rate refuses.
+    let c2c: Vec<Value> = (0..5).map(|i| text_to(("receiver", "bob"), format!("c{i}"))).collect();
+    let codes = pipeline_sends(&mut alice, 1_000, &c2c).await;
+    assert_eq!((codes["c0"], codes["c1"]), (0, 0), "{codes:?}");
+    assert!(codes.values().any(|c| *c == code::SVR_SSO_FREQ_LIMIT as i64), "{codes:?}");
+    server.shutdown().await;
+}
+
+/// The close frame `ws` gets within `within`.
+async fn close_within(ws: &mut Ws, within: Duration) -> tokio_tungstenite::tungstenite::protocol::CloseFrame {
+    loop {
+        let msg = tokio::time::timeout(within, ws.next())
+            .await
+            .expect("closed in time")
+            .expect("a close frame before the end")
+            .expect("a close frame, not a broken socket");
+        if let Message::Close(close) = msg {
+            break close.expect("a close code");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_that_does_not_log_in_is_closed_at_the_login_deadline() {
+    use oxim_server::gateway::limits::CLOSE_LOGIN_DEADLINE;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::for_tests(dir.path());
+    config.limits.login_deadline_secs = 1;
+    let server = Server::start(config).await.unwrap();
+    let opened = std::time::Instant::now();
+    let (mut idle, _) = tokio_tungstenite::connect_async(server.ws_url()).await.unwrap();
+    // Requests without a login do not count as one.
+    let res = ask(&mut idle, 5, "sync", json!({"since": 0, "limit": 10})).await;
+    assert_eq!(res["code"], code::SDK_NOT_LOGGED_IN);
+    let close = close_within(&mut idle, Duration::from_secs(10)).await;
+    assert_eq!(u16::from(close.code), CLOSE_LOGIN_DEADLINE, "{close:?}");
+    assert!(opened.elapsed() >= Duration::from_millis(900), "closed before the deadline");
+
+    // A socket that logged in is not closed; after a logout the deadline counts again.
+    let mut alice = logged_in(&server, "alice").await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let res = ask(&mut alice, 6, "sync", json!({"since": 0, "limit": 10})).await;
+    assert_eq!(res["code"], 0, "a logged-in socket lives past the deadline: {res}");
+    assert_eq!(ask(&mut alice, 7, "logout", json!({})).await["code"], 0);
+    let close = close_within(&mut alice, Duration::from_secs(10)).await;
+    assert_eq!(u16::from(close.code), CLOSE_LOGIN_DEADLINE, "{close:?}");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usersig_expiry_reaches_a_connection_whose_request_is_still_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(ServerConfig::for_tests(dir.path())).await.unwrap();
+    // Alice exists (her first login is a store write); then a UserSig valid for two seconds.
+    drop(logged_in(&server, "alice").await);
+    let (mut alice, _) = tokio_tungstenite::connect_async(server.ws_url()).await.unwrap();
+    let body = json!({"sdk_app_id": 1_400_000_000u64, "user_id": "alice", "user_sig": server.user_sig("alice", 2), "platform": "linux"});
+    assert_eq!(ask(&mut alice, 1, "login", body).await["code"], 0);
+    // A request of the connection that cannot finish while the store is held.
+    let held = server.hold_writes();
+    send_first_login(&server, &mut alice, "erin").await;
+    next_push(&mut alice, "usersig_expired").await.expect("the expiry while the request runs");
+    assert!(!server.is_online("alice"), "the expired session is signed out");
+    drop(held);
+    let res = next_response(&mut alice).await.expect("the held login answered");
+    assert_eq!((res["id"].as_u64(), res["code"].as_i64()), (Some(2), Some(0)), "{res}");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnect_reaches_a_connection_whose_request_is_still_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(ServerConfig::for_tests(dir.path())).await.unwrap();
+    let mut alice = logged_in(&server, "alice").await;
+    let held = server.hold_writes();
+    send_first_login(&server, &mut alice, "frank").await;
+    assert_eq!(server.disconnect_user("alice"), 1);
+    // The socket is dropped without a close handshake, as a network loss would, at once.
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match alice.next().await {
+                None | Some(Err(_)) => return true,
+                Some(Ok(Message::Close(_))) => return false,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await
+    .expect("the connection ended while its request runs");
+    assert!(ended, "no close handshake");
+    assert!(!server.is_online("alice"));
+    // The abandoned login has nobody to sign in; the server goes on once the store does.
+    drop(held);
+    let mut bob = logged_in(&server, "bob").await;
+    let res = ask(&mut bob, 5, "msg.send", json!({"msg": text_to(("receiver", "alice"), "after".into())})).await;
+    assert_eq!(res["code"], 0, "{res}");
+    server.shutdown().await;
+}

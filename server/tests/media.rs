@@ -543,7 +543,7 @@ async fn a_large_upload_refused_early_reports_the_servers_reason() {
 /// the stall timeout; while uploads are at their cap, another is refused at once.
 #[tokio::test]
 async fn a_stalled_upload_times_out_and_uploads_beyond_the_cap_are_refused() {
-    let uploads = UploadLimits { concurrent: 1, stall: Duration::from_secs(2) };
+    let uploads = UploadLimits { concurrent: 1, per_user: 1, stall: Duration::from_secs(2) };
     let server = TestServer::start_full(MediaLimits::default(), Arc::new(AllowOwnerOnly), uploads).await;
     let auth = server.auth_headers("alice", &server.sig("alice"));
     let started = std::time::Instant::now();
@@ -577,4 +577,50 @@ async fn a_stalled_upload_times_out_and_uploads_beyond_the_cap_are_refused() {
     // The place is free again.
     let (status, body) = raw(server.addr, &small, b"hello").await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// One user's uploads beyond their share are refused while theirs run; other users still upload.
+#[tokio::test]
+async fn one_users_slow_uploads_cannot_take_every_place() {
+    let uploads = UploadLimits { concurrent: 8, per_user: 2, stall: Duration::from_secs(30) };
+    let server = TestServer::start_full(MediaLimits::default(), Arc::new(AllowOwnerOnly), uploads).await;
+    let alice = server.auth_headers("alice", &server.sig("alice"));
+    // Two uploads of alice's that send a little and then nothing more (within the stall timeout).
+    let mut lorises = Vec::new();
+    for i in 0..2 {
+        let mut loris = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let head = format!(
+            "POST /v1/files?kind=file&name=slow{i}.bin HTTP/1.1\r\n{alice}Host: {}\r\nConnection: close\r\nContent-Length: 1000\r\n\r\n",
+            server.addr
+        );
+        loris.write_all(head.as_bytes()).await.unwrap();
+        loris.write_all(&[7u8; 10]).await.unwrap();
+        lorises.push(loris);
+    }
+    let small = |auth: &str| format!("POST /v1/files?kind=file&name=x.bin HTTP/1.1\r\n{auth}Content-Length: 5\r\n");
+    let started = std::time::Instant::now();
+    let refused = loop {
+        let (status, body) = raw(server.addr, &small(&alice), b"hello").await;
+        if status == 503 {
+            break body;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "alice's third upload never refused: {status} {body}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(refused["code"], code::FILE_TRANS_UPLOAD_FAILED);
+    // Bob is not held up by alice's uploads.
+    let bob = server.auth_headers("bob", &server.sig("bob"));
+    let (status, body) = raw(server.addr, &small(&bob), b"hello").await;
+    assert_eq!(status, 200, "{body}");
+    // Alice's place comes back when one of hers ends.
+    drop(lorises.pop());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = raw(server.addr, &small(&alice), b"hello").await;
+        if status == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "alice's place never came back: {status} {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -94,6 +94,35 @@ async fn refused_relogin_after_reconnect_fires_on_user_sig_expired() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sdk_that_does_not_log_in_idles_at_the_login_deadline_and_logs_in_later() {
+    let server = TestServer::start_configured(|c| c.limits.login_deadline_secs = 1).await;
+    let device = TestClient::new(&server, "android").await;
+    // initSDK connected; the app does not log in: the server closes the socket at its deadline.
+    let handle = server.handle();
+    device.eventually("the idle socket closed", || async { handle.open_connections() == 0 }).await;
+    // The SDK neither reconnects nor reports a failure while nobody logs in.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(handle.open_connections(), 0, "the SDK reconnected while idle");
+    let seen = device.seen.all();
+    assert_eq!(seen.iter().filter(|s| **s == Seen::Connecting).count(), 1, "{seen:?}");
+    assert!(!seen.iter().any(|s| matches!(s, Seen::ConnectFailed(_))), "{seen:?}");
+    // Logging in later connects again and works.
+    device.login(&server, "alice").await;
+    assert_eq!(device.sdk.login_status(), LoginStatus::Logined);
+    let bob = TestClient::logged_in(&server, "bob", "ios").await;
+    bob.sdk.send_c2c_text_message("after the idle".into(), "alice".into()).await.unwrap();
+    device.seen.wait_texts(1).await;
+    // A logged-in session outlives the deadline.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert!(handle.is_online("alice"));
+    // After a logout the socket idles again, and the next login connects again.
+    device.sdk.logout().await.unwrap();
+    device.eventually("alice's socket closed", || async { handle.open_connections() == 1 }).await;
+    device.login(&server, "alice").await;
+    assert!(handle.is_online("alice"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_in_the_wrong_state_or_with_bad_parameters_get_v2tim_codes() {
     let server = TestServer::start().await;
 

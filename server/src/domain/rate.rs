@@ -1,6 +1,8 @@
-//! A sliding-window rate limit per key: at most `limit` events in any `window`.
+//! Rate limits: a sliding window per key (at most `limit` events in any `window`), and a
+//! token bucket ([`SendRate`]) for one user's messages.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Recent events per key (group attribute writes per group, for example).
@@ -25,9 +27,81 @@ impl SlidingWindow {
     }
 }
 
+/// A rate: `per_sec` events a second on average, up to `burst` at once after a quiet spell.
+/// `per_sec == 0` means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Sustained events per second (0: unlimited).
+    pub per_sec: u32,
+    /// Events allowed at once (at least 1).
+    pub burst: u32,
+}
+
+/// A token bucket, lock-free: one atomic (GCRA, the "theoretical arrival time" form of a token
+/// bucket), so the sessions of one user share it without a lock and a check is O(1). It is
+/// full when created.
+#[derive(Debug)]
+pub struct SendRate {
+    rate: Rate,
+    /// When the bucket would be full again, in microseconds on the caller's clock; `i64::MIN`:
+    /// full.
+    full_at_us: AtomicI64,
+}
+
+impl SendRate {
+    /// A full bucket of `rate`.
+    pub fn new(rate: Rate) -> SendRate {
+        SendRate { rate, full_at_us: AtomicI64::new(i64::MIN) }
+    }
+
+    /// Takes one token at `now_ms` (Unix ms, any clock that does not run backwards much);
+    /// false, taking nothing, when the bucket is empty.
+    pub fn take(&self, now_ms: i64) -> bool {
+        if self.rate.per_sec == 0 {
+            return true;
+        }
+        let cost = 1_000_000 / i64::from(self.rate.per_sec);
+        // The bucket may run at most `burst` tokens ahead of the clock.
+        let tolerance = cost * i64::from(self.rate.burst.max(1));
+        let now = now_ms.saturating_mul(1000);
+        let mut full_at = self.full_at_us.load(Ordering::Relaxed);
+        loop {
+            let next = full_at.max(now) + cost;
+            if next - now > tolerance {
+                return false;
+            }
+            match self.full_at_us.compare_exchange_weak(full_at, next, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return true,
+                Err(seen) => full_at = seen,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bucket_passes_its_burst_then_its_rate() {
+        let bucket = SendRate::new(Rate { per_sec: 10, burst: 5 });
+        let t0 = 1_700_000_000_000;
+        assert_eq!((0..20).filter(|_| bucket.take(t0)).count(), 5, "the burst, at once");
+        assert!(!bucket.take(t0 + 99), "a token takes 100 ms to come back");
+        assert!(bucket.take(t0 + 100));
+        assert!(!bucket.take(t0 + 100));
+        // Sending at the rate is never refused.
+        assert!((1..=50).all(|i| bucket.take(t0 + 100 + i * 100)));
+        // A quiet spell refills it up to the burst, not beyond.
+        let later = t0 + 60_000;
+        assert_eq!((0..20).filter(|_| bucket.take(later)).count(), 5);
+    }
+
+    #[test]
+    fn a_zero_rate_is_no_limit() {
+        let bucket = SendRate::new(Rate { per_sec: 0, burst: 0 });
+        assert!((0..10_000).all(|_| bucket.take(0)));
+    }
 
     #[test]
     fn events_leave_the_window_when_it_has_passed_them() {

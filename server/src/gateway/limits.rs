@@ -1,10 +1,13 @@
 //! Per-connection limits and timeouts, in one place. (The idle timeout is configurable:
 //! [`crate::config::ServerConfig::idle_timeout`].)
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::domain::rate::{Rate, SendRate};
 
 /// Requests one connection may have in flight (read, not yet answered). With this many, the
 /// connection reads nothing more until one is answered: the client's further requests wait in
@@ -31,6 +34,51 @@ pub const WS_READ_BUFFER: usize = 4 * 1024;
 /// Most sessions one user may have at a time (platforms are free text); a login beyond it takes
 /// over the user's oldest session, which is kicked as a login on the same platform would.
 pub const MAX_SESSIONS_PER_USER: usize = 16;
+
+/// The close code of a socket that did not log in within the login deadline
+/// ([`crate::config::LimitSettings::login_deadline_secs`]). The SDK takes it as "idle", not as a
+/// failure: it connects again when the app logs in.
+pub const CLOSE_LOGIN_DEADLINE: u16 = oxim_proto::frame::CLOSE_LOGIN_DEADLINE;
+
+/// The message buckets of the users signed in: one per user, shared by all their sessions, so
+/// more sessions do not buy a user more messages. Only sign-in and sign-out take this lock;
+/// a send uses the bucket its connection holds (lock-free, O(1)).
+#[derive(Debug, Default)]
+pub struct SendRates {
+    users: Mutex<HashMap<String, Weak<SendRate>>>,
+}
+
+impl SendRates {
+    /// The bucket of `user` (a new, full one of `rate` when none of their sessions holds one).
+    pub fn sign_in(&self, user: &str, rate: Rate) -> Arc<SendRate> {
+        let mut users = self.users.lock().expect("send rates lock");
+        if let Some(bucket) = users.get(user).and_then(Weak::upgrade) {
+            return bucket;
+        }
+        let bucket = Arc::new(SendRate::new(rate));
+        users.insert(user.to_owned(), Arc::downgrade(&bucket));
+        bucket
+    }
+
+    /// A session of `user` gives its bucket back; the last one forgets the user.
+    pub fn sign_out(&self, user: &str, bucket: Arc<SendRate>) {
+        let mut users = self.users.lock().expect("send rates lock");
+        drop(bucket);
+        if users.get(user).is_some_and(|w| w.strong_count() == 0) {
+            users.remove(user);
+        }
+    }
+
+    /// Users with a bucket.
+    pub fn len(&self) -> usize {
+        self.users.lock().expect("send rates lock").len()
+    }
+
+    /// Whether no user has a bucket.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 /// Whether a read error of a connection is a message over [`MAX_WS_MESSAGE`].
 pub fn is_too_big(error: &axum::Error) -> bool {
@@ -59,5 +107,27 @@ impl Slots {
             peak.fetch_max(taken, Ordering::Relaxed);
         }
         slot
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_users_sessions_share_one_bucket_until_the_last_signs_out() {
+        let rates = SendRates::default();
+        let rate = Rate { per_sec: 1, burst: 2 };
+        let (a, b) = (rates.sign_in("alice", rate), rates.sign_in("alice", rate));
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(a.take(0) && b.take(0), "the burst of two");
+        assert!(!a.take(0) && !b.take(0), "spent by both sessions together");
+        let other = rates.sign_in("bob", rate);
+        assert!(other.take(0), "another user has a bucket of their own");
+        rates.sign_out("alice", a);
+        assert_eq!(rates.len(), 2, "alice still has a session");
+        rates.sign_out("alice", b);
+        rates.sign_out("bob", other);
+        assert!(rates.is_empty());
     }
 }

@@ -46,6 +46,7 @@ use limits::{MAX_FLUSH_BATCH, OUTBOX_CAPACITY};
 use sessions::{Control, ControlQueue, SessionHandle};
 
 use crate::app::App;
+use crate::domain::rate::SendRate;
 use crate::domain::refusal::Refusal;
 use crate::handlers::{Caller, Ctx, Effect, Effects, Scope, Session};
 
@@ -163,6 +164,8 @@ struct Conn {
     scope: Arc<Scope>,
     /// Requests read so far.
     requests: u64,
+    /// The signed-in user's message bucket (shared with their other sessions).
+    send_rate: Option<Arc<SendRate>>,
 }
 
 impl Conn {
@@ -170,7 +173,7 @@ impl Conn {
     fn caller(&self) -> Result<Caller, Refusal> {
         self.session
             .as_ref()
-            .map(|s| Caller::on(s.user.clone(), s.platform.clone()))
+            .map(|s| Caller::on(s.user.clone(), s.platform.clone()).with_send_rate(self.send_rate.clone()))
             .ok_or_else(|| Refusal::new(oxim_proto::code::SDK_NOT_LOGGED_IN, "not logged in"))
     }
 
@@ -222,16 +225,28 @@ impl Conn {
             old.control.send(Control::Kicked { by_platform: session.platform.clone() });
         }
         tracing::debug!(user = %session.user, conn = self.id, "signed in");
+        let rate = self.app.services.config.limits.user_msg_rate();
+        if rate.per_sec > 0 {
+            self.send_rate = Some(self.app.send_rates.sign_in(&session.user, rate));
+        }
         self.session = Some(session);
+    }
+
+    /// Gives the user's message bucket back (the session is over).
+    fn release_send_rate(&mut self, user: &str) {
+        if let Some(bucket) = self.send_rate.take() {
+            self.app.send_rates.sign_out(user, bucket);
+        }
     }
 
     /// Drops the login of this connection (it stays open).
     fn sign_out(&mut self) {
-        if let Some(session) = self.session.take()
-            && self.app.sessions.unbind(&session.user, self.id)
-        {
-            // Room membership lasts while the user is online; the SDK joins again on reconnect.
-            self.app.services.rooms.leave_all(&session.user);
+        if let Some(session) = self.session.take() {
+            self.release_send_rate(&session.user);
+            if self.app.sessions.unbind(&session.user, self.id) {
+                // Room membership lasts while the user is online; the SDK joins again on reconnect.
+                self.app.services.rooms.leave_all(&session.user);
+            }
         }
     }
 }
@@ -296,6 +311,7 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
         control: controls.clone(),
         scope: Scope::new(app.services.clone()),
         requests: 0,
+        send_rate: None,
         app: app.clone(),
     };
     let mut shutdown = app.shutdown.clone();
@@ -304,8 +320,25 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
     let scope = conn.scope.clone();
     // The request the next one waits for, if any.
     let mut busy: Option<Busy> = None;
+    // A socket without a login is closed at its login deadline, counted from its opening or
+    // from the end of its last login (logout, kick, UserSig expiry); 0 s: no deadline.
+    let login_deadline = app.services.config.limits.login_deadline();
+    let mut unsigned_since = Some(tokio::time::Instant::now());
     let ending = loop {
-        let expiry = conn.session.as_ref().map(|s| s.expires_at);
+        match (&conn.session, unsigned_since) {
+            (Some(_), _) => unsigned_since = None,
+            (None, None) => unsigned_since = Some(tokio::time::Instant::now()),
+            (None, Some(_)) => {}
+        }
+        // One timer: a signed-in connection's UserSig expiry, or a socket's login deadline (not
+        // while a login runs: it may sign the socket in).
+        let timer = match (&conn.session, unsigned_since) {
+            (Some(session), _) => Some(Timer::UserSigExpiry(session.expires_at)),
+            (None, Some(since)) if busy.is_none() && !login_deadline.is_zero() => {
+                Some(Timer::LoginDeadline(since + login_deadline))
+            }
+            (None, _) => None,
+        };
         // The next frame is read only once a request more may be in flight.
         let next = async {
             let slot = slots.take(&app.peak_in_flight).await;
@@ -333,16 +366,21 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
             control = controls.recv() => match control {
                 Control::Kicked { by_platform } => {
                     // The registry already replaced this session.
-                    conn.session = None;
+                    if let Some(session) = conn.session.take() {
+                        conn.release_send_rate(&session.user);
+                    }
                     let kicked = oxim_proto::payload::KickedPush { platform: by_platform };
                     conn.send(OutFrame::push(push::KICKED, &kicked).to_json()).await;
                 }
                 Control::Overflow => break Ending::close(4001, "too slow: outbox full"),
                 Control::Disconnect => break Ending::Abort,
             },
-            _ = sleep_until_unix(&app, expiry.unwrap_or(0)), if expiry.is_some() => {
-                conn.sign_out();
-                conn.send(OutFrame::push(push::USERSIG_EXPIRED, &serde_json::json!({})).to_json()).await;
+            _ = timer_fires(&app, timer), if timer.is_some() => match timer {
+                Some(Timer::UserSigExpiry(_)) => {
+                    conn.sign_out();
+                    conn.send(OutFrame::push(push::USERSIG_EXPIRED, &serde_json::json!({})).to_json()).await;
+                }
+                _ => break Ending::close(limits::CLOSE_LOGIN_DEADLINE, "login deadline: connect again to log in"),
             },
             _ = shutdown.changed() => break Ending::close(1001, "server shutting down"),
             // The writer gave up on a client that stopped reading (or its socket failed).
@@ -372,6 +410,24 @@ enum Ending {
 impl Ending {
     fn close(code: u16, reason: &'static str) -> Ending {
         Ending::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))
+    }
+}
+
+/// What a connection's timer waits for.
+#[derive(Debug, Clone, Copy)]
+enum Timer {
+    /// The signed-in user's UserSig expires at this Unix time (seconds, the server's clock).
+    UserSigExpiry(i64),
+    /// A socket without a login is closed at this instant.
+    LoginDeadline(tokio::time::Instant),
+}
+
+/// Waits for `timer` (forever for none).
+async fn timer_fires(app: &App, timer: Option<Timer>) {
+    match timer {
+        Some(Timer::UserSigExpiry(at)) => sleep_until_unix(app, at).await,
+        Some(Timer::LoginDeadline(at)) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -124,12 +124,14 @@ fn check_users(users: &[String]) -> Result<(), Refusal> {
 
 /// A member's message to a group (called by `msg.send` once the message passed its checks):
 /// online to a room (AVChatRoom), online to the members (online-only), otherwise stored in the
-/// group's conversation.
-pub(super) async fn send(ctx: &Ctx, msg: WireMessage) -> Reply<SendMsgRes> {
+/// group's conversation. Outside AVChatRooms, the message takes a token of the caller's
+/// message rate.
+pub(super) async fn send(ctx: &Ctx, caller: &Caller, msg: WireMessage) -> Reply<SendMsgRes> {
     let group = group_or_refuse(ctx, &msg.group_id).await?;
     if !group.rules().stores_messages {
         return send_to_room(ctx, &group, msg);
     }
+    caller.take_send_token(ctx.now_ms())?;
     if msg.online_only {
         // Checked like any group message, then pushed to the members online and not stored.
         let members = ctx.store.group_members(&msg.group_id).await.map_err(refusal)?.unwrap_or_default();
@@ -510,12 +512,14 @@ mod tests {
         assert_eq!(res.results.iter().map(|r| r.result).collect::<Vec<_>>(), [1, 0]);
         assert_eq!(pushes(&effects), [(push::MSG, "group:w#1".to_string(), users(&["alice", "bob", "carol"]), true)]);
         // A member's message: stored, pushed to the others' sessions (not the sending one).
-        let (sent, effects) = send(&ctx, group_text(&Caller::new("carol"), "g1", "w", 0)).await.unwrap();
+        let (sent, effects) =
+            send(&ctx, &Caller::new("carol"), group_text(&Caller::new("carol"), "g1", "w", 0)).await.unwrap();
         assert_eq!(sent.seq, 2);
         assert_eq!(pushes(&effects), [(push::MSG, "g1".to_string(), users(&["alice", "bob", "carol"]), false)]);
         // Work groups cannot be dismissed by a client; nothing happens, nobody is told.
         assert_eq!(dismiss(&ctx, &alice, req("w")).await.unwrap_err().code, code::SVR_GROUP_PERMISSION_DENY);
-        let stranger = send(&ctx, group_text(&Caller::new("mallory"), "g2", "w", 0)).await.unwrap_err();
+        let stranger =
+            send(&ctx, &Caller::new("mallory"), group_text(&Caller::new("mallory"), "g2", "w", 0)).await.unwrap_err();
         assert_eq!(stranger.code, code::SVR_GROUP_PERMISSION_DENY);
     }
 
@@ -535,12 +539,13 @@ mod tests {
             join(&ctx, &fan, JoinGroupReq { group_id: "live".into(), message: String::new() }).await.unwrap();
         assert!(again.is_empty(), "joining again is no news");
         // Messages go to the room's sessions but the sender's; low priority is refused first.
-        let (sent, effects) = send(&ctx, group_text(&fan, "r1", "live", 2)).await.unwrap();
+        let (sent, effects) = send(&ctx, &fan, group_text(&fan, "r1", "live", 2)).await.unwrap();
         assert_eq!(sent.seq, 0);
         assert_eq!(pushes(&effects), [(push::MSG, "r1".to_string(), users(&["owner", "fan"]), false)]);
-        let low = send(&ctx, group_text(&fan, "r2", "live", 3)).await.unwrap_err();
+        let low = send(&ctx, &fan, group_text(&fan, "r2", "live", 3)).await.unwrap_err();
         assert_eq!(low.code, code::SVR_GROUP_SEND_MSG_FREQ_LIMIT, "low priority gets half the window");
-        let outsider = send(&ctx, group_text(&Caller::new("other"), "r3", "live", 1)).await.unwrap_err();
+        let outsider =
+            send(&ctx, &Caller::new("other"), group_text(&Caller::new("other"), "r3", "live", 1)).await.unwrap_err();
         assert_eq!(outsider.code, code::SVR_GROUP_PERMISSION_DENY);
         // Only the owner mutes; a muted fan cannot send until the mute ends.
         let mute_fan =
@@ -549,10 +554,10 @@ mod tests {
         assert_eq!(mute(&ctx, &by, m).await.unwrap_err().code, code::SVR_GROUP_PERMISSION_DENY);
         let (by, m) = mute_fan("owner");
         mute(&ctx, &by, m).await.unwrap();
-        let muted = send(&ctx, group_text(&fan, "r4", "live", 1)).await.unwrap_err();
+        let muted = send(&ctx, &fan, group_text(&fan, "r4", "live", 1)).await.unwrap_err();
         assert_eq!(muted.code, code::SVR_GROUP_SHUTUP_DENY);
         bench.clock.advance(std::time::Duration::from_secs(61));
-        send(&ctx, group_text(&fan, "r5", "live", 1)).await.unwrap();
+        send(&ctx, &fan, group_text(&fan, "r5", "live", 1)).await.unwrap();
         // The room's numbers come from memory.
         let (infos, _) = info(&ctx, &fan, GroupsInfoReq { group_ids: users(&["live", "gone"]) }).await.unwrap();
         assert_eq!((infos.results[0].info.member_count, infos.results[0].info.role), (2, role::MEMBER));

@@ -69,8 +69,10 @@ pub fn send<'a>(
             Box::pin(check_files(ctx, &caller.user, &req.msg.elem)).await?;
         }
         if !req.msg.group_id.is_empty() {
-            return Box::pin(groups::send(ctx, req.msg)).await;
+            return Box::pin(groups::send(ctx, caller, req.msg)).await;
         }
+        // The user's message rate (an AVChatRoom has its own rule instead, in groups::send).
+        caller.take_send_token(ctx.now_ms())?;
         let options = ctx.config.friendship.send;
         let peer_blocks = ctx.blacklists.blocks(&req.msg.receiver, &req.msg.sender);
         let verdict = if options.only_friends {

@@ -47,6 +47,7 @@ use serde::Serialize;
 
 use crate::config::ServerConfig;
 use crate::domain::clock::Clock;
+use crate::domain::rate::SendRate;
 use crate::domain::refusal::Refusal;
 use crate::domain::rooms::{RoomRate, Rooms};
 use crate::store::{Appended, Queued, Store, StoreError, StoreResult};
@@ -127,24 +128,43 @@ pub fn appended_pushes(appended: impl IntoIterator<Item = Appended>, to_caller: 
 }
 
 /// Who asks: a signed-in user.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Caller {
     /// The user.
     pub user: String,
     /// The platform the user logged in with on this connection (empty where no request needs
     /// it: unit tests of requests that are not per device).
     pub platform: String,
+    /// The user's message bucket, shared by all their sessions (`None`: no limit).
+    pub send_rate: Option<Arc<SendRate>>,
 }
 
 impl Caller {
     /// The caller `user`.
     pub fn new(user: impl Into<String>) -> Caller {
-        Caller { user: user.into(), platform: String::new() }
+        Caller { user: user.into(), platform: String::new(), send_rate: None }
     }
 
     /// The caller `user` on `platform` (one device: one session per user and platform).
     pub fn on(user: impl Into<String>, platform: impl Into<String>) -> Caller {
-        Caller { user: user.into(), platform: platform.into() }
+        Caller { user: user.into(), platform: platform.into(), send_rate: None }
+    }
+
+    /// The same caller, whose messages take tokens of `bucket`.
+    pub fn with_send_rate(mut self, bucket: Option<Arc<SendRate>>) -> Caller {
+        self.send_rate = bucket;
+        self
+    }
+
+    /// Takes a token for a message (outside AVChatRooms) at `now_ms`; refuses (-10113, V2TIM's
+    /// per-user frequency limit) when the user's bucket is empty.
+    pub fn take_send_token(&self, now_ms: i64) -> Result<(), Refusal> {
+        match &self.send_rate {
+            Some(bucket) if !bucket.take(now_ms) => {
+                Err(Refusal::new(code::SVR_SSO_FREQ_LIMIT, "you send messages too fast: try again in a moment"))
+            }
+            _ => Ok(()),
+        }
     }
 }
 

@@ -21,6 +21,7 @@
 pub mod blob;
 pub mod image;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -36,9 +37,8 @@ use oxim_proto::code;
 use oxim_proto::ids::is_valid_user_id;
 use oxim_proto::media::{
     FILES_PATH, FileKind, HEADER_SDK_APP_ID, HEADER_USER, HEADER_USER_SIG, ImageVariant, ImageVariantKind, MB,
-    MediaError, UploadedFile, file_url, is_valid_file_uuid,
+    MediaError, UploadQuery, UploadedFile, file_url, is_valid_file_name, is_valid_file_uuid,
 };
-use serde::Deserialize;
 use tokio::sync::Semaphore;
 
 pub use blob::{Blob, BlobError, BlobMeta, BlobStore, ByteStream, FsBlobStore};
@@ -46,7 +46,7 @@ pub use blob::{Blob, BlobError, BlobMeta, BlobStore, ByteStream, FsBlobStore};
 use crate::usersig::UserSigKey;
 
 /// Longest file name accepted, in bytes.
-pub const MAX_NAME_BYTES: usize = 255;
+pub const MAX_NAME_BYTES: usize = oxim_proto::media::MAX_FILE_NAME_BYTES;
 
 /// How many images may be decoded and scaled at the same time (each may take a few hundred MB
 /// and a core for a moment).
@@ -127,13 +127,17 @@ pub struct UploadLimits {
     /// Uploads at the same time (server-wide); beyond it an upload is refused at once with
     /// HTTP 503 and 6008 (the SDK reports the failure; the app may retry).
     pub concurrent: usize,
+    /// Uploads of one user at the same time; beyond it, 503 and 6008 likewise. One account's
+    /// slow uploads (a byte now and then keeps each under the stall timeout) cannot take every
+    /// place of the server.
+    pub per_user: usize,
     /// Longest wait for the next bytes of an upload; then it fails with HTTP 408 and 6008.
     pub stall: std::time::Duration,
 }
 
 impl Default for UploadLimits {
     fn default() -> UploadLimits {
-        UploadLimits { concurrent: 32, stall: std::time::Duration::from_secs(30) }
+        UploadLimits { concurrent: 32, per_user: 4, stall: std::time::Duration::from_secs(30) }
     }
 }
 
@@ -166,6 +170,39 @@ struct Shared {
     image_jobs: Semaphore,
     /// One permit per upload running ([`UploadLimits::concurrent`]).
     uploads: Semaphore,
+    /// Uploads running per user ([`UploadLimits::per_user`]).
+    per_user: Mutex<HashMap<String, usize>>,
+}
+
+/// A user's place among their uploads running, given back when dropped.
+struct UserUpload<'a> {
+    shared: &'a Shared,
+    user: String,
+}
+
+impl Shared {
+    /// A place for one more upload of `user`, if they have fewer than the limit running.
+    fn user_upload(&self, user: &str) -> Option<UserUpload<'_>> {
+        let mut running = self.per_user.lock().expect("uploads lock");
+        let n = running.entry(user.to_owned()).or_default();
+        if *n >= self.state.uploads.per_user {
+            return None;
+        }
+        *n += 1;
+        Some(UserUpload { shared: self, user: user.to_owned() })
+    }
+}
+
+impl Drop for UserUpload<'_> {
+    fn drop(&mut self) {
+        let mut running = self.shared.per_user.lock().expect("uploads lock");
+        if let Some(n) = running.get_mut(&self.user) {
+            *n -= 1;
+            if *n == 0 {
+                running.remove(&self.user);
+            }
+        }
+    }
 }
 
 /// The media routes: `POST /v1/files?kind=..&name=..`, `GET /v1/files/{uuid}` and
@@ -175,7 +212,8 @@ pub fn routes(state: MediaState) -> Router {
     // axum's 2 MB default for buffered bodies from applying to these routes.
     let body_limit = usize::try_from(state.limits.largest().saturating_add(MB)).unwrap_or(usize::MAX);
     let uploads = Semaphore::new(state.uploads.concurrent);
-    let shared = Arc::new(Shared { state, image_jobs: Semaphore::new(IMAGE_JOBS), uploads });
+    let shared =
+        Arc::new(Shared { state, image_jobs: Semaphore::new(IMAGE_JOBS), uploads, per_user: Mutex::default() });
     Router::new()
         .route(FILES_PATH, post(upload))
         .route(&format!("{FILES_PATH}/check"), get(check))
@@ -241,16 +279,6 @@ fn new_uuid() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Whether `name` is an acceptable file name: 1–255 bytes, no control characters, no path
-/// separators, not `.` or `..` (receivers may use it as a local file name).
-fn is_valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= MAX_NAME_BYTES
-        && name != "."
-        && name != ".."
-        && !name.chars().any(|c| c.is_control() || c == '/' || c == '\\')
-}
-
 /// MIME type from a file name's extension (for non-images).
 fn content_type_for_name(name: &str) -> &'static str {
     let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
@@ -278,14 +306,6 @@ fn content_type_for_name(name: &str) -> &'static str {
         "zip" => "application/zip",
         _ => "application/octet-stream",
     }
-}
-
-#[derive(Debug, Deserialize)]
-struct UploadQuery {
-    kind: Option<String>,
-    name: Option<String>,
-    /// Only for the check route: the size the upload will have.
-    size: Option<String>,
 }
 
 fn storage_failure(what: &str, e: BlobError, code: i32) -> Failure {
@@ -333,7 +353,7 @@ fn admit(
         ));
     };
     let name = query.name.unwrap_or_default();
-    if !is_valid_name(&name) {
+    if !is_valid_file_name(&name) {
         return Err(fail(
             StatusCode::BAD_REQUEST,
             code::INVALID_PARAMETERS,
@@ -402,6 +422,13 @@ async fn upload(
     let content_length =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let Admitted { user, kind, name, limit } = admit(state, &headers, query, content_length)?;
+    let Some(_mine) = shared.user_upload(&user) else {
+        return Err(fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            code::FILE_TRANS_UPLOAD_FAILED,
+            "too many uploads of yours at the moment; try again when one has finished",
+        ));
+    };
     let Ok(_running) = shared.uploads.try_acquire() else {
         return Err(fail(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -602,10 +629,10 @@ mod tests {
 
     #[test]
     fn names_and_uuids() {
-        assert!(is_valid_name("photo 1.jpg"));
-        assert!(is_valid_name("报告.pdf"));
+        assert!(is_valid_file_name("photo 1.jpg"));
+        assert!(is_valid_file_name("报告.pdf"));
         for bad in ["", ".", "..", "a/b", "a\\b", "a\nb", &"x".repeat(256)] {
-            assert!(!is_valid_name(bad), "{bad:?}");
+            assert!(!is_valid_file_name(bad), "{bad:?}");
         }
         let a = new_uuid();
         assert!(is_valid_file_uuid(&a));

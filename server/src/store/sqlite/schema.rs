@@ -90,4 +90,48 @@ pub(super) const MIGRATIONS: &[&str] = &[
     super::friendship::MIGRATION,
     // 8: devices registered for offline push.
     super::push::MIGRATION,
+    // 9: which message (seq) of a stream carried a file, so that a file is served only to users
+    // whose view of the stream includes that message (a group member who joined later or was
+    // kicked does not get files sent outside their membership). Filled from the stored messages.
+    "CREATE TABLE file_seq (
+        uuid     TEXT NOT NULL,
+        conv_key TEXT NOT NULL,
+        seq      INTEGER NOT NULL,
+        PRIMARY KEY (uuid, conv_key, seq)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO file_seq (uuid, conv_key, seq)
+        SELECT f.uuid, f.conv_key, m.seq FROM file_ref f
+          JOIN msg m ON m.conv_key = f.conv_key AND m.kind = 0 AND m.revoked = 0 AND instr(m.body, f.uuid) > 0;",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_seq_migration_fills_in_the_messages_already_stored() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        oxim_sqlite::migrate(&mut conn, &MIGRATIONS[..8]).unwrap();
+        let file = "0123456789abcdef0123456789abcdef";
+        let body = format!(r#"{{"elem":{{"type":"file","file":{{"uuid":"{file}"}}}}}}"#);
+        for (seq, revoked) in [(3, 0), (5, 1), (7, 0)] {
+            conn.execute(
+                "INSERT INTO msg (conv_key, seq, msg_id, sender, time_ms, body, kind, revoked)
+                 VALUES ('group:w', ?1, ?2, 'olga', 0, ?3, 0, ?4)",
+                rusqlite::params![seq, format!("m{seq}"), body, revoked],
+            )
+            .unwrap();
+        }
+        conn.execute("INSERT INTO msg (conv_key, seq, msg_id, sender, time_ms, body, kind) VALUES ('group:w', 4, 'm4', 'olga', 0, '{}', 0)", []).unwrap();
+        conn.execute("INSERT INTO file_ref (uuid, conv_key) VALUES (?1, 'group:w')", [file]).unwrap();
+        oxim_sqlite::migrate(&mut conn, MIGRATIONS).unwrap();
+        let seqs: Vec<i64> = conn
+            .prepare("SELECT seq FROM file_seq WHERE uuid = ?1 AND conv_key = 'group:w' ORDER BY seq")
+            .unwrap()
+            .query_map([file], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(seqs, [3, 7], "the messages that carry the file, not the revoked one");
+    }
+}

@@ -92,8 +92,11 @@ impl WriterState {
         let files = msg.elem.file_uuids();
         if !files.is_empty() {
             let mut add = tx.prepare_cached("INSERT OR IGNORE INTO file_ref (uuid, conv_key) VALUES (?1, ?2)")?;
+            let mut at =
+                tx.prepare_cached("INSERT OR IGNORE INTO file_seq (uuid, conv_key, seq) VALUES (?1, ?2, ?3)")?;
             for uuid in files {
                 add.execute(params![uuid, target.key])?;
+                at.execute(params![uuid, target.key, seq as i64])?;
             }
         }
         // Only now, with every statement done, does the in-memory state move on.
@@ -148,6 +151,8 @@ impl WriterState {
         // Its files are no longer served through this conversation, unless another message in it
         // still carries them (a revoke is rare: scanning the stream's bodies is affordable).
         for uuid in original.elem.file_uuids() {
+            tx.prepare_cached("DELETE FROM file_seq WHERE uuid = ?1 AND conv_key = ?2 AND seq = ?3")?
+                .execute(params![uuid, target.key, seq])?;
             let still_carried = tx
                 .prepare_cached(
                     "SELECT 1 FROM msg WHERE conv_key = ?1 AND kind = 0 AND revoked = 0 AND instr(body, ?2) > 0 LIMIT 1",
@@ -408,8 +413,11 @@ impl MessageStore for SqliteStore {
         let (user, uuid) = (user_id.to_owned(), uuid.to_owned());
         self.read(move |c| {
             Ok(c.prepare_cached(
-                "SELECT 1 FROM file_ref f JOIN user_conv uc ON uc.conv_key = f.conv_key
-                  WHERE f.uuid = ?1 AND uc.user_id = ?2 LIMIT 1",
+                // A message carrying the file within the user's view of the stream: after what
+                // they cannot see (joined later, cleared) and up to the end of a former member's.
+                "SELECT 1 FROM file_seq f JOIN user_conv uc ON uc.conv_key = f.conv_key
+                  WHERE f.uuid = ?1 AND uc.user_id = ?2
+                    AND f.seq > uc.cleared_seq AND (uc.until_seq = 0 OR f.seq <= uc.until_seq) LIMIT 1",
             )?
             .query_row(params![uuid, user], |_| Ok(()))
             .optional()?
