@@ -502,6 +502,10 @@ async fn ramp(ctx: &Ctx, plan: &Plan, target: Target) -> BenchResult<Ramp> {
     };
     let rates = plan.rates();
     let capacity: usize = rates.iter().map(|r| (r * plan.step_secs) as usize + 1).sum();
+    // Warm-up (not measured): two seconds at the first rate, numbered after the steps' messages.
+    // Right after thousands of connections opened, the first second stalls both servers
+    // (seen at 10,000 clients: the echo's first step had p99 2.6 s).
+    let warm = (plan.from * 2.0) as usize;
     let dir = tempfile::tempdir_in(&ctx.tmp).map_err(|e| e.to_string())?;
     let server = match target {
         Target::Echo => Proc::echo_server()?,
@@ -509,7 +513,7 @@ async fn ramp(ctx: &Ctx, plan: &Plan, target: Target) -> BenchResult<Ramp> {
             Proc::oxim_server_with(&ctx.server_bin, &dir.path().join("server"), &["--durability", &plan.durability])?
         }
     };
-    let probe = Probe::new(capacity);
+    let probe = Probe::new(capacity + warm);
     let started = Instant::now();
     let clients = connect_all(target, &server, plan.clients, &probe).await?;
     eprintln!(
@@ -543,6 +547,19 @@ async fn ramp(ctx: &Ctx, plan: &Plan, target: Target) -> BenchResult<Ramp> {
             }
         }
     };
+
+    let warm_start = Instant::now();
+    for w in 0..warm {
+        let due = warm_start + Duration::from_secs_f64(w as f64 / plan.from);
+        if due > Instant::now() {
+            tokio::time::sleep_until(due.into()).await;
+        }
+        fire(capacity + w);
+    }
+    let warm_deadline = Instant::now() + Duration::from_secs(30);
+    while probe.delivered.load(Ordering::Relaxed) < warm && Instant::now() < warm_deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 
     let hz = ticks_per_sec();
     let mut steps = Vec::new();
@@ -610,7 +627,7 @@ async fn ramp(ctx: &Ctx, plan: &Plan, target: Target) -> BenchResult<Ramp> {
         }
     }
     // Wait for what is still in flight (stops when nothing arrived for 15 s).
-    let sent = next;
+    let sent = next + warm;
     let mut last = (probe.delivered.load(Ordering::Relaxed), Instant::now());
     while probe.delivered.load(Ordering::Relaxed) < sent && last.1.elapsed() < Duration::from_secs(15) {
         tokio::time::sleep(Duration::from_millis(50)).await;
