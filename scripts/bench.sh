@@ -3,10 +3,16 @@
 # measured in the same run. Prints one table and writes it to target/bench/results.md.
 #
 #   scripts/bench.sh           full run (release build, the sizes the targets are defined for;
-#                              about 10 minutes plus builds); docs/benchmarks.md keeps its results
+#                              about 16 minutes plus builds, 6 of them the throughput ramp of
+#                              1,000 clients against oxim-server and its echo baseline);
+#                              docs/benchmarks.md keeps its results
 #   scripts/bench.sh --quick   small sizes, debug build, well under a minute once built: keeps the
 #                              benchmarks working; checks correctness (every message delivered,
-#                              every page right), never time
+#                              every page right; the ramp: nothing lost, nothing duplicated),
+#                              never time
+#
+# One benchmark alone: target/release/oxim-bench --only ramp (OXIM_RAMP_CLIENTS=10000 and the
+# other OXIM_RAMP_* variables of bench/src/ramp.rs change its plan).
 #
 # The full run also builds the shipped library (`--profile mobile`) for its size and measures
 # the FFI from Python (its wheel) and from Kotlin on the JVM (its Maven artifact) with it; the

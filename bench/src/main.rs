@@ -11,7 +11,7 @@
 //!
 //! `--quick` uses small sizes (a few seconds each): it keeps the benchmarks working and checks
 //! their correctness (every message delivered, every page right), never their speed. Names:
-//! latency, throughput, fanout, memory, history, conversations, coldsync, ffi, size.
+//! latency, throughput, ramp, fanout, memory, history, conversations, coldsync, ffi, size.
 //!
 //! Nothing here asserts a time: a missed target is a row that says "no". A failed correctness
 //! check makes the program exit with status 1 after the table is written.
@@ -24,6 +24,7 @@ mod ffi;
 mod history;
 mod latency;
 mod memory;
+mod ramp;
 mod report;
 mod soak;
 mod throughput;
@@ -136,8 +137,8 @@ struct Args {
     lib: Option<PathBuf>,
 }
 
-const NAMES: [&str; 9] =
-    ["latency", "throughput", "fanout", "memory", "history", "conversations", "coldsync", "ffi", "size"];
+const NAMES: [&str; 10] =
+    ["latency", "throughput", "ramp", "fanout", "memory", "history", "conversations", "coldsync", "ffi", "size"];
 
 fn parse_args() -> Result<Args, String> {
     let mut args =
@@ -208,15 +209,18 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let started = Instant::now();
     let cpu_before = cpu_ticks();
-    let rows = rt.block_on(run(&ctx, &args));
+    let (rows, details) = rt.block_on(run(&ctx, &args));
     let took = started.elapsed();
     drop(rt);
     let others = others_share(cpu_before, cpu_ticks());
 
     let table = report::table(&rows);
     println!("{table}");
-    let doc =
-        format!("# Oxim benchmark results\n\n{}\n\n{table}\n{}\n", machine(args.quick, took.as_secs(), others), NOTES);
+    let doc = format!(
+        "# Oxim benchmark results\n\n{}\n\n{table}\n{}\n{details}",
+        machine(args.quick, took.as_secs(), others),
+        NOTES
+    );
     if let Some(dir) = args.out.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
@@ -230,14 +234,21 @@ fn main() {
     }
 }
 
-async fn run(ctx: &Ctx, args: &Args) -> Vec<Row> {
+/// Runs the wanted benchmarks: their rows, and details for the results file (the ramp's steps).
+async fn run(ctx: &Ctx, args: &Args) -> (Vec<Row>, String) {
     let wanted = |name: &str| args.only.as_ref().is_none_or(|o| o.iter().any(|n| n == name));
     let mut rows = Vec::new();
+    let mut details = String::new();
     if wanted("latency") {
         rows.push(latency::run(ctx).await);
     }
     if wanted("throughput") {
         rows.push(throughput::run(ctx).await);
+    }
+    if wanted("ramp") {
+        let (row, tables) = ramp::run(ctx).await;
+        rows.push(row);
+        details.push_str(&tables);
     }
     if wanted("memory") {
         rows.push(memory::run(ctx).await);
@@ -263,7 +274,7 @@ async fn run(ctx: &Ctx, args: &Args) -> Vec<Row> {
     if wanted("size") {
         rows.push(ffi::size_row(args.lib.as_deref(), ctx.quick));
     }
-    rows
+    (rows, details)
 }
 
 const NOTES: &str = "Notes: every figure is measured over loopback on this machine, with the clients \

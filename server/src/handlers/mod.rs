@@ -388,13 +388,19 @@ impl<T> Future for Write<T> {
     type Output = StoreResult<T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<StoreResult<T>> {
+        if !self.queued.admitted() {
+            // The writer's queue was full: the turn passes once the write is in line, so the
+            // connection's next request (read only then) is queued after it.
+            std::task::ready!(self.queued.poll_admitted(cx));
+            self.scope.passed.fetch_max(self.number, Ordering::AcqRel);
+        }
         if self.scope.inline.load(Ordering::Acquire) == self.number {
             // Still in the connection loop, turn passed: the gateway hands the request to a task
             // of its own as soon as this returns, and that task polls again. Waiting for the
             // commit from here would wake the connection loop for nothing.
             return Poll::Pending;
         }
-        self.queued.as_mut().poll(cx)
+        Pin::new(&mut self.queued).poll(cx)
     }
 }
 
@@ -423,11 +429,14 @@ impl Ctx {
     }
 
     /// Queues a store write (now, in the order of the connection's requests) and passes the
-    /// request's turn; awaiting the result waits for the commit.
+    /// request's turn (when the writer's queue is full: once the write got in, see [`Write`]);
+    /// awaiting the result waits for the commit.
     pub fn write<T>(&self, queue: impl FnOnce(&dyn Store) -> Queued<T>) -> Write<T> {
         let queued = queue(self.scope.services.store.as_ref());
-        // fetch_max: a late write of an earlier request never takes a later one's turn back.
-        self.scope.passed.fetch_max(self.number, Ordering::AcqRel);
+        if queued.admitted() {
+            // fetch_max: a late write of an earlier request never takes a later one's turn back.
+            self.scope.passed.fetch_max(self.number, Ordering::AcqRel);
+        }
         Write { queued, scope: self.scope.clone(), number: self.number }
     }
 }

@@ -80,8 +80,58 @@ impl From<Refusal> for StoreError {
 /// Result of storage calls.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// A write that is already queued; awaiting it gives its outcome.
-pub type Queued<T> = std::pin::Pin<Box<dyn std::future::Future<Output = StoreResult<T>> + Send>>;
+/// A write, in line in the order of the calls; awaiting it gives its outcome. Most are in the
+/// writer's queue at once; when the queue is full a write waits for room (asynchronously, in
+/// line), and [`Queued::poll_admitted`] tells when it is in.
+pub struct Queued<T> {
+    /// Fires when a write that waited for room is in the queue; `None`: in the queue already.
+    admission: Option<tokio::sync::oneshot::Receiver<()>>,
+    result: std::pin::Pin<Box<dyn std::future::Future<Output = StoreResult<T>> + Send>>,
+}
+
+impl<T> Queued<T> {
+    /// A write whose outcome `result` gives, in the queue already (`admission` `None`) or
+    /// once `admission` fires (dropped unfired: the store closed).
+    pub fn new(
+        admission: Option<tokio::sync::oneshot::Receiver<()>>,
+        result: std::pin::Pin<Box<dyn std::future::Future<Output = StoreResult<T>> + Send>>,
+    ) -> Queued<T> {
+        Queued { admission, result }
+    }
+
+    /// A write refused before it was queued.
+    pub fn failed(error: StoreError) -> Queued<T>
+    where
+        T: Send + 'static,
+    {
+        Queued::new(None, Box::pin(std::future::ready(Err(error))))
+    }
+
+    /// Ready once the write is in the writer's queue (its place among writes is then fixed
+    /// for good), or could not get in (the store closed: awaiting it says so).
+    pub fn poll_admitted(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if let Some(admission) = self.admission.as_mut() {
+            std::task::ready!(std::pin::Pin::new(admission).poll(cx)).ok();
+            // Fired (admitted) or dropped (closed: the result says so).
+            self.admission = None;
+        }
+        std::task::Poll::Ready(())
+    }
+
+    /// Whether the write is in the writer's queue.
+    pub fn admitted(&self) -> bool {
+        self.admission.is_none()
+    }
+}
+
+impl<T> std::future::Future for Queued<T> {
+    type Output = StoreResult<T>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<StoreResult<T>> {
+        std::task::ready!(self.poll_admitted(cx));
+        self.result.as_mut().poll(cx)
+    }
+}
 
 /// What to do with a write's result once it is committed, before its caller hears of it: the
 /// writer runs these one at a time, in commit order (so what they tell others is told in the

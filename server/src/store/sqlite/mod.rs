@@ -44,11 +44,14 @@ mod writer;
 use checkpoint::Checkpointer;
 use readers::ReaderPool;
 pub use writer::Limits;
-use writer::{Job, WriterState};
+use writer::WriterState;
 
 /// The most the WAL may hold before the checkpointer waits for readers to fold it in, and the
 /// size it is cut back to after a checkpoint (`journal_size_limit`).
 pub const WAL_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// The writer connection's page cache, KiB (a bound: SQLite fills it only as pages are used).
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
 
 /// How a store is opened.
 #[derive(Clone)]
@@ -76,7 +79,7 @@ impl Default for Options {
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
-    jobs: Mutex<Option<std::sync::mpsc::SyncSender<Job>>>,
+    jobs: writer::SharedIntake,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     checkpointer: Mutex<Option<Checkpointer>>,
     readers: Arc<ReaderPool>,
@@ -107,11 +110,16 @@ impl SqliteStore {
         };
         conn.pragma_update(None, "synchronous", synchronous)?;
         conn.pragma_update(None, "journal_size_limit", WAL_LIMIT as i64)?;
+        // The writer's page cache: SQLite's default (2 MiB) made it read back from the OS (a
+        // pread each) most pages a send touches once a few thousand conversations were active:
+        // about 2 preads per message, a third of the single writer's time under load
+        // (docs/benchmarks.md, "The throughput knee").
+        conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
         let checkpointer = Checkpointer::start(&path)?;
         let state = WriterState::load(&conn, options.member_limits, options.clock, options.limits)?;
         let (jobs, writer) = writer::start(conn, state)?;
         Ok(SqliteStore {
-            jobs: Mutex::new(Some(jobs)),
+            jobs,
             writer: Mutex::new(Some(writer)),
             checkpointer: Mutex::new(Some(checkpointer)),
             readers: Arc::new(ReaderPool::new(path)),
@@ -156,8 +164,9 @@ impl Store for SqliteStore {
         if let Some(c) = checkpointer {
             let _ = tokio::task::spawn_blocking(move || c.stop()).await;
         }
-        // Dropping the sender ends the writer loop once the queue is drained.
-        self.jobs.lock().expect("jobs lock").take();
+        // Closing the channel ends the writer loop once the queue is drained (jobs still
+        // waiting for room are moved in first).
+        writer::lock(&self.jobs).close();
         let handle = self.writer.lock().expect("writer lock").take();
         if let Some(handle) = handle {
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;

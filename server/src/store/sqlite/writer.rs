@@ -8,16 +8,17 @@
 //! [`Durability::Full`](crate::config::Durability) the commit is fsynced before anyone is
 //! answered, so a seq that was answered is never handed out again, even after a power cut.
 //!
-//! The queue of jobs is bounded ([`Limits::queue`]): a caller that finds it full waits (its
-//! thread blocks) until the writer takes a batch, so a burst slows the connections that send
-//! it instead of growing memory without bound. A job that panics fails alone (its caller gets
+//! The queue of jobs is bounded ([`Limits::queue`]): a job that finds it full waits in line
+//! ([`Intake`], in call order) and its caller's [`Queued`] is not admitted until the writer has
+//! taken a batch and moved it in, so a burst slows the connections that send it instead of
+//! growing memory without bound. Nobody's thread blocks: the wait is the future's. A job that panics fails alone (its caller gets
 //! [`StoreError::Internal`], its savepoint is rolled back) and the writer goes on; should the
 //! writer thread end anyway, [`SqliteStore::writer_alive`] turns false and `/healthz` says so.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use tokio::sync::oneshot;
@@ -171,17 +172,72 @@ fn stored_version(conn: &Connection) -> rusqlite::Result<u64> {
     Ok(version.unwrap_or(0) as u64)
 }
 
+/// Where callers queue jobs for the writer: the bounded channel, and the jobs that found it
+/// full, in call order, each with the signal that lets its caller go on once it is in.
+pub(super) struct Intake {
+    /// The writer's channel; `None` once the store closed (or is closing and the line is empty).
+    pub(super) tx: Option<SyncSender<Job>>,
+    /// Jobs waiting for room, oldest first.
+    waiting: VecDeque<(Job, oneshot::Sender<()>)>,
+    /// The store is closing: no new jobs; the channel closes once the line has moved in.
+    closing: bool,
+}
+
+impl Intake {
+    /// Moves waiting jobs into the channel while it has room (the writer calls it after taking
+    /// a batch); closes the channel once a closing store's line is empty.
+    fn refill(&mut self) {
+        while let Some((job, admit)) = self.waiting.pop_front() {
+            let Some(tx) = &self.tx else { return };
+            match tx.try_send(job) {
+                Ok(()) => {
+                    let _ = admit.send(());
+                }
+                Err(TrySendError::Full(job)) => {
+                    self.waiting.push_front((job, admit));
+                    return;
+                }
+                // The writer is gone: the waiting jobs' callers hear that the store closed.
+                Err(TrySendError::Disconnected(_)) => {
+                    self.waiting.clear();
+                    return;
+                }
+            }
+        }
+        if self.closing {
+            self.tx = None;
+        }
+    }
+
+    /// Closes the intake: new jobs are refused; the channel closes (ending the writer once it
+    /// has run what was queued) as soon as no job waits for room.
+    pub(super) fn close(&mut self) {
+        self.closing = true;
+        if self.waiting.is_empty() {
+            self.tx = None;
+        }
+    }
+}
+
+/// The jobs' way in, shared by the callers and the writer.
+pub(super) type SharedIntake = Arc<Mutex<Intake>>;
+
+/// Locks the intake (a panic while it was held left nothing half-done: every change to it is
+/// one push or pop).
+pub(super) fn lock(intake: &SharedIntake) -> std::sync::MutexGuard<'_, Intake> {
+    intake.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Starts the writer thread on `conn`.
-pub(super) fn start(
-    conn: Connection,
-    state: WriterState,
-) -> StoreResult<(SyncSender<Job>, std::thread::JoinHandle<()>)> {
+pub(super) fn start(conn: Connection, state: WriterState) -> StoreResult<(SharedIntake, std::thread::JoinHandle<()>)> {
     let (tx, rx) = std::sync::mpsc::sync_channel(state.limits.queue.max(1));
+    let intake = Arc::new(Mutex::new(Intake { tx: Some(tx), waiting: VecDeque::new(), closing: false }));
+    let for_writer = intake.clone();
     let thread = std::thread::Builder::new()
         .name("oxim-store-writer".into())
-        .spawn(move || writer_loop(conn, state, rx))
+        .spawn(move || writer_loop(conn, state, rx, for_writer))
         .map_err(|e| StoreError::Corrupt(format!("cannot start writer thread: {e}")))?;
-    Ok((tx, thread))
+    Ok((intake, thread))
 }
 
 impl SqliteStore {
@@ -234,23 +290,30 @@ impl SqliteStore {
                 let _ = tx.send(outcome);
             })
         });
-        let queued = {
-            // Held while waiting for room, so jobs enter in the order of the calls.
-            let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
-            match jobs.as_ref() {
-                None => Err(StoreError::Closed),
-                Some(j) => match j.try_send(job) {
-                    Ok(()) => Ok(()),
-                    // Full: wait for the writer to take a batch (backpressure).
-                    Err(TrySendError::Full(job)) => j.send(job).map_err(|_| StoreError::Closed),
-                    Err(TrySendError::Disconnected(_)) => Err(StoreError::Closed),
+        // Jobs enter in the order of the calls: straight into the channel while it has room and
+        // nobody waits for room, else at the end of the line (the caller's future waits).
+        let admission = {
+            let mut intake = lock(&self.jobs);
+            match intake.tx.as_ref() {
+                None => return Queued::failed(StoreError::Closed),
+                Some(_) if intake.closing => return Queued::failed(StoreError::Closed),
+                Some(tx) if intake.waiting.is_empty() => match tx.try_send(job) {
+                    Ok(()) => None,
+                    Err(TrySendError::Full(job)) => {
+                        let (admit, admitted) = oneshot::channel();
+                        intake.waiting.push_back((job, admit));
+                        Some(admitted)
+                    }
+                    Err(TrySendError::Disconnected(_)) => return Queued::failed(StoreError::Closed),
                 },
+                Some(_) => {
+                    let (admit, admitted) = oneshot::channel();
+                    intake.waiting.push_back((job, admit));
+                    Some(admitted)
+                }
             }
         };
-        Box::pin(async move {
-            queued?;
-            rx.await.map_err(|_| StoreError::Closed)?
-        })
+        Queued::new(admission, Box::pin(async move { rx.await.map_err(|_| StoreError::Closed)? }))
     }
 }
 
@@ -264,7 +327,20 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     format!("a store write panicked: {what}")
 }
 
-fn writer_loop(mut conn: Connection, mut state: WriterState, rx: Receiver<Job>) {
+/// Ends the line of waiting jobs when the writer thread ends, however it ends: their callers
+/// hear that the store closed instead of waiting for room forever.
+struct EndLine(SharedIntake);
+
+impl Drop for EndLine {
+    fn drop(&mut self) {
+        let mut intake = lock(&self.0);
+        intake.waiting.clear();
+        intake.tx = None;
+    }
+}
+
+fn writer_loop(mut conn: Connection, mut state: WriterState, rx: Receiver<Job>, intake: SharedIntake) {
+    let _end = EndLine(intake.clone());
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Ok(first) = rx.recv() {
         batch.push(first);
@@ -274,10 +350,18 @@ fn writer_loop(mut conn: Connection, mut state: WriterState, rx: Receiver<Job>) 
                 Err(_) => break,
             }
         }
+        // Room was made: let waiting jobs in, in their order.
+        lock(&intake).refill();
         let snapshot_version = state.version;
         let mut finishers = Vec::with_capacity(batch.len());
         let outcome = (|| -> rusqlite::Result<()> {
-            let mut tx = conn.transaction()?;
+            // IMMEDIATE: the write lock first. A deferred transaction starts as a reader (the
+            // jobs' first statements are reads) and upgrades at its first write; while the
+            // checkpointer runs a RESTART checkpoint (it holds the write lock and waits for
+            // readers) that upgrade fails at once with SQLITE_BUSY, without the busy timeout,
+            // and every send of the batch was refused "database is locked" under load. Taking
+            // the lock up front waits (busy timeout) instead.
+            let mut tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             for job in batch.drain(..) {
                 // `write` catches a panic in the caller's code; this catches one in ours (the
                 // job is then lost: its caller hears that the store closed under it).
@@ -389,7 +473,7 @@ mod tests {
         assert!(store.healthy());
         // A failure outside any write's own code (here: in answering) ends the writer thread.
         let job: Job = Box::new(|_, _| Box::new(|_| panic!("the writer itself fails")));
-        store.jobs.lock().unwrap().as_ref().unwrap().send(job).unwrap();
+        lock(&store.jobs).tx.as_ref().unwrap().send(job).unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while store.healthy() {
             assert!(std::time::Instant::now() < deadline, "the store reports the dead writer");
@@ -407,20 +491,51 @@ mod tests {
         // Wait until the writer runs the held job (the queue is then empty), then fill it.
         tokio::time::sleep(Duration::from_millis(100)).await;
         let queued: Vec<_> = (1..=4).map(|i| append(&store, &format!("q{i}"))).collect();
-        // The fifth caller finds the queue full: it waits (in its own thread: it blocks).
-        let s = store.clone();
-        let waiting = std::thread::spawn(move || {
-            let q = append(&s, "q5");
-            tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(q).unwrap().msg.seq
-        });
-        std::thread::sleep(Duration::from_millis(200));
-        assert!(!waiting.is_finished(), "the caller waits for room");
+        assert!(queued.iter().all(Queued::admitted), "room for four");
+        // The fifth and sixth callers find the queue full: the calls return at once (no thread
+        // blocks), their writes wait in line, not admitted.
+        let mut fifth = append(&store, "q5");
+        let sixth = append(&store, "q6");
+        assert!(!fifth.admitted() && !sixth.admitted(), "they wait for room");
+        let waited =
+            tokio::time::timeout(Duration::from_millis(200), std::future::poll_fn(|cx| fifth.poll_admitted(cx)));
+        assert!(waited.await.is_err(), "not admitted while the writer is held");
+        // A write queued now goes after them, even if room appeared meanwhile.
         release.send(()).unwrap();
         held.await.unwrap();
+        let seventh = append(&store, "q7");
         let seqs: Vec<u64> =
             futures_util::future::join_all(queued).await.into_iter().map(|a| a.unwrap().msg.seq).collect();
         assert_eq!(seqs, [1, 2, 3, 4]);
-        assert_eq!(waiting.join().unwrap(), 5, "then it is queued, after the others");
+        let (fifth, sixth, seventh) = tokio::join!(fifth, sixth, seventh);
+        assert_eq!(
+            (fifth.unwrap().msg.seq, sixth.unwrap().msg.seq, seventh.unwrap().msg.seq),
+            (5, 6, 7),
+            "in call order"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn closing_writes_what_waited_for_room() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path(), Limits { queue: 2, ..Limits::default() });
+        let (release, held) = hold(&store);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let writes: Vec<_> = (1..=5).map(|i| append(&store, &format!("w{i}"))).collect();
+        assert!(!writes[4].admitted());
+        let closing = {
+            let store = &store;
+            async move { store.close().await }
+        };
+        let released = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            release.send(()).unwrap();
+        };
+        let (_, _, results) = tokio::join!(closing, released, futures_util::future::join_all(writes));
+        held.await.unwrap();
+        let seqs: Vec<u64> = results.into_iter().map(|a| a.unwrap().msg.seq).collect();
+        assert_eq!(seqs, [1, 2, 3, 4, 5], "every write that was called before the close is written");
+        assert!(matches!(append(&store, "late").await, Err(StoreError::Closed)));
     }
 
     #[tokio::test]
