@@ -102,6 +102,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     INSERT OR IGNORE INTO file_seq (uuid, conv_key, seq)
         SELECT f.uuid, f.conv_key, m.seq FROM file_ref f
           JOIN msg m ON m.conv_key = f.conv_key AND m.kind = 0 AND m.revoked = 0 AND instr(m.body, f.uuid) > 0;",
+    // 10: `file_seq` answers every question `file_ref` answered (a file's streams), exactly.
+    "DROP TABLE file_ref;",
 ];
 
 #[cfg(test)]
@@ -133,5 +135,8 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(seqs, [3, 7], "the messages that carry the file, not the revoked one");
+        let old_table: i64 =
+            conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'file_ref'", [], |r| r.get(0)).unwrap();
+        assert_eq!(old_table, 0, "file_ref is gone once file_seq is filled from it");
     }
 }

@@ -91,11 +91,9 @@ impl WriterState {
         }
         let files = msg.elem.file_uuids();
         if !files.is_empty() {
-            let mut add = tx.prepare_cached("INSERT OR IGNORE INTO file_ref (uuid, conv_key) VALUES (?1, ?2)")?;
             let mut at =
                 tx.prepare_cached("INSERT OR IGNORE INTO file_seq (uuid, conv_key, seq) VALUES (?1, ?2, ?3)")?;
             for uuid in files {
-                add.execute(params![uuid, target.key])?;
                 at.execute(params![uuid, target.key, seq as i64])?;
             }
         }
@@ -148,22 +146,11 @@ impl WriterState {
         original.revoked = true;
         tx.prepare_cached("UPDATE msg SET revoked = 1, body = ?3 WHERE conv_key = ?1 AND seq = ?2")?
             .execute(params![target.key, seq, serde_json::to_string(&original).expect("message serialisation")])?;
-        // Its files are no longer served through this conversation, unless another message in it
-        // still carries them (a revoke is rare: scanning the stream's bodies is affordable).
+        // Its files are no longer served through this message (other messages carrying them
+        // keep their own rows).
         for uuid in original.elem.file_uuids() {
             tx.prepare_cached("DELETE FROM file_seq WHERE uuid = ?1 AND conv_key = ?2 AND seq = ?3")?
                 .execute(params![uuid, target.key, seq])?;
-            let still_carried = tx
-                .prepare_cached(
-                    "SELECT 1 FROM msg WHERE conv_key = ?1 AND kind = 0 AND revoked = 0 AND instr(body, ?2) > 0 LIMIT 1",
-                )?
-                .query_row(params![target.key, uuid], |_| Ok(()))
-                .optional()?
-                .is_some();
-            if !still_carried {
-                tx.prepare_cached("DELETE FROM file_ref WHERE uuid = ?1 AND conv_key = ?2")?
-                    .execute(params![uuid, target.key])?;
-            }
         }
         let mut notice = WireMessage::new("", Elem::Revoke { msg_id: msg_id.to_owned() });
         notice.sender = user.to_owned();
