@@ -72,8 +72,16 @@ impl Proc {
             .next()
             .and_then(|a| a.parse().ok())
             .ok_or_else(|| format!("{shown} printed {first:?}, not an address"))?;
-        // Keep reading so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in out.lines() {});
+        // Keep reading so the child never blocks on a full pipe; what it logs is shown only when
+        // a log filter was asked for.
+        let show = std::env::var_os("OXIM_BENCH_SERVER_LOG").is_some();
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                if show {
+                    eprintln!("{line}");
+                }
+            }
+        });
         Ok(Proc { child, addr })
     }
 
@@ -82,10 +90,12 @@ impl Proc {
         Proc::oxim_server_with(bin, data_dir, &[])
     }
 
-    /// [`Proc::oxim_server`] with more flags.
+    /// [`Proc::oxim_server`] with more flags. Its log filter is "warn", or `OXIM_BENCH_SERVER_LOG`
+    /// (e.g. `oxim_server::store=debug` when profiling).
     pub fn oxim_server_with(bin: &Path, data_dir: &Path, flags: &[&str]) -> BenchResult<Proc> {
+        let log = std::env::var("OXIM_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into());
         let mut cmd = Command::new(bin);
-        cmd.arg("--listen").arg("127.0.0.1:0").arg("--data-dir").arg(data_dir).arg("--log").arg("warn");
+        cmd.arg("--listen").arg("127.0.0.1:0").arg("--data-dir").arg(data_dir).arg("--log").arg(log);
         cmd.args(flags);
         Proc::spawn(cmd)
     }

@@ -1,26 +1,55 @@
-//! Checkpoints (folding the WAL into the database file, with an fsync) run on a thread of their
-//! own, never in the writer: an automatic checkpoint inside a commit stalled that commit, and
-//! every message waiting behind it, for the duration of an fsync.
+//! Checkpoints: folding the WAL into the database file (with an fsync) and starting the WAL over.
 //!
-//! A PASSIVE checkpoint never waits, so a reader that stays on an old snapshot can keep it from
-//! reaching the WAL's end and the WAL grows. Once it holds more than [`WAL_LIMIT`] the
-//! checkpointer runs a RESTART checkpoint instead, which waits for such readers (and holds new
-//! writes back meanwhile), so the writer starts the WAL over; `journal_size_limit` then cuts
+//! The copying runs on a thread of its own, never in a commit: an automatic checkpoint inside
+//! a commit stalled that commit, and every message waiting behind it, for the duration of an
+//! fsync. The checkpointer runs a PASSIVE checkpoint every [`CHECKPOINT_INTERVAL`], which never
+//! waits for the writer or readers.
+//!
+//! Copying alone never shortens the WAL: SQLite starts it over only when the writer begins a
+//! transaction while every frame has been copied, and under continuous writes the writer always
+//! commits new frames before the checkpointer catches up. So the WAL grew until a RESTART
+//! checkpoint (which holds the writer back while it copies what is left, fsyncs the database
+//! and waits for readers) made room, and the first commit after it cut a WAL of hundreds of MiB
+//! back to `journal_size_limit`: stalls of 100–400 ms under load (docs/benchmarks.md, "The
+//! throughput knee"). Now the writer restarts the WAL itself ([`WalRestart`]): once the WAL
+//! holds [`WAL_RESTART`](super::WAL_RESTART) it asks the checkpointer for a pass at once, and after that pass,
+//! between two batches, checkpoints the little that was committed meanwhile; its next
+//! transaction starts the WAL over. The file keeps its size (no truncation, no new blocks).
+//!
+//! A reader that stays on an old snapshot can keep both from reaching the WAL's end. Once the
+//! WAL holds more than [`WAL_LIMIT`] the checkpointer runs a RESTART checkpoint instead, which
+//! waits for such readers (and holds new writes back meanwhile); `journal_size_limit` then cuts
 //! the file back.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, Sender};
 use std::time::Duration;
+
+use rusqlite::Connection;
 
 use super::WAL_LIMIT;
 use super::schema::open;
 use crate::store::{StoreError, StoreResult};
 
-/// How often the checkpointer folds the WAL into the database file.
+/// How often the checkpointer folds the WAL into the database file when nobody asks sooner.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// What the checkpointer is told.
+enum Order {
+    /// Run a pass now (the writer wants to restart the WAL).
+    Pass,
+    /// End.
+    Stop,
+}
 
 /// The thread that checkpoints the WAL (PASSIVE: it never blocks the writer or readers).
 pub(super) struct Checkpointer {
-    stop: std::sync::mpsc::Sender<()>,
+    orders: Sender<Order>,
+    /// Passes completed so far (the writer waits for one after asking).
+    passes: Arc<AtomicU64>,
+    page_size: u64,
     thread: std::thread::JoinHandle<()>,
 }
 
@@ -29,34 +58,154 @@ impl Checkpointer {
         let conn = open(path)?;
         conn.pragma_update(None, "journal_size_limit", WAL_LIMIT as i64)?;
         let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let (orders, received) = std::sync::mpsc::channel::<Order>();
+        let passes = Arc::new(AtomicU64::new(0));
+        let counted = passes.clone();
         let thread = std::thread::Builder::new()
             .name("oxim-store-checkpoint".into())
             .spawn(move || {
-                // Runs until `stop` is sent or dropped.
-                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_INTERVAL) {
-                    // (busy, frames in the WAL, frames checkpointed)
-                    let passive = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-                    });
-                    match passive {
-                        Ok((_, frames, done)) if done < frames && (frames * page_size) as u64 > WAL_LIMIT => {
-                            tracing::info!("the WAL holds {frames} frames: waiting for readers to fold it in");
-                            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
-                                tracing::warn!("WAL checkpoint (RESTART) failed: {e}");
-                            }
-                        }
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!("WAL checkpoint failed: {e}"),
+                loop {
+                    match received.recv_timeout(CHECKPOINT_INTERVAL) {
+                        Ok(Order::Pass) | Err(RecvTimeoutError::Timeout) => {}
+                        Ok(Order::Stop) | Err(RecvTimeoutError::Disconnected) => return,
                     }
+                    pass(&conn, page_size);
+                    counted.fetch_add(1, Ordering::Release);
                 }
             })
             .map_err(|e| StoreError::Corrupt(format!("cannot start the checkpoint thread: {e}")))?;
-        Ok(Checkpointer { stop, thread })
+        Ok(Checkpointer { orders, passes, page_size: page_size as u64, thread })
+    }
+
+    /// The writer's side of restarting the WAL once it holds `restart_bytes`; `frames` is what
+    /// the writer's WAL hook reports.
+    pub(super) fn restarter(&self, frames: Arc<AtomicU32>, restart_bytes: u64) -> WalRestart {
+        WalRestart {
+            frames,
+            restart_frames: (restart_bytes / self.page_size.max(512)).clamp(1, u32::MAX as u64) as u32,
+            orders: self.orders.clone(),
+            passes: self.passes.clone(),
+            asked_after: None,
+        }
     }
 
     pub(super) fn stop(self) {
-        let _ = self.stop.send(());
+        let _ = self.orders.send(Order::Stop);
         let _ = self.thread.join();
+    }
+}
+
+/// One checkpointer pass: PASSIVE, or RESTART when a reader kept the WAL from restarting and it
+/// grew past [`WAL_LIMIT`].
+fn pass(conn: &Connection, page_size: i64) {
+    // (busy, frames in the WAL, frames checkpointed)
+    let passive = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+    });
+    match passive {
+        Ok((_, frames, done)) if done < frames && (frames * page_size) as u64 > WAL_LIMIT => {
+            tracing::info!("the WAL holds {frames} frames: waiting for readers to fold it in");
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
+                tracing::warn!("WAL checkpoint (RESTART) failed: {e}");
+            }
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("WAL checkpoint failed: {e}"),
+    }
+}
+
+/// Kept by the writer thread: restarts the WAL between batches once it holds
+/// [`Limits::wal_restart`](super::Limits::wal_restart) ([`WAL_RESTART`](super::WAL_RESTART)).
+pub(super) struct WalRestart {
+    /// Frames in the WAL after the writer's last commit (its WAL hook sets it).
+    frames: Arc<AtomicU32>,
+    /// That bound in frames.
+    restart_frames: u32,
+    orders: Sender<Order>,
+    passes: Arc<AtomicU64>,
+    /// The checkpointer's pass count when the writer asked it for a pass.
+    asked_after: Option<u64>,
+}
+
+impl WalRestart {
+    /// Between two batches (nobody is waiting on a commit of the writer): once the WAL is long
+    /// enough, asks the checkpointer for a pass; once that pass is done, checkpoints what was
+    /// committed meanwhile, so the writer's next transaction starts the WAL over.
+    pub(super) fn between_batches(&mut self, conn: &Connection) {
+        if self.frames.load(Ordering::Relaxed) < self.restart_frames {
+            self.asked_after = None;
+            return;
+        }
+        let passes = self.passes.load(Ordering::Acquire);
+        match self.asked_after {
+            None => {
+                self.asked_after = Some(passes);
+                // A checkpointer that is gone (the store is closing) cannot answer: finish now.
+                if self.orders.send(Order::Pass).is_ok() {
+                    return;
+                }
+            }
+            Some(asked) if passes == asked => return,
+            Some(_) => {}
+        }
+        // The writer is outside any transaction here, so no frame is added while this runs and
+        // it reaches the WAL's end unless a reader still needs older frames (then the next
+        // batch tries again). The frames count drops at the next commit, after the restart.
+        let started = std::time::Instant::now();
+        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))) {
+            Ok((frames, done)) if done == frames => {
+                tracing::debug!(
+                    "WAL of {frames} frames folded in for a restart, the writer waited {:?}",
+                    started.elapsed()
+                );
+                self.frames.store(0, Ordering::Relaxed);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("WAL checkpoint before a restart failed: {e}"),
+        }
+        self.asked_after = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::StreamExt;
+    use futures_util::stream::FuturesUnordered;
+
+    use crate::domain::keys::c2c_target;
+    use crate::store::sqlite::testing::text;
+    use crate::store::sqlite::{Limits, Options, SqliteStore};
+    use crate::store::{MessageStore, Store};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn under_continuous_writes_the_writer_starts_the_wal_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let restart = 256 * 1024;
+        let limits = Limits { wal_restart: restart, ..Limits::default() };
+        let store = SqliteStore::open_with(dir.path(), Options { limits, ..Options::default() }).unwrap();
+        let wal = dir.path().join("oxim.db-wal");
+        // The writer never runs dry: 32 sends always in flight, to 2,000 conversations (each
+        // message dirties pages of its own), about 150 times `restart` of WAL frames in all.
+        let mut in_flight = FuturesUnordered::new();
+        let mut longest = 0;
+        for i in 0..8_000 {
+            let peer = format!("peer{}", i % 2_000);
+            in_flight.push(store.append(c2c_target("alice", &peer), text(&format!("m{i}"), "alice", &peer)));
+            if in_flight.len() == 32 {
+                in_flight.next().await.unwrap().unwrap();
+            }
+            if i % 50 == 0 {
+                longest = longest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+            }
+        }
+        while let Some(sent) = in_flight.next().await {
+            sent.unwrap();
+        }
+        // Without restarts the WAL only grows (to WAL_LIMIT, 64 MiB, before the checkpointer's
+        // RESTART): here it stays within the bound plus the batches written while a restart
+        // was being prepared.
+        assert!(longest > 0);
+        assert!(longest < 8 * restart, "the WAL grew to {longest} bytes; the writer restarts it at {restart}");
+        store.close().await;
     }
 }

@@ -50,8 +50,18 @@ use writer::WriterState;
 /// size it is cut back to after a checkpoint (`journal_size_limit`).
 pub const WAL_LIMIT: u64 = 64 * 1024 * 1024;
 
+/// How much the WAL holds when the writer starts it over (see [`checkpoint`]): every restart
+/// costs the writer a short pause (what was committed during the checkpointer's last pass is
+/// copied and the database fsynced), so not too often; a short WAL keeps readers' page lookups
+/// and the file small.
+pub const WAL_RESTART: u64 = 32 * 1024 * 1024;
+
 /// The writer connection's page cache, KiB (a bound: SQLite fills it only as pages are used).
-const WRITER_CACHE_KIB: i64 = 64 * 1024;
+/// Enough for the interior pages of every table; not much more, because every commit that split
+/// a page walks the whole cache (SQLite moves pages through a temporary number past the end of
+/// the file while it splits, and truncating that number away scans every cached page): with 64
+/// MiB that walk was a tenth of the writer's time under load (docs/benchmarks.md).
+const WRITER_CACHE_KIB: i64 = 8 * 1024;
 
 /// How a store is opened.
 #[derive(Clone)]
@@ -100,8 +110,15 @@ impl SqliteStore {
         let path = dir.join("oxim.db");
         let mut conn = schema::open(&path)?;
         oxim_sqlite::migrate(&mut conn, schema::MIGRATIONS)?;
-        // The checkpointer thread checkpoints; commits never do.
+        // The checkpointer thread checkpoints; commits never do. The writer's WAL hook (set
+        // after this pragma, which replaces any hook) records how long the WAL is.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let wal_frames = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let hooked = wal_frames.clone();
+        conn.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, frames: std::os::raw::c_int| {
+            hooked.store(frames.max(0) as u32, std::sync::atomic::Ordering::Relaxed);
+            Ok(())
+        }))?;
         // FULL: every commit fsyncs the WAL before the writer answers anyone (group commit:
         // one fsync per batch). NORMAL: the WAL is fsynced only by checkpoints.
         let synchronous = match options.durability {
@@ -110,14 +127,14 @@ impl SqliteStore {
         };
         conn.pragma_update(None, "synchronous", synchronous)?;
         conn.pragma_update(None, "journal_size_limit", WAL_LIMIT as i64)?;
-        // The writer's page cache: SQLite's default (2 MiB) made it read back from the OS (a
-        // pread each) most pages a send touches once a few thousand conversations were active:
-        // about 2 preads per message, a third of the single writer's time under load
+        // The writer's page cache: with SQLite's default (2 MiB) it read back from the OS (a
+        // pread each) most pages a send touches once a few thousand conversations were active
         // (docs/benchmarks.md, "The throughput knee").
         conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
         let checkpointer = Checkpointer::start(&path)?;
+        let restart = checkpointer.restarter(wal_frames, options.limits.wal_restart);
         let state = WriterState::load(&conn, options.member_limits, options.clock, options.limits)?;
-        let (jobs, writer) = writer::start(conn, state)?;
+        let (jobs, writer) = writer::start(conn, state, restart)?;
         Ok(SqliteStore {
             jobs,
             writer: Mutex::new(Some(writer)),

@@ -32,12 +32,13 @@ impl WriterState {
     pub(super) fn append(&mut self, tx: &Connection, target: &Target, mut msg: WireMessage) -> StoreResult<Appended> {
         // Members who chose to receive nothing of this conversation are not pushed to (their
         // sync skips it too); the sender's own devices always are.
-        let mut recipients = Vec::with_capacity(target.members.len());
-        for (user, view) in &target.members {
-            if *user == msg.sender || !self.receives_nothing(tx, user, view)? {
-                recipients.push(user.clone());
-            }
-        }
+        let muted = self.receiving_nothing(tx, &target.key)?;
+        let recipients: Vec<String> = target
+            .members
+            .iter()
+            .filter(|(user, _)| *user == msg.sender || !muted.contains(user))
+            .map(|(user, _)| user.clone())
+            .collect();
         // A resend gets the original back.
         let existing: Option<(String, String)> = tx
             .prepare_cached("SELECT sender, body FROM msg WHERE msg_id = ?1")?
@@ -66,7 +67,7 @@ impl WriterState {
             Elem::GroupTips { .. } => KIND_TIPS,
             _ => KIND_MESSAGE,
         };
-        if kind != KIND_NOTICE {
+        if kind != KIND_NOTICE && self.deleted_by_someone(tx, &target.key)? {
             // Something new: a conversation its users deleted is back in their lists.
             tx.prepare_cached("UPDATE user_conv SET deleted = 0 WHERE conv_key = ?1 AND deleted = 1")?
                 .execute([&target.key])?;

@@ -23,7 +23,8 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use tokio::sync::oneshot;
 
-use super::SqliteStore;
+use super::checkpoint::WalRestart;
+use super::{SqliteStore, WAL_RESTART};
 use crate::domain::clock::Clock;
 use crate::domain::group_rules::MemberLimits;
 use crate::domain::rate::SlidingWindow;
@@ -42,11 +43,13 @@ pub struct Limits {
     pub heads: usize,
     /// Groups whose member lists are kept in memory; likewise.
     pub group_members: usize,
+    /// Bytes of WAL after which the writer starts it over ([`WAL_RESTART`]).
+    pub wal_restart: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { queue: 16 * MAX_BATCH, heads: 100_000, group_members: 10_000 }
+        Limits { queue: 16 * MAX_BATCH, heads: 100_000, group_members: 10_000, wal_restart: WAL_RESTART }
     }
 }
 
@@ -82,6 +85,8 @@ pub(super) struct WriterState {
     pub(super) attr_writes: SlidingWindow,
     /// The time.
     pub(super) clock: Arc<dyn Clock>,
+    /// A failed job could not be rolled back: the batch must not commit.
+    poisoned: bool,
 }
 
 impl WriterState {
@@ -101,6 +106,7 @@ impl WriterState {
             member_limits,
             attr_writes: SlidingWindow::default(),
             clock,
+            poisoned: false,
         })
     }
 
@@ -229,13 +235,17 @@ pub(super) fn lock(intake: &SharedIntake) -> std::sync::MutexGuard<'_, Intake> {
 }
 
 /// Starts the writer thread on `conn`.
-pub(super) fn start(conn: Connection, state: WriterState) -> StoreResult<(SharedIntake, std::thread::JoinHandle<()>)> {
+pub(super) fn start(
+    conn: Connection,
+    state: WriterState,
+    restart: WalRestart,
+) -> StoreResult<(SharedIntake, std::thread::JoinHandle<()>)> {
     let (tx, rx) = std::sync::mpsc::sync_channel(state.limits.queue.max(1));
     let intake = Arc::new(Mutex::new(Intake { tx: Some(tx), waiting: VecDeque::new(), closing: false }));
     let for_writer = intake.clone();
     let thread = std::thread::Builder::new()
         .name("oxim-store-writer".into())
-        .spawn(move || writer_loop(conn, state, rx, for_writer))
+        .spawn(move || writer_loop(conn, state, restart, rx, for_writer))
         .map_err(|e| StoreError::Corrupt(format!("cannot start writer thread: {e}")))?;
     Ok((intake, thread))
 }
@@ -259,18 +269,24 @@ impl SqliteStore {
     ) -> Queued<T> {
         let (tx, rx) = oneshot::channel::<StoreResult<T>>();
         let job: Job = Box::new(move |batch, state| {
-            // A savepoint per job: a failing job rolls back alone. A panicking one too: its
-            // savepoint is rolled back as the panic unwinds through it.
-            let result = match batch.savepoint() {
-                Ok(sp) => {
-                    let r = catch_unwind(AssertUnwindSafe(|| f(&sp, state)))
+            // A savepoint per job: a failing job rolls back alone, and so does a panicking one.
+            let result = match savepoint(batch, "SAVEPOINT job") {
+                Ok(()) => {
+                    let r = catch_unwind(AssertUnwindSafe(|| f(batch, state)))
                         .unwrap_or_else(|panic| Err(StoreError::Internal(panic_message(&*panic))));
                     match r {
-                        Ok(v) => sp.commit().map(|_| v).map_err(StoreError::from),
+                        Ok(v) => savepoint(batch, "RELEASE job").map(|_| v).map_err(StoreError::from),
                         Err(e) => {
-                            // Dropping the savepoint rolls it back; what memory learned during
-                            // the job may be rolled back with it, so reload on next use.
+                            // What memory learned during the job may be rolled back with it, so
+                            // reload on next use.
                             state.forget_cached();
+                            if let Err(undo) =
+                                savepoint(batch, "ROLLBACK TO job").and_then(|_| savepoint(batch, "RELEASE job"))
+                            {
+                                // The job's writes may still be in the batch: none of it commits.
+                                tracing::error!("rolling back a failed write failed: {undo}");
+                                state.poisoned = true;
+                            }
                             Err(e)
                         }
                     }
@@ -317,6 +333,12 @@ impl SqliteStore {
     }
 }
 
+/// Runs a savepoint statement of a job. Cached: rusqlite's `Savepoint` parses its SQL again on
+/// every use, and every job opens and releases one.
+fn savepoint(batch: &Connection, sql: &str) -> rusqlite::Result<()> {
+    batch.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 /// What a panic said.
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     let what = panic
@@ -339,7 +361,13 @@ impl Drop for EndLine {
     }
 }
 
-fn writer_loop(mut conn: Connection, mut state: WriterState, rx: Receiver<Job>, intake: SharedIntake) {
+fn writer_loop(
+    mut conn: Connection,
+    mut state: WriterState,
+    mut restart: WalRestart,
+    rx: Receiver<Job>,
+    intake: SharedIntake,
+) {
     let _end = EndLine(intake.clone());
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Ok(first) = rx.recv() {
@@ -373,6 +401,13 @@ fn writer_loop(mut conn: Connection, mut state: WriterState, rx: Receiver<Job>, 
                     }
                 }
             }
+            if std::mem::take(&mut state.poisoned) {
+                // Dropping the transaction rolls the whole batch back.
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                    Some("a failed write could not be rolled back alone".into()),
+                ));
+            }
             if state.version != snapshot_version {
                 tx.prepare_cached(
                     "INSERT INTO meta (key, value) VALUES ('version', ?1)
@@ -396,6 +431,7 @@ fn writer_loop(mut conn: Connection, mut state: WriterState, rx: Receiver<Job>, 
             finish(failure.clone());
         }
         state.evict();
+        restart.between_batches(&conn);
     }
     // Channel closed: every job was answered. Fold the WAL into the main file before exiting.
     if let Err(e) = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE") {
