@@ -79,6 +79,11 @@ async fn metrics(State(state): State<RouteState>) -> impl IntoResponse {
         "# HELP oxim_sessions Sessions open.\n# TYPE oxim_sessions gauge\noxim_sessions {}\n",
         state.app.sessions.count()
     );
+    text.push_str(&format!(
+        "# HELP oxim_msgs_rate_refused_total Messages refused for the per-user message rate (-10113).\n\
+         # TYPE oxim_msgs_rate_refused_total counter\noxim_msgs_rate_refused_total {}\n",
+        state.app.send_rates.refused()
+    ));
     if let Some(pusher) = &state.app.pusher {
         text.push_str(&pusher.metrics().prometheus());
     }
