@@ -313,6 +313,7 @@ impl Client {
                     // registration.
                     crate::group::attach(&session);
                     crate::message::attach(&session);
+                    crate::message::set_rate_retry_limit(&session, self.config.rate_retry_limit);
                     crate::offline_push::attach(&session);
                     st.status = LoginStatus::Logined;
                     st.creds = Some(creds);

@@ -63,7 +63,7 @@ pub struct ServerConfig {
     /// when they change); `None`: plain `ws://` and `http://` (e.g. behind a reverse proxy).
     pub tls: Option<TlsFiles>,
     /// `[limits]`: what one user or socket may take (`user_msgs_per_sec`, `user_msgs_burst`,
-    /// `login_deadline_secs`).
+    /// `login_deadline_secs`, `upload_min_bytes_per_sec`, `upload_grace_secs`).
     pub limits: LimitSettings,
 }
 
@@ -80,11 +80,22 @@ pub struct LimitSettings {
     /// A socket that is not logged in for this many seconds (from its opening, or from the end
     /// of its login) is closed with 4002.
     pub login_deadline_secs: u64,
+    /// Slowest average an upload (`POST /v1/files`) may keep after `upload_grace_secs`, in
+    /// bytes per second since it began; below it, it fails with HTTP 408 and 6008. 0: none.
+    pub upload_min_bytes_per_sec: u64,
+    /// How long an upload may go slower than `upload_min_bytes_per_sec` at first.
+    pub upload_grace_secs: u64,
 }
 
 impl Default for LimitSettings {
     fn default() -> Self {
-        LimitSettings { user_msgs_per_sec: 100, user_msgs_burst: 1000, login_deadline_secs: 30 }
+        LimitSettings {
+            user_msgs_per_sec: 100,
+            user_msgs_burst: 1000,
+            login_deadline_secs: 30,
+            upload_min_bytes_per_sec: 1024,
+            upload_grace_secs: 10,
+        }
     }
 }
 
@@ -480,7 +491,8 @@ struct FileConfig {
     /// `[push]`: `webhook_url`, `attempts`, `backoff_ms`, `timeout_ms`, `ca_file`,
     /// `[[push.apns]]`, `[[push.fcm]]`.
     push: Option<PushSettings>,
-    /// `[limits]`: `user_msgs_per_sec`, `user_msgs_burst`, `login_deadline_secs`.
+    /// `[limits]`: `user_msgs_per_sec`, `user_msgs_burst`, `login_deadline_secs`,
+    /// `upload_min_bytes_per_sec`, `upload_grace_secs`.
     limits: Option<LimitSettings>,
 }
 
@@ -520,6 +532,8 @@ mod tests {
         assert_eq!((cfg.limits.user_msgs_per_sec, cfg.limits.user_msgs_burst), (7, 1000));
         assert_eq!(cfg.limits.login_deadline(), Duration::from_secs(30));
         assert!(cfg.merge_toml("[limits]\nuser_msgs = 7\n").is_err(), "a misspelt key is refused");
+        cfg.merge_toml("[limits]\nupload_min_bytes_per_sec = 0\nupload_grace_secs = 3\n").unwrap();
+        assert_eq!((cfg.limits.upload_min_bytes_per_sec, cfg.limits.upload_grace_secs), (0, 3));
     }
 
     #[test]

@@ -49,7 +49,10 @@ impl crate::handlers::FileOwners for BlobOwners {
 pub fn router(app: Arc<App>, alive: mpsc::Sender<()>, blobs: Arc<dyn crate::media::BlobStore>) -> Router {
     let services = &app.services;
     let access = Arc::new(ConversationFileAccess { store: services.store.clone() });
-    let media = crate::media::MediaState::new(services.sigs.clone(), services.config.sdk_app_id, blobs, access);
+    let mut media = crate::media::MediaState::new(services.sigs.clone(), services.config.sdk_app_id, blobs, access);
+    let limits = &services.config.limits;
+    media.uploads.min_bytes_per_sec = limits.upload_min_bytes_per_sec;
+    media.uploads.grace = std::time::Duration::from_secs(limits.upload_grace_secs);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -79,6 +82,11 @@ async fn metrics(State(state): State<RouteState>) -> impl IntoResponse {
         "# HELP oxim_sessions Sessions open.\n# TYPE oxim_sessions gauge\noxim_sessions {}\n",
         state.app.sessions.count()
     );
+    text.push_str(&format!(
+        "# HELP oxim_msgs_rate_refused_total Messages refused for the per-user message rate (-10113).\n\
+         # TYPE oxim_msgs_rate_refused_total counter\noxim_msgs_rate_refused_total {}\n",
+        state.app.send_rates.refused()
+    ));
     if let Some(pusher) = &state.app.pusher {
         text.push_str(&pusher.metrics().prometheus());
     }

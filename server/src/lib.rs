@@ -173,6 +173,11 @@ impl ServerHandle {
         self.app.sessions.control_user(user, Control::Disconnect)
     }
 
+    /// Messages refused for the per-user message rate (-10113) since the start.
+    pub fn msgs_refused_for_rate(&self) -> u64 {
+        self.app.send_rates.refused()
+    }
+
     /// The most requests one connection has had in flight at once since the start (at most
     /// [`gateway::limits::MAX_IN_FLIGHT`]). For tests of the cap.
     pub fn peak_requests_in_flight(&self) -> usize {

@@ -543,7 +543,7 @@ async fn a_large_upload_refused_early_reports_the_servers_reason() {
 /// the stall timeout; while uploads are at their cap, another is refused at once.
 #[tokio::test]
 async fn a_stalled_upload_times_out_and_uploads_beyond_the_cap_are_refused() {
-    let uploads = UploadLimits { concurrent: 1, per_user: 1, stall: Duration::from_secs(2) };
+    let uploads = UploadLimits { concurrent: 1, per_user: 1, stall: Duration::from_secs(2), ..UploadLimits::default() };
     let server = TestServer::start_full(MediaLimits::default(), Arc::new(AllowOwnerOnly), uploads).await;
     let auth = server.auth_headers("alice", &server.sig("alice"));
     let started = std::time::Instant::now();
@@ -582,7 +582,8 @@ async fn a_stalled_upload_times_out_and_uploads_beyond_the_cap_are_refused() {
 /// One user's uploads beyond their share are refused while theirs run; other users still upload.
 #[tokio::test]
 async fn one_users_slow_uploads_cannot_take_every_place() {
-    let uploads = UploadLimits { concurrent: 8, per_user: 2, stall: Duration::from_secs(30) };
+    let uploads =
+        UploadLimits { concurrent: 8, per_user: 2, stall: Duration::from_secs(30), ..UploadLimits::default() };
     let server = TestServer::start_full(MediaLimits::default(), Arc::new(AllowOwnerOnly), uploads).await;
     let alice = server.auth_headers("alice", &server.sig("alice"));
     // Two uploads of alice's that send a little and then nothing more (within the stall timeout).
@@ -623,4 +624,62 @@ async fn one_users_slow_uploads_cannot_take_every_place() {
         assert!(std::time::Instant::now() < deadline, "alice's place never came back: {status} {body}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Sends an upload of `total` bytes in pieces of `piece` bytes every `every`, on a raw socket,
+/// until the server answers; returns the answer and how many bytes went out before it.
+async fn trickle(server: &TestServer, total: usize, piece: usize, every: Duration) -> ((u16, Value), usize) {
+    let auth = server.auth_headers("alice", &server.sig("alice"));
+    let tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (mut read, mut write) = tcp.into_split();
+    let head = format!(
+        "POST /v1/files?kind=file&name=trickle.bin HTTP/1.1\r\n{auth}Host: {}\r\nConnection: close\r\nContent-Length: {total}\r\n\r\n",
+        server.addr
+    );
+    write.write_all(head.as_bytes()).await.unwrap();
+    let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = sent.clone();
+    let sender = tokio::spawn(async move {
+        let mut done = 0;
+        while done < total {
+            let n = piece.min(total - done);
+            if write.write_all(&vec![7u8; n]).await.is_err() {
+                break;
+            }
+            done += n;
+            counted.store(done, std::sync::atomic::Ordering::Relaxed);
+            tokio::time::sleep(every).await;
+        }
+    });
+    let mut response = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), read.read_to_end(&mut response)).await.expect("answered").unwrap();
+    sender.abort();
+    (parse_response(&response), sent.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// An upload that keeps sending, but on average under the floor after the grace period, is
+/// closed as a stalled one is (408 / 6008), before the stall timeout could catch it; one above
+/// the floor (slow at first, or steady) is not.
+#[tokio::test]
+async fn an_upload_under_the_minimum_rate_after_the_grace_period_is_closed() {
+    let uploads = UploadLimits {
+        stall: Duration::from_secs(30),
+        min_bytes_per_sec: 1024,
+        grace: Duration::from_secs(1),
+        ..UploadLimits::default()
+    };
+    let server = TestServer::start_full(MediaLimits::default(), Arc::new(AllowOwnerOnly), uploads).await;
+    let started = std::time::Instant::now();
+    // 50 bytes every 100 ms: at most 500 bytes/s, each piece well within the stall timeout.
+    let ((status, body), sent) = trickle(&server, 100_000, 50, Duration::from_millis(100)).await;
+    assert_eq!((status, body["code"].as_i64()), (408, Some(code::FILE_TRANS_UPLOAD_FAILED as i64)), "{body}");
+    assert!(body["desc"].as_str().unwrap_or_default().contains("too slow"), "{body}");
+    assert!(sent < 100_000, "closed before the end");
+    assert!(started.elapsed() < Duration::from_secs(15), "long before the stall timeout");
+    assert_eq!(server.staged(), 0, "the partial upload was deleted");
+
+    // 6 KiB every 500 ms (12 KiB/s): above the floor throughout; it is stored whole.
+    let ((status, body), _) = trickle(&server, 30 * 1024, 6 * 1024, Duration::from_millis(500)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["size"].as_u64(), Some(30 * 1024));
 }

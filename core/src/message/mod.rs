@@ -19,6 +19,7 @@ use oxim_proto::media::FileKind;
 use oxim_proto::message::{MAX_AT_USERS, MAX_MERGED_MESSAGES};
 
 pub use history::{MAX_HISTORY_COUNT, Source};
+pub(crate) use queue::set_rate_retry_limit;
 pub use send::{Progress, SendOptions, attach, new_msg_id};
 
 use crate::error::{Error, Result};

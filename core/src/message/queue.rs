@@ -14,6 +14,13 @@
 //! has passed without an answer; it then leaves the queue as SEND_FAIL, and the messages behind
 //! it go on. A message left from an earlier session has no caller: it waits for a connection
 //! as long as it takes, then gets the send timeout from its first attempt.
+//!
+//! A message the server refuses for the user's message rate (-10113: nothing stored, try again
+//! in a moment) stays SENDING and in its place: the drain waits (0.2 s, doubling to 5 s, with
+//! jitter) and sends again from it. The server refuses the later messages of the conversation
+//! on the connection until the refused one comes again, so they keep their order. A message
+//! still refused [`SendQueues`]' rate retry limit (2 min by default) after its first refusal
+//! fails with -10113. A logout ends the waits: the messages stay queued, as any queued message.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -21,6 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use oxim_proto::code::SVR_SSO_FREQ_LIMIT;
 use oxim_proto::op;
 use oxim_proto::payload::{SendMsgReq, SendMsgRes};
 use tokio::sync::oneshot;
@@ -41,12 +49,71 @@ const WINDOW: u32 = 64;
 /// attempt: as long as the session lives.
 const NO_DEADLINE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
+/// The first wait after a refusal for the rate, and the longest (the wait doubles between).
+const RATE_BACKOFF: (Duration, Duration) = (Duration::from_millis(200), Duration::from_secs(5));
+
+/// How long a message refused for the rate is retried by default
+/// ([`crate::SdkConfig::rate_retry_limit`]).
+const RATE_RETRY_LIMIT: Duration = Duration::from_secs(120);
+
 /// The send queues of a session: which conversations are being drained, and the callers
 /// waiting for their messages.
 #[derive(Default)]
 pub(crate) struct SendQueues {
     drains: Mutex<HashMap<ConvId, Arc<Drain>>>,
     waiters: Mutex<HashMap<String, Vec<Waiter>>>,
+    /// How long a message refused for the rate is retried (`None`: [`RATE_RETRY_LIMIT`]).
+    rate_retry_limit: Mutex<Option<Duration>>,
+}
+
+/// Sets how long `session`'s queues retry a message refused for the user's message rate.
+pub(crate) fn set_rate_retry_limit(session: &Session, limit: Duration) {
+    *session.state::<SendQueues>().rate_retry_limit.lock().expect("send queue lock") = Some(limit);
+}
+
+/// A drain's retries of messages the server refused for the rate.
+#[derive(Default)]
+struct RateRetries {
+    /// When each refused message was first refused.
+    since: HashMap<String, Instant>,
+    /// The wait before the next attempt (zero: no refusal since the last acceptance).
+    backoff: Duration,
+    /// After a refusal, how many messages may go out at once (`None`: [`WINDOW`]): what the
+    /// server took last time, doubling while it takes them all, so a retry does not send a
+    /// whole window to be refused again.
+    flight: Option<usize>,
+}
+
+impl RateRetries {
+    /// Whether `msg_id`, refused now, is still to be retried (its limit since its first
+    /// refusal has not passed).
+    fn retry(&mut self, msg_id: &str, limit: Duration) -> bool {
+        let since = *self.since.entry(msg_id.to_owned()).or_insert_with(Instant::now);
+        since.elapsed() < limit
+    }
+
+    /// The wait before sending again: the backoff, doubled since the previous refusal, with
+    /// up to a quarter taken off at random so the devices of a user do not retry in step.
+    fn next_wait(&mut self) -> Duration {
+        self.backoff = if self.backoff.is_zero() { RATE_BACKOFF.0 } else { (self.backoff * 2).min(RATE_BACKOFF.1) };
+        self.backoff.mul_f64(1.0 - fastrand::f64() / 4.0)
+    }
+
+    /// A flight ended: `accepted` of its messages were taken, and the next was refused
+    /// (`refused`) or not.
+    fn flown(&mut self, accepted: usize, refused: bool) {
+        self.flight = match (refused, self.flight) {
+            (true, _) => Some(accepted.max(1)),
+            (false, Some(n)) if n * 2 < WINDOW as usize => Some(n * 2),
+            (false, _) => None,
+        };
+    }
+
+    /// `msg_id` was settled (accepted or failed): the backoff starts over.
+    fn settled(&mut self, msg_id: &str) {
+        self.since.remove(msg_id);
+        self.backoff = Duration::ZERO;
+    }
 }
 
 /// A conversation's drain task, as the queues see it.
@@ -183,6 +250,7 @@ async fn run(session: &Arc<Session>, conv: &ConvId, drain: &Arc<Drain>) {
     let queues = session.state::<SendQueues>();
     // When messages without a waiting caller were first sent: their timeout runs from there.
     let mut first_sent: HashMap<String, Instant> = HashMap::new();
+    let mut rate = RateRetries::default();
     loop {
         let asked = drain.asked.load(Ordering::SeqCst);
         let (me, key) = (session.user_id.clone(), conv.clone());
@@ -203,7 +271,7 @@ async fn run(session: &Arc<Session>, conv: &ConvId, drain: &Arc<Drain>) {
             }
             continue;
         }
-        send_front(session, &queues, conv, front, &mut first_sent).await;
+        send_front(session, &queues, conv, front, &mut first_sent, &mut rate).await;
     }
 }
 
@@ -219,7 +287,9 @@ async fn send_front(
     conv: &ConvId,
     mut front: Vec<Message>,
     first_sent: &mut HashMap<String, Instant>,
+    rate: &mut RateRetries,
 ) {
+    let rate_limit = queues.rate_retry_limit.lock().expect("send queue lock").unwrap_or(RATE_RETRY_LIMIT);
     let mut next = 0;
     while next < front.len() {
         let head = front[next].msg_id.clone();
@@ -257,6 +327,9 @@ async fn send_front(
             if i > next && media::needs_upload(&msg.elem) {
                 break;
             }
+            if rate.flight.is_some_and(|n| in_flight.len() >= n) {
+                break;
+            }
             if queues.deadline(&msg.msg_id).is_none() {
                 first_sent.entry(msg.msg_id.clone()).or_insert_with(|| Instant::now() + session.send_timeout);
             }
@@ -264,11 +337,20 @@ async fn send_front(
             wire.elem = wire.elem.without_local_paths();
             in_flight.push_back((i, transport.send::<_, SendMsgRes>(op::MSG_SEND, &SendMsgReq { msg: wire })));
         }
+        let (mut refused, mut accepted, flown) = (false, 0, in_flight.len());
         for (i, answer) in in_flight {
             match answer.await {
                 Ok(res) => {
                     settle_sent(session, queues, conv, &front[i], res).await;
+                    rate.settled(&front[i].msg_id);
+                    accepted += 1;
                     next = i + 1;
+                }
+                // Over the user's message rate: nothing was stored; this message and those
+                // behind it (refused too) go again after a wait, in order.
+                Err(e) if e.code == SVR_SSO_FREQ_LIMIT && rate.retry(&front[i].msg_id, rate_limit) => {
+                    refused = true;
+                    break;
                 }
                 // No answer: send again from here (on the next connection if this one is gone).
                 Err(e)
@@ -279,9 +361,18 @@ async fn send_front(
                 }
                 Err(e) => {
                     settle_failed(session, queues, conv, &front[i], e).await;
+                    rate.settled(&front[i].msg_id);
                     next = i + 1;
                 }
             }
+        }
+        if refused || accepted == flown {
+            rate.flown(accepted, refused);
+        }
+        if refused {
+            let wait = rate.next_wait();
+            tracing::debug!("{conv}: over the message rate, sending again in {wait:?}");
+            tokio::time::sleep(wait).await;
         }
     }
     for msg in &front {

@@ -322,4 +322,40 @@ mod tests {
         assert_eq!(statuses, want);
         s.close();
     }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refusal_for_the_rate_keeps_the_message_sending_and_sends_again_from_it_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut peer, link) = (Peer::start(false).await, Arc::new(Link::default()));
+        let s = session(dir.path(), &link);
+        let calls: Vec<_> = ids(0..4).iter().map(|id| send(&s, id)).collect();
+        let mut conn = connect(&mut peer, &link).await;
+        let first = sends(&mut conn, 4).await;
+        assert_eq!(first.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>(), ids(0..4));
+        // m00 is accepted; the server refuses m01 for the rate, and the rest behind it.
+        accept(&conn, first[0].0, 1);
+        for (id, _) in &first[1..] {
+            conn.refuse(*id, oxim_proto::code::SVR_SSO_FREQ_LIMIT, "too fast");
+        }
+        eventually("m00 settled", || calls[0].is_finished()).await;
+        // While it waits, nothing failed: m01 is still SENDING and its caller still waits.
+        let status = s.store.call(|db| Ok(store::find_message(db, "me", "m01")?.unwrap().status)).await.unwrap();
+        assert_eq!(status, MessageStatus::Sending);
+        assert!(!calls[1].is_finished());
+        // After the backoff the queue sends again from m01, alone (the server took none of
+        // the last flight after m00), then the rest.
+        let again = sends(&mut conn, 1).await;
+        assert_eq!(again[0].1, "m01");
+        accept(&conn, again[0].0, 2);
+        let rest = sends(&mut conn, 2).await;
+        assert_eq!(rest.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>(), ids(2..4));
+        for (i, (id, _)) in rest.iter().enumerate() {
+            accept(&conn, *id, 3 + i as u64);
+        }
+        let mut seqs = Vec::new();
+        for call in calls {
+            seqs.push(tokio::time::timeout(WAIT, call).await.unwrap().unwrap().unwrap().seq);
+        }
+        assert_eq!(seqs, vec![1, 2, 3, 4]);
+        s.close();
+    }
 }

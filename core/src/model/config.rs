@@ -42,6 +42,10 @@ pub struct SdkConfig {
     /// How long a message send keeps trying (through reconnects) before the message is marked
     /// failed. It can be resent later with the same msgID.
     pub send_timeout: Duration,
+    /// How long a queued message the server refused for the user's message rate (-10113,
+    /// "nothing stored, try again in a moment") keeps being retried, from its first refusal,
+    /// before it fails with -10113. The retries back off from 0.2 s to 5 s, with jitter.
+    pub rate_retry_limit: Duration,
     /// Certificate authorities (PEM) trusted besides Mozilla's roots, for a server whose
     /// certificate a self-hosted CA issued; empty = none. Verification is always on.
     pub trusted_ca_pem: String,
@@ -58,6 +62,7 @@ impl SdkConfig {
             heartbeat_interval: Duration::from_secs(20),
             request_timeout: Duration::from_secs(15),
             send_timeout: Duration::from_secs(30),
+            rate_retry_limit: Duration::from_secs(120),
             reconnect_max_delay: Duration::from_secs(16),
             trusted_ca_pem: String::new(),
         }

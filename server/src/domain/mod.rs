@@ -10,7 +10,8 @@
 //!   turns an operation and the state a store loaded into the changes to make.
 //! - [`signaling`]: the invitation state machine.
 //! - [`rooms`]: AVChatRoom online membership and message rate.
-//! - [`rate`]: a per-key sliding-window rate limit, and a lock-free token bucket.
+//! - [`rate`]: a per-key sliding-window rate limit, a lock-free token bucket, and the holds
+//!   that keep a connection's messages in order when the bucket refuses one.
 //! - [`profiles`]: what a profile change may set, and the profile after it.
 //! - [`offline_push`]: which messages are pushed to which devices, with which text and badge.
 //! - [`friendship`]: the relationship rules between two users (adding, applications, deleting,

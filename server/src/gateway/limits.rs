@@ -2,12 +2,12 @@
 //! [`crate::config::ServerConfig::idle_timeout`].)
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::domain::rate::{Rate, SendRate};
+use crate::domain::rate::{Rate, SendHolds, SendRate};
 
 /// Requests one connection may have in flight (read, not yet answered). With this many, the
 /// connection reads nothing more until one is answered: the client's further requests wait in
@@ -46,6 +46,8 @@ pub const CLOSE_LOGIN_DEADLINE: u16 = oxim_proto::frame::CLOSE_LOGIN_DEADLINE;
 #[derive(Debug, Default)]
 pub struct SendRates {
     users: Mutex<HashMap<String, Weak<SendRate>>>,
+    /// Messages refused for the rate since the start (the connections' holds count them).
+    refused: Arc<AtomicU64>,
 }
 
 impl SendRates {
@@ -67,6 +69,16 @@ impl SendRates {
         if users.get(user).is_some_and(|w| w.strong_count() == 0) {
             users.remove(user);
         }
+    }
+
+    /// What a new connection holds back after refusals (none yet), counting into this.
+    pub fn holds(&self) -> Arc<SendHolds> {
+        Arc::new(SendHolds::new(self.refused.clone()))
+    }
+
+    /// Messages refused for the user rate (-10113) since the server started.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
     }
 
     /// Users with a bucket.

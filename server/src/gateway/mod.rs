@@ -46,7 +46,7 @@ use limits::{MAX_FLUSH_BATCH, OUTBOX_CAPACITY};
 use sessions::{Control, ControlQueue, SessionHandle};
 
 use crate::app::App;
-use crate::domain::rate::SendRate;
+use crate::domain::rate::{SendHolds, SendRate};
 use crate::domain::refusal::Refusal;
 use crate::handlers::{Caller, Ctx, Effect, Effects, Scope, Session};
 
@@ -166,6 +166,8 @@ struct Conn {
     requests: u64,
     /// The signed-in user's message bucket (shared with their other sessions).
     send_rate: Option<Arc<SendRate>>,
+    /// Conversations held back after a refusal for the rate (the signed-in user's).
+    send_holds: Option<Arc<SendHolds>>,
 }
 
 impl Conn {
@@ -173,7 +175,11 @@ impl Conn {
     fn caller(&self) -> Result<Caller, Refusal> {
         self.session
             .as_ref()
-            .map(|s| Caller::on(s.user.clone(), s.platform.clone()).with_send_rate(self.send_rate.clone()))
+            .map(|s| {
+                Caller::on(s.user.clone(), s.platform.clone())
+                    .with_send_rate(self.send_rate.clone())
+                    .with_send_holds(self.send_holds.clone())
+            })
             .ok_or_else(|| Refusal::new(oxim_proto::code::SDK_NOT_LOGGED_IN, "not logged in"))
     }
 
@@ -228,12 +234,14 @@ impl Conn {
         let rate = self.app.services.config.limits.user_msg_rate();
         if rate.per_sec > 0 {
             self.send_rate = Some(self.app.send_rates.sign_in(&session.user, rate));
+            self.send_holds = Some(self.app.send_rates.holds());
         }
         self.session = Some(session);
     }
 
     /// Gives the user's message bucket back (the session is over).
     fn release_send_rate(&mut self, user: &str) {
+        self.send_holds = None;
         if let Some(bucket) = self.send_rate.take() {
             self.app.send_rates.sign_out(user, bucket);
         }
@@ -312,6 +320,7 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
         scope: Scope::new(app.services.clone()),
         requests: 0,
         send_rate: None,
+        send_holds: None,
         app: app.clone(),
     };
     let mut shutdown = app.shutdown.clone();

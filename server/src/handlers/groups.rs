@@ -131,7 +131,9 @@ pub(super) async fn send(ctx: &Ctx, caller: &Caller, msg: WireMessage) -> Reply<
     if !group.rules().stores_messages {
         return send_to_room(ctx, &group, msg);
     }
-    caller.take_send_token(ctx.now_ms())?;
+    // Group conversations are keyed apart from C2C ones (a user id has no space).
+    let conv = format!("group {}", msg.group_id);
+    caller.take_send_token(ctx.now_ms(), (!msg.online_only).then_some((conv.as_str(), msg.msg_id.as_str())))?;
     if msg.online_only {
         // Checked like any group message, then pushed to the members online and not stored.
         let members = ctx.store.group_members(&msg.group_id).await.map_err(refusal)?.unwrap_or_default();

@@ -72,7 +72,8 @@ pub fn send<'a>(
             return Box::pin(groups::send(ctx, caller, req.msg)).await;
         }
         // The user's message rate (an AVChatRoom has its own rule instead, in groups::send).
-        caller.take_send_token(ctx.now_ms())?;
+        let ordered = (!req.msg.online_only).then_some((req.msg.receiver.as_str(), req.msg.msg_id.as_str()));
+        caller.take_send_token(ctx.now_ms(), ordered)?;
         let options = ctx.config.friendship.send;
         let peer_blocks = ctx.blacklists.blocks(&req.msg.receiver, &req.msg.sender);
         let verdict = if options.only_friends {

@@ -47,7 +47,7 @@ use serde::Serialize;
 
 use crate::config::ServerConfig;
 use crate::domain::clock::Clock;
-use crate::domain::rate::SendRate;
+use crate::domain::rate::{SendHolds, SendRate};
 use crate::domain::refusal::Refusal;
 use crate::domain::rooms::{RoomRate, Rooms};
 use crate::store::{Appended, Queued, Store, StoreError, StoreResult};
@@ -137,17 +137,19 @@ pub struct Caller {
     pub platform: String,
     /// The user's message bucket, shared by all their sessions (`None`: no limit).
     pub send_rate: Option<Arc<SendRate>>,
+    /// The conversations this connection holds back after a refusal for the rate.
+    pub send_holds: Option<Arc<SendHolds>>,
 }
 
 impl Caller {
     /// The caller `user`.
     pub fn new(user: impl Into<String>) -> Caller {
-        Caller { user: user.into(), platform: String::new(), send_rate: None }
+        Caller { user: user.into(), platform: String::new(), send_rate: None, send_holds: None }
     }
 
     /// The caller `user` on `platform` (one device: one session per user and platform).
     pub fn on(user: impl Into<String>, platform: impl Into<String>) -> Caller {
-        Caller { user: user.into(), platform: platform.into(), send_rate: None }
+        Caller { user: user.into(), platform: platform.into(), send_rate: None, send_holds: None }
     }
 
     /// The same caller, whose messages take tokens of `bucket`.
@@ -156,14 +158,33 @@ impl Caller {
         self
     }
 
+    /// The same caller, whose connection holds conversations back in `holds`.
+    pub fn with_send_holds(mut self, holds: Option<Arc<SendHolds>>) -> Caller {
+        self.send_holds = holds;
+        self
+    }
+
     /// Takes a token for a message (outside AVChatRooms) at `now_ms`; refuses (-10113, V2TIM's
-    /// per-user frequency limit) when the user's bucket is empty.
-    pub fn take_send_token(&self, now_ms: i64) -> Result<(), Refusal> {
-        match &self.send_rate {
-            Some(bucket) if !bucket.take(now_ms) => {
-                Err(Refusal::new(code::SVR_SSO_FREQ_LIMIT, "you send messages too fast: try again in a moment"))
+    /// per-user frequency limit) when the user's bucket is empty. `ordered` names a stored
+    /// message (conversation key, message id): after a refusal, the later messages of its
+    /// conversation on this connection are refused until it comes again ([`SendHolds`]), so a
+    /// client's pipelined messages are stored in their order.
+    pub fn take_send_token(&self, now_ms: i64, ordered: Option<(&str, &str)>) -> Result<(), Refusal> {
+        let Some(bucket) = &self.send_rate else { return Ok(()) };
+        let taken = match (&self.send_holds, ordered) {
+            (Some(holds), Some((conv, msg_id))) => holds.take(bucket, conv, msg_id, now_ms),
+            (holds, _) => {
+                let taken = bucket.take(now_ms);
+                if let (false, Some(holds)) = (taken, holds) {
+                    holds.count_refusal();
+                }
+                taken
             }
-            _ => Ok(()),
+        };
+        if taken {
+            Ok(())
+        } else {
+            Err(Refusal::new(code::SVR_SSO_FREQ_LIMIT, "you send messages too fast: try again in a moment"))
         }
     }
 }

@@ -119,9 +119,9 @@ impl MediaLimits {
     }
 }
 
-/// How many uploads may run at once, and how long one may make no progress. Together they bound
-/// what slow or stalled clients hold (a stalled upload keeps a connection, a partial file and,
-/// for an image, the bytes so far in memory).
+/// How many uploads may run at once, how long one may make no progress, and how slowly it may
+/// go. Together they bound what slow or stalled clients hold (a stalled upload keeps a
+/// connection, a partial file and, for an image, the bytes so far in memory).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UploadLimits {
     /// Uploads at the same time (server-wide); beyond it an upload is refused at once with
@@ -133,11 +133,24 @@ pub struct UploadLimits {
     pub per_user: usize,
     /// Longest wait for the next bytes of an upload; then it fails with HTTP 408 and 6008.
     pub stall: std::time::Duration,
+    /// Slowest average (bytes per second since the upload began) an upload may keep once
+    /// `grace` has passed; below it, it fails with HTTP 408 and 6008 as a stalled one does. Many
+    /// accounts together, each trickling a byte now and then, cannot hold every place. 0: none.
+    pub min_bytes_per_sec: u64,
+    /// How long an upload may go slower than `min_bytes_per_sec` at first (a connection
+    /// warming up).
+    pub grace: std::time::Duration,
 }
 
 impl Default for UploadLimits {
     fn default() -> UploadLimits {
-        UploadLimits { concurrent: 32, per_user: 4, stall: std::time::Duration::from_secs(30) }
+        UploadLimits {
+            concurrent: 32,
+            per_user: 4,
+            stall: std::time::Duration::from_secs(30),
+            min_bytes_per_sec: 1024,
+            grace: std::time::Duration::from_secs(10),
+        }
     }
 }
 
@@ -390,22 +403,50 @@ async fn check(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `body`'s chunks, ending with an error once no chunk came for `stall` (and `stalled` set).
-fn until_stalled(
+/// Why the server cut an upload's body short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    /// No bytes for [`UploadLimits::stall`].
+    Stalled,
+    /// Under [`UploadLimits::min_bytes_per_sec`] on average after the grace period.
+    TooSlow,
+}
+
+/// `body`'s chunks, ending with an error (and `cut` set) once no chunk came for `limits.stall`,
+/// or once the average since the start falls under `limits.min_bytes_per_sec` after
+/// `limits.grace`.
+fn paced(
     body: axum::body::BodyDataStream,
-    stall: std::time::Duration,
-    stalled: Arc<std::sync::atomic::AtomicBool>,
+    limits: UploadLimits,
+    cut: Arc<Mutex<Option<Cut>>>,
 ) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send {
-    futures_util::stream::unfold(Some(body), move |body| {
-        let stalled = stalled.clone();
+    let start = tokio::time::Instant::now();
+    futures_util::stream::unfold(Some((body, 0u64)), move |state| {
+        let cut = cut.clone();
         async move {
-            let mut body = body?;
-            match tokio::time::timeout(stall, body.next()).await {
-                Ok(Some(chunk)) => Some((chunk.map_err(std::io::Error::other), Some(body))),
+            let (mut body, received) = state?;
+            let stall_at = tokio::time::Instant::now() + limits.stall;
+            // When the bytes so far stop being enough for the floor (not before the grace ends).
+            let slow_at = (limits.min_bytes_per_sec > 0).then(|| {
+                let earned = std::time::Duration::from_secs_f64(received as f64 / limits.min_bytes_per_sec as f64);
+                start + limits.grace.max(earned)
+            });
+            let (until, why) = match slow_at {
+                Some(at) if at < stall_at => (at, Cut::TooSlow),
+                _ => (stall_at, Cut::Stalled),
+            };
+            // A chunk that is ready wins over a deadline already passed: the floor is checked
+            // again with it counted.
+            match tokio::time::timeout_at(until, body.next()).await {
+                Ok(Some(Ok(chunk))) => {
+                    let received = received + chunk.len() as u64;
+                    Some((Ok(chunk), Some((body, received))))
+                }
+                Ok(Some(Err(e))) => Some((Err(std::io::Error::other(e)), Some((body, received)))),
                 Ok(None) => None,
                 Err(_) => {
-                    stalled.store(true, std::sync::atomic::Ordering::Release);
-                    Some((Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "upload stalled")), None))
+                    *cut.lock().expect("upload cut lock") = Some(why);
+                    Some((Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "upload too slow")), None))
                 }
             }
         }
@@ -441,9 +482,9 @@ async fn upload(
     // An image is also kept in memory (at most its limit) for making the variants.
     let kept: Option<Arc<Mutex<Vec<Bytes>>>> = (kind == FileKind::Image).then(Default::default);
     let tee = kept.clone();
-    let stall = state.uploads.stall;
-    let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let body = until_stalled(body.into_data_stream(), stall, stalled.clone());
+    let limits = state.uploads;
+    let cut = Arc::new(Mutex::new(None));
+    let body = paced(body.into_data_stream(), limits, cut.clone());
     let stream: ByteStream = Box::pin(body.map(move |r| {
         let chunk = r?;
         if let Some(tee) = &tee {
@@ -451,14 +492,28 @@ async fn upload(
         }
         Ok(chunk)
     }));
-    let size = match state.blobs.put(&uuid, stream, limit).await {
+    let stored = state.blobs.put(&uuid, stream, limit).await;
+    let cut = *cut.lock().expect("upload cut lock");
+    let size = match stored {
         Ok(size) => size,
         Err(BlobError::TooLarge { .. }) => return Err(too_large(kind, limit)),
-        Err(BlobError::Body(_)) if stalled.load(std::sync::atomic::Ordering::Acquire) => {
+        Err(BlobError::Body(_)) if cut == Some(Cut::Stalled) => {
             return Err(fail(
                 StatusCode::REQUEST_TIMEOUT,
                 code::FILE_TRANS_UPLOAD_FAILED,
-                format!("upload stalled: no bytes for {} s", stall.as_secs_f32()),
+                format!("upload stalled: no bytes for {} s", limits.stall.as_secs_f32()),
+            ));
+        }
+        // Answered as a stall is: the client is told its upload took too long.
+        Err(BlobError::Body(_)) if cut == Some(Cut::TooSlow) => {
+            return Err(fail(
+                StatusCode::REQUEST_TIMEOUT,
+                code::FILE_TRANS_UPLOAD_FAILED,
+                format!(
+                    "upload too slow: under {} bytes/s on average after {} s",
+                    limits.min_bytes_per_sec,
+                    limits.grace.as_secs_f32()
+                ),
             ));
         }
         Err(BlobError::Body(e)) => {
