@@ -11,7 +11,7 @@
 //! checkpoint (which holds the writer back while it copies what is left, fsyncs the database
 //! and waits for readers) made room, and the first commit after it cut a WAL of hundreds of MiB
 //! back to `journal_size_limit`: stalls of 100–400 ms under load (docs/benchmarks.md, "The
-//! throughput knee"). Now the writer restarts the WAL itself ([`WalRestart`]): once the WAL
+//! throughput knee"). Now the writer restarts the WAL itself ([`WalRestart`], in `wal`): once the WAL
 //! holds [`WAL_RESTART`](super::WAL_RESTART) it asks the checkpointer for a pass at once, and after that pass,
 //! between two batches, checkpoints the little that was committed meanwhile; its next
 //! transaction starts the WAL over. The file keeps its size (no truncation, no new blocks).
@@ -31,18 +31,11 @@ use rusqlite::Connection;
 
 use super::WAL_LIMIT;
 use super::schema::open;
+use super::wal::{Order, WalRestart};
 use crate::store::{StoreError, StoreResult};
 
 /// How often the checkpointer folds the WAL into the database file when nobody asks sooner.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
-
-/// What the checkpointer is told.
-enum Order {
-    /// Run a pass now (the writer wants to restart the WAL).
-    Pass,
-    /// End.
-    Stop,
-}
 
 /// The thread that checkpoints the WAL (PASSIVE: it never blocks the writer or readers).
 pub(super) struct Checkpointer {
@@ -80,13 +73,8 @@ impl Checkpointer {
     /// The writer's side of restarting the WAL once it holds `restart_bytes`; `frames` is what
     /// the writer's WAL hook reports.
     pub(super) fn restarter(&self, frames: Arc<AtomicU32>, restart_bytes: u64) -> WalRestart {
-        WalRestart {
-            frames,
-            restart_frames: (restart_bytes / self.page_size.max(512)).clamp(1, u32::MAX as u64) as u32,
-            orders: self.orders.clone(),
-            passes: self.passes.clone(),
-            asked_after: None,
-        }
+        let restart_frames = (restart_bytes / self.page_size.max(512)).clamp(1, u32::MAX as u64) as u32;
+        WalRestart::new(frames, restart_frames, self.orders.clone(), self.passes.clone())
     }
 
     pub(super) fn stop(self) {
@@ -111,59 +99,6 @@ fn pass(conn: &Connection, page_size: i64) {
         }
         Ok(_) => {}
         Err(e) => tracing::warn!("WAL checkpoint failed: {e}"),
-    }
-}
-
-/// Kept by the writer thread: restarts the WAL between batches once it holds
-/// [`Limits::wal_restart`](super::Limits::wal_restart) ([`WAL_RESTART`](super::WAL_RESTART)).
-pub(super) struct WalRestart {
-    /// Frames in the WAL after the writer's last commit (its WAL hook sets it).
-    frames: Arc<AtomicU32>,
-    /// That bound in frames.
-    restart_frames: u32,
-    orders: Sender<Order>,
-    passes: Arc<AtomicU64>,
-    /// The checkpointer's pass count when the writer asked it for a pass.
-    asked_after: Option<u64>,
-}
-
-impl WalRestart {
-    /// Between two batches (nobody is waiting on a commit of the writer): once the WAL is long
-    /// enough, asks the checkpointer for a pass; once that pass is done, checkpoints what was
-    /// committed meanwhile, so the writer's next transaction starts the WAL over.
-    pub(super) fn between_batches(&mut self, conn: &Connection) {
-        if self.frames.load(Ordering::Relaxed) < self.restart_frames {
-            self.asked_after = None;
-            return;
-        }
-        let passes = self.passes.load(Ordering::Acquire);
-        match self.asked_after {
-            None => {
-                self.asked_after = Some(passes);
-                // A checkpointer that is gone (the store is closing) cannot answer: finish now.
-                if self.orders.send(Order::Pass).is_ok() {
-                    return;
-                }
-            }
-            Some(asked) if passes == asked => return,
-            Some(_) => {}
-        }
-        // The writer is outside any transaction here, so no frame is added while this runs and
-        // it reaches the WAL's end unless a reader still needs older frames (then the next
-        // batch tries again). The frames count drops at the next commit, after the restart.
-        let started = std::time::Instant::now();
-        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))) {
-            Ok((frames, done)) if done == frames => {
-                tracing::debug!(
-                    "WAL of {frames} frames folded in for a restart, the writer waited {:?}",
-                    started.elapsed()
-                );
-                self.frames.store(0, Ordering::Relaxed);
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!("WAL checkpoint before a restart failed: {e}"),
-        }
-        self.asked_after = None;
     }
 }
 

@@ -5,6 +5,7 @@
 //!   a savepoint per job); seqs, stream times and change versions allocated in its memory;
 //! - [`readers`]: a pool of read-only connections (WAL lets them run beside the writer);
 //! - [`checkpoint`]: WAL checkpoints on a thread of their own, so no commit waits for one;
+//! - [`wal`]: the writer's side of starting the WAL over;
 //! - [`streams`]: users and message streams ([`UserStore`](crate::store::UserStore),
 //!   [`MessageStore`](crate::store::MessageStore));
 //! - [`views`]: what of a stream a user sees (cleared, joined, left; never-joined groups);
@@ -39,6 +40,7 @@ mod streams;
 #[cfg(test)]
 mod testing;
 mod views;
+mod wal;
 mod writer;
 
 use checkpoint::Checkpointer;

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use tokio::sync::oneshot;
 
-use super::checkpoint::WalRestart;
+use super::wal::WalRestart;
 use super::{SqliteStore, WAL_RESTART};
 use crate::domain::clock::Clock;
 use crate::domain::group_rules::MemberLimits;
