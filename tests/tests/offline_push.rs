@@ -309,6 +309,11 @@ async fn receive_options_online_only_custom_and_element_texts_decide_what_is_pus
     assert_eq!((n["ext"].as_str(), n["ext_is_json"].as_bool()), (Some("{\"order\":1}"), Some(true)));
     assert_eq!((n["ios_sound"].as_str(), n["android_oppo_channel_id"].as_str()), (Some("ding.caf"), Some("tuikit")));
     assert_eq!(got[1]["badge"], Value::Null, "ignoreIOSBadge");
+    assert_eq!(got[0]["badge"], 1);
+    // A message that ignores the badge does not raise it either.
+    send_text(&alice, "bob", "after").await;
+    let got = receiver.only(2, "after").await;
+    assert_eq!(got[2]["badge"], 2, "{got:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -505,4 +510,66 @@ async fn each_business_id_is_rate_limited_and_what_push_did_is_counted_in_metric
         assert!(Instant::now() < deadline, "{m}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_push_dropped_by_the_rate_limit_does_not_raise_the_badge() {
+    let (receiver, url) = Receiver::start().await;
+    let server = TestServer::start_configured(|c| {
+        c.push.webhook_url = url;
+        // One at once, then one a second.
+        c.push.rate_per_minute = 60;
+        c.push.burst = 1;
+    })
+    .await;
+    let alice = TestClient::logged_in(&server, "alice", "linux").await;
+    let phone = registered(&server, "bob", "android", "bob-phone").await;
+    phone.sdk.offline_push_manager().do_background(5).await.unwrap();
+    let id = "{business_id=\"6768\"}";
+    let counts = |m: &str| {
+        (sample(m, &format!("oxim_push_sent_total{id}")), sample(m, &format!("oxim_push_rate_limited_total{id}")))
+    };
+    // Messages back to back until one was dropped, then one a while until one more went out.
+    let mut messages = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        messages += 1;
+        send_text(&alice, "bob", &messages.to_string()).await;
+        let (sent, limited) = counts(&metrics(&server).await);
+        if limited > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline && sent < 100, "nothing was rate limited");
+    }
+    let (sent_before, dropped) = loop {
+        let (sent, limited) = counts(&metrics(&server).await);
+        if sent + limited == messages {
+            break (sent, limited);
+        }
+        assert!(Instant::now() < deadline, "{sent} + {limited} of {messages} pushes handled");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        messages += 1;
+        send_text(&alice, "bob", &messages.to_string()).await;
+        let (sent, limited) = loop {
+            let (sent, limited) = counts(&metrics(&server).await);
+            if sent + limited == messages {
+                break (sent, limited);
+            }
+            assert!(Instant::now() < deadline, "{sent} + {limited} of {messages} pushes handled");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        if sent > sent_before {
+            assert!(limited >= dropped);
+            break;
+        }
+        assert!(Instant::now() < deadline, "no push went out after the rate limit dropped one");
+    }
+    // Each push shows the doBackground badge plus the pushes that went out, dropped ones not counted.
+    let got = receiver.wait(sent_before as usize + 1).await;
+    let badges: Vec<u64> = got.iter().map(|n| n["badge"].as_u64().unwrap()).collect();
+    let want: Vec<u64> = (6..6 + got.len() as u64).collect();
+    assert_eq!(badges, want, "{got:?}");
 }

@@ -103,6 +103,8 @@ pub struct Notification {
     /// iOS sound file (`offlinePushInfo.iOSSound`).
     pub ios_sound: String,
     /// The badge to show; `None` when the message asked not to touch it (`ignoreIOSBadge`).
+    /// 0 until the push is counted in the device's badge, which happens only once it is handed
+    /// to a provider (a push dropped on the way never raises the badge).
     pub badge: Option<u32>,
     /// OPPO's channel id (`offlinePushInfo.androidOPPOChannelID`).
     pub android_oppo_channel_id: String,
@@ -117,9 +119,9 @@ pub struct Notification {
     pub group_id: String,
 }
 
-/// The notification of `msg` for `device` showing `body` with badge `badge` (the device's
-/// badge after this push).
-pub fn notification(msg: &WireMessage, device: &PushDevice, body: String, badge: u32) -> Option<Notification> {
+/// The notification of `msg` for `device` showing `body`, its badge not counted yet (see
+/// [`Notification::badge`]).
+pub fn notification(msg: &WireMessage, device: &PushDevice, body: String) -> Option<Notification> {
     let config = device.config.as_ref()?;
     let info = msg.offline_push.clone().unwrap_or_default();
     let ext_is_json = !info.ext.is_empty() && serde_json::from_str::<serde_json::Value>(&info.ext).is_ok();
@@ -133,7 +135,7 @@ pub fn notification(msg: &WireMessage, device: &PushDevice, body: String, badge:
         body,
         ext: info.ext,
         ios_sound: info.ios_sound,
-        badge: if info.ignore_ios_badge { None } else { Some(badge) },
+        badge: if info.ignore_ios_badge { None } else { Some(0) },
         android_oppo_channel_id: info.android_oppo_channel_id,
         ext_is_json,
         msg_id: msg.msg_id.clone(),
@@ -240,14 +242,14 @@ mod tests {
             android_oppo_channel_id: "tuikit".into(),
             ..Default::default()
         };
-        let n = notification(&with_push(text("hi"), info.clone()), &device, "Alice: hi".into(), 4).unwrap();
-        assert_eq!((n.title.as_str(), n.body.as_str(), n.badge), ("New", "Alice: hi", Some(4)));
+        let n = notification(&with_push(text("hi"), info.clone()), &device, "Alice: hi".into()).unwrap();
+        assert_eq!((n.title.as_str(), n.body.as_str(), n.badge), ("New", "Alice: hi", Some(0)));
         assert_eq!(
             (n.ios_sound.as_str(), n.android_oppo_channel_id.as_str(), n.ext_is_json),
             ("ding.caf", "tuikit", true)
         );
         let ignore = OfflinePushInfo { ignore_ios_badge: true, ext: "plain".into(), ..info };
-        let n = notification(&with_push(text("hi"), ignore), &device, "x".into(), 4).unwrap();
+        let n = notification(&with_push(text("hi"), ignore), &device, "x".into()).unwrap();
         assert_eq!((n.badge, n.ext_is_json), (None, false));
     }
 }

@@ -1,8 +1,9 @@
 //! Sending offline pushes. After a stored message was delivered to the online sessions, one
 //! push task (never the request's) takes it: asks the store which devices of its recipients are
 //! registered, keeps those [`device_wants_push`] allows (offline or in the background) and whose
-//! receive option lets pushes through, reads the names the text needs, counts the push in the
-//! device's badge and hands each notification to the lane of its device. Messages are taken in
+//! receive option lets pushes through, reads the names the text needs and hands each
+//! notification to the lane of its device, which applies the rate limit and then counts the
+//! push in the device's badge (a dropped push never raises it). Messages are taken in
 //! delivery order and a device always uses the same lane, whose task awaits each first attempt,
 //! so a device's notifications leave in the order of its messages while up to `concurrency`
 //! devices are sent to at once; a failure worth retrying is retried in a task of its own, with
@@ -386,8 +387,7 @@ impl Worker {
                 None => body(&job.content, &sender_nick, None),
                 Some((card, name)) => body(&job.content, group_sender_name(card, &sender_nick), Some(name)),
             };
-            let Some(badge) = store.count_push(&device.user, &device.platform).await? else { continue };
-            let Some(n) = notification(msg, &device, text, badge) else { continue };
+            let Some(n) = notification(msg, &device, text) else { continue };
             let lane = &self.lanes[lane_of(&n.user, &n.platform, self.lanes.len())];
             // A full lane holds this task (and the messages behind it) up: back-pressure.
             if lane.send(n).await.is_err() {
@@ -401,11 +401,24 @@ impl Worker {
 impl Sender {
     /// Sends `n` the first time, unless its business id is over its rate; a failure worth
     /// retrying is retried in a task of its own, so the lane goes on.
-    async fn send_first(self: &Arc<Self>, n: Notification) {
+    async fn send_first(self: &Arc<Self>, mut n: Notification) {
         if !self.limits.admit(n.business_id) {
             self.metrics.count(n.business_id, Counted::RateLimited);
             tracing::warn!(business_id = n.business_id, user = %n.user, "push over the rate limit: dropped");
             return;
+        }
+        // The badge counts the pushes handed to a provider, so it is counted here, past the rate
+        // limit. Only in the device's lane: its pushes are counted in the order they leave.
+        if n.badge.is_some() {
+            match self.store.count_push(&n.user, &n.platform).await {
+                Ok(Some(badge)) => n.badge = Some(badge),
+                // Forgotten meanwhile (a logout, a new login on the platform).
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(user = %n.user, "offline push: counting the badge: {e}");
+                    return;
+                }
+            }
         }
         match self.provider.send(&n).await {
             Sent::Retry { why, after } if self.attempts > 1 => {
