@@ -13,11 +13,14 @@
 //! - [`rate`]: a per-key sliding-window rate limit, a lock-free token bucket, and the holds
 //!   that keep a connection's messages in order when the bucket refuses one.
 //! - [`profiles`]: what a profile change may set, and the profile after it.
+//! - [`device_logins`]: which login holds each device (a user on a platform), so a superseded
+//!   login's late offline push writes are refused.
 //! - [`offline_push`]: which messages are pushed to which devices, with which text and badge.
 //! - [`friendship`]: the relationship rules between two users (adding, applications, deleting,
 //!   the blacklist, checking) and what a C2C message between them may do.
 
 pub mod clock;
+pub mod device_logins;
 pub mod friendship;
 pub mod group_rules;
 pub mod groups;

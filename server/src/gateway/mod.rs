@@ -177,6 +177,7 @@ impl Conn {
             .as_ref()
             .map(|s| {
                 Caller::on(s.user.clone(), s.platform.clone())
+                    .with_login(s.login.clone())
                     .with_send_rate(self.send_rate.clone())
                     .with_send_holds(self.send_holds.clone())
             })

@@ -47,6 +47,7 @@ use serde::Serialize;
 
 use crate::config::ServerConfig;
 use crate::domain::clock::Clock;
+use crate::domain::device_logins::{DeviceLogin, DeviceLogins};
 use crate::domain::rate::{SendHolds, SendRate};
 use crate::domain::refusal::Refusal;
 use crate::domain::rooms::{RoomRate, Rooms};
@@ -87,6 +88,8 @@ pub struct Session {
     pub platform: String,
     /// When the UserSig expires, Unix seconds.
     pub expires_at: i64,
+    /// The login's hold on the device (user and platform), until a newer login there.
+    pub login: Arc<DeviceLogin>,
 }
 
 /// A push to the online sessions of some users.
@@ -139,22 +142,31 @@ pub struct Caller {
     pub send_rate: Option<Arc<SendRate>>,
     /// The conversations this connection holds back after a refusal for the rate.
     pub send_holds: Option<Arc<SendHolds>>,
+    /// The login of the caller's device, whose device writes a newer login there refuses
+    /// (`None`: no check, in unit tests of requests that are not per device).
+    pub login: Option<Arc<DeviceLogin>>,
 }
 
 impl Caller {
     /// The caller `user`.
     pub fn new(user: impl Into<String>) -> Caller {
-        Caller { user: user.into(), platform: String::new(), send_rate: None, send_holds: None }
+        Caller { user: user.into(), platform: String::new(), send_rate: None, send_holds: None, login: None }
     }
 
     /// The caller `user` on `platform` (one device: one session per user and platform).
     pub fn on(user: impl Into<String>, platform: impl Into<String>) -> Caller {
-        Caller { user: user.into(), platform: platform.into(), send_rate: None, send_holds: None }
+        Caller { user: user.into(), platform: platform.into(), send_rate: None, send_holds: None, login: None }
     }
 
     /// The same caller, whose messages take tokens of `bucket`.
     pub fn with_send_rate(mut self, bucket: Option<Arc<SendRate>>) -> Caller {
         self.send_rate = bucket;
+        self
+    }
+
+    /// The same caller, signed in with `login`.
+    pub fn with_login(mut self, login: Arc<DeviceLogin>) -> Caller {
+        self.login = Some(login);
         self
     }
 
@@ -244,6 +256,8 @@ pub struct Services {
     known_users: RwLock<HashSet<String>>,
     /// Blacklists, as every C2C send asks them.
     pub blacklists: Blacklists,
+    /// Which login holds each device (offline push writes of a superseded one are refused).
+    pub device_logins: DeviceLogins,
 }
 
 /// Every blacklist, in memory, as each C2C send asks them: loaded when the server starts, and
@@ -302,6 +316,7 @@ impl Services {
             files: Arc::new(NoFiles),
             known_users: RwLock::new(HashSet::new()),
             blacklists: Blacklists::default(),
+            device_logins: DeviceLogins::default(),
         }
     }
 

@@ -36,6 +36,8 @@ pub struct Bench {
     pub services: Arc<Services>,
     pub clock: Arc<ManualClock>,
     pub online: Arc<Online>,
+    /// The store the services use (to hold its writer).
+    pub store: Arc<SqliteStore>,
     _dir: tempfile::TempDir,
 }
 
@@ -61,9 +63,10 @@ impl Bench {
             },
         )
         .unwrap();
+        let store = Arc::new(store);
         let online = Arc::new(Online::default());
-        let services = Arc::new(Services::new(config, Arc::new(store), clock.clone(), online.clone()));
-        Bench { services, clock, online, _dir: dir }
+        let services = Arc::new(Services::new(config, store.clone(), clock.clone(), online.clone()));
+        Bench { services, clock, online, store, _dir: dir }
     }
 
     /// A context for one request.

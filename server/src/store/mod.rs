@@ -383,21 +383,34 @@ pub trait ProfileStore {
     fn set_profile(&self, user: &str, change: ProfileChange) -> Queued<(Profile, Written)>;
 }
 
+/// Asked by the store's writer just before a device write runs: whether the login asking for it
+/// still holds the device (`false`: the write changes nothing). Checked there, in the writer's
+/// order, so no newer login's write can come between the check and the write.
+pub type StillCurrent = Box<dyn Fn() -> bool + Send>;
+
 /// Devices registered for offline push. A login of a user on a platform ends the registration
 /// of the device before it there (kicked or replaced: V2TIM pushes to neither), a logout ends
 /// the device's own; a connection lost without logout keeps it (that is the device offline
 /// push is for).
 #[async_trait]
 pub trait PushStore {
-    /// Registers `user`'s device on `platform` with `config`, keeping its background state.
-    fn set_push_config(&self, user: &str, platform: &str, config: PushConfig) -> Queued<()>;
+    /// Registers `user`'s device on `platform` with `config`, keeping its background state, if
+    /// `current` still holds when the writer comes to it; whether it did (else nothing changed).
+    fn set_push_config(&self, user: &str, platform: &str, config: PushConfig, current: StillCurrent) -> Queued<bool>;
 
     /// Records the device's app state: in the background with badge `badge`, or (`None`) in the
-    /// foreground.
-    fn set_push_background(&self, user: &str, platform: &str, badge: Option<u32>) -> Queued<()>;
+    /// foreground; if `current` still holds when the writer comes to it (whether it did).
+    fn set_push_background(
+        &self,
+        user: &str,
+        platform: &str,
+        badge: Option<u32>,
+        current: StillCurrent,
+    ) -> Queued<bool>;
 
-    /// Forgets `user`'s device on `platform` (logout, or a new login there).
-    fn remove_push_device(&self, user: &str, platform: &str) -> Queued<()>;
+    /// Forgets `user`'s device on `platform` (logout, or a new login there), if `current` still
+    /// holds when the writer comes to it (whether it did).
+    fn remove_push_device(&self, user: &str, platform: &str, current: StillCurrent) -> Queued<bool>;
 
     /// The devices of `users` that offline push knows, by user then platform.
     async fn push_devices(&self, users: Vec<String>) -> StoreResult<Vec<PushDevice>>;

@@ -6,7 +6,7 @@ use oxim_proto::offline_push::PushConfig;
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStore;
-use crate::store::{PushDevice, PushStore, Queued, StoreResult};
+use crate::store::{PushDevice, PushStore, Queued, StillCurrent, StoreResult};
 
 /// Migration: devices registered for offline push.
 pub(super) const MIGRATION: &str = "
@@ -23,37 +23,52 @@ pub(super) const MIGRATION: &str = "
 
 #[async_trait]
 impl PushStore for SqliteStore {
-    fn set_push_config(&self, user: &str, platform: &str, config: PushConfig) -> Queued<()> {
+    fn set_push_config(&self, user: &str, platform: &str, config: PushConfig, current: StillCurrent) -> Queued<bool> {
         let (user, platform) = (user.to_owned(), platform.to_owned());
         self.write(move |tx, _| {
+            if !current() {
+                return Ok(false);
+            }
             tx.prepare_cached(
                 "INSERT INTO push_device (user_id, platform, business_id, token, is_tpns) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (user_id, platform) DO UPDATE SET
                      business_id = excluded.business_id, token = excluded.token, is_tpns = excluded.is_tpns",
             )?
             .execute(params![user, platform, config.business_id, config.token, config.is_tpns_token])?;
-            Ok(())
+            Ok(true)
         })
     }
 
-    fn set_push_background(&self, user: &str, platform: &str, badge: Option<u32>) -> Queued<()> {
+    fn set_push_background(
+        &self,
+        user: &str,
+        platform: &str,
+        badge: Option<u32>,
+        current: StillCurrent,
+    ) -> Queued<bool> {
         let (user, platform) = (user.to_owned(), platform.to_owned());
         self.write(move |tx, _| {
+            if !current() {
+                return Ok(false);
+            }
             tx.prepare_cached(
                 "INSERT INTO push_device (user_id, platform, badge) VALUES (?1, ?2, ?3)
                  ON CONFLICT (user_id, platform) DO UPDATE SET badge = excluded.badge, pushes = 0",
             )?
             .execute(params![user, platform, badge])?;
-            Ok(())
+            Ok(true)
         })
     }
 
-    fn remove_push_device(&self, user: &str, platform: &str) -> Queued<()> {
+    fn remove_push_device(&self, user: &str, platform: &str, current: StillCurrent) -> Queued<bool> {
         let (user, platform) = (user.to_owned(), platform.to_owned());
         self.write(move |tx, _| {
+            if !current() {
+                return Ok(false);
+            }
             tx.prepare_cached("DELETE FROM push_device WHERE user_id = ?1 AND platform = ?2")?
                 .execute(params![user, platform])?;
-            Ok(())
+            Ok(true)
         })
     }
 
@@ -113,6 +128,10 @@ mod tests {
     use super::*;
     use crate::store::Store;
 
+    fn yes() -> StillCurrent {
+        Box::new(|| true)
+    }
+
     fn config(token: &str) -> PushConfig {
         PushConfig { business_id: 6768, token: token.into(), is_tpns_token: false }
     }
@@ -121,12 +140,12 @@ mod tests {
     async fn a_registration_keeps_its_app_state_survives_a_restart_and_ends_when_removed() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).unwrap();
-        store.set_push_config("alice", "android", config("t1")).await.unwrap();
-        store.set_push_background("alice", "android", Some(3)).await.unwrap();
+        store.set_push_config("alice", "android", config("t1"), yes()).await.unwrap();
+        store.set_push_background("alice", "android", Some(3), yes()).await.unwrap();
         // A new token (the app registered again) keeps the app state.
-        store.set_push_config("alice", "android", config("t2")).await.unwrap();
+        store.set_push_config("alice", "android", config("t2"), yes()).await.unwrap();
         // A device that said it is in the background before registering is known, unregistered.
-        store.set_push_background("alice", "ios", Some(1)).await.unwrap();
+        store.set_push_background("alice", "ios", Some(1), yes()).await.unwrap();
         store.close().await;
 
         let store = SqliteStore::open(dir.path()).unwrap();
@@ -144,15 +163,34 @@ mod tests {
         assert_eq!(store.count_push("alice", "android").await.unwrap(), Some(4));
         assert_eq!(store.count_push("alice", "android").await.unwrap(), Some(5));
         assert_eq!(store.count_push("bob", "android").await.unwrap(), None);
-        store.set_push_background("alice", "android", Some(1)).await.unwrap();
+        store.set_push_background("alice", "android", Some(1), yes()).await.unwrap();
         assert_eq!(store.count_push("alice", "android").await.unwrap(), Some(2));
         // A rejected token is forgotten only while it is still the registered one.
         store.remove_push_token("alice", "android", "t1").await.unwrap();
         assert!(store.push_devices(vec!["alice".into()]).await.unwrap()[0].config.is_some());
-        store.set_push_background("alice", "android", None).await.unwrap();
-        store.remove_push_device("alice", "ios").await.unwrap();
+        store.set_push_background("alice", "android", None, yes()).await.unwrap();
+        store.remove_push_device("alice", "ios", yes()).await.unwrap();
         let devices = store.push_devices(vec!["alice".into()]).await.unwrap();
         assert_eq!(devices, vec![PushDevice { background_badge: None, ..android }]);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_device_write_whose_login_is_no_longer_current_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.set_push_config("alice", "android", config("new"), yes()).await.unwrap();
+        let no = || -> StillCurrent { Box::new(|| false) };
+        assert!(!store.set_push_config("alice", "android", config("old"), no()).await.unwrap());
+        assert!(!store.set_push_background("alice", "android", Some(9), no()).await.unwrap());
+        assert!(!store.remove_push_device("alice", "android", no()).await.unwrap());
+        let device = PushDevice {
+            user: "alice".into(),
+            platform: "android".into(),
+            config: Some(config("new")),
+            background_badge: None,
+        };
+        assert_eq!(store.push_devices(vec!["alice".into()]).await.unwrap(), vec![device]);
         store.close().await;
     }
 }
