@@ -226,16 +226,21 @@ async fn offline_and_background_devices_get_pushes_with_the_senders_name_and_a_c
     assert_eq!((got[0]["token"].as_str(), got[0]["business_id"].as_i64()), (Some("bob-phone"), Some(6768)));
     assert_eq!((got[0]["user"].as_str(), got[0]["platform"].as_str()), (Some("bob"), Some("android")));
 
-    // Back in the foreground (online): no pushes.
+    // Back in the foreground (online): no pushes. Messages are taken in order, so the push of a
+    // message to Carol's killed phone after it shows this one was weighed (while Bob was online).
+    let carol = registered(&server, "carol", "android", "carol-phone").await;
+    drop(carol);
+    wait_online(&server, "carol", false).await;
     phone.sdk.offline_push_manager().do_foreground().await.unwrap();
     send_text(&alice, "bob", "in the app").await;
-    // Killed (no logout): pushes again, the badge counting from 0. Messages are taken in order,
-    // so the push of this one arriving third shows the one before was not pushed.
+    send_text(&alice, "carol", "marker").await;
+    receiver.only(2, "Alice: marker").await;
+    // Killed (no logout): pushes again, the badge counting from 0.
     drop(phone);
     wait_online(&server, "bob", false).await;
     send_text(&alice, "bob", "while killed").await;
-    let got = receiver.only(2, "Alice: while killed").await;
-    assert_eq!(got[2]["badge"].as_u64(), Some(1));
+    let got = receiver.only(3, "Alice: while killed").await;
+    assert_eq!(got[3]["badge"].as_u64(), Some(1));
 }
 
 async fn wait_online(server: &TestServer, user: &str, online: bool) {

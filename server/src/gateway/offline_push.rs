@@ -1,7 +1,8 @@
 //! Sending offline pushes. After a stored message was delivered to the online sessions, one
 //! push task (never the request's) takes it: asks the store which devices of its recipients are
 //! registered, keeps those [`device_wants_push`] allows (offline or in the background) and whose
-//! receive option lets pushes through, reads the names the text needs and hands each
+//! receive option lets pushes through (one read for all of them), reads the names the text
+//! needs and hands each
 //! notification to the lane of its device, which applies the rate limit and then counts the
 //! push in the device's badge (a dropped push never raises it). Messages are taken in
 //! delivery order and a device always uses the same lane, whose task awaits each first attempt,
@@ -28,6 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use oxim_proto::ids::ConvId;
 use oxim_proto::payload::WireMessage;
 use tokio::sync::mpsc;
 
@@ -364,23 +366,17 @@ impl Worker {
         let group = if msg.group_id.is_empty() {
             None
         } else {
+            // A group gone meanwhile: nobody is pushed.
+            let Some(row) = store.group(&msg.group_id).await? else { return Ok(()) };
             let members = store.group_members_info(&msg.group_id, vec![msg.sender.clone()]).await?;
             let card = members.into_iter().next().map(|m| m.name_card).unwrap_or_default();
-            let name = store.group(&msg.group_id).await?.map(|g| g.info.name).unwrap_or_default();
-            Some((card, name))
+            Some((card, row.info.name))
         };
-        for device in devices {
-            let allowed = match &group {
-                None => {
-                    let opts = store.c2c_recv_opts(&device.user, vec![msg.sender.clone()]).await?;
-                    opts.first().is_none_or(|o| receive_opt_allows(o.opt))
-                }
-                Some(_) => {
-                    let info = store.groups_info(&device.user, vec![msg.group_id.clone()]).await?;
-                    info.first().and_then(|i| i.as_ref()).is_some_and(|i| receive_opt_allows(i.recv_opt))
-                }
-            };
-            if !allowed {
+        // Every recipient's receive option for the conversation in one read.
+        let conv = if group.is_none() { ConvId::C2C(msg.sender.clone()) } else { ConvId::Group(msg.group_id.clone()) };
+        let opts = store.recv_opts_in(devices.iter().map(|d| d.user.clone()).collect(), conv).await?;
+        for (device, opt) in devices.into_iter().zip(opts) {
+            if !receive_opt_allows(opt) {
                 continue;
             }
             let text = match &group {

@@ -415,6 +415,10 @@ pub trait PushStore {
     /// The devices of `users` that offline push knows, by user then platform.
     async fn push_devices(&self, users: Vec<String>) -> StoreResult<Vec<PushDevice>>;
 
+    /// Each of `users`' receive option for their conversation `conv` (0, receive, without one),
+    /// in the order of `users`: one read for all the recipients of a push.
+    async fn recv_opts_in(&self, users: Vec<String>, conv: ConvId) -> StoreResult<Vec<i32>>;
+
     /// Counts one more push to the device; the badge it then shows (the `doBackground` badge,
     /// 0 without one, plus the pushes since it was told). `None` if the device is not known.
     fn count_push(&self, user: &str, platform: &str) -> Queued<Option<u32>>;

@@ -2,6 +2,7 @@
 //! registration the device made since its last login and its app state.
 
 use async_trait::async_trait;
+use oxim_proto::ids::ConvId;
 use oxim_proto::offline_push::PushConfig;
 use rusqlite::{OptionalExtension, params};
 
@@ -121,6 +122,19 @@ impl PushStore for SqliteStore {
         })
         .await
     }
+
+    async fn recv_opts_in(&self, users: Vec<String>, conv: ConvId) -> StoreResult<Vec<i32>> {
+        let conv = conv.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached("SELECT recv_opt FROM user_conv WHERE user_id = ?1 AND conv_id = ?2")?;
+            let mut out = Vec::with_capacity(users.len());
+            for user in &users {
+                out.push(stmt.query_row(params![user, conv], |r| r.get(0)).optional()?.unwrap_or(0));
+            }
+            Ok(out)
+        })
+        .await
+    }
 }
 
 #[cfg(test)]
@@ -172,6 +186,21 @@ mod tests {
         store.remove_push_device("alice", "ios", yes()).await.unwrap();
         let devices = store.push_devices(vec!["alice".into()]).await.unwrap();
         assert_eq!(devices, vec![PushDevice { background_badge: None, ..android }]);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn the_receive_options_of_a_pushs_recipients_come_in_one_read_in_their_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        crate::store::sqlite::testing::send(&store, "m1", "alice", "bob").await;
+        crate::store::sqlite::testing::send(&store, "m2", "alice", "carol").await;
+        crate::store::ConversationStore::set_c2c_recv_opt(&store, "carol", vec!["alice".into()], 2).await.unwrap();
+        let users = vec!["carol".to_string(), "bob".into(), "dave".into(), "carol".into()];
+        let opts = store.recv_opts_in(users, ConvId::C2C("alice".into())).await.unwrap();
+        assert_eq!(opts, [2, 0, 0, 2], "dave has no conversation with alice: receive");
+        let other = store.recv_opts_in(vec!["carol".into()], ConvId::C2C("bob".into())).await.unwrap();
+        assert_eq!(other, [0], "the option is per conversation");
         store.close().await;
     }
 
