@@ -425,8 +425,8 @@ impl Drop for Client {
 }
 
 fn close_store(store: Arc<Store>) {
-    // Closing waits for the store's queued work: keep it off the async workers.
-    tokio::task::spawn_blocking(move || store.close());
+    // Queued behind the store's work; the next open of the file waits for it.
+    drop(store.close_in_background());
 }
 
 /// Routes server pushes to the logged-in session.

@@ -150,10 +150,9 @@ impl Session {
         self.sync.stop();
         let (store, events) = (self.store.clone(), self.events.clone());
         self.store.spawn(move |_| {
-            events.after_delivered(move || {
-                // Closing waits for the store's queued work: never on the event thread.
-                drop(crate::runtime::handle().spawn_blocking(move || store.close()));
-            });
+            // Queued behind the store's work, waited for by nobody (the next open of the
+            // file waits for it).
+            events.after_delivered(move || drop(store.close_in_background()));
             Ok(())
         });
     }

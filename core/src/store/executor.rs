@@ -1,16 +1,21 @@
 //! The process's one store executor: the database work of every store of every SDK instance
-//! runs on the SDK runtime's blocking pool ([`crate::runtime`]). Each store has a lane: its jobs
-//! run one at a time, in the order they were queued (a job queued later sees every earlier one
-//! done). A lane with queued jobs occupies one pool thread until it is empty; the pool keeps as
-//! many threads as lanes are busy at once (idle ones end after a while), so a process with a
+//! runs on the executor's own threads. Each store has a lane: its jobs run one at a time, in
+//! the order they were queued (a job queued later sees every earlier one done). A lane with
+//! queued jobs occupies one executor thread until it is empty; the executor keeps as many
+//! threads as lanes are busy at once (idle ones end after [`IDLE_KEEP`]), so a process with a
 //! thousand instances does not keep a thousand store threads, and a store whose write waits on
 //! the disk holds up only its own lane. No app thread, event listener or async worker ever
 //! waits on disk.
+//!
+//! The threads are the executor's own, not the async runtime's blocking pool: code on that pool
+//! may wait for a lane (opening a store waits for the previous store of its file to close), and
+//! a pool full of such waiters, with the lanes queued behind them, would never move again.
 
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 /// A unit of database work.
 pub(super) type Task = Box<dyn FnOnce() + Send>;
@@ -46,8 +51,7 @@ impl Lane {
         if !st.scheduled {
             st.scheduled = true;
             drop(st);
-            let lane = self.clone();
-            drop(crate::runtime::handle().spawn_blocking(move || lane.run()));
+            POOL.schedule(self.clone());
         }
     }
 
@@ -71,6 +75,63 @@ impl Lane {
             }
         }
         IN_LANE.with(|on| on.set(false));
+    }
+}
+
+/// How long an executor thread without work waits for more before it ends.
+const IDLE_KEEP: Duration = Duration::from_secs(10);
+
+/// The executor's threads and the lanes waiting for one.
+struct Pool {
+    state: Mutex<PoolState>,
+    /// Signalled when a lane is queued for an idle thread.
+    work: Condvar,
+}
+
+struct PoolState {
+    /// Lanes with jobs, waiting for a thread.
+    ready: VecDeque<Arc<Lane>>,
+    /// Threads waiting for a lane.
+    idle: usize,
+}
+
+static POOL: Pool = Pool { state: Mutex::new(PoolState { ready: VecDeque::new(), idle: 0 }), work: Condvar::new() };
+
+impl Pool {
+    /// Hands `lane` to an idle thread, or to a new one when every thread is busy.
+    fn schedule(&'static self, lane: Arc<Lane>) {
+        let mut st = lock(&self.state);
+        st.ready.push_back(lane);
+        if st.ready.len() <= st.idle {
+            self.work.notify_one();
+            return;
+        }
+        drop(st);
+        let spawned = std::thread::Builder::new().name("oxim-store".into()).spawn(move || self.work_loop());
+        if let Err(e) = spawned {
+            // The lane stays queued: a thread that finishes its lane takes it.
+            tracing::error!("cannot start a store thread: {e}");
+        }
+    }
+
+    /// Runs queued lanes until none came for [`IDLE_KEEP`].
+    fn work_loop(&self) {
+        let mut st = lock(&self.state);
+        loop {
+            if let Some(lane) = st.ready.pop_front() {
+                drop(st);
+                lane.run();
+                st = lock(&self.state);
+                continue;
+            }
+            st.idle += 1;
+            let (next, waited) = self.work.wait_timeout(st, IDLE_KEEP).unwrap_or_else(|e| e.into_inner());
+            st = next;
+            st.idle -= 1;
+            if waited.timed_out() && st.ready.is_empty() {
+                return;
+            }
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The SDK's local store: one SQLite file per user (`<data_dir>/<sdkAppID>/<userID>/oxim.db`),
 //! WAL mode, schema migrations from version 1. All database work runs on the process's store
-//! executor ([`executor`]: the SDK runtime's blocking pool, shared by every store of every
+//! executor ([`executor`]: threads of its own, shared by every store of every
 //! instance; each store's jobs in order), so neither the caller's thread nor the event thread
 //! ever waits on disk.
 
@@ -255,26 +255,33 @@ impl Store {
     /// Finishes queued work and closes the database (checkpointing its WAL into the file).
     /// Waits for that, except inside a store job.
     pub fn close(&self) {
-        let (done_tx, done) = mpsc::sync_channel::<()>(1);
+        if let Some(done) = self.close_in_background()
+            && !executor::on_executor()
         {
-            let mut open = lock(&self.open);
-            if !*open {
-                return;
-            }
-            *open = false;
-            let (conn, path) = (self.conn.clone(), self.path.clone());
-            self.lane.submit(Box::new(move || {
-                if let Some(conn) = lock(&conn).take() {
-                    let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
-                    drop(conn);
-                    release_file(&path);
-                }
-                let _ = done_tx.send(());
-            }));
-        }
-        if !executor::on_executor() {
             let _ = done.recv();
         }
+    }
+
+    /// Like [`close`](Self::close) without waiting: the close is queued behind the store's
+    /// work and the caller goes on (a later [`Store::open`] of the file waits for it). Returns
+    /// what signals the close done, or `None` if the store was already closed.
+    pub fn close_in_background(&self) -> Option<mpsc::Receiver<()>> {
+        let (done_tx, done) = mpsc::sync_channel::<()>(1);
+        let mut open = lock(&self.open);
+        if !*open {
+            return None;
+        }
+        *open = false;
+        let (conn, path) = (self.conn.clone(), self.path.clone());
+        self.lane.submit(Box::new(move || {
+            if let Some(conn) = lock(&conn).take() {
+                let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+                drop(conn);
+                release_file(&path);
+            }
+            let _ = done_tx.send(());
+        }));
+        Some(done)
     }
 }
 
@@ -690,6 +697,43 @@ mod tests {
         assert_eq!(pending.1, [(conv.clone(), ConvChange::New)]);
         assert!(pending.2.is_empty());
         assert_eq!(pending.3, [(conv, ConvChange::Changed)]);
+    }
+
+    /// Hundreds of stores closed at once from the async runtime's blocking pool, every pool
+    /// thread waiting for its store's close before any close has run (a process with a
+    /// thousand SDK instances ending them together): the lanes run on the executor's own
+    /// threads, so the closes happen. When lanes ran on that pool, its 512 threads (tokio's
+    /// default) all waited for lanes queued behind them, and nothing moved again.
+    #[test]
+    fn stores_closed_at_once_from_a_full_blocking_pool_all_close() {
+        const POOL: usize = 512;
+        const STORES: usize = 600;
+        let dir = tempfile::tempdir().unwrap();
+        let stores: Vec<Store> =
+            (0..STORES).map(|i| Store::open(&dir.path().join(format!("{i}/oxim.db"))).unwrap()).collect();
+        let all_waiting = Arc::new(std::sync::Barrier::new(POOL));
+        let (closed_tx, closed) = mpsc::channel();
+        for (i, store) in stores.into_iter().enumerate() {
+            let (all_waiting, closed_tx) = (all_waiting.clone(), closed_tx.clone());
+            drop(crate::runtime::handle().spawn_blocking(move || {
+                if i < POOL {
+                    // Every pool thread is taken before the first close is queued.
+                    all_waiting.wait();
+                }
+                store.close();
+                let _ = closed_tx.send(());
+            }));
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        for n in 0..STORES {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(closed.recv_timeout(left).is_ok(), "only {n} of {STORES} stores closed");
+        }
+        // Closed for real: no file is held any more.
+        for i in [0, POOL - 1, STORES - 1] {
+            let path = dir.path().join(format!("{i}/oxim.db"));
+            assert!(lock(&OPEN_FILES).as_ref().is_none_or(|m| !m.contains_key(&path)), "store {i} still open");
+        }
     }
 
     #[tokio::test]
