@@ -11,13 +11,14 @@
 //!
 //! `--quick` uses small sizes (a few seconds each): it keeps the benchmarks working and checks
 //! their correctness (every message delivered, every page right), never their speed. Names:
-//! latency, throughput, ramp, fanout, memory, history, conversations, coldsync, ffi, size.
+//! latency, throughput, ramp, disk, fanout, memory, history, conversations, coldsync, ffi, size.
 //!
 //! Nothing here asserts a time: a missed target is a row that says "no". A failed correctness
 //! check makes the program exit with status 1 after the table is written.
 
 mod coldsync;
 mod conversations;
+mod disk;
 mod echo;
 mod fanout;
 mod ffi;
@@ -137,8 +138,19 @@ struct Args {
     lib: Option<PathBuf>,
 }
 
-const NAMES: [&str; 10] =
-    ["latency", "throughput", "ramp", "fanout", "memory", "history", "conversations", "coldsync", "ffi", "size"];
+const NAMES: [&str; 11] = [
+    "latency",
+    "throughput",
+    "ramp",
+    "disk",
+    "fanout",
+    "memory",
+    "history",
+    "conversations",
+    "coldsync",
+    "ffi",
+    "size",
+];
 
 fn parse_args() -> Result<Args, String> {
     let mut args =
@@ -249,6 +261,11 @@ async fn run(ctx: &Ctx, args: &Args) -> (Vec<Row>, String) {
         let (row, tables) = ramp::run(ctx).await;
         rows.push(row);
         details.push_str(&tables);
+    }
+    if wanted("disk") {
+        let (row, table) = disk::run(ctx).await;
+        rows.push(row);
+        details.push_str(&table);
     }
     if wanted("memory") {
         rows.push(memory::run(ctx).await);
