@@ -56,6 +56,10 @@ struct Cli {
     /// Seconds a socket may stay without a login before it is closed with 4002 [default: 30].
     #[arg(long, env = "OXIM_LOGIN_DEADLINE_SECS", global = true)]
     login_deadline_secs: Option<u64>,
+    /// WebSocket connections open at once; beyond it a new one is refused with HTTP 503
+    /// [default: 10000; TOML: max_connections].
+    #[arg(long, env = "OXIM_MAX_CONNECTIONS", global = true)]
+    max_connections: Option<usize>,
     /// Log filter, e.g. "info" or "oxim_server=debug" [default: info, or RUST_LOG].
     #[arg(long, env = "OXIM_LOG", global = true)]
     log: Option<String>,
@@ -94,6 +98,7 @@ fn config_from(cli: &Cli) -> Result<ServerConfig, String> {
         tls_key: cli.tls_key.clone(),
         durability: cli.durability,
     })?;
+    config.max_connections = cli.max_connections.unwrap_or(config.max_connections);
     let limits = &mut config.limits;
     limits.user_msgs_per_sec = cli.user_msgs_per_sec.unwrap_or(limits.user_msgs_per_sec);
     limits.user_msgs_burst = cli.user_msgs_burst.unwrap_or(limits.user_msgs_burst);
