@@ -102,9 +102,14 @@ async fn websocket(State(state): State<RouteState>, ws: WebSocketUpgrade) -> axu
     ws.max_message_size(MAX_WS_MESSAGE)
         .max_frame_size(MAX_WS_MESSAGE)
         .read_buffer_size(WS_READ_BUFFER)
-        .on_upgrade(move |socket| async move {
-            gateway::serve_socket(state.app, socket, state.alive).await;
-            drop(open);
+        .on_upgrade(move |socket| {
+            // The socket goes into the connection's future before this one is built, so it is
+            // not kept twice.
+            let serving = gateway::serve_socket(state.app, socket, state.alive);
+            async move {
+                serving.await;
+                drop(open);
+            }
         })
         .into_response()
 }

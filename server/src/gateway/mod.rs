@@ -36,6 +36,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use oxim_proto::frame::NoBody;
 use oxim_proto::{OutFrame, push};
@@ -43,7 +44,7 @@ use tokio::sync::mpsc;
 
 pub use deliver::deliver;
 use limits::{MAX_FLUSH_BATCH, OUTBOX_CAPACITY};
-use sessions::{Control, ControlQueue, SessionHandle};
+use sessions::{Control, ControlQueue, FrameQueue, SessionHandle};
 
 use crate::app::App;
 use crate::domain::rate::{SendHolds, SendRate};
@@ -124,7 +125,7 @@ fn abandon(busy: Option<Busy>, scope: &Scope) {
 /// connection, shared by its requests in flight).
 struct Outbox {
     app: Arc<App>,
-    frames: mpsc::Sender<Utf8Bytes>,
+    frames: FrameQueue,
     origin: u64,
 }
 
@@ -260,11 +261,22 @@ impl Conn {
     }
 }
 
-/// Serves one upgraded WebSocket until it closes. `_alive` is dropped on return, which lets a
+/// Serves one upgraded WebSocket until it closes. `alive` is dropped on return, which lets a
 /// graceful shutdown know when every connection has finished.
-pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender<()>) {
-    let (mut sink, mut stream) = socket.split();
-    let (frames_tx, mut frames_rx) = mpsc::channel::<Utf8Bytes>(OUTBOX_CAPACITY);
+pub fn serve_socket(app: Arc<App>, socket: WebSocket, alive: mpsc::Sender<()>) -> impl Future<Output = ()> + Send {
+    // Split before the connection's future exists: a socket taken by an async fn stays in its
+    // state for the connection's whole life (368 bytes an idle connection would keep).
+    let (sink, stream) = socket.split();
+    serve(app, sink, stream, alive)
+}
+
+async fn serve(
+    app: Arc<App>,
+    mut sink: SplitSink<WebSocket, Message>,
+    mut stream: SplitStream<WebSocket>,
+    _alive: mpsc::Sender<()>,
+) {
+    let frames = FrameQueue::new(OUTBOX_CAPACITY);
     let controls = ControlQueue::default();
     // What the reader decided: close with a frame, close without one, or drop the socket.
     let (close_tx, mut close_rx) = tokio::sync::oneshot::channel::<Ending>();
@@ -273,28 +285,30 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
     // that takes no write for `write_timeout` (it stopped reading) ends the writer, and with it
     // the connection: nothing waits on it forever.
     let write_timeout = app.services.config.write_timeout;
+    let queued = frames.clone();
     let mut writer = tokio::spawn(async move {
+        // However the writer ends, nothing more is queued for it (senders learn it is gone).
+        let _closed = CloseOnDrop(queued.clone());
         let ending = loop {
             tokio::select! {
                 biased;
-                frame = frames_rx.recv() => match frame {
-                    Some(frame) => {
-                        // Everything already queued goes out with this frame in one flush
-                        // (one write instead of one per frame under load).
-                        let batch = async {
+                frame = queued.recv() => {
+                    // Everything already queued goes out with this frame in one flush (one
+                    // write instead of one per frame under load).
+                    let batch = async {
+                        sink.feed(Message::Text(frame)).await?;
+                        let mut batched = 1;
+                        while batched < MAX_FLUSH_BATCH && let Some(frame) = queued.try_recv() {
                             sink.feed(Message::Text(frame)).await?;
-                            let mut batched = 1;
-                            while batched < MAX_FLUSH_BATCH && let Ok(frame) = frames_rx.try_recv() {
-                                sink.feed(Message::Text(frame)).await?;
-                                batched += 1;
-                            }
-                            sink.flush().await
-                        };
-                        if !matches!(tokio::time::timeout(write_timeout, batch).await, Ok(Ok(()))) { return }
-                    }
-                    // Every sender is gone: the reader has ended, and has said how (or returns).
-                    None => break (&mut close_rx).await,
+                            batched += 1;
+                        }
+                        sink.flush().await
+                    };
+                    // Boxed: only a writer that is writing needs room for this; an idle
+                    // connection's task keeps only the wait above.
+                    if !matches!(Box::pin(tokio::time::timeout(write_timeout, batch)).await, Ok(Ok(()))) { return }
                 },
+                // The reader has ended and says how (dropped unsent if it ended by a panic).
                 ending = &mut close_rx => break ending,
             }
         };
@@ -304,19 +318,19 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
         };
         // Drain what is already queued (responses to the last requests) first.
         let goodbye = async {
-            while let Ok(frame) = frames_rx.try_recv() {
+            while let Some(frame) = queued.try_recv() {
                 sink.send(Message::Text(frame)).await?;
             }
             sink.send(Message::Close(close)).await
         };
-        let _ = tokio::time::timeout(write_timeout, goodbye).await;
+        let _ = Box::pin(tokio::time::timeout(write_timeout, goodbye)).await;
     });
 
     let id = app.next_conn_id();
     let mut conn = Conn {
         id,
         session: None,
-        outbox: Arc::new(Outbox { app: app.clone(), frames: frames_tx, origin: id }),
+        outbox: Arc::new(Outbox { app: app.clone(), frames, origin: id }),
         control: controls.clone(),
         scope: Scope::new(app.services.clone()),
         requests: 0,
@@ -407,6 +421,15 @@ pub async fn serve_socket(app: Arc<App>, socket: WebSocket, _alive: mpsc::Sender
     let _ = close_tx.send(ending);
     drop(conn);
     let _ = writer.await;
+}
+
+/// Closes a connection's frame queue when its writer ends, however it ends.
+struct CloseOnDrop(FrameQueue);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        self.0.close();
+    }
 }
 
 /// How a connection ends.

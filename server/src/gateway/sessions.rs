@@ -4,7 +4,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 use super::limits::MAX_SESSIONS_PER_USER;
 use crate::handlers::{Presence, Push};
@@ -55,6 +55,126 @@ impl ControlQueue {
     }
 }
 
+/// The frames waiting for a connection's writer, at most `capacity` of them: a push to a full
+/// queue closes the connection (its client stopped reading), the connection's own answers wait
+/// for room. Every connection keeps one: a tokio channel allocates about 1.5 KB up front (its
+/// shared state and a first block of 32 slots), this only a lock and an empty queue until
+/// frames wait.
+#[derive(Debug, Clone)]
+pub struct FrameQueue(Arc<FrameInner>);
+
+#[derive(Debug)]
+struct FrameInner {
+    state: Mutex<FrameState>,
+    capacity: usize,
+    /// A frame was queued (the writer, the only reader, waits on it).
+    queued: Notify,
+    /// The writer took frames, or the queue closed (senders waiting for room wait on it).
+    taken: Notify,
+}
+
+#[derive(Debug, Default)]
+struct FrameState {
+    frames: VecDeque<Utf8Bytes>,
+    /// The writer is gone: nothing is queued any more.
+    closed: bool,
+}
+
+/// Why a frame was not queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotQueued {
+    /// The queue holds its capacity.
+    Full,
+    /// The writer is gone (the connection is closing).
+    Closed,
+}
+
+/// A queue shrinks back once empty if a burst left it with more room than this.
+const KEPT_FRAME_ROOM: usize = 16;
+
+impl FrameQueue {
+    /// An empty queue of at most `capacity` frames.
+    pub fn new(capacity: usize) -> FrameQueue {
+        FrameQueue(Arc::new(FrameInner {
+            state: Mutex::new(FrameState::default()),
+            capacity,
+            queued: Notify::new(),
+            taken: Notify::new(),
+        }))
+    }
+
+    /// Queues `frame` unless the queue is full or closed.
+    pub fn try_send(&self, frame: Utf8Bytes) -> Result<(), NotQueued> {
+        self.push(frame).map_err(|(why, _)| why)
+    }
+
+    /// Queues `frame`, waiting for room; fails only once the queue is closed.
+    pub async fn send(&self, mut frame: Utf8Bytes) -> Result<(), NotQueued> {
+        loop {
+            // Registered before the check, so room made in between wakes it.
+            let taken = self.0.taken.notified();
+            tokio::pin!(taken);
+            taken.as_mut().enable();
+            match self.push(frame) {
+                Ok(()) => return Ok(()),
+                Err((NotQueued::Closed, _)) => return Err(NotQueued::Closed),
+                Err((NotQueued::Full, back)) => frame = back,
+            }
+            taken.await;
+        }
+    }
+
+    /// Queues `frame`, or gives it back with the reason it was not queued.
+    fn push(&self, frame: Utf8Bytes) -> Result<(), (NotQueued, Utf8Bytes)> {
+        let mut st = self.0.state.lock().expect("frame queue lock");
+        if st.closed {
+            return Err((NotQueued::Closed, frame));
+        }
+        if st.frames.len() >= self.0.capacity {
+            return Err((NotQueued::Full, frame));
+        }
+        st.frames.push_back(frame);
+        drop(st);
+        self.0.queued.notify_one();
+        Ok(())
+    }
+
+    /// The next frame, waiting for one (the writer only).
+    pub async fn recv(&self) -> Utf8Bytes {
+        loop {
+            if let Some(frame) = self.try_recv() {
+                return frame;
+            }
+            // A frame queued between the check and this wait left a permit: none is missed.
+            self.0.queued.notified().await;
+        }
+    }
+
+    /// The next frame, if one is queued (the writer only).
+    pub fn try_recv(&self) -> Option<Utf8Bytes> {
+        let mut st = self.0.state.lock().expect("frame queue lock");
+        let frame = st.frames.pop_front()?;
+        let was_full = st.frames.len() + 1 >= self.0.capacity;
+        if st.frames.is_empty() && st.frames.capacity() > KEPT_FRAME_ROOM {
+            st.frames = VecDeque::new();
+        }
+        drop(st);
+        if was_full {
+            self.0.taken.notify_waiters();
+        }
+        Some(frame)
+    }
+
+    /// The writer is gone: drops what is queued; senders get [`NotQueued::Closed`] from now on.
+    pub fn close(&self) {
+        let mut st = self.0.state.lock().expect("frame queue lock");
+        st.closed = true;
+        st.frames = VecDeque::new();
+        drop(st);
+        self.0.taken.notify_waiters();
+    }
+}
+
 /// One authenticated connection, as the registry sees it.
 #[derive(Debug, Clone)]
 pub struct SessionHandle {
@@ -63,7 +183,7 @@ pub struct SessionHandle {
     /// Platform given at login.
     pub platform: String,
     /// Frames to write to the socket.
-    pub frames: mpsc::Sender<Utf8Bytes>,
+    pub frames: FrameQueue,
     /// Instructions for the connection task.
     pub control: ControlQueue,
 }
@@ -71,7 +191,7 @@ pub struct SessionHandle {
 impl SessionHandle {
     /// Queues a frame without waiting; a full outbox closes the connection instead.
     pub fn deliver(&self, frame: &Utf8Bytes) {
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.frames.try_send(frame.clone()) {
+        if let Err(NotQueued::Full) = self.frames.try_send(frame.clone()) {
             self.control.send(Control::Overflow);
         }
     }
@@ -167,11 +287,21 @@ impl Presence for Sessions {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
-    fn handle(conn_id: u64, platform: &str) -> (SessionHandle, mpsc::Receiver<Utf8Bytes>) {
-        let (frames, rx) = mpsc::channel(2);
-        (SessionHandle { conn_id, platform: platform.into(), frames, control: ControlQueue::default() }, rx)
+    fn handle(conn_id: u64, platform: &str) -> (SessionHandle, FrameQueue) {
+        let frames = FrameQueue::new(2);
+        (
+            SessionHandle {
+                conn_id,
+                platform: platform.into(),
+                frames: frames.clone(),
+                control: ControlQueue::default(),
+            },
+            frames,
+        )
     }
 
     #[test]
@@ -207,15 +337,47 @@ mod tests {
         assert_eq!(sessions.count(), MAX_SESSIONS_PER_USER + 1);
     }
 
+    #[tokio::test]
+    async fn a_frame_queue_is_bounded_and_its_senders_learn_when_the_writer_is_gone() {
+        let q = FrameQueue::new(2);
+        q.try_send(Utf8Bytes::from_static("a")).unwrap();
+        q.send(Utf8Bytes::from_static("b")).await.unwrap();
+        assert_eq!(q.try_send(Utf8Bytes::from_static("c")), Err(NotQueued::Full));
+        // A sender waits for room, and queues once the writer takes a frame.
+        let waiting = tokio::spawn({
+            let q = q.clone();
+            async move { q.send(Utf8Bytes::from_static("c")).await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "no room: the sender waits");
+        assert_eq!(q.recv().await.as_str(), "a");
+        tokio::time::timeout(Duration::from_secs(10), waiting).await.unwrap().unwrap().unwrap();
+        assert_eq!([q.recv().await.as_str(), q.try_recv().unwrap().as_str()], ["b", "c"]);
+        assert!(q.try_recv().is_none());
+        // The writer is gone: a sender waiting for room is told, and nothing more is queued.
+        q.try_send(Utf8Bytes::from_static("d")).unwrap();
+        q.try_send(Utf8Bytes::from_static("e")).unwrap();
+        let waiting = tokio::spawn({
+            let q = q.clone();
+            async move { q.send(Utf8Bytes::from_static("f")).await }
+        });
+        tokio::task::yield_now().await;
+        q.close();
+        let told = tokio::time::timeout(Duration::from_secs(10), waiting).await.unwrap().unwrap();
+        assert_eq!(told, Err(NotQueued::Closed));
+        assert_eq!(q.try_send(Utf8Bytes::from_static("g")), Err(NotQueued::Closed));
+        assert!(q.try_recv().is_none(), "what was queued went with the writer");
+    }
+
     #[test]
     fn deliver_skips_the_origin_connection() {
         let sessions = Sessions::default();
-        let (h1, mut rx1) = handle(1, "android");
-        let (h2, mut rx2) = handle(2, "ios");
+        let (h1, rx1) = handle(1, "android");
+        let (h2, rx2) = handle(2, "ios");
         sessions.bind("alice", h1);
         sessions.bind("alice", h2);
         sessions.deliver("alice", &Utf8Bytes::from_static("x"), Some(1));
-        assert!(rx1.try_recv().is_err());
+        assert!(rx1.try_recv().is_none());
         assert_eq!(rx2.try_recv().unwrap().as_str(), "x");
     }
 }
