@@ -74,10 +74,9 @@ pub async fn run(ctx: &Ctx) -> (Row, String) {
         Ok::<_, std::io::Error>(cases)
     })
     .await;
-    let cases = match cases {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => return (Row::failed(METRIC, "report only", &e.to_string()), String::new()),
-        Err(e) => return (Row::failed(METRIC, "report only", &e.to_string()), String::new()),
+    let cases = match cases.map_err(|e| e.to_string()).and_then(|c| c.map_err(|e| e.to_string())) {
+        Ok(c) => c,
+        Err(e) => return (Row::failed(METRIC, "report only", &e), String::new()),
     };
     let value = cases
         .iter()

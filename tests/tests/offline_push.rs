@@ -460,6 +460,24 @@ fn sample(text: &str, line: &str) -> u64 {
     text.lines().find_map(|l| l.strip_prefix(line)).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
 }
 
+/// Business id 6768's pushes sent and dropped by the rate limit, once `messages` pushes were
+/// handled one way or the other (by `deadline`).
+async fn pushes_handled(server: &TestServer, messages: u64, deadline: Instant) -> (u64, u64) {
+    let id = "{business_id=\"6768\"}";
+    loop {
+        let m = metrics(server).await;
+        let (sent, limited) = (
+            sample(&m, &format!("oxim_push_sent_total{id}")),
+            sample(&m, &format!("oxim_push_rate_limited_total{id}")),
+        );
+        if sent + limited == messages {
+            return (sent, limited);
+        }
+        assert!(Instant::now() < deadline, "{sent} + {limited} of {messages} pushes handled: {m}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn each_business_id_is_rate_limited_and_what_push_did_is_counted_in_metrics() {
     let (receiver, url) = Receiver::start().await;
@@ -477,21 +495,8 @@ async fn each_business_id_is_rate_limited_and_what_push_did_is_counted_in_metric
     for text in ["1", "2", "3", "4"] {
         send_text(&alice, "bob", text).await;
     }
-    let id = "{business_id=\"6768\"}";
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let m = metrics(&server).await;
-        let (sent, limited) = (
-            sample(&m, &format!("oxim_push_sent_total{id}")),
-            sample(&m, &format!("oxim_push_rate_limited_total{id}")),
-        );
-        if sent + limited == 4 {
-            assert_eq!((sent, limited), (2, 2), "{m}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "{m}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let handled = pushes_handled(&server, 4, Instant::now() + Duration::from_secs(10)).await;
+    assert_eq!(handled, (2, 2), "two sent, two over the limit");
     let got: Vec<Value> = receiver.all().iter().map(|n| n["body"].clone()).collect();
     assert_eq!(got, ["1", "2"], "the pushes over the limit were dropped");
 
@@ -530,42 +535,23 @@ async fn a_push_dropped_by_the_rate_limit_does_not_raise_the_badge() {
     let alice = TestClient::logged_in(&server, "alice", "linux").await;
     let phone = registered(&server, "bob", "android", "bob-phone").await;
     phone.sdk.offline_push_manager().do_background(5).await.unwrap();
-    let id = "{business_id=\"6768\"}";
-    let counts = |m: &str| {
-        (sample(m, &format!("oxim_push_sent_total{id}")), sample(m, &format!("oxim_push_rate_limited_total{id}")))
-    };
-    // Messages back to back until one was dropped, then one a while until one more went out.
+    // Messages one after another until one was dropped, then one a while until one more went out.
     let mut messages = 0;
     let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let (sent_before, dropped) = loop {
         messages += 1;
         send_text(&alice, "bob", &messages.to_string()).await;
-        let (sent, limited) = counts(&metrics(&server).await);
+        let (sent, limited) = pushes_handled(&server, messages, deadline).await;
         if limited > 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline && sent < 100, "nothing was rate limited");
-    }
-    let (sent_before, dropped) = loop {
-        let (sent, limited) = counts(&metrics(&server).await);
-        if sent + limited == messages {
             break (sent, limited);
         }
-        assert!(Instant::now() < deadline, "{sent} + {limited} of {messages} pushes handled");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(sent < 100, "nothing was rate limited");
     };
     loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
         messages += 1;
         send_text(&alice, "bob", &messages.to_string()).await;
-        let (sent, limited) = loop {
-            let (sent, limited) = counts(&metrics(&server).await);
-            if sent + limited == messages {
-                break (sent, limited);
-            }
-            assert!(Instant::now() < deadline, "{sent} + {limited} of {messages} pushes handled");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
+        let (sent, limited) = pushes_handled(&server, messages, deadline).await;
         if sent > sent_before {
             assert!(limited >= dropped);
             break;

@@ -25,151 +25,149 @@ pub enum Control {
 }
 
 /// A connection's control queue. Instructions are rare (kicks, overflow, disconnection), and
-/// every idle connection keeps one of these: a channel would allocate a block of slots up
-/// front (about 1.3 KB a connection); this is a lock, an empty queue and a wake-up.
+/// every idle connection keeps one: a [`WaitQueue`] without a bound, never closed.
 #[derive(Debug, Clone, Default)]
-pub struct ControlQueue(Arc<ControlInner>);
-
-#[derive(Debug, Default)]
-struct ControlInner {
-    pending: Mutex<VecDeque<Control>>,
-    wake: Notify,
-}
+pub struct ControlQueue(WaitQueue<Control>);
 
 impl ControlQueue {
     /// Queues an instruction for the connection task.
     pub fn send(&self, control: Control) {
-        self.0.pending.lock().expect("control lock").push_back(control);
-        self.0.wake.notify_one();
+        // Unbounded and never closed: always queued.
+        let _ = self.0.try_send(control);
     }
 
     /// Waits for the next instruction (the connection task is the only reader).
     pub async fn recv(&self) -> Control {
-        loop {
-            if let Some(control) = self.0.pending.lock().expect("control lock").pop_front() {
-                return control;
-            }
-            // A send between the check and this wait left a permit: no wake-up is lost.
-            self.0.wake.notified().await;
-        }
+        self.0.recv().await
     }
 }
 
 /// The frames waiting for a connection's writer, at most `capacity` of them: a push to a full
 /// queue closes the connection (its client stopped reading), the connection's own answers wait
-/// for room. Every connection keeps one: a tokio channel allocates about 1.5 KB up front (its
-/// shared state and a first block of 32 slots), this only a lock and an empty queue until
-/// frames wait.
+/// for room, senders learn when the writer is gone.
+pub type FrameQueue = WaitQueue<Utf8Bytes>;
+
+/// A queue with one reader, as every connection keeps two (its frames and its control
+/// instructions): a lock and a queue that allocates only while items wait, and two wake-ups. A
+/// tokio channel would allocate about 1.5 KB a connection up front (its shared state and a first
+/// block of 32 slots).
 #[derive(Debug, Clone)]
-pub struct FrameQueue(Arc<FrameInner>);
+pub struct WaitQueue<T>(Arc<QueueInner<T>>);
 
 #[derive(Debug)]
-struct FrameInner {
-    state: Mutex<FrameState>,
+struct QueueInner<T> {
+    state: Mutex<QueueState<T>>,
     capacity: usize,
-    /// A frame was queued (the writer, the only reader, waits on it).
+    /// An item was queued (the reader waits on it).
     queued: Notify,
-    /// The writer took frames, or the queue closed (senders waiting for room wait on it).
+    /// The reader took items, or the queue closed (senders waiting for room wait on it).
     taken: Notify,
 }
 
-#[derive(Debug, Default)]
-struct FrameState {
-    frames: VecDeque<Utf8Bytes>,
-    /// The writer is gone: nothing is queued any more.
+#[derive(Debug)]
+struct QueueState<T> {
+    items: VecDeque<T>,
+    /// The reader is gone: nothing is queued any more.
     closed: bool,
 }
 
-/// Why a frame was not queued.
+/// Why an item was not queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotQueued {
     /// The queue holds its capacity.
     Full,
-    /// The writer is gone (the connection is closing).
+    /// The reader is gone (the connection is closing).
     Closed,
 }
 
 /// A queue shrinks back once empty if a burst left it with more room than this.
-const KEPT_FRAME_ROOM: usize = 16;
+const KEPT_ROOM: usize = 16;
 
-impl FrameQueue {
-    /// An empty queue of at most `capacity` frames.
-    pub fn new(capacity: usize) -> FrameQueue {
-        FrameQueue(Arc::new(FrameInner {
-            state: Mutex::new(FrameState::default()),
+impl<T> Default for WaitQueue<T> {
+    /// A queue without a bound.
+    fn default() -> Self {
+        WaitQueue::new(usize::MAX)
+    }
+}
+
+impl<T> WaitQueue<T> {
+    /// An empty queue of at most `capacity` items.
+    pub fn new(capacity: usize) -> WaitQueue<T> {
+        WaitQueue(Arc::new(QueueInner {
+            state: Mutex::new(QueueState { items: VecDeque::new(), closed: false }),
             capacity,
             queued: Notify::new(),
             taken: Notify::new(),
         }))
     }
 
-    /// Queues `frame` unless the queue is full or closed.
-    pub fn try_send(&self, frame: Utf8Bytes) -> Result<(), NotQueued> {
-        self.push(frame).map_err(|(why, _)| why)
+    /// Queues `item` unless the queue is full or closed.
+    pub fn try_send(&self, item: T) -> Result<(), NotQueued> {
+        self.push(item).map_err(|(why, _)| why)
     }
 
-    /// Queues `frame`, waiting for room; fails only once the queue is closed.
-    pub async fn send(&self, mut frame: Utf8Bytes) -> Result<(), NotQueued> {
+    /// Queues `item`, waiting for room; fails only once the queue is closed.
+    pub async fn send(&self, mut item: T) -> Result<(), NotQueued> {
         loop {
             // Registered before the check, so room made in between wakes it.
             let taken = self.0.taken.notified();
             tokio::pin!(taken);
             taken.as_mut().enable();
-            match self.push(frame) {
+            match self.push(item) {
                 Ok(()) => return Ok(()),
                 Err((NotQueued::Closed, _)) => return Err(NotQueued::Closed),
-                Err((NotQueued::Full, back)) => frame = back,
+                Err((NotQueued::Full, back)) => item = back,
             }
             taken.await;
         }
     }
 
-    /// Queues `frame`, or gives it back with the reason it was not queued.
-    fn push(&self, frame: Utf8Bytes) -> Result<(), (NotQueued, Utf8Bytes)> {
-        let mut st = self.0.state.lock().expect("frame queue lock");
+    /// Queues `item`, or gives it back with the reason it was not queued.
+    fn push(&self, item: T) -> Result<(), (NotQueued, T)> {
+        let mut st = self.0.state.lock().expect("queue lock");
         if st.closed {
-            return Err((NotQueued::Closed, frame));
+            return Err((NotQueued::Closed, item));
         }
-        if st.frames.len() >= self.0.capacity {
-            return Err((NotQueued::Full, frame));
+        if st.items.len() >= self.0.capacity {
+            return Err((NotQueued::Full, item));
         }
-        st.frames.push_back(frame);
+        st.items.push_back(item);
         drop(st);
         self.0.queued.notify_one();
         Ok(())
     }
 
-    /// The next frame, waiting for one (the writer only).
-    pub async fn recv(&self) -> Utf8Bytes {
+    /// The next item, waiting for one (the reader only).
+    pub async fn recv(&self) -> T {
         loop {
-            if let Some(frame) = self.try_recv() {
-                return frame;
+            if let Some(item) = self.try_recv() {
+                return item;
             }
-            // A frame queued between the check and this wait left a permit: none is missed.
+            // An item queued between the check and this wait left a permit: none is missed.
             self.0.queued.notified().await;
         }
     }
 
-    /// The next frame, if one is queued (the writer only).
-    pub fn try_recv(&self) -> Option<Utf8Bytes> {
-        let mut st = self.0.state.lock().expect("frame queue lock");
-        let frame = st.frames.pop_front()?;
-        let was_full = st.frames.len() + 1 >= self.0.capacity;
-        if st.frames.is_empty() && st.frames.capacity() > KEPT_FRAME_ROOM {
-            st.frames = VecDeque::new();
+    /// The next item, if one is queued (the reader only).
+    pub fn try_recv(&self) -> Option<T> {
+        let mut st = self.0.state.lock().expect("queue lock");
+        let item = st.items.pop_front()?;
+        let was_full = st.items.len() + 1 >= self.0.capacity;
+        if st.items.is_empty() && st.items.capacity() > KEPT_ROOM {
+            st.items = VecDeque::new();
         }
         drop(st);
         if was_full {
             self.0.taken.notify_waiters();
         }
-        Some(frame)
+        Some(item)
     }
 
-    /// The writer is gone: drops what is queued; senders get [`NotQueued::Closed`] from now on.
+    /// The reader is gone: drops what is queued; senders get [`NotQueued::Closed`] from now on.
     pub fn close(&self) {
-        let mut st = self.0.state.lock().expect("frame queue lock");
+        let mut st = self.0.state.lock().expect("queue lock");
         st.closed = true;
-        st.frames = VecDeque::new();
+        st.items = VecDeque::new();
         drop(st);
         self.0.taken.notify_waiters();
     }
