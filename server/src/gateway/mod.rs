@@ -363,6 +363,9 @@ async fn serve(
             }
             (None, _) => None,
         };
+        // A plain sleep in the select below (not an async fn around one): every idle
+        // connection keeps it.
+        let fires_at = timer.map_or_else(tokio::time::Instant::now, |t| timer_deadline(&app, t));
         // The next frame is read only once a request more may be in flight.
         let next = async {
             let slot = slots.take(&app.peak_in_flight).await;
@@ -399,7 +402,7 @@ async fn serve(
                 Control::Overflow => break Ending::close(4001, "too slow: outbox full"),
                 Control::Disconnect => break Ending::Abort,
             },
-            _ = timer_fires(&app, timer), if timer.is_some() => match timer {
+            _ = tokio::time::sleep_until(fires_at), if timer.is_some() => match timer {
                 Some(Timer::UserSigExpiry(_)) => {
                     conn.sign_out();
                     conn.send(OutFrame::push(push::USERSIG_EXPIRED, &serde_json::json!({})).to_json()).await;
@@ -455,19 +458,16 @@ enum Timer {
     LoginDeadline(tokio::time::Instant),
 }
 
-/// Waits for `timer` (forever for none).
-async fn timer_fires(app: &App, timer: Option<Timer>) {
+/// When `timer` fires, on the runtime's clock (a UserSig expiry is a Unix time on the server's
+/// clock).
+fn timer_deadline(app: &App, timer: Timer) -> tokio::time::Instant {
     match timer {
-        Some(Timer::UserSigExpiry(at)) => sleep_until_unix(app, at).await,
-        Some(Timer::LoginDeadline(at)) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
+        Timer::UserSigExpiry(unix_secs) => {
+            let wait_ms = (unix_secs * 1000 - app.services.now_ms()).max(0);
+            tokio::time::Instant::now() + Duration::from_millis(wait_ms as u64)
+        }
+        Timer::LoginDeadline(at) => at,
     }
-}
-
-/// Sleeps until Unix time `unix_secs` on the server's clock.
-async fn sleep_until_unix(app: &App, unix_secs: i64) {
-    let wait_ms = (unix_secs * 1000 - app.services.now_ms()).max(0);
-    tokio::time::sleep(Duration::from_millis(wait_ms as u64)).await;
 }
 
 /// The refusal for a request body that does not parse.

@@ -48,7 +48,7 @@ impl ControlQueue {
 pub type FrameQueue = WaitQueue<Utf8Bytes>;
 
 /// A queue with one reader, as every connection keeps two (its frames and its control
-/// instructions): a lock and a queue that allocates only while items wait, and two wake-ups. A
+/// instructions): a lock, a queue that allocates only while items wait, and a wake-up. A
 /// tokio channel would allocate about 1.5 KB a connection up front (its shared state and a first
 /// block of 32 slots).
 #[derive(Debug, Clone)]
@@ -58,10 +58,10 @@ pub struct WaitQueue<T>(Arc<QueueInner<T>>);
 struct QueueInner<T> {
     state: Mutex<QueueState<T>>,
     capacity: usize,
-    /// An item was queued (the reader waits on it).
-    queued: Notify,
-    /// The reader took items, or the queue closed (senders waiting for room wait on it).
-    taken: Notify,
+    /// An item was queued, a full queue was taken from, or the queue closed: the reader and
+    /// senders waiting for room wait on it (one wake-up for both: every idle connection keeps
+    /// two queues, and a sender waits only on a full one).
+    changed: Notify,
 }
 
 #[derive(Debug)]
@@ -96,8 +96,7 @@ impl<T> WaitQueue<T> {
         WaitQueue(Arc::new(QueueInner {
             state: Mutex::new(QueueState { items: VecDeque::new(), closed: false }),
             capacity,
-            queued: Notify::new(),
-            taken: Notify::new(),
+            changed: Notify::new(),
         }))
     }
 
@@ -110,15 +109,15 @@ impl<T> WaitQueue<T> {
     pub async fn send(&self, mut item: T) -> Result<(), NotQueued> {
         loop {
             // Registered before the check, so room made in between wakes it.
-            let taken = self.0.taken.notified();
-            tokio::pin!(taken);
-            taken.as_mut().enable();
+            let changed = self.0.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
             match self.push(item) {
                 Ok(()) => return Ok(()),
                 Err((NotQueued::Closed, _)) => return Err(NotQueued::Closed),
                 Err((NotQueued::Full, back)) => item = back,
             }
-            taken.await;
+            changed.await;
         }
     }
 
@@ -133,18 +132,21 @@ impl<T> WaitQueue<T> {
         }
         st.items.push_back(item);
         drop(st);
-        self.0.queued.notify_one();
+        self.0.changed.notify_waiters();
         Ok(())
     }
 
     /// The next item, waiting for one (the reader only).
     pub async fn recv(&self) -> T {
         loop {
+            // Registered before the check, so an item queued in between wakes it.
+            let changed = self.0.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
             if let Some(item) = self.try_recv() {
                 return item;
             }
-            // An item queued between the check and this wait left a permit: none is missed.
-            self.0.queued.notified().await;
+            changed.await;
         }
     }
 
@@ -158,7 +160,7 @@ impl<T> WaitQueue<T> {
         }
         drop(st);
         if was_full {
-            self.0.taken.notify_waiters();
+            self.0.changed.notify_waiters();
         }
         Some(item)
     }
@@ -169,7 +171,7 @@ impl<T> WaitQueue<T> {
         st.closed = true;
         st.items = VecDeque::new();
         drop(st);
-        self.0.taken.notify_waiters();
+        self.0.changed.notify_waiters();
     }
 }
 
