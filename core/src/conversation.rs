@@ -44,44 +44,22 @@ pub(crate) fn changes_of(effects: &[crate::store::Effect]) -> Vec<(ConvId, ConvC
 
 /// Runs `f` on the store, then refreshes `conv` and publishes what changed, in one store job
 /// (queued by this call). The caller has its answer once the change is committed; the
-/// announcement follows on the store thread (a send waits for this before going out, so it
+/// announcement follows on the store thread (a send's drain reads its queue after it, so it
 /// must be short).
 pub(crate) fn local_change<R: Send + 'static>(
     session: &Arc<Session>,
     conv: ConvId,
     f: impl FnOnce(&rusqlite::Connection) -> Result<R> + Send + 'static,
 ) -> impl Future<Output = Result<R>> + Send + 'static {
-    change(session, conv, false, f)
-}
-
-/// [`local_change`] committed to the disk (fsync) before the caller has its answer: what a
-/// power loss must not take back (a message the user sent, before it goes out).
-pub(crate) fn durable_change<R: Send + 'static>(
-    session: &Arc<Session>,
-    conv: ConvId,
-    f: impl FnOnce(&rusqlite::Connection) -> Result<R> + Send + 'static,
-) -> impl Future<Output = Result<R>> + Send + 'static {
-    change(session, conv, true, f)
-}
-
-fn change<R: Send + 'static>(
-    session: &Arc<Session>,
-    conv: ConvId,
-    durable: bool,
-    f: impl FnOnce(&rusqlite::Connection) -> Result<R> + Send + 'static,
-) -> impl Future<Output = Result<R>> + Send + 'static {
     let (publisher, events, me) = (session.conversations.clone(), session.events.clone(), session.user_id.clone());
     session.store.call_then(
         move |db| {
-            let commit = |db: &mut rusqlite::Connection| {
-                let tx = db.transaction()?;
-                rows::ensure_row(&tx, &conv)?;
-                let answer = f(&tx)?;
-                let change = rows::refresh(&tx, &conv)?;
-                tx.commit()?;
-                Ok((answer, change.map(|c| (conv, c))))
-            };
-            if durable { store::durably(db, commit) } else { commit(db) }
+            let tx = db.transaction()?;
+            rows::ensure_row(&tx, &conv)?;
+            let answer = f(&tx)?;
+            let change = rows::refresh(&tx, &conv)?;
+            tx.commit()?;
+            Ok((answer, change.map(|c| (conv, c))))
         },
         move |db, change| {
             if let Some(change) = change

@@ -35,7 +35,7 @@ use tokio::sync::oneshot;
 
 use super::content::{Complete, Progress, check_content};
 use super::media;
-use crate::conversation::{durable_change, local_change};
+use crate::conversation::local_change;
 use crate::error::{Error, Result};
 use crate::model::message::{ConvId, Message, MessageStatus};
 use crate::session::Session;
@@ -153,10 +153,13 @@ pub(super) fn send(
     let (reply, answer) = oneshot::channel();
     let waiter = Waiter { msg: msg.clone(), progress, deadline: Instant::now() + session.send_timeout, reply };
     queues.waiters.lock().expect("send queue lock").entry(id.clone()).or_default().push(waiter);
-    // On record, with an fsync, before anything goes out: after a crash or a power loss the
-    // message is resent at the next login (same id), in its place.
+    // On record at once, and on the disk while it goes out: the drain sends it as soon as it
+    // is committed, and an fsync (off the store's lane) runs meanwhile; the call answers only
+    // once both are done. After a power cut the message is then either still SENDING in its
+    // queue (resent at the next login, same id, in its place) or on the server (the next sync
+    // brings it back as sent); waiting for the fsync before sending kept nothing more.
     let (c, mut m) = (conv.clone(), msg);
-    let queued = durable_change(session, conv.clone(), move |db| {
+    let queued = local_change(session, conv.clone(), move |db| {
         if let Some(complete) = complete {
             m.elem = complete(db, m.elem.clone())?;
             check_content(&m.elem)?;
@@ -167,8 +170,12 @@ pub(super) fn send(
     });
     let session = session.clone();
     async move {
-        match queued.await {
-            Ok(true) => kick(&session, &conv),
+        let durable = match queued.await {
+            Ok(true) => {
+                let durable = session.store.sync_to_disk();
+                kick(&session, &conv);
+                durable
+            }
             // Sent before (a resend of an accepted message): the stored copy is the answer.
             Ok(false) => {
                 queues.take_waiters(&id);
@@ -182,11 +189,18 @@ pub(super) fn send(
                 queues.take_waiters(&id);
                 return Err(e);
             }
-        }
-        tokio::select! {
+        };
+        let answer = tokio::select! {
             answer = answer => answer.unwrap_or_else(|_| Err(interrupted())),
             _ = session.ended() => Err(interrupted()),
+        };
+        // Whatever the answer (accepted, failed, or queued for the next login), the record is
+        // on the disk before the caller hears it. A failed fsync loses nothing the server
+        // accepted; a message still queued may not survive a power cut: said in the log.
+        if let Err(e) = durable.await {
+            tracing::warn!("the record of message {id} may not survive a power cut: {e}");
         }
+        answer
     }
 }
 

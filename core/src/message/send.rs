@@ -261,6 +261,37 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_send_goes_out_before_its_fsync_and_answers_only_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut peer, link) = (Peer::start(false).await, Arc::new(Link::default()));
+        let s = session(dir.path(), &link);
+        let mut conn = connect(&mut peer, &link).await;
+        // A disk whose fsyncs do not end: the message still reaches the server.
+        s.store.hold_syncs(true);
+        let mut call = send(&s, "m00");
+        let out = sends(&mut conn, 1).await;
+        assert_eq!(out[0].1, "m00");
+        accept(&conn, out[0].0, 1);
+        // Recorded as sent, but the caller is not told before the record is on the disk.
+        eventually("the acceptance recorded", || {
+            let store = s.store.clone();
+            futures_util::FutureExt::now_or_never(store.call(|db| Ok(store::find_message(db, "me", "m00")?)))
+                .and_then(|r| r.ok())
+                .flatten()
+                .is_some_and(|m| m.status == MessageStatus::SendSucc)
+        })
+        .await;
+        assert!(
+            tokio::time::timeout(Duration::from_millis(300), &mut call).await.is_err(),
+            "answered before its fsync"
+        );
+        s.store.hold_syncs(false);
+        let sent = tokio::time::timeout(WAIT, call).await.unwrap().unwrap().unwrap();
+        assert_eq!((sent.status, sent.seq), (MessageStatus::SendSucc, 1));
+        s.close();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn what_a_session_left_queued_goes_out_first_in_the_next_and_a_refusal_fails_only_its_message() {
         let dir = tempfile::tempdir().unwrap();
         let (mut peer, link) = (Peer::start(false).await, Arc::new(Link::default()));

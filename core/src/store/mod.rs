@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
@@ -149,6 +150,8 @@ pub struct Store {
     open: Mutex<bool>,
     /// The file.
     path: PathBuf,
+    /// Its fsyncs, which run beside its lane ([`Store::sync_to_disk`]).
+    syncs: Arc<Syncs>,
 }
 
 impl Store {
@@ -181,6 +184,7 @@ impl Store {
             lane: Arc::default(),
             open: Mutex::new(true),
             path: path.to_owned(),
+            syncs: Arc::default(),
         })
     }
 }
@@ -293,15 +297,96 @@ impl Drop for Store {
     }
 }
 
-/// Runs `f` (which commits a transaction) so that its commit is on the disk when it returns:
-/// the store commits without an fsync otherwise (WAL, `synchronous=NORMAL`: a power loss may
-/// take back the latest commits, never corrupt the file), which is right for what the server
-/// has and the sync pulls again, not for what only this device has.
-pub fn durably<R>(conn: &mut Connection, f: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R> {
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    let result = f(conn);
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    result
+/// The fsyncs of one store's WAL, asked for by [`Store::sync_to_disk`]. They run on a lane of
+/// their own, so the store's next jobs (the send queue's read of what to send) do not wait for
+/// the disk, and one fsync answers every ask made before it began.
+#[derive(Default)]
+struct Syncs {
+    lane: Arc<executor::Lane>,
+    /// How many syncs were asked for.
+    asked: AtomicU64,
+    /// Every ask up to this one is on the disk.
+    done: AtomicU64,
+    /// The WAL file (its inode) whose directory entry was last fsynced: a WAL created since
+    /// needs its directory synced once, as SQLite does at its own first sync of a new WAL.
+    dir_synced_for: Mutex<Option<u64>>,
+    /// Tests hold the fsyncs here to see what goes on while the disk is slow.
+    #[cfg(test)]
+    held: (Mutex<bool>, Condvar),
+    /// How many fsyncs of the WAL ran (tests).
+    #[cfg(test)]
+    fsyncs: AtomicU64,
+}
+
+impl Syncs {
+    /// Makes sure ask `ask` is on the disk: fsyncs the WAL at `wal` unless a sync that began
+    /// after the ask already did.
+    fn sync(&self, ask: u64, wal: &Path) -> Result<()> {
+        #[cfg(test)]
+        {
+            let held = lock(&self.held.0);
+            let _released = self.held.1.wait_while(held, |h| *h).unwrap_or_else(|e| e.into_inner());
+        }
+        if self.done.load(Ordering::SeqCst) >= ask {
+            return Ok(());
+        }
+        // Every ask counted so far came after its commit: this fsync covers them all.
+        let upto = self.asked.load(Ordering::SeqCst);
+        let io = |what: &str, e: std::io::Error| {
+            Error::new(oxim_proto::code::IO_OPERATION_FAILED, format!("{what} {}: {e}", wal.display()))
+        };
+        let file = match std::fs::File::open(wal) {
+            Ok(file) => file,
+            // Closed since: the close checkpointed the WAL into the database file, fsynced it,
+            // and removed the WAL.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io("cannot open", e)),
+        };
+        file.sync_data().map_err(|e| io("cannot fsync", e))?;
+        #[cfg(test)]
+        self.fsyncs.fetch_add(1, Ordering::SeqCst);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let inode = file.metadata().map_err(|e| io("cannot stat", e))?.ino();
+            let mut dir_synced_for = lock(&self.dir_synced_for);
+            if *dir_synced_for != Some(inode) {
+                if let Some(dir) = wal.parent() {
+                    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io("cannot fsync the directory of", e))?;
+                }
+                *dir_synced_for = Some(inode);
+            }
+        }
+        self.done.fetch_max(upto, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Puts every commit made so far on the disk (an fsync of the WAL) without holding up the
+    /// store's jobs: the store commits without an fsync (WAL, `synchronous=NORMAL`: a power
+    /// loss may take back the latest commits, never corrupt the file), which is right for what
+    /// the server has and the sync pulls again, not for what only this device has (a message
+    /// the user sent). Ask after the commit; the answer comes once it is durable.
+    pub fn sync_to_disk(&self) -> impl Future<Output = Result<()>> + Send + 'static {
+        let syncs = self.syncs.clone();
+        let ask = syncs.asked.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        let (tx, rx) = oneshot::channel();
+        let lane = syncs.lane.clone();
+        lane.submit(Box::new(move || {
+            let _ = tx.send(syncs.sync(ask, Path::new(&wal)));
+        }));
+        async move { rx.await.map_err(|_| Error::db("the store thread stopped"))? }
+    }
+
+    /// Holds this store's fsyncs until called again with `false` (tests of a slow disk).
+    #[cfg(test)]
+    pub(crate) fn hold_syncs(&self, hold: bool) {
+        *lock(&self.syncs.held.0) = hold;
+        self.syncs.held.1.notify_all();
+    }
 }
 
 // ---- key-value settings ---------------------------------------------------------------------
@@ -367,6 +452,33 @@ mod tests {
 
     fn ids(msgs: &[Message]) -> Vec<&str> {
         msgs.iter().map(|m| m.msg_id.as_str()).collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn syncs_asked_while_the_disk_is_busy_share_one_fsync_and_a_closed_store_needs_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oxim.db");
+        let store = Store::open(&path).unwrap();
+        store.call(|db| kv_set(db, "k", "1")).await.unwrap();
+        let wait = std::time::Duration::from_secs(10);
+        tokio::time::timeout(wait, store.sync_to_disk()).await.unwrap().unwrap();
+        assert_eq!(store.syncs.fsyncs.load(Ordering::SeqCst), 1);
+        // Three asks while the disk is busy: the first fsync after them covers all three.
+        store.call(|db| kv_set(db, "k", "2")).await.unwrap();
+        store.hold_syncs(true);
+        let asks: Vec<_> = (0..3).map(|_| store.sync_to_disk()).collect();
+        store.hold_syncs(false);
+        for ask in asks {
+            tokio::time::timeout(wait, ask).await.unwrap().unwrap();
+        }
+        assert_eq!(store.syncs.fsyncs.load(Ordering::SeqCst), 2);
+        // Closed: the WAL was checkpointed into the file (fsynced) and removed.
+        store.close();
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        assert!(!Path::new(&wal).exists());
+        tokio::time::timeout(wait, store.sync_to_disk()).await.unwrap().unwrap();
+        assert_eq!(store.syncs.fsyncs.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
