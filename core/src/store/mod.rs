@@ -352,7 +352,9 @@ impl Syncs {
             let mut dir_synced_for = lock(&self.dir_synced_for);
             if *dir_synced_for != Some(inode) {
                 if let Some(dir) = wal.parent() {
-                    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io("cannot fsync the directory of", e))?;
+                    std::fs::File::open(dir)
+                        .and_then(|d| d.sync_all())
+                        .map_err(|e| io("cannot fsync the directory of", e))?;
                 }
                 *dir_synced_for = Some(inode);
             }

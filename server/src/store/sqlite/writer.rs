@@ -503,6 +503,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_write_that_cannot_be_rolled_back_alone_fails_its_whole_batch_and_nothing_of_it_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path(), Limits::default());
+        let (release, held) = hold(&store);
+        // Queued while the writer runs the held job: one batch with the bad job in the middle.
+        let before = append(&store, "m1");
+        let bad = store.write(|tx, _| -> StoreResult<()> {
+            // A write that ends its own savepoint: its changes are then the batch's, and the
+            // writer's ROLLBACK TO fails.
+            tx.execute_batch("RELEASE job")?;
+            tx.execute("INSERT INTO meta (key, value) VALUES ('poison', 1)", [])?;
+            Err(StoreError::Internal("failed after ending its savepoint".into()))
+        });
+        let after = append(&store, "m2");
+        release.send(()).unwrap();
+        let (held, before, bad, after) = tokio::join!(held, before, bad, after);
+        // Every write of the batch, the bad one too, hears that the batch was not committed.
+        for write in [held.map(|_| 0), before.map(|a| a.msg.seq), bad.map(|_| 0), after.map(|a| a.msg.seq)] {
+            assert!(
+                matches!(&write, Err(StoreError::Corrupt(m)) if m.contains("could not be rolled back alone")),
+                "{write:?}"
+            );
+        }
+        let poison = store
+            .write(|tx, _| {
+                Ok(tx.query_row("SELECT count(*) FROM meta WHERE key = 'poison'", [], |r| r.get::<_, i64>(0))?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(poison, 0, "nothing of the batch was committed");
+        // The writer goes on, and hands out the seqs its neighbours were never answered with.
+        assert!(store.healthy());
+        assert_eq!(send(&store, "m3", "alice", "bob").await.msg.seq, 1);
+        store.close().await;
+    }
+
+    #[tokio::test]
     async fn a_writer_that_died_makes_the_store_unhealthy() {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path(), Limits::default());
