@@ -4,7 +4,9 @@
 //! the sender has its acknowledgement (the server committed it and fsynced the commit: the
 //! default `--durability full`) and the receiver has its push. Afterwards the server's database
 //! must hold every message exactly once. The baseline is the same run against a server with
-//! `--durability relaxed` (answered before the fsync): what durability costs.
+//! `--durability relaxed` (answered before the fsync): what durability costs. Message ids are
+//! made as the SDK makes them (`oxim_core::message::new_msg_id`): their shape decides where the
+//! server's id index takes each message.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -109,8 +111,9 @@ async fn measure(ctx: &Ctx, durability: &str) -> BenchResult<(f64, usize, usize,
                     to += 1;
                 }
                 let frame = format!(
-                    r#"{{"v":1,"t":"req","id":{},"op":"msg.send","body":{{"msg":{{"msg_id":"t{i}x{j}","receiver":"t{to}","elem":{{"type":"text","text":"throughput message {j} from t{i}"}}}}}}}}"#,
-                    j + 2
+                    r#"{{"v":1,"t":"req","id":{},"op":"msg.send","body":{{"msg":{{"msg_id":"{}","receiver":"t{to}","elem":{{"type":"text","text":"throughput message {j} from t{i}"}}}}}}}}"#,
+                    j + 2,
+                    oxim_core::message::new_msg_id()
                 );
                 if sink.send(Message::text(frame)).await.is_err() {
                     return;
