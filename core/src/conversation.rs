@@ -58,12 +58,16 @@ pub(crate) fn local_change<R: Send + 'static>(
             rows::ensure_row(&tx, &conv)?;
             let answer = f(&tx)?;
             let change = rows::refresh(&tx, &conv)?;
+            if change.is_some() {
+                // Told right after this commit, in this same store job: marked in it.
+                rows::mark_announced(&tx, std::slice::from_ref(&conv))?;
+            }
             tx.commit()?;
             Ok((answer, change.map(|c| (conv, c))))
         },
         move |db, change| {
             if let Some(change) = change
-                && let Err(e) = publisher.publish_in(db, &events, &me, vec![change])
+                && let Err(e) = publisher.publish_marked_in(db, &events, &me, vec![change])
             {
                 tracing::info!("announcing a conversation change failed: {e}");
             }

@@ -54,21 +54,37 @@ impl Publisher {
         me: &str,
         changes: Vec<(ConvId, ConvChange)>,
     ) -> Result<()> {
-        let mut new: Vec<ConvId> = Vec::new();
-        let mut changed: Vec<ConvId> = Vec::new();
-        for (conv, change) in changes {
-            match change {
-                ConvChange::New if !new.contains(&conv) => {
-                    changed.retain(|c| *c != conv);
-                    new.push(conv);
-                }
-                ConvChange::Changed if !new.contains(&conv) && !changed.contains(&conv) => changed.push(conv),
-                _ => {}
-            }
-        }
+        let (new, changed) = by_kind(changes);
         // Told from here on (the events are queued in order behind everything emitted before).
         rows::mark_announced(db, &new)?;
         rows::mark_announced(db, &changed)?;
+        self.tell(db, events, me, new, changed)
+    }
+
+    /// [`publish_in`](Self::publish_in) for changes already marked told in the transaction
+    /// that made them (a local change told in the same store job right after its commit: one
+    /// commit fewer, and no moment in which the change is stored but not marked).
+    pub fn publish_marked_in(
+        &self,
+        db: &rusqlite::Connection,
+        events: &Dispatcher,
+        me: &str,
+        changes: Vec<(ConvId, ConvChange)>,
+    ) -> Result<()> {
+        let (new, changed) = by_kind(changes);
+        self.tell(db, events, me, new, changed)
+    }
+
+    /// Emits the events for `new` and `changed` (each with its current state) and the unread
+    /// total if it moved.
+    fn tell(
+        &self,
+        db: &rusqlite::Connection,
+        events: &Dispatcher,
+        me: &str,
+        new: Vec<ConvId>,
+        changed: Vec<ConvId>,
+    ) -> Result<()> {
         let (new, changed, total) =
             (rows::by_ids(db, me, &new)?, rows::by_ids(db, me, &changed)?, rows::total_unread(db)?);
         if !new.is_empty() {
@@ -84,4 +100,22 @@ impl Publisher {
         }
         Ok(())
     }
+}
+
+/// The conversations of `changes` that are new and those that changed, each once, in order (a
+/// conversation new in this batch is told as new only).
+fn by_kind(changes: Vec<(ConvId, ConvChange)>) -> (Vec<ConvId>, Vec<ConvId>) {
+    let mut new: Vec<ConvId> = Vec::new();
+    let mut changed: Vec<ConvId> = Vec::new();
+    for (conv, change) in changes {
+        match change {
+            ConvChange::New if !new.contains(&conv) => {
+                changed.retain(|c| *c != conv);
+                new.push(conv);
+            }
+            ConvChange::Changed if !new.contains(&conv) && !changed.contains(&conv) => changed.push(conv),
+            _ => {}
+        }
+    }
+    (new, changed)
 }

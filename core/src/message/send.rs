@@ -308,6 +308,10 @@ mod tests {
         s.store.hold_syncs(false);
         let sent = tokio::time::timeout(WAIT, call).await.unwrap().unwrap().unwrap();
         assert_eq!((sent.status, sent.seq), (MessageStatus::SendSucc, 1));
+        // The conversation's changes (new, then the acceptance) were told and marked told in
+        // the transactions that made them: nothing is left for the next session to tell.
+        let untold = s.store.call(|db| store::conversations::pending_announcements(db)).await.unwrap();
+        assert!(untold.is_empty(), "{untold:?}");
         s.close();
     }
 
