@@ -295,7 +295,7 @@ mod tests {
         // Recorded as sent, but the caller is not told before the record is on the disk.
         eventually("the acceptance recorded", || {
             let store = s.store.clone();
-            futures_util::FutureExt::now_or_never(store.call(|db| Ok(store::find_message(db, "me", "m00")?)))
+            futures_util::FutureExt::now_or_never(store.call(|db| store::find_message(db, "me", "m00")))
                 .and_then(|r| r.ok())
                 .flatten()
                 .is_some_and(|m| m.status == MessageStatus::SendSucc)
