@@ -564,3 +564,49 @@ async fn a_push_dropped_by_the_rate_limit_does_not_raise_the_badge() {
     let want: Vec<u64> = (6..6 + got.len() as u64).collect();
     assert_eq!(badges, want, "{got:?}");
 }
+
+/// Business id 6768's pushes given up, once there are `n` (by 10 s from now).
+async fn wait_failed(server: &TestServer, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let m = metrics(server).await;
+        if sample(&m, "oxim_push_failed_total{business_id=\"6768\"}") == n {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{n} failed pushes not counted: {m}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_push_that_fails_for_good_after_it_was_handed_over_does_not_raise_the_badge() {
+    let (receiver, url) = Receiver::start().await;
+    let server = TestServer::start_configured(|c| {
+        c.push.webhook_url = url;
+        c.push.backoff_ms = 20;
+        c.push.attempts = 2;
+    })
+    .await;
+    let alice = TestClient::logged_in(&server, "alice", "linux").await;
+    let phone = registered(&server, "bob", "android", "bob-phone").await;
+    phone.sdk.offline_push_manager().do_background(5).await.unwrap();
+
+    // An answer not worth another try: the push is given up; the device never showed it.
+    receiver.answer("bob-phone", &[400]);
+    send_text(&alice, "bob", "refused").await;
+    wait_failed(&server, 1).await;
+    send_text(&alice, "bob", "taken").await;
+    let got = receiver.wait(2).await;
+    assert_eq!((got[0]["body"].as_str(), got[0]["badge"].as_u64()), (Some("refused"), Some(6)));
+    assert_eq!((got[1]["body"].as_str(), got[1]["badge"].as_u64()), (Some("taken"), Some(6)), "{got:?}");
+
+    // Its tries run out: the same.
+    receiver.answer("bob-phone", &[503, 503]);
+    send_text(&alice, "bob", "unavailable").await;
+    wait_failed(&server, 2).await;
+    send_text(&alice, "bob", "taken again").await;
+    let got = receiver.wait(5).await;
+    assert_eq!((got[2]["body"].as_str(), got[2]["badge"].as_u64()), (Some("unavailable"), Some(7)));
+    assert_eq!(got[3]["body"], "unavailable", "tried twice: {got:?}");
+    assert_eq!((got[4]["body"].as_str(), got[4]["badge"].as_u64()), (Some("taken again"), Some(7)), "{got:?}");
+}
