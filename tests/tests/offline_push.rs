@@ -610,3 +610,43 @@ async fn a_push_that_fails_for_good_after_it_was_handed_over_does_not_raise_the_
     assert_eq!(got[3]["body"], "unavailable", "tried twice: {got:?}");
     assert_eq!((got[4]["body"].as_str(), got[4]["badge"].as_u64()), (Some("taken again"), Some(7)), "{got:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_login_that_fails_after_it_began_leaves_the_device_to_the_session_before_it() {
+    use oxim_tests::RawClient;
+    use serde_json::json;
+    let server = TestServer::start().await;
+    let mut old = RawClient::connect(&server).await;
+    old.login(&server, "alice").await;
+    let registration = json!({"business_id": 6768, "token": "old", "is_tpns_token": false});
+    assert_eq!(old.call("push.config", registration).await["code"], 0);
+
+    // Another connection, signed in as carol, logs in as alice on the same platform while the
+    // store's writer is held: the login begins (alice's session there is superseded) and waits
+    // to forget the registered device. Then its connection is lost: the login fails.
+    let mut other = RawClient::connect(&server).await;
+    other.login(&server, "carol").await;
+    let held = server.handle().hold_writes();
+    let begun = server.handle().logins_begun();
+    let login = json!({"sdk_app_id": server.sdk_app_id(), "user_id": "alice", "user_sig": server.sig("alice"), "platform": "test"});
+    other.send("login", login).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.handle().logins_begun() == begun {
+        assert!(Instant::now() < deadline, "the second login did not begin");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(server.handle().disconnect_user("carol"), 1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.handle().open_connections() > 1 {
+        assert!(Instant::now() < deadline, "the failing login's connection is still open");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    drop(held);
+
+    // The session before it was never kicked and still holds the device: its writes are stored,
+    // and its registration was not forgotten.
+    let res = old.call("push.background", json!({"unread_count": 4})).await;
+    assert_eq!(res["code"], 0, "{res}");
+    assert_eq!(devices(&server).await, vec![device("test", Some("old"), Some(4))]);
+    assert!(old.next_push(Duration::from_millis(0)).await.is_none(), "not kicked: {:?}", old.pushes);
+}

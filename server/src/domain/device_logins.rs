@@ -9,26 +9,40 @@
 //! that passed its check before that, but whose commit the new login's read may not see yet, is
 //! still counted as in flight ([`DeviceWrite`]): the new login then forgets the device through
 //! the writer, after that write ([`Begun::old_writing`]).
+//!
+//! A login holds the device only once it succeeds ([`Begun::commit`]): one that fails after it
+//! began (a refusal, or its connection gone before it ended) gives the device back to the login
+//! it superseded, if that one's session still lives, and its own writes still queued are
+//! refused. The old session was never kicked, so it stays the device's.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 type Key = (String, String);
 type Map = Mutex<HashMap<Key, Weak<DeviceLogin>>>;
 
+/// How many logins before it a login remembers (the device goes back to one of them if it
+/// fails; more than a couple are alive at once only while logins race).
+const MAX_PREVIOUS: usize = 8;
+
 /// The current login of each device.
 #[derive(Default)]
 pub struct DeviceLogins {
     current: Arc<Map>,
+    /// Logins begun since the start.
+    begun: AtomicU64,
 }
 
-/// A login that began ([`DeviceLogins::begin`]).
+/// A login that began ([`DeviceLogins::begin`]): it holds the device once committed; dropped
+/// before that (the login failed), it gives the device back to the login it superseded.
 pub struct Begun {
     /// The new login.
     pub login: Arc<DeviceLogin>,
     /// Whether the login it superseded had a device write in flight: the device is then
     /// forgotten through the store's writer, after that write, rather than after a read.
     pub old_writing: bool,
+    committed: bool,
 }
 
 /// One login of a user on a platform, held by its session (and the requests it made) while
@@ -36,12 +50,17 @@ pub struct Begun {
 pub struct DeviceLogin {
     key: Key,
     registry: Weak<Map>,
+    /// The logins before this one whose holders still lived when it began, newest first (the
+    /// device goes back to the first that did not fail if this one fails).
+    previous: Vec<Weak<DeviceLogin>>,
     state: Mutex<State>,
 }
 
 #[derive(Debug, Default)]
 struct State {
     superseded: bool,
+    /// The login failed after it began: it never held the device.
+    failed: bool,
     /// Device writes taken ([`DeviceLogin::write`]) and not finished.
     writing: u32,
 }
@@ -50,28 +69,43 @@ struct State {
 pub struct DeviceWrite(Arc<DeviceLogin>);
 
 impl DeviceLogins {
-    /// A new login of `user` on `platform`: the login before it there, if any, is superseded.
+    /// A new login of `user` on `platform`: the login before it there, if any, is superseded
+    /// (until this one fails, see [`Begun`]).
     pub fn begin(&self, user: &str, platform: &str) -> Begun {
+        self.begun.fetch_add(1, Ordering::Relaxed);
         let key = (user.to_owned(), platform.to_owned());
+        let mut current = self.current.lock().expect("device logins");
+        // The login before, kept until the lock is let go (its drop may take the lock).
+        let old = current.get(&key).and_then(Weak::upgrade);
+        // Only logins still held are worth going back to (counted, not upgraded, for the same
+        // reason).
+        let previous: Vec<Weak<DeviceLogin>> = old
+            .iter()
+            .flat_map(|old| std::iter::once(Arc::downgrade(old)).chain(old.previous.iter().cloned()))
+            .filter(|w| w.strong_count() > 0)
+            .take(MAX_PREVIOUS)
+            .collect();
         let login = Arc::new(DeviceLogin {
             key: key.clone(),
             registry: Arc::downgrade(&self.current),
+            previous,
             state: Mutex::new(State::default()),
         });
-        let old = {
-            let mut current = self.current.lock().expect("device logins");
-            let old = current.insert(key, Arc::downgrade(&login)).and_then(|w| w.upgrade());
-            let old_writing = old.as_ref().is_some_and(|old| {
-                let mut state = old.state.lock().expect("device login");
-                state.superseded = true;
-                state.writing > 0
-            });
-            // `old` is dropped below, outside the lock: its drop may take the lock.
-            (old, old_writing)
-        };
-        let (old, old_writing) = old;
+        current.insert(key, Arc::downgrade(&login));
+        let old_writing = old.as_ref().is_some_and(|old| {
+            let mut state = old.state.lock().expect("device login");
+            state.superseded = true;
+            state.writing > 0
+        });
+        drop(current);
+        // `old` is dropped here, outside the lock: its drop may take the lock.
         drop(old);
-        Begun { login, old_writing }
+        Begun { login, old_writing, committed: false }
+    }
+
+    /// Logins begun since the start (for tests that act while a login runs).
+    pub fn begun(&self) -> u64 {
+        self.begun.load(Ordering::Relaxed)
     }
 
     /// How many devices have a login held (for tests: entries go with their last holder).
@@ -82,6 +116,57 @@ impl DeviceLogins {
     /// Whether no device has a login held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+impl Begun {
+    /// The login succeeded: it holds the device from now on.
+    pub fn commit(mut self) -> Arc<DeviceLogin> {
+        self.committed = true;
+        self.login.clone()
+    }
+}
+
+impl Drop for Begun {
+    /// A login dropped before [`Begun::commit`] failed: its writes still queued are refused,
+    /// and the device goes back to the latest login before it that did not fail and whose
+    /// session still lives (none: no login holds it), unless a newer login took it meanwhile.
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        let Some(registry) = self.login.registry.upgrade() else { return };
+        let mut current = registry.lock().expect("device logins");
+        {
+            let mut state = self.login.state.lock().expect("device login");
+            state.superseded = true;
+            state.failed = true;
+        }
+        let key = &self.login.key;
+        if !current.get(key).is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(&self.login))) {
+            return;
+        }
+        // Every login looked at is kept until the lock is let go: its drop may take the lock.
+        let mut kept = Vec::new();
+        let mut restored = false;
+        for login in self.login.previous.iter().filter_map(Weak::upgrade) {
+            let mut state = login.state.lock().expect("device login");
+            if !state.failed {
+                state.superseded = false;
+                drop(state);
+                current.insert(key.clone(), Arc::downgrade(&login));
+                restored = true;
+                kept.push(login);
+                break;
+            }
+            drop(state);
+            kept.push(login);
+        }
+        if !restored {
+            current.remove(key);
+        }
+        drop(current);
+        drop(kept);
     }
 }
 
@@ -144,9 +229,9 @@ mod tests {
     #[test]
     fn a_new_login_supersedes_the_one_before_on_the_same_platform_only() {
         let logins = DeviceLogins::default();
-        let phone = logins.begin("alice", "android").login;
-        let pad = logins.begin("alice", "ipad").login;
-        let bobs = logins.begin("bob", "android").login;
+        let phone = logins.begin("alice", "android").commit();
+        let pad = logins.begin("alice", "ipad").commit();
+        let bobs = logins.begin("bob", "android").commit();
         assert!(phone.is_current() && pad.is_current() && bobs.is_current());
         let begun = logins.begin("alice", "android");
         assert!(!begun.old_writing, "no write of the old login was in flight");
@@ -158,21 +243,54 @@ mod tests {
     #[test]
     fn a_write_in_flight_is_told_to_the_login_that_supersedes_it() {
         let logins = DeviceLogins::default();
-        let old = logins.begin("alice", "android").login;
+        let old = logins.begin("alice", "android").commit();
         let write = old.write().unwrap();
         let newer = logins.begin("alice", "android");
         assert!(newer.old_writing);
+        let newer = newer.commit();
         drop(write);
         let newest = logins.begin("alice", "android");
         assert!(!newest.old_writing, "the newer login had no write in flight");
-        assert!(!newer.login.is_current());
+        assert!(!newer.is_current());
+    }
+
+    #[test]
+    fn a_login_that_fails_gives_the_device_back_to_the_login_before_it() {
+        let logins = DeviceLogins::default();
+        let old = logins.begin("alice", "android").commit();
+        let failed = logins.begin("alice", "android");
+        assert!(!old.is_current(), "superseded while the new login runs");
+        let failed_login = failed.login.clone();
+        drop(failed);
+        assert!(old.is_current() && old.write().is_some(), "the old login holds the device again");
+        assert!(!failed_login.is_current() && failed_login.write().is_none(), "the failed login's writes are refused");
+        // Two failed logins in a row, the later failing last: back to the one that succeeded.
+        let second = logins.begin("alice", "android");
+        let third = logins.begin("alice", "android");
+        drop(second);
+        assert!(!old.is_current(), "the third login still runs");
+        drop(third);
+        assert!(old.is_current());
+        // A newer login that succeeds is not undone by an older one failing after it.
+        let slow = logins.begin("alice", "android");
+        let newer = logins.begin("alice", "android").commit();
+        drop(slow);
+        assert!(newer.is_current() && !old.is_current());
+        // The old session gone, a failed login leaves no login holding the device.
+        drop(old);
+        let lone = logins.begin("bob", "ipad").commit();
+        let failed = logins.begin("bob", "ipad");
+        drop(lone);
+        drop(failed);
+        assert_eq!(logins.len(), 1, "only alice's device has a login: {:?}", newer);
+        assert_eq!(logins.begun(), 8);
     }
 
     #[test]
     fn a_device_is_forgotten_with_its_last_login() {
         let logins = DeviceLogins::default();
-        let first = logins.begin("alice", "android").login;
-        let second = logins.begin("alice", "android").login;
+        let first = logins.begin("alice", "android").commit();
+        let second = logins.begin("alice", "android").commit();
         drop(first);
         assert_eq!(logins.len(), 1, "the superseded login's drop leaves the newer one");
         drop(second);
