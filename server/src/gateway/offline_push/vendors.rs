@@ -10,7 +10,8 @@
 //!   from `POST /oauth2/v3/token` (grant `client_credentials`), then
 //!   `POST /v1/{appId}/messages:send` with `{"message": {"android": {"notification": ...},
 //!   "token": [...]}}`; answer `code` 80000000 (success), 80300007 (the token is invalid),
-//!   80200003 or HTTP 401 (the access token expired).
+//!   80200001 (OAuth authentication error: the access token is invalid), 80200003 (it
+//!   expired), both with HTTP 401.
 //! - OPPO ("OPPO推送平台服务端API"): `POST /server/v1/auth` with `app_key`, `timestamp` (ms) and
 //!   `sign = sha256(app_key + timestamp + master_secret)` for an `auth_token` (valid 24 h), then
 //!   `POST /server/v1/message/notification/unicast` with header `auth_token` and the form field
@@ -61,6 +62,12 @@ pub fn default_endpoint(vendor: Vendor) -> &'static str {
     }
 }
 
+/// When to get a new access token that expires in `expires`: 5 minutes before (half its life
+/// for a shorter one), never after it expired.
+fn renew_before(expires: Duration) -> Duration {
+    expires - (expires / 2).min(Duration::from_secs(300))
+}
+
 /// Huawei's OAuth endpoint (the same base as the rest when an endpoint is configured).
 const HUAWEI_OAUTH: &str = "https://oauth-login.cloud.huawei.com";
 
@@ -98,6 +105,9 @@ pub fn meizu_sign(params: &[(&str, &str)], secret: &str) -> String {
     let base: String = sorted.iter().map(|(k, v)| format!("{k}={v}")).collect();
     hex(&Md5::digest(format!("{base}{secret}")))
 }
+
+/// Why a Huawei push is tried again with a new access token.
+const HUAWEI_TOKEN_REFUSED: &str = "Huawei refused the access token (expired or invalid)";
 
 /// One vendor app.
 pub struct VendorProvider {
@@ -198,7 +208,7 @@ impl VendorProvider {
                 let a = self.post(format!("{}/oauth2/v3/token", self.oauth_base), &[], body, false).await?;
                 let token = a.body["access_token"].as_str().ok_or_else(|| failed(&a))?.to_owned();
                 let expires = Duration::from_secs(a.body["expires_in"].as_u64().unwrap_or(3600));
-                (token, expires.saturating_sub(Duration::from_secs(300)).max(Duration::from_secs(60)))
+                (token, renew_before(expires))
             }
             Vendor::Oppo => {
                 let sign = oppo_sign(&self.app_key, &now_ms, &self.secret);
@@ -259,8 +269,8 @@ impl VendorProvider {
         Ok(match (a.status, code) {
             (200, "80000000") => Sent::Delivered,
             (_, "80300007") => Sent::InvalidToken,
-            (401, _) | (_, "80200003") => {
-                return Err(Sent::Retry { why: "Huawei access token expired".into(), after: None });
+            (401, _) | (_, "80200001" | "80200003") => {
+                return Err(Sent::Retry { why: HUAWEI_TOKEN_REFUSED.into(), after: None });
             }
             _ => Sent::Failed(format!("Huawei answered {}: {}", a.status, a.body)),
         })
@@ -365,8 +375,9 @@ impl PushProvider for VendorProvider {
     async fn send(&self, n: &Notification) -> Sent {
         match self.send_once(n, None).await {
             Ok(sent) => sent,
-            // Huawei's access token expired: a new one, and once more.
-            Err((Sent::Retry { why, .. }, token)) if why == "Huawei access token expired" => {
+            // Huawei refused its access token (expired or invalid): a new one, and once more.
+            Err((Sent::Retry { why, .. }, token)) if why == HUAWEI_TOKEN_REFUSED => {
+                tracing::info!(app_id = %self.app_id, "Huawei refused its access token: fetching a new one");
                 match self.send_once(n, Some(&token)).await {
                     Ok(sent) => sent,
                     Err((sent, _)) => sent,
@@ -399,5 +410,12 @@ mod tests {
         assert_eq!(vivo_sign("1", " k ", "2", "s"), hex(&Md5::digest("1k2s")));
         assert_eq!(oppo_sign("k", "2", "m"), hex(&Sha256::digest("k2m")));
         assert_eq!(form(&[("a b", "x=1&y"), ("c", "中")]), "a%20b=x%3D1%26y&c=%E4%B8%AD");
+    }
+
+    #[test]
+    fn an_access_token_is_renewed_before_it_expires_however_short_its_life() {
+        assert_eq!(renew_before(Duration::from_secs(3600)), Duration::from_secs(3300));
+        assert_eq!(renew_before(Duration::from_secs(2)), Duration::from_secs(1));
+        assert_eq!(renew_before(Duration::ZERO), Duration::ZERO);
     }
 }
