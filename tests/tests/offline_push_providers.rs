@@ -916,20 +916,29 @@ async fn vendor_channels_get_their_documented_requests_and_forget_the_tokens_the
     );
     assert_eq!(stand_in.problems(), Vec::<String>::new());
 
-    // Huawei's "all tokens invalid" and Meizu's invalid pushId: those devices are forgotten.
+    // Huawei's "all tokens invalid", OPPO's "Invalid Registration_id", vivo's "regId不合法" and
+    // Meizu's invalid pushId: those devices are forgotten.
     stand_in
         .answer("huawei-token", vec![(200, json!({"code": "80300007", "msg": "All the tokens are invalid"}), None)]);
+    stand_in.answer("oppo-token", vec![(200, json!({"code": 10000, "message": "Invalid Registration_id"}), None)]);
+    stand_in.answer("vivo-token", vec![(200, json!({"result": 10302, "desc": "regId不合法"}), None)]);
     stand_in.answer(
         "meizu-token",
         vec![(200, json!({"code": "200", "message": "", "value": {"110003": ["meizu-token"]}}), None)],
     );
+    // Xiaomi documents no such answer: its "send failed" (20301) keeps the device.
+    let xiaomi_failed =
+        json!({"result": "error", "code": 20301, "reason": "No valid targets!", "description": "发送消息失败"});
+    stand_in.answer("xiaomi-token", vec![(200, xiaomi_failed, None)]);
     send(&alice, "gone").await;
-    wait_forgotten(&server, "huawei").await;
-    wait_forgotten(&server, "meizu").await;
-    stand_in.wait(10).await;
-    for platform in ["xiaomi", "oppo", "vivo"] {
-        assert!(registered(&server, platform).await, "{platform} stays");
+    for platform in ["huawei", "oppo", "vivo", "meizu"] {
+        wait_forgotten(&server, platform).await;
     }
+    stand_in.wait(10).await;
+    send(&alice, "marker").await;
+    let got = stand_in.wait(11).await;
+    assert_eq!((got[10].service, got[10].token.as_str()), ("xiaomi", "xiaomi-token"), "only Xiaomi's device is left");
+    assert!(registered(&server, "xiaomi").await, "xiaomi stays");
     assert_eq!(stand_in.problems(), Vec::<String>::new());
 }
 

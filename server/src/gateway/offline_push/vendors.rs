@@ -16,12 +16,18 @@
 //!   `sign = sha256(app_key + timestamp + master_secret)` for an `auth_token` (valid 24 h), then
 //!   `POST /server/v1/message/notification/unicast` with header `auth_token` and the form field
 //!   `message` = `{"target_type": 2, "target_value": regId, "notification": {"title", "content",
-//!   "channel_id", "action_parameters"}}`; answer `code` 0.
+//!   "channel_id", "action_parameters"}}`; answer `code` 0; `code` 10000 "Invalid
+//!   Registration_id" when the regId is not valid (the message OPPO answers with, as the OPPO
+//!   sender of github.com/multica-ai/multica handles it: the device is gone; the return-code
+//!   table of "OPPO推送平台服务端API" could not be read here).
 //! - vivo ("vivo推送服务端API", api-push.vivo.com.cn): `POST /message/auth` with `appId`, `appKey`,
 //!   `timestamp` (ms), `sign = md5(appId + appKey + timestamp + appSecret)` for an `authToken`
 //!   (valid a day, to be renewed every 1-2 h), then `POST /message/send` with header `authToken`
 //!   and `{"appId", "regId", "notifyType", "title", "content", "skipType", "requestId",
-//!   "classification"}`; answer `result` 0.
+//!   "classification"}`; answer `result` 0; `result` 10302 "regId不合法" when the regId is not
+//!   valid (vivo's answer as open-source vivo senders record and handle it: a Go push gateway's
+//!   vivopush client maps 10302 to an invalid device token, a PHP client quotes the answer
+//!   `{"result": 10302, "desc": "regId不合法"}`; vivo's own table could not be read here).
 //! - Meizu ("魅族开放平台PUSH系统HTTP接口文档", github.com/MEIZUPUSH/PushAPI):
 //!   `POST /garcia/api/server/push/varnished/pushByPushId`, a form with `appId`, `pushIds`,
 //!   `messageJson` and `sign` = md5 of the parameters sorted by name as `k=v`, then the
@@ -29,8 +35,11 @@
 //!   throttling.
 //!
 //! Tokens are forgotten only on the answers the vendors document as "invalid token" (Huawei,
-//! Meizu); Xiaomi's, OPPO's and vivo's failures are logged and dropped. HTTP 429 and 5xx are
-//! tried again everywhere.
+//! OPPO, vivo, Meizu). Xiaomi's send answers have none: its table of server error codes
+//! ("服务端错误码参考", dev.mi.com/xiaomihyperos/documentation/detail?pId=1560) gives only 20301
+//! "发送消息失败" for a failed send, and reports invalid regIds in delivery receipts and the
+//! invalid-regId feedback list, which are not read here; so Xiaomi's failures are logged and
+//! dropped. HTTP 429 and 5xx are tried again everywhere.
 
 use std::time::{Duration, Instant};
 
@@ -289,10 +298,11 @@ impl VendorProvider {
         let message = json!({"target_type": 2, "target_value": n.token, "notification": notification}).to_string();
         let url = format!("{}/server/v1/message/notification/unicast", self.base);
         let a = self.post(url, &[("auth_token", token)], form(&[("message", &message)]), false).await?;
-        Ok(if a.body["code"] == 0 {
-            Sent::Delivered
-        } else {
-            Sent::Failed(format!("OPPO answered {}: {}", a.status, a.body))
+        Ok(match a.body["code"].as_i64() {
+            Some(0) => Sent::Delivered,
+            // "Invalid Registration_id".
+            Some(10000) => Sent::InvalidToken,
+            _ => Sent::Failed(format!("OPPO answered {}: {}", a.status, a.body)),
         })
     }
 
@@ -317,10 +327,11 @@ impl VendorProvider {
         }
         let a =
             self.post(format!("{}/message/send", self.base), &[("authToken", token)], body.to_string(), true).await?;
-        Ok(if a.body["result"] == 0 {
-            Sent::Delivered
-        } else {
-            Sent::Failed(format!("vivo answered {}: {}", a.status, a.body))
+        Ok(match a.body["result"].as_i64() {
+            Some(0) => Sent::Delivered,
+            // "regId不合法".
+            Some(10302) => Sent::InvalidToken,
+            _ => Sent::Failed(format!("vivo answered {}: {}", a.status, a.body)),
         })
     }
 
