@@ -22,10 +22,6 @@ use std::sync::{Arc, Mutex, Weak};
 type Key = (String, String);
 type Map = Mutex<HashMap<Key, Weak<DeviceLogin>>>;
 
-/// How many logins before it a login remembers (the device goes back to one of them if it
-/// fails; more than a couple are alive at once only while logins race).
-const MAX_PREVIOUS: usize = 8;
-
 /// The current login of each device.
 #[derive(Default)]
 pub struct DeviceLogins {
@@ -50,15 +46,27 @@ pub struct Begun {
 pub struct DeviceLogin {
     key: Key,
     registry: Weak<Map>,
-    /// The logins before this one whose holders still lived when it began, newest first (the
-    /// device goes back to the first that did not fail if this one fails).
-    previous: Vec<Weak<DeviceLogin>>,
+    /// Where the device goes back to if this login fails: the logins before it, newest first,
+    /// up to the first one that had succeeded. Emptied when this login succeeds.
+    previous: Mutex<Vec<Before>>,
     state: Mutex<State>,
+}
+
+/// A login before another, as that one remembers it.
+#[derive(Clone)]
+enum Before {
+    /// A login still running when the other began: kept, to learn whether it failed.
+    Running(Arc<DeviceLogin>),
+    /// A login that had succeeded: held by its session while that lives (gone: the device goes
+    /// back to nobody).
+    Succeeded(Weak<DeviceLogin>),
 }
 
 #[derive(Debug, Default)]
 struct State {
     superseded: bool,
+    /// The login succeeded ([`Begun::commit`]).
+    succeeded: bool,
     /// The login failed after it began: it never held the device.
     failed: bool,
     /// Device writes taken ([`DeviceLogin::write`]) and not finished.
@@ -77,18 +85,21 @@ impl DeviceLogins {
         let mut current = self.current.lock().expect("device logins");
         // The login before, kept until the lock is let go (its drop may take the lock).
         let old = current.get(&key).and_then(Weak::upgrade);
-        // Only logins still held are worth going back to (counted, not upgraded, for the same
-        // reason).
-        let previous: Vec<Weak<DeviceLogin>> = old
-            .iter()
-            .flat_map(|old| std::iter::once(Arc::downgrade(old)).chain(old.previous.iter().cloned()))
-            .filter(|w| w.strong_count() > 0)
-            .take(MAX_PREVIOUS)
-            .collect();
+        let previous = match &old {
+            None => Vec::new(),
+            Some(old) if old.state.lock().expect("device login").succeeded => {
+                vec![Before::Succeeded(Arc::downgrade(old))]
+            }
+            Some(old) => {
+                let mut before = vec![Before::Running(old.clone())];
+                before.extend(old.previous.lock().expect("device login").iter().cloned());
+                before
+            }
+        };
         let login = Arc::new(DeviceLogin {
             key: key.clone(),
             registry: Arc::downgrade(&self.current),
-            previous,
+            previous: Mutex::new(previous),
             state: Mutex::new(State::default()),
         });
         current.insert(key, Arc::downgrade(&login));
@@ -123,6 +134,10 @@ impl Begun {
     /// The login succeeded: it holds the device from now on.
     pub fn commit(mut self) -> Arc<DeviceLogin> {
         self.committed = true;
+        self.login.state.lock().expect("device login").succeeded = true;
+        // Dropped outside the lock (a login's drop may take the registry's).
+        let before = std::mem::take(&mut *self.login.previous.lock().expect("device login"));
+        drop(before);
         self.login.clone()
     }
 }
@@ -149,9 +164,19 @@ impl Drop for Begun {
         // Every login looked at is kept until the lock is let go: its drop may take the lock.
         let mut kept = Vec::new();
         let mut restored = false;
-        for login in self.login.previous.iter().filter_map(Weak::upgrade) {
+        let before = self.login.previous.lock().expect("device login").clone();
+        for link in &before {
+            let login = match link {
+                Before::Running(login) => login.clone(),
+                Before::Succeeded(weak) => match weak.upgrade() {
+                    Some(login) => login,
+                    // Its session ended: nobody to give the device back to.
+                    None => break,
+                },
+            };
             let mut state = login.state.lock().expect("device login");
             if !state.failed {
+                // It succeeded (the one before every login that failed), or still runs.
                 state.superseded = false;
                 drop(state);
                 current.insert(key.clone(), Arc::downgrade(&login));
@@ -167,6 +192,7 @@ impl Drop for Begun {
         }
         drop(current);
         drop(kept);
+        drop(before);
     }
 }
 
@@ -276,6 +302,19 @@ mod tests {
         let newer = logins.begin("alice", "android").commit();
         drop(slow);
         assert!(newer.is_current() && !old.is_current());
+        // A login that succeeded after a failing one began (and kicked the session before) is
+        // where the device goes back to, never that kicked session, even while it lingers.
+        let kicked = newer;
+        let failing = logins.begin("alice", "android");
+        let winner = logins.begin("alice", "android");
+        let last = logins.begin("alice", "android");
+        let winner = winner.commit();
+        drop(failing);
+        drop(winner);
+        drop(last);
+        assert!(!kicked.is_current(), "the kicked login stays superseded");
+        assert_eq!(logins.len(), 0, "the winner's session ended: nobody holds alice's device");
+        let newer = logins.begin("alice", "android").commit();
         // The old session gone, a failed login leaves no login holding the device.
         drop(old);
         let lone = logins.begin("bob", "ipad").commit();
@@ -283,7 +322,7 @@ mod tests {
         drop(lone);
         drop(failed);
         assert_eq!(logins.len(), 1, "only alice's device has a login: {:?}", newer);
-        assert_eq!(logins.begun(), 8);
+        assert_eq!(logins.begun(), 12);
     }
 
     #[test]
