@@ -173,6 +173,12 @@ impl ServerHandle {
         self.app.sessions.control_user(user, Control::Disconnect)
     }
 
+    /// Logins begun since the start (counted once past the UserSig check, whether they then
+    /// succeed or not). For tests that act while a login runs.
+    pub fn logins_begun(&self) -> u64 {
+        self.app.services.device_logins.begun()
+    }
+
     /// Messages refused for the per-user message rate (-10113) since the start.
     pub fn msgs_refused_for_rate(&self) -> u64 {
         self.app.send_rates.refused()

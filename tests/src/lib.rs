@@ -747,12 +747,22 @@ impl RawClient {
         self.call_v(1, op, body).await
     }
 
-    /// Sends a request with protocol version `v`.
-    pub async fn call_v(&mut self, v: u32, op: &str, body: Value) -> Value {
+    /// Sends a request without waiting for its response; returns its id.
+    pub async fn send(&mut self, op: &str, body: Value) -> u64 {
+        self.send_v(1, op, body).await
+    }
+
+    async fn send_v(&mut self, v: u32, op: &str, body: Value) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
         let frame = json!({"v": v, "t": "req", "id": id, "op": op, "body": body});
         self.ws.send(WsMessage::Text(frame.to_string().into())).await.unwrap();
+        id
+    }
+
+    /// Sends a request with protocol version `v`.
+    pub async fn call_v(&mut self, v: u32, op: &str, body: Value) -> Value {
+        let id = self.send_v(v, op, body).await;
         loop {
             let frame = self.next_frame(WAIT).await.expect("response in time");
             if frame["t"] == "res" && frame["id"] == id {

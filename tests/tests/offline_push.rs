@@ -564,3 +564,89 @@ async fn a_push_dropped_by_the_rate_limit_does_not_raise_the_badge() {
     let want: Vec<u64> = (6..6 + got.len() as u64).collect();
     assert_eq!(badges, want, "{got:?}");
 }
+
+/// Business id 6768's pushes given up, once there are `n` (by 10 s from now).
+async fn wait_failed(server: &TestServer, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let m = metrics(server).await;
+        if sample(&m, "oxim_push_failed_total{business_id=\"6768\"}") == n {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{n} failed pushes not counted: {m}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_push_that_fails_for_good_after_it_was_handed_over_does_not_raise_the_badge() {
+    let (receiver, url) = Receiver::start().await;
+    let server = TestServer::start_configured(|c| {
+        c.push.webhook_url = url;
+        c.push.backoff_ms = 20;
+        c.push.attempts = 2;
+    })
+    .await;
+    let alice = TestClient::logged_in(&server, "alice", "linux").await;
+    let phone = registered(&server, "bob", "android", "bob-phone").await;
+    phone.sdk.offline_push_manager().do_background(5).await.unwrap();
+
+    // An answer not worth another try: the push is given up; the device never showed it.
+    receiver.answer("bob-phone", &[400]);
+    send_text(&alice, "bob", "refused").await;
+    wait_failed(&server, 1).await;
+    send_text(&alice, "bob", "taken").await;
+    let got = receiver.wait(2).await;
+    assert_eq!((got[0]["body"].as_str(), got[0]["badge"].as_u64()), (Some("refused"), Some(6)));
+    assert_eq!((got[1]["body"].as_str(), got[1]["badge"].as_u64()), (Some("taken"), Some(6)), "{got:?}");
+
+    // Its tries run out: the same.
+    receiver.answer("bob-phone", &[503, 503]);
+    send_text(&alice, "bob", "unavailable").await;
+    wait_failed(&server, 2).await;
+    send_text(&alice, "bob", "taken again").await;
+    let got = receiver.wait(5).await;
+    assert_eq!((got[2]["body"].as_str(), got[2]["badge"].as_u64()), (Some("unavailable"), Some(7)));
+    assert_eq!(got[3]["body"], "unavailable", "tried twice: {got:?}");
+    assert_eq!((got[4]["body"].as_str(), got[4]["badge"].as_u64()), (Some("taken again"), Some(7)), "{got:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_login_that_fails_after_it_began_leaves_the_device_to_the_session_before_it() {
+    use oxim_tests::RawClient;
+    use serde_json::json;
+    let server = TestServer::start().await;
+    let mut old = RawClient::connect(&server).await;
+    old.login(&server, "alice").await;
+    let registration = json!({"business_id": 6768, "token": "old", "is_tpns_token": false});
+    assert_eq!(old.call("push.config", registration).await["code"], 0);
+
+    // Another connection, signed in as carol, logs in as alice on the same platform while the
+    // store's writer is held: the login begins (alice's session there is superseded) and waits
+    // to forget the registered device. Then its connection is lost: the login fails.
+    let mut other = RawClient::connect(&server).await;
+    other.login(&server, "carol").await;
+    let held = server.handle().hold_writes();
+    let begun = server.handle().logins_begun();
+    let login = json!({"sdk_app_id": server.sdk_app_id(), "user_id": "alice", "user_sig": server.sig("alice"), "platform": "test"});
+    other.send("login", login).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.handle().logins_begun() == begun {
+        assert!(Instant::now() < deadline, "the second login did not begin");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(server.handle().disconnect_user("carol"), 1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.handle().open_connections() > 1 {
+        assert!(Instant::now() < deadline, "the failing login's connection is still open");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    drop(held);
+
+    // The session before it was never kicked and still holds the device: its writes are stored,
+    // and its registration was not forgotten.
+    let res = old.call("push.background", json!({"unread_count": 4})).await;
+    assert_eq!(res["code"], 0, "{res}");
+    assert_eq!(devices(&server).await, vec![device("test", Some("old"), Some(4))]);
+    assert!(old.next_push(Duration::from_millis(0)).await.is_none(), "not kicked: {:?}", old.pushes);
+}

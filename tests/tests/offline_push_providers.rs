@@ -64,6 +64,12 @@ struct StandInState {
     script: HashMap<String, VecDeque<Answer>>,
     access_tokens: Vec<String>,
     revoked: Vec<String>,
+    /// The life of the Huawei access tokens issued from now on (0: an hour).
+    huawei_expires_in: u64,
+    /// When each Huawei access token stops being accepted.
+    huawei_expiry: HashMap<String, Instant>,
+    /// Huawei requests refused because their access token had expired.
+    huawei_expired_uses: usize,
 }
 
 /// Apple's and Google's endpoints on one loopback HTTP/2 server.
@@ -691,9 +697,13 @@ impl StandIn {
         }
         let token = format!("hw-access-{}", state.access_tokens.len() + 1);
         state.access_tokens.push(token.clone());
-        axum::Json(json!({"access_token": token, "expires_in": 3600, "token_type": "Bearer"})).into_response()
+        let expires_in = if state.huawei_expires_in == 0 { 3600 } else { state.huawei_expires_in };
+        state.huawei_expiry.insert(token.clone(), Instant::now() + Duration::from_secs(expires_in));
+        axum::Json(json!({"access_token": token, "expires_in": expires_in, "token_type": "Bearer"})).into_response()
     }
 
+    /// `POST /v1/{appId}/messages:send`: an access token past its expiry, or one refused before
+    /// (a scripted 401), is answered 401 as Huawei documents (80200003, 80200001).
     async fn huawei(
         State(s): State<StandIn>,
         UrlPath(app): UrlPath<String>,
@@ -705,21 +715,35 @@ impl StandIn {
         if app != "hw-app" || !s.0.lock().unwrap().access_tokens.contains(&bearer) {
             problems.push(format!("Huawei app {app} bearer {bearer:?}"));
         }
+        {
+            let mut state = s.0.lock().unwrap();
+            if state.revoked.contains(&bearer) {
+                let answer = json!({"code": "80200001", "msg": "Oauth authentication error"});
+                return (StatusCode::UNAUTHORIZED, axum::Json(answer)).into_response();
+            }
+            if state.huawei_expiry.get(&bearer).is_some_and(|at| Instant::now() >= *at) {
+                state.huawei_expired_uses += 1;
+                let answer = json!({"code": "80200003", "msg": "Oauth Token expired"});
+                return (StatusCode::UNAUTHORIZED, axum::Json(answer)).into_response();
+            }
+        }
         let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let n = &body["message"]["android"]["notification"];
         if body["message"]["token"].as_array().is_none_or(|t| t.len() != 1) || n["click_action"]["type"] != 3 {
             problems.push(format!("Huawei message {body}"));
         }
         let token = body["message"]["token"][0].as_str().unwrap_or_default();
-        let ok = json!({"code": "80000000", "msg": "Success", "requestId": "1"});
-        s.vendor(
-            "huawei",
-            token,
-            n["title"].as_str().unwrap_or_default(),
-            n["body"].as_str().unwrap_or_default(),
-            problems,
-            ok,
-        )
+        let shown = json!({"title": n["title"], "body": n["body"]});
+        match s.take("huawei", token, bearer.clone(), shown, problems) {
+            None => axum::Json(json!({"code": "80000000", "msg": "Success", "requestId": "1"})).into_response(),
+            Some((status, answer, _)) => {
+                if status == 401 {
+                    // Refused from now on.
+                    s.0.lock().unwrap().revoked.push(bearer);
+                }
+                (StatusCode::from_u16(status).unwrap(), axum::Json(answer)).into_response()
+            }
+        }
     }
 
     async fn oppo_auth(State(s): State<StandIn>, body: String) -> axum::response::Response {
@@ -892,19 +916,130 @@ async fn vendor_channels_get_their_documented_requests_and_forget_the_tokens_the
     );
     assert_eq!(stand_in.problems(), Vec::<String>::new());
 
-    // Huawei's "all tokens invalid" and Meizu's invalid pushId: those devices are forgotten.
+    // Huawei's "all tokens invalid", OPPO's "Invalid Registration_id", vivo's "regId不合法" and
+    // Meizu's invalid pushId: those devices are forgotten.
     stand_in
         .answer("huawei-token", vec![(200, json!({"code": "80300007", "msg": "All the tokens are invalid"}), None)]);
+    stand_in.answer("oppo-token", vec![(200, json!({"code": 10000, "message": "Invalid Registration_id"}), None)]);
+    stand_in.answer("vivo-token", vec![(200, json!({"result": 10302, "desc": "regId不合法"}), None)]);
     stand_in.answer(
         "meizu-token",
         vec![(200, json!({"code": "200", "message": "", "value": {"110003": ["meizu-token"]}}), None)],
     );
+    // Xiaomi documents no such answer: its "send failed" (20301) keeps the device.
+    let xiaomi_failed =
+        json!({"result": "error", "code": 20301, "reason": "No valid targets!", "description": "发送消息失败"});
+    stand_in.answer("xiaomi-token", vec![(200, xiaomi_failed, None)]);
     send(&alice, "gone").await;
-    wait_forgotten(&server, "huawei").await;
-    wait_forgotten(&server, "meizu").await;
-    stand_in.wait(10).await;
-    for platform in ["xiaomi", "oppo", "vivo"] {
-        assert!(registered(&server, platform).await, "{platform} stays");
+    for platform in ["huawei", "oppo", "vivo", "meizu"] {
+        wait_forgotten(&server, platform).await;
     }
+    stand_in.wait(10).await;
+    send(&alice, "marker").await;
+    let got = stand_in.wait(11).await;
+    assert_eq!((got[10].service, got[10].token.as_str()), ("xiaomi", "xiaomi-token"), "only Xiaomi's device is left");
+    assert!(registered(&server, "xiaomi").await, "xiaomi stays");
+    assert_eq!(stand_in.problems(), Vec::<String>::new());
+}
+
+/// A sink for the server's logs (this binary's, from the first call on, debug and up).
+#[derive(Clone)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn captured() -> Logs {
+        static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
+        LOGS.get_or_init(|| {
+            let logs = Logs(Arc::default());
+            let sink = logs.clone();
+            tracing_subscriber::fmt()
+                .with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)
+                .with_ansi(false)
+                .with_writer(move || sink.clone())
+                .try_init()
+                .expect("the first subscriber of this test binary");
+            logs
+        })
+        .clone()
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// Waits (at most 10 s) until the logs hold `what`.
+    async fn wait_for(&self, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.text().contains(what) {
+            assert!(Instant::now() < deadline, "{what:?} not logged");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn huawei_access_tokens_are_renewed_when_they_expire_or_are_refused_and_never_logged() {
+    let logs = Logs::captured();
+    let dir = tempfile::tempdir().unwrap();
+    let (stand_in, url) = start_stand_in(dir.path(), vec![], vec![]).await;
+    stand_in.0.lock().unwrap().huawei_expires_in = 2;
+    let huawei = vendor(dir.path(), &url, HUAWEI_ID, Vendor::Huawei, "hw-app", "", "hw-secret");
+    let ca_file = dir.path().join("ca.pem");
+    let server = TestServer::start_configured(|c| {
+        c.push.vendor = vec![huawei];
+        c.push.ca_file = Some(ca_file);
+        c.push.backoff_ms = 20;
+    })
+    .await;
+    let alice = alice(&server).await;
+    killed_device(&server, "bob", "huawei", HUAWEI_ID, "huawei-token").await;
+
+    send(&alice, "first").await;
+    let got = stand_in.wait(1).await;
+    assert_eq!(got[0].auth, "hw-access-1");
+    // The token expires 2 s after it was issued. A push after that goes with a new token,
+    // fetched before: Huawei never sees the expired one. (A wait until that instant.)
+    let expiry = stand_in.0.lock().unwrap().huawei_expiry["hw-access-1"];
+    stand_in.0.lock().unwrap().huawei_expires_in = 3600;
+    tokio::time::sleep_until(expiry.into()).await;
+    send(&alice, "after expiry").await;
+    let got = stand_in.wait(2).await;
+    assert_eq!((got[1].auth.as_str(), &got[1].body["body"]), ("hw-access-2", &json!("Alice: after expiry")));
+    assert_eq!(stand_in.0.lock().unwrap().huawei_expired_uses, 0, "an expired access token was used");
+
+    // Huawei refuses the token before its expiry (401, 80200001): a new one, and the push is
+    // sent again once, with it.
+    stand_in
+        .answer("huawei-token", vec![(401, json!({"code": "80200001", "msg": "Oauth authentication error"}), None)]);
+    send(&alice, "refused").await;
+    let got = stand_in.wait(4).await;
+    assert_eq!((got[2].auth.as_str(), got[3].auth.as_str()), ("hw-access-2", "hw-access-3"));
+    assert!(got[2..].iter().all(|g| g.body["body"] == "Alice: refused"), "{got:?}");
+    assert_eq!(stand_in.access_tokens(), 3);
+    send(&alice, "reused").await;
+    let got = stand_in.wait(5).await;
+    assert_eq!(got[4].auth, "hw-access-3", "the new token is kept");
+
+    // A failure is logged with Huawei's answer; neither an access token nor the secret is.
+    stand_in.answer("huawei-token", vec![(400, json!({"code": "80100003", "msg": "Illegal payload"}), None)]);
+    send(&alice, "illegal").await;
+    logs.wait_for("80100003").await;
+    let text = logs.text();
+    assert!(text.contains("Huawei refused its access token"), "{text}");
+    for secret in ["hw-access-", "hw-secret"] {
+        assert!(!text.contains(secret), "{secret} logged: {text}");
+    }
+    assert!(registered(&server, "huawei").await);
     assert_eq!(stand_in.problems(), Vec::<String>::new());
 }

@@ -4,7 +4,8 @@
 //! receive option lets pushes through (one read for all of them), reads the names the text
 //! needs and hands each
 //! notification to the lane of its device, which applies the rate limit and then counts the
-//! push in the device's badge (a dropped push never raises it). Messages are taken in
+//! push in the device's badge (a dropped push never raises it; one that fails for good gives
+//! its step back). Messages are taken in
 //! delivery order and a device always uses the same lane, whose task awaits each first attempt,
 //! so a device's notifications leave in the order of its messages while up to `concurrency`
 //! devices are sent to at once; a failure worth retrying is retried in a task of its own, with
@@ -403,11 +404,18 @@ impl Sender {
             tracing::warn!(business_id = n.business_id, user = %n.user, "push over the rate limit: dropped");
             return;
         }
-        // The badge counts the pushes handed to a provider, so it is counted here, past the rate
-        // limit. Only in the device's lane: its pushes are counted in the order they leave.
+        // The badge counts the pushes a provider took. A push is counted here, past the rate
+        // limit and before it leaves (its badge is in it), and gives its step back if it fails
+        // for good ([`Sender::settle`]). Only in the device's lane: its pushes are counted in
+        // the order they leave, and while an earlier one is being retried the next counts it
+        // as taken (the usual outcome of a retry).
+        let mut epoch = None;
         if n.badge.is_some() {
             match self.store.count_push(&n.user, &n.platform).await {
-                Ok(Some(badge)) => n.badge = Some(badge),
+                Ok(Some(counted)) => {
+                    n.badge = Some(counted.badge);
+                    epoch = Some(counted.epoch);
+                }
                 // Forgotten meanwhile (a logout, a new login on the platform).
                 Ok(None) => return,
                 Err(e) => {
@@ -420,15 +428,15 @@ impl Sender {
             Sent::Retry { why, after } if self.attempts > 1 => {
                 tracing::debug!(user = %n.user, "push to retry: {why}");
                 let sender = self.clone();
-                tokio::spawn(async move { sender.retry(n, after).await });
+                tokio::spawn(async move { sender.retry(n, epoch, after).await });
             }
-            outcome => self.settle(&n, outcome).await,
+            outcome => self.settle(&n, epoch, outcome).await,
         }
     }
 
     /// Tries `n` again (the first try failed), waiting longer before each try, or as long as
     /// the provider asked (`after`).
-    async fn retry(&self, n: Notification, mut after: Option<Duration>) {
+    async fn retry(&self, n: Notification, epoch: Option<i64>, mut after: Option<Duration>) {
         let mut wait = self.backoff;
         let mut outcome = Sent::Failed("not sent".into());
         for _ in 1..self.attempts {
@@ -441,11 +449,20 @@ impl Sender {
                 _ => break,
             }
         }
-        self.settle(&n, outcome).await;
+        self.settle(&n, epoch, outcome).await;
     }
 
-    /// What follows a provider's last answer.
-    async fn settle(&self, n: &Notification, outcome: Sent) {
+    /// What follows a provider's last answer; `epoch`: the badge count `n` was counted in.
+    async fn settle(&self, n: &Notification, epoch: Option<i64>, outcome: Sent) {
+        if outcome != Sent::Delivered
+            && let Some(epoch) = epoch
+        {
+            // The device never shows this push: its badge step is given back before the outcome
+            // is counted, so the next push shows the pushes the device got.
+            if let Err(e) = self.store.uncount_push(&n.user, &n.platform, epoch).await {
+                tracing::warn!(user = %n.user, "offline push: giving the badge step back: {e}");
+            }
+        }
         match outcome {
             Sent::Delivered => self.metrics.count(n.business_id, Counted::Sent),
             Sent::InvalidToken => {

@@ -28,12 +28,14 @@ pub async fn login(ctx: &Ctx, _: &Guest, req: LoginReq) -> Reply<LoginRes> {
     ctx.register_user(&req.user_id).await.map_err(|e| Refusal::new(code::SVR_ACCOUNT_INTERNAL_ERROR, e.to_string()))?;
     // This login now holds the device: what the one before it still writes of its offline push
     // state is refused. That device (kicked, or this one before a reconnect) gets no offline
-    // push until it registers again, as the SDK does after every login.
+    // push until it registers again, as the SDK does after every login. If this login fails
+    // from here on (`begun` dropped uncommitted: a refusal, or its connection gone), the device
+    // goes back to the login before it, whose session was never kicked.
     let begun = ctx.device_logins.begin(&req.user_id, &req.platform);
     super::offline_push::forget_before_login(ctx, &req.user_id, &req.platform, &begun).await?;
     tracing::debug!(user = %req.user_id, platform = %req.platform, sdk = %req.sdk_version, "login");
-    let session =
-        Session { user: req.user_id, platform: req.platform, expires_at: claims.expires_at(), login: begun.login };
+    let login = begun.commit();
+    let session = Session { user: req.user_id, platform: req.platform, expires_at: claims.expires_at(), login };
     let res = LoginRes { server_time_ms: ctx.now_ms(), usersig_expire_at: claims.expires_at() };
     Ok((res, vec![Effect::SignIn(session)]))
 }

@@ -388,6 +388,15 @@ pub trait ProfileStore {
 /// order, so no newer login's write can come between the check and the write.
 pub type StillCurrent = Box<dyn Fn() -> bool + Send>;
 
+/// A push counted in its device's badge ([`PushStore::count_push`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadgeCount {
+    /// The badge the push shows.
+    pub badge: u32,
+    /// The count it was taken from (a new one each time the app state is told).
+    pub epoch: i64,
+}
+
 /// Devices registered for offline push. A login of a user on a platform ends the registration
 /// of the device before it there (kicked or replaced: V2TIM pushes to neither), a logout ends
 /// the device's own; a connection lost without logout keeps it (that is the device offline
@@ -420,8 +429,13 @@ pub trait PushStore {
     async fn recv_opts_in(&self, users: Vec<String>, conv: ConvId) -> StoreResult<Vec<i32>>;
 
     /// Counts one more push to the device; the badge it then shows (the `doBackground` badge,
-    /// 0 without one, plus the pushes since it was told). `None` if the device is not known.
-    fn count_push(&self, user: &str, platform: &str) -> Queued<Option<u32>>;
+    /// 0 without one, plus the pushes since it was told) and the count it was taken from.
+    /// `None` if the device is not known.
+    fn count_push(&self, user: &str, platform: &str) -> Queued<Option<BadgeCount>>;
+
+    /// Gives back a step [`PushStore::count_push`] took from count `epoch` (its push failed for
+    /// good: the device never showed it), unless the count started again meanwhile.
+    fn uncount_push(&self, user: &str, platform: &str, epoch: i64) -> Queued<()>;
 
     /// Forgets the device's registration if its token is still `token` (the provider rejected
     /// it); a newer registration stays.

@@ -10,17 +10,24 @@
 //!   from `POST /oauth2/v3/token` (grant `client_credentials`), then
 //!   `POST /v1/{appId}/messages:send` with `{"message": {"android": {"notification": ...},
 //!   "token": [...]}}`; answer `code` 80000000 (success), 80300007 (the token is invalid),
-//!   80200003 or HTTP 401 (the access token expired).
+//!   80200001 (OAuth authentication error: the access token is invalid), 80200003 (it
+//!   expired), both with HTTP 401.
 //! - OPPO ("OPPO推送平台服务端API"): `POST /server/v1/auth` with `app_key`, `timestamp` (ms) and
 //!   `sign = sha256(app_key + timestamp + master_secret)` for an `auth_token` (valid 24 h), then
 //!   `POST /server/v1/message/notification/unicast` with header `auth_token` and the form field
 //!   `message` = `{"target_type": 2, "target_value": regId, "notification": {"title", "content",
-//!   "channel_id", "action_parameters"}}`; answer `code` 0.
+//!   "channel_id", "action_parameters"}}`; answer `code` 0; `code` 10000 "Invalid
+//!   Registration_id" when the regId is not valid (the message OPPO answers with, as the OPPO
+//!   sender of github.com/multica-ai/multica handles it: the device is gone; the return-code
+//!   table of "OPPO推送平台服务端API" could not be read here).
 //! - vivo ("vivo推送服务端API", api-push.vivo.com.cn): `POST /message/auth` with `appId`, `appKey`,
 //!   `timestamp` (ms), `sign = md5(appId + appKey + timestamp + appSecret)` for an `authToken`
 //!   (valid a day, to be renewed every 1-2 h), then `POST /message/send` with header `authToken`
 //!   and `{"appId", "regId", "notifyType", "title", "content", "skipType", "requestId",
-//!   "classification"}`; answer `result` 0.
+//!   "classification"}`; answer `result` 0; `result` 10302 "regId不合法" when the regId is not
+//!   valid (vivo's answer as open-source vivo senders record and handle it: a Go push gateway's
+//!   vivopush client maps 10302 to an invalid device token, a PHP client quotes the answer
+//!   `{"result": 10302, "desc": "regId不合法"}`; vivo's own table could not be read here).
 //! - Meizu ("魅族开放平台PUSH系统HTTP接口文档", github.com/MEIZUPUSH/PushAPI):
 //!   `POST /garcia/api/server/push/varnished/pushByPushId`, a form with `appId`, `pushIds`,
 //!   `messageJson` and `sign` = md5 of the parameters sorted by name as `k=v`, then the
@@ -28,8 +35,11 @@
 //!   throttling.
 //!
 //! Tokens are forgotten only on the answers the vendors document as "invalid token" (Huawei,
-//! Meizu); Xiaomi's, OPPO's and vivo's failures are logged and dropped. HTTP 429 and 5xx are
-//! tried again everywhere.
+//! OPPO, vivo, Meizu). Xiaomi's send answers have none: its table of server error codes
+//! ("服务端错误码参考", dev.mi.com/xiaomihyperos/documentation/detail?pId=1560) gives only 20301
+//! "发送消息失败" for a failed send, and reports invalid regIds in delivery receipts and the
+//! invalid-regId feedback list, which are not read here; so Xiaomi's failures are logged and
+//! dropped. HTTP 429 and 5xx are tried again everywhere.
 
 use std::time::{Duration, Instant};
 
@@ -59,6 +69,12 @@ pub fn default_endpoint(vendor: Vendor) -> &'static str {
         Vendor::Vivo => "https://api-push.vivo.com.cn",
         Vendor::Meizu => "https://server-api-push.meizu.com",
     }
+}
+
+/// When to get a new access token that expires in `expires`: 5 minutes before (half its life
+/// for a shorter one), never after it expired.
+fn renew_before(expires: Duration) -> Duration {
+    expires - (expires / 2).min(Duration::from_secs(300))
 }
 
 /// Huawei's OAuth endpoint (the same base as the rest when an endpoint is configured).
@@ -98,6 +114,9 @@ pub fn meizu_sign(params: &[(&str, &str)], secret: &str) -> String {
     let base: String = sorted.iter().map(|(k, v)| format!("{k}={v}")).collect();
     hex(&Md5::digest(format!("{base}{secret}")))
 }
+
+/// Why a Huawei push is tried again with a new access token.
+const HUAWEI_TOKEN_REFUSED: &str = "Huawei refused the access token (expired or invalid)";
 
 /// One vendor app.
 pub struct VendorProvider {
@@ -198,7 +217,7 @@ impl VendorProvider {
                 let a = self.post(format!("{}/oauth2/v3/token", self.oauth_base), &[], body, false).await?;
                 let token = a.body["access_token"].as_str().ok_or_else(|| failed(&a))?.to_owned();
                 let expires = Duration::from_secs(a.body["expires_in"].as_u64().unwrap_or(3600));
-                (token, expires.saturating_sub(Duration::from_secs(300)).max(Duration::from_secs(60)))
+                (token, renew_before(expires))
             }
             Vendor::Oppo => {
                 let sign = oppo_sign(&self.app_key, &now_ms, &self.secret);
@@ -259,8 +278,8 @@ impl VendorProvider {
         Ok(match (a.status, code) {
             (200, "80000000") => Sent::Delivered,
             (_, "80300007") => Sent::InvalidToken,
-            (401, _) | (_, "80200003") => {
-                return Err(Sent::Retry { why: "Huawei access token expired".into(), after: None });
+            (401, _) | (_, "80200001" | "80200003") => {
+                return Err(Sent::Retry { why: HUAWEI_TOKEN_REFUSED.into(), after: None });
             }
             _ => Sent::Failed(format!("Huawei answered {}: {}", a.status, a.body)),
         })
@@ -279,10 +298,11 @@ impl VendorProvider {
         let message = json!({"target_type": 2, "target_value": n.token, "notification": notification}).to_string();
         let url = format!("{}/server/v1/message/notification/unicast", self.base);
         let a = self.post(url, &[("auth_token", token)], form(&[("message", &message)]), false).await?;
-        Ok(if a.body["code"] == 0 {
-            Sent::Delivered
-        } else {
-            Sent::Failed(format!("OPPO answered {}: {}", a.status, a.body))
+        Ok(match a.body["code"].as_i64() {
+            Some(0) => Sent::Delivered,
+            // "Invalid Registration_id".
+            Some(10000) => Sent::InvalidToken,
+            _ => Sent::Failed(format!("OPPO answered {}: {}", a.status, a.body)),
         })
     }
 
@@ -307,10 +327,11 @@ impl VendorProvider {
         }
         let a =
             self.post(format!("{}/message/send", self.base), &[("authToken", token)], body.to_string(), true).await?;
-        Ok(if a.body["result"] == 0 {
-            Sent::Delivered
-        } else {
-            Sent::Failed(format!("vivo answered {}: {}", a.status, a.body))
+        Ok(match a.body["result"].as_i64() {
+            Some(0) => Sent::Delivered,
+            // "regId不合法".
+            Some(10302) => Sent::InvalidToken,
+            _ => Sent::Failed(format!("vivo answered {}: {}", a.status, a.body)),
         })
     }
 
@@ -365,8 +386,9 @@ impl PushProvider for VendorProvider {
     async fn send(&self, n: &Notification) -> Sent {
         match self.send_once(n, None).await {
             Ok(sent) => sent,
-            // Huawei's access token expired: a new one, and once more.
-            Err((Sent::Retry { why, .. }, token)) if why == "Huawei access token expired" => {
+            // Huawei refused its access token (expired or invalid): a new one, and once more.
+            Err((Sent::Retry { why, .. }, token)) if why == HUAWEI_TOKEN_REFUSED => {
+                tracing::info!(app_id = %self.app_id, "Huawei refused its access token: fetching a new one");
                 match self.send_once(n, Some(&token)).await {
                     Ok(sent) => sent,
                     Err((sent, _)) => sent,
@@ -399,5 +421,12 @@ mod tests {
         assert_eq!(vivo_sign("1", " k ", "2", "s"), hex(&Md5::digest("1k2s")));
         assert_eq!(oppo_sign("k", "2", "m"), hex(&Sha256::digest("k2m")));
         assert_eq!(form(&[("a b", "x=1&y"), ("c", "中")]), "a%20b=x%3D1%26y&c=%E4%B8%AD");
+    }
+
+    #[test]
+    fn an_access_token_is_renewed_before_it_expires_however_short_its_life() {
+        assert_eq!(renew_before(Duration::from_secs(3600)), Duration::from_secs(3300));
+        assert_eq!(renew_before(Duration::from_secs(2)), Duration::from_secs(1));
+        assert_eq!(renew_before(Duration::ZERO), Duration::ZERO);
     }
 }

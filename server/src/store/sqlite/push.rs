@@ -7,7 +7,7 @@ use oxim_proto::offline_push::PushConfig;
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStore;
-use crate::store::{PushDevice, PushStore, Queued, StillCurrent, StoreResult};
+use crate::store::{BadgeCount, PushDevice, PushStore, Queued, StillCurrent, StoreResult};
 
 /// Migration: devices registered for offline push.
 pub(super) const MIGRATION: &str = "
@@ -22,6 +22,12 @@ pub(super) const MIGRATION: &str = "
         PRIMARY KEY (user_id, platform)
     ) WITHOUT ROWID;";
 
+/// Migration: which count of pushes a badge step belongs to. A new random value whenever the
+/// count starts again (the app state told, the row made anew), so a push that fails for good
+/// gives its step back only to the count it was taken from.
+pub(super) const BADGE_EPOCH_MIGRATION: &str =
+    "ALTER TABLE push_device ADD COLUMN badge_epoch INTEGER NOT NULL DEFAULT 0;";
+
 #[async_trait]
 impl PushStore for SqliteStore {
     fn set_push_config(&self, user: &str, platform: &str, config: PushConfig, current: StillCurrent) -> Queued<bool> {
@@ -31,7 +37,8 @@ impl PushStore for SqliteStore {
                 return Ok(false);
             }
             tx.prepare_cached(
-                "INSERT INTO push_device (user_id, platform, business_id, token, is_tpns) VALUES (?1, ?2, ?3, ?4, ?5)
+                "INSERT INTO push_device (user_id, platform, business_id, token, is_tpns, badge_epoch)
+                 VALUES (?1, ?2, ?3, ?4, ?5, random())
                  ON CONFLICT (user_id, platform) DO UPDATE SET
                      business_id = excluded.business_id, token = excluded.token, is_tpns = excluded.is_tpns",
             )?
@@ -53,8 +60,9 @@ impl PushStore for SqliteStore {
                 return Ok(false);
             }
             tx.prepare_cached(
-                "INSERT INTO push_device (user_id, platform, badge) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (user_id, platform) DO UPDATE SET badge = excluded.badge, pushes = 0",
+                "INSERT INTO push_device (user_id, platform, badge, badge_epoch) VALUES (?1, ?2, ?3, random())
+                 ON CONFLICT (user_id, platform) DO UPDATE SET
+                     badge = excluded.badge, pushes = 0, badge_epoch = excluded.badge_epoch",
             )?
             .execute(params![user, platform, badge])?;
             Ok(true)
@@ -73,17 +81,29 @@ impl PushStore for SqliteStore {
         })
     }
 
-    fn count_push(&self, user: &str, platform: &str) -> Queued<Option<u32>> {
+    fn count_push(&self, user: &str, platform: &str) -> Queued<Option<BadgeCount>> {
         let (user, platform) = (user.to_owned(), platform.to_owned());
         self.write(move |tx, _| {
-            let badge: Option<i64> = tx
+            let counted: Option<(i64, i64)> = tx
                 .prepare_cached(
                     "UPDATE push_device SET pushes = pushes + 1 WHERE user_id = ?1 AND platform = ?2
-                     RETURNING COALESCE(badge, 0) + pushes",
+                     RETURNING COALESCE(badge, 0) + pushes, badge_epoch",
                 )?
-                .query_row(params![user, platform], |r| r.get(0))
+                .query_row(params![user, platform], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
-            Ok(badge.map(|b| u32::try_from(b).unwrap_or(u32::MAX)))
+            Ok(counted.map(|(badge, epoch)| BadgeCount { badge: u32::try_from(badge).unwrap_or(u32::MAX), epoch }))
+        })
+    }
+
+    fn uncount_push(&self, user: &str, platform: &str, epoch: i64) -> Queued<()> {
+        let (user, platform) = (user.to_owned(), platform.to_owned());
+        self.write(move |tx, _| {
+            tx.prepare_cached(
+                "UPDATE push_device SET pushes = pushes - 1
+                 WHERE user_id = ?1 AND platform = ?2 AND badge_epoch = ?3 AND pushes > 0",
+            )?
+            .execute(params![user, platform, epoch])?;
+            Ok(())
         })
     }
 
@@ -174,11 +194,19 @@ mod tests {
         assert_eq!(devices, vec![android.clone(), ios]);
 
         // The badge counts on from the doBackground badge; telling the app state again restarts it.
-        assert_eq!(store.count_push("alice", "android").await.unwrap(), Some(4));
-        assert_eq!(store.count_push("alice", "android").await.unwrap(), Some(5));
+        let badge = |c: Option<BadgeCount>| c.map(|c| c.badge);
+        assert_eq!(badge(store.count_push("alice", "android").await.unwrap()), Some(4));
+        let fifth = store.count_push("alice", "android").await.unwrap().unwrap();
+        assert_eq!(fifth.badge, 5);
         assert_eq!(store.count_push("bob", "android").await.unwrap(), None);
+        // A push that failed for good gives its step back: the next one shows 5 again.
+        store.uncount_push("alice", "android", fifth.epoch).await.unwrap();
+        let again = store.count_push("alice", "android").await.unwrap().unwrap();
+        assert_eq!(again.badge, 5);
         store.set_push_background("alice", "android", Some(1), yes()).await.unwrap();
-        assert_eq!(store.count_push("alice", "android").await.unwrap(), Some(2));
+        // A step taken before the app state was told again is not given back to the new count.
+        store.uncount_push("alice", "android", again.epoch).await.unwrap();
+        assert_eq!(badge(store.count_push("alice", "android").await.unwrap()), Some(2));
         // A rejected token is forgotten only while it is still the registered one.
         store.remove_push_token("alice", "android", "t1").await.unwrap();
         assert!(store.push_devices(vec!["alice".into()]).await.unwrap()[0].config.is_some());

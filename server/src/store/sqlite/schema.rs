@@ -107,6 +107,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 11: who chose to receive nothing of a stream, which every append asks: one probe of a
     // small index (was one lookup per member).
     "CREATE INDEX user_conv_muted ON user_conv(conv_key, user_id) WHERE recv_opt = 1;",
+    // 12: which count of a device's pushes a badge step belongs to (a push that fails for good
+    // gives its step back to that count only).
+    super::push::BADGE_EPOCH_MIGRATION,
 ];
 
 #[cfg(test)]
