@@ -54,11 +54,10 @@ impl Publisher {
         me: &str,
         changes: Vec<(ConvId, ConvChange)>,
     ) -> Result<()> {
-        let (new, changed) = by_kind(changes);
         // Told from here on (the events are queued in order behind everything emitted before).
-        rows::mark_announced(db, &new)?;
-        rows::mark_announced(db, &changed)?;
-        self.tell(db, events, me, new, changed)
+        let convs: Vec<ConvId> = changes.iter().map(|(conv, _)| conv.clone()).collect();
+        rows::mark_announced(db, &convs)?;
+        self.publish_marked_in(db, events, me, changes)
     }
 
     /// [`publish_in`](Self::publish_in) for changes already marked told in the transaction
@@ -72,19 +71,6 @@ impl Publisher {
         changes: Vec<(ConvId, ConvChange)>,
     ) -> Result<()> {
         let (new, changed) = by_kind(changes);
-        self.tell(db, events, me, new, changed)
-    }
-
-    /// Emits the events for `new` and `changed` (each with its current state) and the unread
-    /// total if it moved.
-    fn tell(
-        &self,
-        db: &rusqlite::Connection,
-        events: &Dispatcher,
-        me: &str,
-        new: Vec<ConvId>,
-        changed: Vec<ConvId>,
-    ) -> Result<()> {
         let (new, changed, total) =
             (rows::by_ids(db, me, &new)?, rows::by_ids(db, me, &changed)?, rows::total_unread(db)?);
         if !new.is_empty() {
