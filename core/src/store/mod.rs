@@ -335,7 +335,8 @@ impl Syncs {
         let io = |what: &str, e: std::io::Error| {
             Error::new(oxim_proto::code::IO_OPERATION_FAILED, format!("{what} {}: {e}", wal.display()))
         };
-        let file = match std::fs::File::open(wal) {
+        // Opened for writing: Windows flushes only handles that may write.
+        let file = match std::fs::OpenOptions::new().write(true).open(wal) {
             Ok(file) => file,
             // Closed since: the close checkpointed the WAL into the database file, fsynced it,
             // and removed the WAL.
