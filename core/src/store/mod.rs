@@ -309,6 +309,8 @@ struct Syncs {
     done: AtomicU64,
     /// The WAL file (its inode) whose directory entry was last fsynced: a WAL created since
     /// needs its directory synced once, as SQLite does at its own first sync of a new WAL.
+    /// (Unix only: elsewhere a directory cannot be opened to be synced.)
+    #[cfg(unix)]
     dir_synced_for: Mutex<Option<u64>>,
     /// Tests hold the fsyncs here to see what goes on while the disk is slow.
     #[cfg(test)]
