@@ -164,12 +164,14 @@ impl ConversationStore for SqliteStore {
             // the user does not receive (recv_opt 1) changes only by the user's own doing.
             let mut stmt = c.prepare_cached(
                 "SELECT uc.conv_id,
-                        CASE WHEN uc.until_seq > 0 THEN min(c.max_seq, uc.until_seq) ELSE c.max_seq END,
+                        CASE WHEN uc.until_seq > 0 THEN min(c.seq, uc.until_seq) ELSE c.seq END,
                         CASE WHEN uc.until_seq > 0 OR uc.recv_opt = 1 THEN uc.version
                              ELSE max(c.version, uc.version) END AS v,
                         uc.read_seq, uc.recv_opt, uc.pinned, uc.deleted,
                         g.group_type, g.name, g.face_url
-                   FROM user_conv uc JOIN conv c ON c.conv_key = uc.conv_key
+                   FROM user_conv uc
+                   JOIN msg c ON c.conv_key = uc.conv_key
+                             AND c.seq = (SELECT max(h.seq) FROM msg h WHERE h.conv_key = uc.conv_key)
                    LEFT JOIN grp g ON uc.conv_key LIKE 'group:%' AND g.group_id = substr(uc.conv_key, 7)
                   WHERE uc.user_id = ?1 AND v > ?2
                   ORDER BY v LIMIT ?3",

@@ -110,6 +110,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 12: which count of a device's pushes a badge step belongs to (a push that fails for good
     // gives its step back to that count only).
     super::push::BADGE_EPOCH_MIGRATION,
+    // 13: a stream's head (last seq, its time, the change version of its last append) is read
+    // from its last message, not kept in a `conv` row rewritten by every append: one random page
+    // fewer written (and checkpointed) per message (docs/benchmarks.md, fifth round). Messages
+    // stored before keep version 0, except each stream's last, which takes its stream's version.
+    "ALTER TABLE msg ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    UPDATE msg SET version = (SELECT c.version FROM conv c WHERE c.conv_key = msg.conv_key)
+     WHERE seq = (SELECT c.max_seq FROM conv c WHERE c.conv_key = msg.conv_key);
+    DROP TABLE conv;",
 ];
 
 #[cfg(test)]
@@ -144,5 +152,72 @@ mod tests {
         let old_table: i64 =
             conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'file_ref'", [], |r| r.get(0)).unwrap();
         assert_eq!(old_table, 0, "file_ref is gone once file_seq is filled from it");
+    }
+
+    #[tokio::test]
+    async fn streams_stored_before_the_conv_table_went_keep_their_heads_and_versions() {
+        use oxim_proto::ids::ConvId;
+
+        use crate::domain::keys::c2c_target;
+        use crate::store::sqlite::SqliteStore;
+        use crate::store::sqlite::testing::text;
+        use crate::store::{ConversationStore, MessageStore, Store};
+
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // A database as the server before migration 13 left it: heads and versions in `conv`.
+            let mut conn = open(&dir.path().join("oxim.db")).unwrap();
+            oxim_sqlite::migrate(&mut conn, &MIGRATIONS[..12]).unwrap();
+            let streams = [("c2c:alice bob", "bob", 3, 7), ("c2c:alice carol", "carol", 1, 9)];
+            for (key, peer, last, version) in streams {
+                for seq in 1..=last {
+                    let mut m = text(&format!("{peer}{seq}"), "alice", peer);
+                    (m.seq, m.time_ms) = (seq as u64, 1000 * seq);
+                    conn.execute(
+                        "INSERT INTO msg (conv_key, seq, msg_id, sender, time_ms, body, kind) VALUES (?1, ?2, ?3, 'alice', ?4, ?5, 0)",
+                        rusqlite::params![key, seq, m.msg_id, m.time_ms, serde_json::to_string(&m).unwrap()],
+                    )
+                    .unwrap();
+                }
+                conn.execute(
+                    "INSERT INTO conv (conv_key, max_seq, version, last_time_ms) VALUES (?1, ?2, ?3, ?4)",
+                    rusqlite::params![key, last, version, 1000 * last],
+                )
+                .unwrap();
+                for (user, view) in [("alice", ConvId::C2C(peer.into())), (peer, ConvId::C2C("alice".into()))] {
+                    conn.execute(
+                        "INSERT INTO user_conv (user_id, conv_id, conv_key, version) VALUES (?1, ?2, ?3, 5)",
+                        rusqlite::params![user, view.to_string(), key],
+                    )
+                    .unwrap();
+                }
+            }
+            conn.execute("INSERT INTO meta (key, value) VALUES ('version', 9)", []).unwrap();
+        }
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let heads = |list: Vec<oxim_proto::payload::ConvState>| {
+            let mut heads: Vec<_> = list.into_iter().map(|c| (c.conv_id.to_string(), c.max_seq, c.version)).collect();
+            heads.sort();
+            heads
+        };
+        let bob = ConvId::C2C("bob".into()).to_string();
+        let carol = ConvId::C2C("carol".into()).to_string();
+        assert_eq!(
+            heads(store.changed_conversations("alice", 0, 10).await.unwrap()),
+            [(bob.clone(), 3, 7), (carol.clone(), 1, 9)],
+            "each stream's head and version, as `conv` had them"
+        );
+        let next = store.append(c2c_target("alice", "bob"), text("bob4", "alice", "bob")).await.unwrap();
+        assert_eq!(next.msg.seq, 4, "seqs go on from the stored head");
+        assert!(next.msg.time_ms >= 3000, "times never go back");
+        assert_eq!(heads(store.changed_conversations("alice", 9, 10).await.unwrap()), [(bob, 4, 10)]);
+        let (msgs, max_seq) = store.messages_after("bob", &ConvId::C2C("alice".into()), 0, 0, 10).await.unwrap();
+        assert_eq!((msgs.len(), max_seq), (4, 4));
+        let conv_table: i64 = Connection::open(dir.path().join("oxim.db"))
+            .unwrap()
+            .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'conv'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(conv_table, 0, "conv is gone");
+        store.close().await;
     }
 }

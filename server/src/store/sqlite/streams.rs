@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::SqliteStore;
 use super::conversations::{KIND_MESSAGE, KIND_NOTICE, KIND_TIPS};
 use super::views::{not_a_member, view_of};
-use super::writer::{StreamHead, WriterState};
+use super::writer::{StreamHead, WriterState, stream_head};
 use crate::domain::keys::{Target, conv_key, group_of_key, sys_target};
 use crate::store::{Appended, HistoryPage, MessageStore, Queued, StoreError, StoreResult, UserStore, Written};
 
@@ -72,16 +72,22 @@ impl WriterState {
             tx.prepare_cached("UPDATE user_conv SET deleted = 0 WHERE conv_key = ?1 AND deleted = 1")?
                 .execute([&target.key])?;
         }
+        // The message row is also the stream's head (its seq, time and version): no row of the
+        // stream is rewritten by an append.
         tx.prepare_cached(
-            "INSERT INTO msg (conv_key, seq, msg_id, sender, time_ms, body, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO msg (conv_key, seq, msg_id, sender, time_ms, body, kind, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?
-        .execute(params![target.key, seq as i64, msg.msg_id, msg.sender, time_ms, body, kind])?;
-        tx.prepare_cached(
-            "INSERT INTO conv (conv_key, max_seq, version, last_time_ms) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (conv_key) DO UPDATE SET max_seq = excluded.max_seq, version = excluded.version,
-                                                  last_time_ms = excluded.last_time_ms",
-        )?
-        .execute(params![target.key, seq as i64, version as i64, time_ms])?;
+        .execute(params![
+            target.key,
+            seq as i64,
+            msg.msg_id,
+            msg.sender,
+            time_ms,
+            body,
+            kind,
+            version as i64
+        ])?;
         if seq == 1 {
             let mut add = tx.prepare_cached(
                 "INSERT OR IGNORE INTO user_conv (user_id, conv_id, conv_key, version) VALUES (?1, ?2, ?3, ?4)",
@@ -341,11 +347,7 @@ impl MessageStore for SqliteStore {
         let key = conv_key(user_id, conv);
         let up_to = if up_to == 0 { i64::MAX } else { up_to as i64 };
         self.read(move |c| {
-            let max_seq: i64 = c
-                .prepare_cached("SELECT max_seq FROM conv WHERE conv_key = ?1")?
-                .query_row([&key], |r| r.get(0))
-                .optional()?
-                .unwrap_or(0);
+            let max_seq = stream_head(c, &key)?.max_seq as i64;
             let view = view_of(c, &user, &key)?.ok_or_else(|| not_a_member(&key))?;
             let max_seq = max_seq.min(view.until);
             let from = (after as i64).max(view.from);

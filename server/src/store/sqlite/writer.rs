@@ -133,11 +133,7 @@ impl WriterState {
             *used = self.batches;
             return Ok(*head);
         }
-        let row: Option<(i64, i64)> = tx
-            .prepare_cached("SELECT max_seq, last_time_ms FROM conv WHERE conv_key = ?1")?
-            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let head = row.map(|(s, t)| StreamHead { max_seq: s as u64, last_time_ms: t }).unwrap_or_default();
+        let head = stream_head(tx, key)?;
         self.heads.insert(key.to_owned(), (head, self.batches));
         Ok(head)
     }
@@ -169,6 +165,16 @@ impl WriterState {
     pub(super) fn cached_heads(&self) -> usize {
         self.heads.len()
     }
+}
+
+/// The head of stream `key` as stored: its last message's seq and time (zero for a stream with
+/// no message yet).
+pub(super) fn stream_head(c: &Connection, key: &str) -> rusqlite::Result<StreamHead> {
+    let row: Option<(i64, i64)> = c
+        .prepare_cached("SELECT seq, time_ms FROM msg WHERE conv_key = ?1 ORDER BY seq DESC LIMIT 1")?
+        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(row.map(|(s, t)| StreamHead { max_seq: s as u64, last_time_ms: t }).unwrap_or_default())
 }
 
 /// The change version stored with the last commit.
