@@ -3,8 +3,9 @@
 # measured in the same run. Prints one table and writes it to target/bench/results.md.
 #
 #   scripts/bench.sh           full run (release build, the sizes the targets are defined for;
-#                              about 16 minutes plus builds, 6 of them the throughput ramp of
-#                              1,000 clients against oxim-server and its echo baseline);
+#                              about 20 minutes plus builds, 9 of them the throughput ramp of
+#                              1,000 clients against oxim-server and its echo and floor
+#                              baselines);
 #                              docs/benchmarks.md keeps its results
 #   scripts/bench.sh --quick   small sizes, debug build, well under a minute once built: keeps the
 #                              benchmarks working; checks correctness (every message delivered,

@@ -7,6 +7,7 @@
 //! ```text
 //! oxim-bench [--quick] [--only NAME,...] [--out FILE] [--ffi FILE]... [--lib FILE]
 //! oxim-bench echo-server        (the baseline server, started by the benchmarks themselves)
+//! oxim-bench floor-server LOG    (the ramp's floor baseline: routes and fsyncs, nothing else)
 //! ```
 //!
 //! `--quick` uses small sizes (a few seconds each): it keeps the benchmarks working and checks
@@ -22,6 +23,7 @@ mod disk;
 mod echo;
 mod fanout;
 mod ffi;
+mod floor;
 mod history;
 mod latency;
 mod memory;
@@ -186,6 +188,10 @@ fn parse_args() -> Result<Args, String> {
 fn main() {
     if std::env::args().nth(1).as_deref() == Some("echo-server") {
         echo::main();
+        return;
+    }
+    if std::env::args().nth(1).as_deref() == Some("floor-server") {
+        floor::main(&std::env::args().skip(2).collect::<Vec<_>>());
         return;
     }
     // The soak run (scripts/soak.sh): abusive clients beside well-behaved ones, for minutes.

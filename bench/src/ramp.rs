@@ -11,12 +11,16 @@
 //! highest with p99 ≤ 1 s. The ramp ends after the first step whose p99 is certainly over 1 s;
 //! then every message still in flight is waited for (lost = never pushed).
 //!
-//! Baseline, same run, same ramp: as many raw connections to the bare echo server; a message
-//! is a ~230-byte frame echoed back to the connection that sent it.
+//! Baselines, same run, same ramp:
+//! - *echo*: as many raw connections to the bare echo server; a message is a ~230-byte frame
+//!   echoed back to the connection that sent it (the transport alone);
+//! - *floor*: the same clients and frames as Oxim's, served by [`crate::floor`]: each message
+//!   routed to its receiver and acknowledged once an append-only log is fsynced, nothing else
+//!   (what any server keeping Oxim's promise pays on this machine).
 //!
 //! Sizes can be overridden for profiling and for the 10,000-client run:
 //! `OXIM_RAMP_CLIENTS`, `OXIM_RAMP_FROM` (first rate), `OXIM_RAMP_MAX` (highest rate),
-//! `OXIM_RAMP_STEP_SECS`, `OXIM_RAMP_SERVERS` (`echo,oxim`), `OXIM_RAMP_DURABILITY`.
+//! `OXIM_RAMP_STEP_SECS`, `OXIM_RAMP_SERVERS` (`echo,floor,oxim`), `OXIM_RAMP_DURABILITY`.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -59,7 +63,7 @@ pub struct Plan {
     pub max: f64,
     /// Seconds per step.
     pub step_secs: f64,
-    /// Which servers (echo baseline, oxim).
+    /// Which servers (echo and floor baselines, oxim).
     pub servers: Vec<String>,
     /// The oxim server's `--durability`.
     pub durability: String,
@@ -76,7 +80,7 @@ impl Plan {
                 factor: 1.25,
                 max: 320.0,
                 step_secs: 1.0,
-                servers: vec!["echo".into(), "oxim".into()],
+                servers: vec!["echo".into(), "floor".into(), "oxim".into()],
                 durability: "full".into(),
             }
         } else {
@@ -86,7 +90,7 @@ impl Plan {
                 factor: 1.25,
                 max: 60_000.0,
                 step_secs: 10.0,
-                servers: vec!["echo".into(), "oxim".into()],
+                servers: vec!["echo".into(), "floor".into(), "oxim".into()],
                 durability: "full".into(),
             }
         };
@@ -287,17 +291,19 @@ impl Ramp {
     }
 }
 
-/// Runs the ramp against the echo baseline and oxim-server; returns the row and the step
-/// tables (for the results file).
+/// Runs the ramp against the echo and floor baselines and oxim-server; returns the row and the
+/// step tables (for the results file).
 pub async fn run(ctx: &Ctx) -> (Row, String) {
     let plan = Plan::new(ctx.quick);
     let mut tables = String::new();
     let mut echo = None;
+    let mut floor = None;
     let mut oxim = None;
     let mut failure = None;
     for server in &plan.servers {
         let result = match server.as_str() {
             "echo" => ramp(ctx, &plan, Target::Echo).await,
+            "floor" => ramp(ctx, &plan, Target::Floor).await,
             "oxim" => ramp(ctx, &plan, Target::Oxim).await,
             other => Err(format!("unknown ramp server {other:?}")),
         };
@@ -306,7 +312,11 @@ pub async fn run(ctx: &Ctx) -> (Row, String) {
                 let t = r.table(&plan);
                 eprintln!("{t}");
                 tables.push_str(&t);
-                if r.name == "echo" { echo = Some(r) } else { oxim = Some(r) }
+                match server.as_str() {
+                    "echo" => echo = Some(r),
+                    "floor" => floor = Some(r),
+                    _ => oxim = Some(r),
+                }
             }
             Err(e) => failure = Some(format!("{server}: {e}")),
         }
@@ -334,7 +344,8 @@ pub async fn run(ctx: &Ctx) -> (Row, String) {
         o.refused()
     );
     let correct = o.lost() == 0 && o.duplicated() == 0 && o.refused() == 0;
-    let correct = correct && echo.as_ref().is_none_or(|e| e.lost() == 0 && e.duplicated() == 0);
+    let correct =
+        correct && [&echo, &floor].iter().all(|b| b.as_ref().is_none_or(|b| b.lost() == 0 && b.duplicated() == 0));
     let mut row = Row::new(
         METRIC,
         value,
@@ -349,17 +360,24 @@ pub async fn run(ctx: &Ctx) -> (Row, String) {
             )
         },
     );
-    if let Some(e) = &echo {
-        row.baseline = format!(
-            "echo: knee {}, p99 ≤ 1 s up to {}, p99 {} at {} msgs/s",
-            fmt(e.highest(KNEE_P99)),
-            fmt(e.highest(SOFT_P99)),
-            ns(e.steps.first().map(|s| s.p99).unwrap_or(0)),
+    let baseline = |name: &str, b: &Ramp| {
+        format!(
+            "{name}: knee {}, p99 ≤ 1 s up to {}, p99 {} at {} msgs/s",
+            fmt(b.highest(KNEE_P99)),
+            fmt(b.highest(SOFT_P99)),
+            ns(b.steps.first().map(|s| s.p99).unwrap_or(0)),
             count(plan.from as u64)
-        );
-        if let (Some(a), Some(b)) = (o.highest(KNEE_P99), e.highest(KNEE_P99)) {
-            row.ratio = format!("{:.2}× (knees)", a / b);
-        }
+        )
+    };
+    let baselines: Vec<String> = [("echo", &echo), ("floor (route + fsync only)", &floor)]
+        .into_iter()
+        .filter_map(|(name, b)| b.as_ref().map(|b| baseline(name, b)))
+        .collect();
+    row.baseline = baselines.join("; ");
+    if let Some(e) = &echo
+        && let (Some(a), Some(b)) = (o.highest(KNEE_P99), e.highest(KNEE_P99))
+    {
+        row.ratio = format!("{:.2}× (knees)", a / b);
     }
     (row, tables)
 }
@@ -367,6 +385,8 @@ pub async fn run(ctx: &Ctx) -> (Row, String) {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Target {
     Echo,
+    /// [`crate::floor`]: Oxim's frames, routed and fsynced, nothing else.
+    Floor,
     Oxim,
 }
 
@@ -376,7 +396,7 @@ struct Clients {
 }
 
 /// A task writing what is queued to `sink`, everything already queued in one flush.
-fn spawn_writer<S>(mut sink: S) -> mpsc::UnboundedSender<Message>
+pub(crate) fn spawn_writer<S>(mut sink: S) -> mpsc::UnboundedSender<Message>
 where
     S: futures_util::Sink<Message> + Unpin + Send + 'static,
 {
@@ -420,7 +440,7 @@ async fn connect_all(target: Target, server: &Proc, n: usize, probe: &Arc<Probe>
         let (url, echo_url) = (url.clone(), echo_url.clone());
         async move {
             let ws = match target {
-                Target::Oxim => util::raw_login(&url, &format!("ramp{i}")).await,
+                Target::Oxim | Target::Floor => util::raw_login(&url, &format!("ramp{i}")).await,
                 Target::Echo => util::connect(&echo_url).await,
             };
             (i, ws)
@@ -441,7 +461,7 @@ async fn connect_all(target: Target, server: &Proc, n: usize, probe: &Arc<Probe>
                             probe.arrived(k, i);
                         }
                     }
-                    Target::Oxim => {
+                    Target::Oxim | Target::Floor => {
                         if util::is_msg_push(t) {
                             if let Some(k) = number_after(t, r#""msg_id":"ramp-"#) {
                                 probe.arrived(k, i);
@@ -501,6 +521,7 @@ fn ticks_per_sec() -> f64 {
 async fn ramp(ctx: &Ctx, plan: &Plan, target: Target) -> BenchResult<Ramp> {
     let name = match target {
         Target::Echo => "echo".to_string(),
+        Target::Floor => "floor".to_string(),
         Target::Oxim => format!("oxim (--durability {})", plan.durability),
     };
     let rates = plan.rates();
@@ -512,6 +533,7 @@ async fn ramp(ctx: &Ctx, plan: &Plan, target: Target) -> BenchResult<Ramp> {
     let dir = tempfile::tempdir_in(&ctx.tmp).map_err(|e| e.to_string())?;
     let server = match target {
         Target::Echo => Proc::echo_server()?,
+        Target::Floor => Proc::floor_server(&dir.path().join("floor.log"))?,
         Target::Oxim => {
             Proc::oxim_server_with(&ctx.server_bin, &dir.path().join("server"), &["--durability", &plan.durability])?
         }
@@ -522,7 +544,7 @@ async fn ramp(ctx: &Ctx, plan: &Plan, target: Target) -> BenchResult<Ramp> {
     eprintln!(
         "ramp {name}: {} clients connected{} in {:.1} s; steps {:?} msgs/s, {} s each",
         plan.clients,
-        if target == Target::Oxim { " and logged in" } else { "" },
+        if target == Target::Echo { "" } else { " and logged in" },
         started.elapsed().as_secs_f64(),
         rates,
         plan.step_secs
@@ -536,7 +558,7 @@ async fn ramp(ctx: &Ctx, plan: &Plan, target: Target) -> BenchResult<Ramp> {
                 probe.dest[k].store(a as u32, Ordering::Relaxed);
                 let _ = clients.senders[a].send(Message::text(format!("r{k} {pad}")));
             }
-            Target::Oxim => {
+            Target::Oxim | Target::Floor => {
                 let mut b = fastrand::usize(..n - 1);
                 if b >= a {
                     b += 1;

@@ -114,6 +114,14 @@ impl Proc {
         Proc::spawn(cmd)
     }
 
+    /// This program's floor server (the ramp's second baseline), logging to `log`.
+    pub fn floor_server(log: &Path) -> BenchResult<Proc> {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(exe);
+        cmd.arg("floor-server").arg(log);
+        Proc::spawn(cmd)
+    }
+
     /// The child's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
