@@ -18,7 +18,6 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// A request frame, as much of it as the floor reads.
 #[derive(Deserialize)]
@@ -114,42 +113,21 @@ impl Log {
 /// Who is connected: user id → the connection's outgoing queue.
 type Registry = Arc<Mutex<HashMap<String, mpsc::UnboundedSender<Message>>>>;
 
-/// Serves until killed. It prints `floor-server listening on ADDR` first.
+/// Serves until killed, logging to `args[0]`. It prints `floor-server listening on ADDR` first.
 pub fn main(args: &[String]) {
-    let log_path = args.first().expect("usage: oxim-bench floor-server LOG_FILE").clone();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-    rt.block_on(async move {
-        let log = Arc::new(Log::open(&log_path));
-        let registry: Registry = Arc::default();
-        let seq = Arc::new(AtomicU64::new(0));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
-        println!("floor-server listening on {}", listener.local_addr().expect("bound address"));
-        loop {
-            let tcp = match listener.accept().await {
-                Ok((tcp, _)) => tcp,
-                Err(e) => {
-                    eprintln!("floor-server: accept: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let _ = tcp.set_nodelay(true);
-            let (log, registry, seq) = (log.clone(), registry.clone(), seq.clone());
-            tokio::spawn(async move {
-                let config = WebSocketConfig::default().read_buffer_size(oxim_server::gateway::limits::WS_READ_BUFFER);
-                let Ok(ws) = tokio_tungstenite::accept_async_with_config(tcp, Some(config)).await else { return };
-                serve(ws, &log, &registry, &seq).await;
-            });
-        }
+    let log = Arc::new(Log::open(args.first().expect("usage: oxim-bench floor-server LOG_FILE")));
+    let registry: Registry = Arc::default();
+    let seq = Arc::new(AtomicU64::new(0));
+    crate::util::serve_ws("floor-server", move |ws| {
+        let (log, registry, seq) = (log.clone(), registry.clone(), seq.clone());
+        async move { serve(ws, &log, &registry, &seq).await }
     });
 }
 
-async fn serve<S>(ws: tokio_tungstenite::WebSocketStream<S>, log: &Log, registry: &Registry, seq: &AtomicU64)
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
+/// One client's connection: its requests in order, each send answered once logged.
+async fn serve(ws: crate::util::ServerWs, log: &Log, registry: &Registry, seq: &AtomicU64) {
     let (sink, mut stream) = ws.split();
-    let out = crate::ramp::spawn_writer(sink);
+    let out = crate::util::spawn_writer(sink);
     let mut user = String::new();
     while let Some(Ok(frame)) = stream.next().await {
         let Message::Text(text) = frame else { continue };

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -395,34 +395,6 @@ struct Clients {
     senders: Vec<mpsc::UnboundedSender<Message>>,
 }
 
-/// A task writing what is queued to `sink`, everything already queued in one flush.
-pub(crate) fn spawn_writer<S>(mut sink: S) -> mpsc::UnboundedSender<Message>
-where
-    S: futures_util::Sink<Message> + Unpin + Send + 'static,
-{
-    let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
-    tokio::spawn(async move {
-        while let Some(m) = rx.recv().await {
-            if sink.feed(m).await.is_err() {
-                return;
-            }
-            let mut n = 1;
-            while n < 64
-                && let Ok(m) = rx.try_recv()
-            {
-                if sink.feed(m).await.is_err() {
-                    return;
-                }
-                n += 1;
-            }
-            if sink.flush().await.is_err() {
-                return;
-            }
-        }
-    });
-    tx
-}
-
 /// The number after `marker` in `text`.
 fn number_after(text: &str, marker: &str) -> Option<usize> {
     let rest = &text[text.find(marker)? + marker.len()..];
@@ -480,7 +452,7 @@ async fn connect_all(target: Target, server: &Proc, n: usize, probe: &Arc<Probe>
                 }
             }
         });
-        senders[i] = Some(spawn_writer(sink));
+        senders[i] = Some(util::spawn_writer(sink));
     }
     Ok(Clients { senders: senders.into_iter().map(|s| s.expect("every connection")).collect() })
 }

@@ -195,6 +195,76 @@ pub async fn connect(url: &str) -> BenchResult<Ws> {
     Ok(ws)
 }
 
+/// A WebSocket accepted by [`serve_ws`].
+pub type ServerWs = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// Runs a baseline server until killed, on a runtime shaped like oxim-server's (a worker per
+/// core): binds a loopback port, prints `NAME listening on ADDR` (what [`Proc::spawn`] waits
+/// for), and hands every accepted WebSocket, read with oxim-server's buffer size
+/// ([`oxim_server::gateway::limits::WS_READ_BUFFER`]: tungstenite's default of 128 KiB would
+/// dominate memory per connection and hide what oxim adds on top of the transport), to `serve`
+/// on a task of its own.
+pub fn serve_ws<F, Fut>(name: &str, serve: F)
+where
+    F: Fn(ServerWs) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let serve = std::sync::Arc::new(serve);
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+        println!("{name} listening on {}", listener.local_addr().expect("bound address"));
+        loop {
+            let tcp = match listener.accept().await {
+                Ok((tcp, _)) => tcp,
+                Err(e) => {
+                    // Out of file descriptors: wait for some to be freed rather than spin.
+                    eprintln!("{name}: accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let _ = tcp.set_nodelay(true);
+            let serve = serve.clone();
+            tokio::spawn(async move {
+                let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+                    .read_buffer_size(oxim_server::gateway::limits::WS_READ_BUFFER);
+                if let Ok(ws) = tokio_tungstenite::accept_async_with_config(tcp, Some(config)).await {
+                    serve(ws).await;
+                }
+            });
+        }
+    });
+}
+
+/// A task writing what is queued to `sink`, everything already queued in one flush.
+pub fn spawn_writer<S>(mut sink: S) -> tokio::sync::mpsc::UnboundedSender<Message>
+where
+    S: futures_util::Sink<Message> + Unpin + Send + 'static,
+{
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Message>();
+    tokio::spawn(async move {
+        while let Some(m) = rx.recv().await {
+            if sink.feed(m).await.is_err() {
+                return;
+            }
+            let mut n = 1;
+            while n < 64
+                && let Ok(m) = rx.try_recv()
+            {
+                if sink.feed(m).await.is_err() {
+                    return;
+                }
+                n += 1;
+            }
+            if sink.flush().await.is_err() {
+                return;
+            }
+        }
+    });
+    tx
+}
+
 /// A request frame.
 pub fn request(id: u64, op: &str, body: &serde_json::Value) -> Message {
     Message::text(serde_json::json!({"v": 1, "t": "req", "id": id, "op": op, "body": body}).to_string())
