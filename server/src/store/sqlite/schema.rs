@@ -113,10 +113,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 13: a stream's head (last seq, its time, the change version of its last append) is read
     // from its last message, not kept in a `conv` row rewritten by every append: one random page
     // fewer written (and checkpointed) per message (docs/benchmarks.md, fifth round). Messages
-    // stored before keep version 0, except each stream's last, which takes its stream's version.
+    // stored before keep version 0, except each stream's last, which takes its stream's version
+    // (driven from `conv`: one probe of `msg` per stream, not a pass over every message).
     "ALTER TABLE msg ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
     UPDATE msg SET version = (SELECT c.version FROM conv c WHERE c.conv_key = msg.conv_key)
-     WHERE seq = (SELECT c.max_seq FROM conv c WHERE c.conv_key = msg.conv_key);
+     WHERE (conv_key, seq) IN (SELECT conv_key, max_seq FROM conv);
     DROP TABLE conv;",
 ];
 
