@@ -35,6 +35,23 @@ pub fn conv_key(user: &str, conv: &ConvId) -> String {
     }
 }
 
+/// `user`'s conversation id for stream `key`: the inverse of [`conv_key`]. `None` when the
+/// stream is not one `user` can take part in (another pair's C2C, another user's events).
+pub fn conv_id_of(user: &str, key: &str) -> Option<ConvId> {
+    if let Some(group) = group_of_key(key) {
+        return Some(ConvId::Group(group.to_owned()));
+    }
+    if let Some(pair) = key.strip_prefix("c2c:") {
+        let (lo, hi) = pair.split_once(' ')?;
+        return match user {
+            u if u == lo => Some(ConvId::C2C(hi.to_owned())),
+            u if u == hi => Some(ConvId::C2C(lo.to_owned())),
+            _ => None,
+        };
+    }
+    (key.strip_prefix("sys:")? == user).then_some(ConvId::System)
+}
+
 /// The group id of a group stream's key (`None` for other streams).
 pub fn group_of_key(key: &str) -> Option<&str> {
     key.strip_prefix(GROUP)
@@ -82,6 +99,22 @@ pub fn target_of(user: &str, conv: &ConvId) -> Target {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_users_conversation_id_comes_back_from_its_key() {
+        for (user, conv) in [
+            ("alice", ConvId::C2C("bob".into())),
+            ("bob", ConvId::C2C("alice".into())),
+            ("alice", ConvId::C2C("alice".into())),
+            ("alice", ConvId::Group("g 1".into())),
+            ("alice", ConvId::System),
+        ] {
+            assert_eq!(conv_id_of(user, &conv_key(user, &conv)), Some(conv));
+        }
+        assert_eq!(conv_id_of("carol", &c2c_key("alice", "bob")), None, "another pair's conversation");
+        assert_eq!(conv_id_of("carol", &sys_key("alice")), None, "another user's events");
+        assert_eq!(conv_id_of("alice", "c2c:alice"), None, "not a key");
+    }
 
     #[test]
     fn both_sides_of_a_c2c_conversation_share_one_key() {

@@ -119,6 +119,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     UPDATE msg SET version = (SELECT c.version FROM conv c WHERE c.conv_key = msg.conv_key)
      WHERE (conv_key, seq) IN (SELECT conv_key, max_seq FROM conv);
     DROP TABLE conv;",
+    // 14: a user's row of a stream is found by its primary key (the user's conversation id
+    // follows from the stream's key, `keys::conv_id_of`); the index on conv_key cost every new
+    // conversation a random page per member (docs/benchmarks.md, sixth round).
+    "DROP INDEX user_conv_by_key;",
 ];
 
 #[cfg(test)]

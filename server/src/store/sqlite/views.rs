@@ -5,7 +5,7 @@
 use oxim_proto::code;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::domain::keys::group_of_key;
+use crate::domain::keys::{conv_id_of, group_of_key};
 use crate::store::{StoreError, StoreResult};
 
 /// The part of a stream a user sees: after `from` (cleared, or joined later), up to `until`
@@ -20,10 +20,14 @@ pub(super) struct View {
 /// `user`'s view of stream `key`. A group the user never belonged to has none (they see
 /// nothing of it); other streams start empty.
 pub(super) fn view_of(c: &Connection, user: &str, key: &str) -> StoreResult<Option<View>> {
-    let row: Option<(i64, i64)> = c
-        .prepare_cached("SELECT cleared_seq, until_seq FROM user_conv WHERE user_id = ?1 AND conv_key = ?2")?
-        .query_row(params![user, key], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+    // The user's row, by its primary key (the user's id for the stream, derived from the key).
+    let row: Option<(i64, i64)> = match conv_id_of(user, key) {
+        Some(conv) => c
+            .prepare_cached("SELECT cleared_seq, until_seq FROM user_conv WHERE user_id = ?1 AND conv_id = ?2")?
+            .query_row(params![user, conv.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?,
+        None => None,
+    };
     Ok(match row {
         Some((from, until)) => Some(View { from, until: if until > 0 { until } else { i64::MAX } }),
         None if group_of_key(key).is_some() => None,
