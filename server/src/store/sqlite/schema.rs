@@ -123,6 +123,28 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // follows from the stream's key, `keys::conv_id_of`); the index on conv_key cost every new
     // conversation a random page per member (docs/benchmarks.md, sixth round).
     "DROP INDEX user_conv_by_key;",
+    // 15: messages are stored in the order they arrive (a rowid table), found through a small
+    // index on (conv_key, seq). Clustered by stream, every message went into a random page of
+    // rows of ~300 bytes, which split often (a WITHOUT ROWID table suits rows under ~200);
+    // now a batch's messages share the table's last page, and the random page is the
+    // index's, whose entries are a tenth of that size (docs/benchmarks.md, sixth round).
+    "CREATE TABLE msg_by_arrival (
+        conv_key TEXT NOT NULL,
+        seq      INTEGER NOT NULL,
+        msg_id   TEXT NOT NULL,
+        sender   TEXT NOT NULL,
+        time_ms  INTEGER NOT NULL,
+        body     TEXT NOT NULL,
+        kind     INTEGER NOT NULL DEFAULT 0,
+        revoked  INTEGER NOT NULL DEFAULT 0,
+        version  INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO msg_by_arrival (conv_key, seq, msg_id, sender, time_ms, body, kind, revoked, version)
+        SELECT conv_key, seq, msg_id, sender, time_ms, body, kind, revoked, version FROM msg ORDER BY time_ms;
+    DROP TABLE msg;
+    ALTER TABLE msg_by_arrival RENAME TO msg;
+    CREATE UNIQUE INDEX msg_by_stream ON msg(conv_key, seq);
+    CREATE UNIQUE INDEX msg_by_id ON msg(msg_id);",
 ];
 
 #[cfg(test)]
@@ -214,6 +236,8 @@ mod tests {
         );
         let next = store.append(c2c_target("alice", "bob"), text("bob4", "alice", "bob")).await.unwrap();
         assert_eq!(next.msg.seq, 4, "seqs go on from the stored head");
+        let resent = store.append(c2c_target("alice", "bob"), text("bob2", "alice", "bob")).await.unwrap();
+        assert!(resent.duplicate && resent.msg.seq == 2, "a message stored before is still found by its id");
         assert!(next.msg.time_ms >= 3000, "times never go back");
         assert_eq!(heads(store.changed_conversations("alice", 9, 10).await.unwrap()), [(bob, 4, 10)]);
         let (msgs, max_seq) = store.messages_after("bob", &ConvId::C2C("alice".into()), 0, 0, 10).await.unwrap();
