@@ -838,7 +838,6 @@ mod tests {
         // (every user's every conversation) on each group message.
         let few = group_send_steps(10).await;
         let many = group_send_steps(3_000).await;
-        eprintln!("VM steps of a group send: {few} with 20 conversations stored, {many} with 6,000");
         assert!(
             many < few + few / 2,
             "VM steps of a group send: {few} with 20 conversations stored, {many} with 6,000"
