@@ -31,8 +31,9 @@ impl WriterState {
     /// Appends `msg` to `target`'s stream (deduplicating on msg_id).
     pub(super) fn append(&mut self, tx: &Connection, target: &Target, mut msg: WireMessage) -> StoreResult<Appended> {
         // Members who chose to receive nothing of this conversation are not pushed to (their
-        // sync skips it too); the sender's own devices always are.
-        let muted = self.receiving_nothing(tx, &target.key)?;
+        // sync skips it too); the sender's own devices always are. A group's target names no
+        // members (its send finds its receivers itself, with the same probe): nothing to filter.
+        let muted = if target.members.is_empty() { Vec::new() } else { self.receiving_nothing(tx, &target.key)? };
         let recipients: Vec<String> = target
             .members
             .iter()
