@@ -178,3 +178,10 @@ async fn wait_for_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+/// mimalloc instead of glibc's malloc: under load the gateway's workers spent a sixth of their
+/// time in glibc's allocator (fragmented bins consolidated again and again), and the persisted
+/// throughput doubled without it (docs/benchmarks.md, "Seventh round"). The library's users
+/// (tests, embedders) keep their own allocator: only this binary sets it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
