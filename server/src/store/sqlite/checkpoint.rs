@@ -2,8 +2,8 @@
 //!
 //! The copying runs on a thread of its own, never in a commit: an automatic checkpoint inside
 //! a commit stalled that commit, and every message waiting behind it, for the duration of an
-//! fsync. The checkpointer runs a PASSIVE checkpoint every [`CHECKPOINT_INTERVAL`], which never
-//! waits for the writer or readers.
+//! fsync. The checkpointer runs a PASSIVE checkpoint every [`CHECKPOINT_INTERVAL`] (a second),
+//! which never waits for the writer or readers.
 //!
 //! Copying alone never shortens the WAL: SQLite starts it over only when the writer begins a
 //! transaction while every frame has been copied, and under continuous writes the writer always
@@ -35,13 +35,19 @@ use super::wal::{Order, WalRestart};
 use crate::store::{StoreError, StoreResult};
 
 /// How often the checkpointer folds the WAL into the database file when nobody asks sooner.
-const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
+/// A page written again and again between two passes is copied once per pass, so a longer
+/// interval copies less: at 12,000 msgs/s the checkpointer's CPU per message went from 9 µs
+/// (every 100 ms) to 4 µs (every second) (docs/benchmarks.md, "Seventh round"). The WAL stays
+/// bounded either way: past [`WAL_RESTART`](super::WAL_RESTART) the writer asks for a pass at once.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The thread that checkpoints the WAL (PASSIVE: it never blocks the writer or readers).
 pub(super) struct Checkpointer {
     orders: Sender<Order>,
     /// Passes completed so far (the writer waits for one after asking).
     passes: Arc<AtomicU64>,
+    /// The WAL frame the last pass copied up to (set before `passes` moves on).
+    reached: Arc<AtomicU32>,
     page_size: u64,
     thread: std::thread::JoinHandle<()>,
 }
@@ -54,6 +60,8 @@ impl Checkpointer {
         let (orders, received) = std::sync::mpsc::channel::<Order>();
         let passes = Arc::new(AtomicU64::new(0));
         let counted = passes.clone();
+        let reached = Arc::new(AtomicU32::new(0));
+        let reported = reached.clone();
         let thread = std::thread::Builder::new()
             .name("oxim-store-checkpoint".into())
             .spawn(move || {
@@ -62,19 +70,19 @@ impl Checkpointer {
                         Ok(Order::Pass) | Err(RecvTimeoutError::Timeout) => {}
                         Ok(Order::Stop) | Err(RecvTimeoutError::Disconnected) => return,
                     }
-                    pass(&conn, page_size);
+                    reported.store(pass(&conn, page_size), Ordering::Relaxed);
                     counted.fetch_add(1, Ordering::Release);
                 }
             })
             .map_err(|e| StoreError::Corrupt(format!("cannot start the checkpoint thread: {e}")))?;
-        Ok(Checkpointer { orders, passes, page_size: page_size as u64, thread })
+        Ok(Checkpointer { orders, passes, reached, page_size: page_size as u64, thread })
     }
 
     /// The writer's side of restarting the WAL once it holds `restart_bytes`; `frames` is what
     /// the writer's WAL hook reports.
     pub(super) fn restarter(&self, frames: Arc<AtomicU32>, restart_bytes: u64) -> WalRestart {
         let restart_frames = (restart_bytes / self.page_size.max(512)).clamp(1, u32::MAX as u64) as u32;
-        WalRestart::new(frames, restart_frames, self.orders.clone(), self.passes.clone())
+        WalRestart::new(frames, restart_frames, self.orders.clone(), self.passes.clone(), self.reached.clone())
     }
 
     pub(super) fn stop(self) {
@@ -84,8 +92,8 @@ impl Checkpointer {
 }
 
 /// One checkpointer pass: PASSIVE, or RESTART when a reader kept the WAL from restarting and it
-/// grew past [`WAL_LIMIT`].
-fn pass(conn: &Connection, page_size: i64) {
+/// grew past [`WAL_LIMIT`]. Returns the WAL frame it copied up to (0 when that is not known).
+fn pass(conn: &Connection, page_size: i64) -> u32 {
     // (busy, frames in the WAL, frames checkpointed)
     let passive = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
         Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
@@ -93,12 +101,19 @@ fn pass(conn: &Connection, page_size: i64) {
     match passive {
         Ok((_, frames, done)) if done < frames && (frames * page_size) as u64 > WAL_LIMIT => {
             tracing::info!("the WAL holds {frames} frames: waiting for readers to fold it in");
-            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
-                tracing::warn!("WAL checkpoint (RESTART) failed: {e}");
+            match conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(2)) {
+                Ok(done) => done.clamp(0, u32::MAX as i64) as u32,
+                Err(e) => {
+                    tracing::warn!("WAL checkpoint (RESTART) failed: {e}");
+                    0
+                }
             }
         }
-        Ok(_) => {}
-        Err(e) => tracing::warn!("WAL checkpoint failed: {e}"),
+        Ok((_, _, done)) => done.clamp(0, u32::MAX as i64) as u32,
+        Err(e) => {
+            tracing::warn!("WAL checkpoint failed: {e}");
+            0
+        }
     }
 }
 

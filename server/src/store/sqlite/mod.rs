@@ -53,7 +53,7 @@ use writer::WriterState;
 pub const WAL_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// How much the WAL holds when the writer starts it over (see [`checkpoint`]): every restart
-/// costs the writer a short pause (what was committed during the checkpointer's last pass is
+/// costs the writer a short pause (the little committed since the checkpointer's last pass is
 /// copied and the database fsynced), so not too often; a short WAL keeps readers' page lookups
 /// and the file small.
 pub const WAL_RESTART: u64 = 32 * 1024 * 1024;

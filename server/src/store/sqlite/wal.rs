@@ -17,6 +17,20 @@ pub(super) enum Order {
     Stop,
 }
 
+/// The most frames the writer folds into the database itself before a restart. Its pass holds
+/// every sender until it ends, fsync of the database included: with what a whole checkpointer
+/// pass let pile up (thousands of frames at 10,000 msgs/s) that fsync took 12 ms on average,
+/// every quarter of a second (docs/benchmarks.md, "Seventh round"). Past this the checkpointer
+/// is asked for another pass instead, which copies it without holding anyone; each pass finds
+/// less, as it lasts less.
+const CATCH_UP_FRAMES: u32 = 64;
+
+/// How many passes the writer asks for, one after the other, before it folds in what is left
+/// itself however much that is (a checkpointer that cannot catch up, or a reader in the way).
+/// It also stops asking once the WAL has grown half its bound again: past
+/// [`WAL_LIMIT`](super::WAL_LIMIT) the checkpointer's RESTART would hold the writer far longer.
+const CATCH_UP_PASSES: u32 = 8;
+
 /// Kept by the writer thread: restarts the WAL between batches once it holds
 /// [`Limits::wal_restart`](super::Limits::wal_restart) ([`WAL_RESTART`](super::WAL_RESTART)).
 pub(super) struct WalRestart {
@@ -26,41 +40,53 @@ pub(super) struct WalRestart {
     restart_frames: u32,
     orders: Sender<Order>,
     passes: Arc<AtomicU64>,
+    /// The WAL frame the checkpointer's last pass copied up to.
+    reached: Arc<AtomicU32>,
     /// The checkpointer's pass count when the writer asked it for a pass.
     asked_after: Option<u64>,
+    /// Passes asked for since the WAL reached its bound.
+    asked: u32,
 }
 
 impl WalRestart {
     /// Restarts once the WAL holds `restart_frames`; asks for passes through `orders` and sees
-    /// them done in `passes`.
+    /// them done in `passes`, each having copied up to frame `reached`.
     pub(super) fn new(
         frames: Arc<AtomicU32>,
         restart_frames: u32,
         orders: Sender<Order>,
         passes: Arc<AtomicU64>,
+        reached: Arc<AtomicU32>,
     ) -> WalRestart {
-        WalRestart { frames, restart_frames, orders, passes, asked_after: None }
+        WalRestart { frames, restart_frames, orders, passes, reached, asked_after: None, asked: 0 }
     }
 
     /// Between two batches (nobody is waiting on a commit of the writer): once the WAL is long
-    /// enough, asks the checkpointer for a pass; once that pass is done, checkpoints what was
-    /// committed meanwhile, so the writer's next transaction starts the WAL over.
+    /// enough, asks the checkpointer for passes until what was committed since its last one is
+    /// small ([`CATCH_UP_FRAMES`]), then checkpoints that itself, so the writer's next
+    /// transaction starts the WAL over.
     pub(super) fn between_batches(&mut self, conn: &Connection) {
-        if self.frames.load(Ordering::Relaxed) < self.restart_frames {
+        let frames = self.frames.load(Ordering::Relaxed);
+        if frames < self.restart_frames {
             self.asked_after = None;
+            self.asked = 0;
             return;
         }
         let passes = self.passes.load(Ordering::Acquire);
-        match self.asked_after {
-            None => {
-                self.asked_after = Some(passes);
-                // A checkpointer that is gone (the store is closing) cannot answer: finish now.
-                if self.orders.send(Order::Pass).is_ok() {
-                    return;
-                }
-            }
+        let ask = match self.asked_after {
+            None => true,
             Some(asked) if passes == asked => return,
-            Some(_) => {}
+            Some(_) => {
+                let left = frames.saturating_sub(self.reached.load(Ordering::Relaxed));
+                let grown = frames >= self.restart_frames.saturating_add(self.restart_frames / 2);
+                left > CATCH_UP_FRAMES && self.asked < CATCH_UP_PASSES && !grown
+            }
+        };
+        // A checkpointer that is gone (the store is closing) cannot answer: finish now.
+        if ask && self.orders.send(Order::Pass).is_ok() {
+            self.asked_after = Some(passes);
+            self.asked += 1;
+            return;
         }
         // The writer is outside any transaction here, so no frame is added while this runs and
         // it reaches the WAL's end unless a reader still needs older frames (then the next
@@ -78,5 +104,80 @@ impl WalRestart {
             Err(e) => tracing::warn!("WAL checkpoint before a restart failed: {e}"),
         }
         self.asked_after = None;
+        self.asked = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::{Receiver, channel};
+
+    use super::*;
+
+    /// A writer's side over a WAL of 1,000 frames (its bound), with the checkpointer's counters
+    /// in the test's hands; the connection is not in WAL mode, so the writer's own pass always
+    /// reaches the end.
+    fn at_the_bound() -> (WalRestart, Receiver<Order>, Arc<AtomicU64>, Arc<AtomicU32>) {
+        let (orders, received) = channel();
+        let passes = Arc::new(AtomicU64::new(0));
+        let reached = Arc::new(AtomicU32::new(0));
+        let restart = WalRestart::new(Arc::new(AtomicU32::new(1_000)), 1_000, orders, passes.clone(), reached.clone());
+        (restart, received, passes, reached)
+    }
+
+    fn pass_done(passes: &AtomicU64, reached: &AtomicU32, up_to: u32) {
+        reached.store(up_to, Ordering::Relaxed);
+        passes.fetch_add(1, Ordering::Release);
+    }
+
+    #[test]
+    fn the_writer_folds_in_only_a_little_itself_and_leaves_the_rest_to_the_checkpointer() {
+        let conn = Connection::open_in_memory().unwrap();
+        let (mut restart, orders, passes, reached) = at_the_bound();
+        restart.between_batches(&conn);
+        assert!(matches!(orders.try_recv(), Ok(Order::Pass)), "at the bound the checkpointer is asked for a pass");
+        restart.between_batches(&conn);
+        assert!(orders.try_recv().is_err(), "nothing more until that pass is done");
+        // The pass copied 200 frames: 800 were committed meanwhile, too many to fold in while
+        // every sender waits.
+        pass_done(&passes, &reached, 200);
+        restart.between_batches(&conn);
+        assert!(matches!(orders.try_recv(), Ok(Order::Pass)), "another pass is asked for");
+        assert_eq!(restart.frames.load(Ordering::Relaxed), 1_000, "the writer did not fold them in itself");
+        // The next pass left fewer than CATCH_UP_FRAMES: the writer folds those in itself, and
+        // the WAL starts over.
+        pass_done(&passes, &reached, 1_000 - CATCH_UP_FRAMES / 2);
+        restart.between_batches(&conn);
+        assert!(orders.try_recv().is_err());
+        assert_eq!(restart.frames.load(Ordering::Relaxed), 0, "the writer folded in the rest");
+    }
+
+    #[test]
+    fn a_wal_grown_half_its_bound_again_is_folded_in_by_the_writer() {
+        let conn = Connection::open_in_memory().unwrap();
+        let (mut restart, orders, passes, reached) = at_the_bound();
+        restart.between_batches(&conn);
+        assert!(matches!(orders.try_recv(), Ok(Order::Pass)));
+        // The pass copied the first 1,000 frames, but meanwhile the WAL grew to 1,500.
+        restart.frames.store(1_500, Ordering::Relaxed);
+        pass_done(&passes, &reached, 1_000);
+        restart.between_batches(&conn);
+        assert!(orders.try_recv().is_err(), "no further pass: the WAL must not grow on");
+        assert_eq!(restart.frames.load(Ordering::Relaxed), 0, "the writer folded in the rest");
+    }
+
+    #[test]
+    fn a_checkpointer_that_never_catches_up_is_asked_a_bounded_number_of_times() {
+        let conn = Connection::open_in_memory().unwrap();
+        let (mut restart, orders, passes, reached) = at_the_bound();
+        for _ in 0..CATCH_UP_PASSES {
+            restart.between_batches(&conn);
+            assert!(matches!(orders.try_recv(), Ok(Order::Pass)));
+            // A reader keeps every pass from copying anything.
+            pass_done(&passes, &reached, 0);
+        }
+        restart.between_batches(&conn);
+        assert!(orders.try_recv().is_err(), "no pass is asked for past the bound");
+        assert_eq!(restart.frames.load(Ordering::Relaxed), 0, "the writer folded in everything itself");
     }
 }
