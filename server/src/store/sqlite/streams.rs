@@ -40,21 +40,9 @@ impl WriterState {
             .filter(|(user, _)| *user == msg.sender || !muted.contains(user))
             .map(|(user, _)| user.clone())
             .collect();
-        // A resend gets the original back.
-        let existing: Option<(String, String)> = tx
-            .prepare_cached("SELECT sender, body FROM msg WHERE msg_id = ?1")?
-            .query_row([&msg.msg_id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        if let Some((sender, body)) = existing {
-            if sender != msg.sender {
-                return Err(StoreError::MsgIdTaken(msg.msg_id));
-            }
-            return Ok(Appended { msg: parse_msg(&body)?, duplicate: true, recipients });
-        }
-
         let head = self.head(tx, &target.key)?;
         let seq = head.max_seq + 1;
-        let time_ms = self.now_ms().max(head.last_time_ms);
+        let time_ms = self.now_ms().max(self.last_time_ms);
         let version = self.version + 1;
         if msg.msg_id.is_empty() {
             // Server-made notices and events: ids that no client id (hex) can collide with.
@@ -68,27 +56,29 @@ impl WriterState {
             Elem::GroupTips { .. } => KIND_TIPS,
             _ => KIND_MESSAGE,
         };
+        // The message row is also the stream's head (its seq, time and version): no row of the
+        // stream is rewritten by an append. An id stored before inserts nothing (the unique
+        // index finds it; no probe of its own first): a resend gets the original back.
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO msg (conv_key, seq, msg_id, sender, time_ms, body, kind, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (msg_id) DO NOTHING",
+            )?
+            .execute(params![target.key, seq as i64, msg.msg_id, msg.sender, time_ms, body, kind, version as i64])?;
+        if inserted == 0 {
+            let (sender, body): (String, String) = tx
+                .prepare_cached("SELECT sender, body FROM msg WHERE msg_id = ?1")?
+                .query_row([&msg.msg_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            if sender != msg.sender {
+                return Err(StoreError::MsgIdTaken(msg.msg_id));
+            }
+            return Ok(Appended { msg: parse_msg(&body)?, duplicate: true, recipients });
+        }
         if kind != KIND_NOTICE && self.deleted_by_someone(tx, &target.key)? {
             // Something new: a conversation its users deleted is back in their lists.
             tx.prepare_cached("UPDATE user_conv SET deleted = 0 WHERE conv_key = ?1 AND deleted = 1")?
                 .execute([&target.key])?;
         }
-        // The message row is also the stream's head (its seq, time and version): no row of the
-        // stream is rewritten by an append.
-        tx.prepare_cached(
-            "INSERT INTO msg (conv_key, seq, msg_id, sender, time_ms, body, kind, version)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?
-        .execute(params![
-            target.key,
-            seq as i64,
-            msg.msg_id,
-            msg.sender,
-            time_ms,
-            body,
-            kind,
-            version as i64
-        ])?;
         if seq == 1 {
             let mut add = tx.prepare_cached(
                 "INSERT OR IGNORE INTO user_conv (user_id, conv_id, conv_key, version) VALUES (?1, ?2, ?3, ?4)",
@@ -106,8 +96,9 @@ impl WriterState {
             }
         }
         // Only now, with every statement done, does the in-memory state move on.
-        self.advance(&target.key, StreamHead { max_seq: seq, last_time_ms: time_ms });
+        self.advance(&target.key, StreamHead { max_seq: seq });
         self.version = version;
+        self.last_time_ms = time_ms;
         Ok(Appended { msg, duplicate: false, recipients })
     }
 
@@ -456,6 +447,29 @@ mod tests {
         assert_eq!(page[0].msg_id, "m2");
         store.close().await;
     }
+    #[tokio::test]
+    async fn no_message_is_dated_before_one_sent_earlier_even_after_the_clock_went_back_and_a_restart() {
+        use std::sync::Arc;
+
+        use crate::domain::clock::ManualClock;
+        use crate::store::sqlite::Options;
+
+        let dir = tempfile::tempdir().unwrap();
+        let at = |ms: i64| Options { clock: Arc::new(ManualClock::new(ms)), ..Options::default() };
+        let t = 1_700_000_000_000;
+        {
+            let store = SqliteStore::open_with(dir.path(), at(t)).unwrap();
+            assert_eq!(send(&store, "m1", "alice", "bob").await.msg.time_ms, t);
+            store.close().await;
+        }
+        // The wall clock went back an hour (as a time sync may move it) before the restart.
+        let store = SqliteStore::open_with(dir.path(), at(t - 3_600_000)).unwrap();
+        let same_stream = send(&store, "m2", "bob", "alice").await;
+        let new_stream = send(&store, "m3", "carol", "dave").await;
+        assert_eq!((same_stream.msg.time_ms, new_stream.msg.time_ms), (t, t));
+        store.close().await;
+    }
+
     #[tokio::test]
     async fn concurrent_appends_get_distinct_gapless_seqs() {
         let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,7 @@
 //! so one failing job does not fail its neighbours) and answers after the commit. Under load
 //! this is group commit: one fsync for many messages.
 //!
-//! Seqs, stream times and the change version are allocated here, in memory, so they are
+//! Seqs, message times and the change version are allocated here, in memory, so they are
 //! gapless and never go backwards; the database is what they are reloaded from. With
 //! [`Durability::Full`](crate::config::Durability) the commit is fsynced before anyone is
 //! answered, so a seq that was answered is never handed out again, even after a power cut.
@@ -63,8 +63,6 @@ pub(super) type Job = Box<dyn FnOnce(&mut Transaction<'_>, &mut WriterState) -> 
 pub(super) struct StreamHead {
     /// The stream's last seq.
     pub(super) max_seq: u64,
-    /// The time of its last message (a new one is never earlier).
-    pub(super) last_time_ms: i64,
 }
 
 /// What the writer keeps in memory between batches.
@@ -77,6 +75,11 @@ pub(super) struct WriterState {
     limits: Limits,
     /// Last change version handed out.
     pub(super) version: u64,
+    /// The latest message time handed out: a new message is never earlier, in any stream, even
+    /// when the wall clock goes back. One time for all streams, so finding a stream's head
+    /// needs no read of its last message (only of the stream index), and a message sent later
+    /// is never dated before one sent earlier anywhere.
+    pub(super) last_time_ms: i64,
     /// Member ids of groups (the fan-out list of group messages), filled on first use.
     pub(super) group_members: HashMap<String, Arc<Vec<String>>>,
     /// Member limits per group type.
@@ -102,6 +105,7 @@ impl WriterState {
             batches: 0,
             limits,
             version: stored_version(conn)?,
+            last_time_ms: stored_last_time(conn)?,
             group_members: HashMap::new(),
             member_limits,
             attr_writes: SlidingWindow::default(),
@@ -167,21 +171,30 @@ impl WriterState {
     }
 }
 
-/// The head of stream `key` as stored: its last message's seq and time (zero for a stream with
-/// no message yet).
+/// The head of stream `key` as stored: its last message's seq (zero for a stream with no
+/// message yet). Answered by the stream index alone, without reading the message.
 pub(super) fn stream_head(c: &Connection, key: &str) -> rusqlite::Result<StreamHead> {
-    let row: Option<(i64, i64)> = c
-        .prepare_cached("SELECT seq, time_ms FROM msg WHERE conv_key = ?1 ORDER BY seq DESC LIMIT 1")?
-        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+    let seq: Option<i64> = c
+        .prepare_cached("SELECT seq FROM msg WHERE conv_key = ?1 ORDER BY seq DESC LIMIT 1")?
+        .query_row([key], |r| r.get(0))
         .optional()?;
-    Ok(row.map(|(s, t)| StreamHead { max_seq: s as u64, last_time_ms: t }).unwrap_or_default())
+    Ok(StreamHead { max_seq: seq.unwrap_or(0) as u64 })
+}
+
+/// A value the writer stores in `meta` with the commit that changed it (0 before the first).
+fn stored_meta(conn: &Connection, key: &str) -> rusqlite::Result<i64> {
+    let value: Option<i64> = conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+    Ok(value.unwrap_or(0))
 }
 
 /// The change version stored with the last commit.
 fn stored_version(conn: &Connection) -> rusqlite::Result<u64> {
-    let version: Option<i64> =
-        conn.query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| r.get(0)).optional()?;
-    Ok(version.unwrap_or(0) as u64)
+    Ok(stored_meta(conn, "version")? as u64)
+}
+
+/// The latest message time stored with the last commit.
+fn stored_last_time(conn: &Connection) -> rusqlite::Result<i64> {
+    stored_meta(conn, "last_time_ms")
 }
 
 /// Where callers queue jobs for the writer: the bounded channel, and the jobs that found it
@@ -386,7 +399,7 @@ fn writer_loop(
         }
         // Room was made: let waiting jobs in, in their order.
         lock(&intake).refill();
-        let snapshot_version = state.version;
+        let snapshot = (state.version, state.last_time_ms);
         let mut finishers = Vec::with_capacity(batch.len());
         let outcome = (|| -> rusqlite::Result<()> {
             // IMMEDIATE: the write lock first. A deferred transaction starts as a reader (the
@@ -414,12 +427,12 @@ fn writer_loop(
                     Some("a failed write could not be rolled back alone".into()),
                 ));
             }
-            if state.version != snapshot_version {
+            if (state.version, state.last_time_ms) != snapshot {
                 tx.prepare_cached(
-                    "INSERT INTO meta (key, value) VALUES ('version', ?1)
+                    "INSERT INTO meta (key, value) VALUES ('version', ?1), ('last_time_ms', ?2)
                      ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 )?
-                .execute([state.version as i64])?;
+                .execute([state.version as i64, state.last_time_ms])?;
             }
             tx.commit()
         })();
@@ -429,7 +442,8 @@ fn writer_loop(
                 tracing::error!("store commit failed: {e}");
                 // Nothing of the batch was written: forget what memory believes and reload.
                 state.forget_cached();
-                state.version = stored_version(&conn).unwrap_or(snapshot_version);
+                state.version = stored_version(&conn).unwrap_or(snapshot.0);
+                // The time may stay ahead of what is stored: it only has to never go back.
                 Some(e.to_string())
             }
         };
