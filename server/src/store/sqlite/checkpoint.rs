@@ -37,8 +37,9 @@ use crate::store::{StoreError, StoreResult};
 /// How often the checkpointer folds the WAL into the database file when nobody asks sooner.
 /// A page written again and again between two passes is copied once per pass, so a longer
 /// interval copies less: at 12,000 msgs/s the checkpointer's CPU per message went from 9 µs
-/// (every 100 ms) to 4 µs (every second) (docs/benchmarks.md, "Seventh round"). The WAL stays
-/// bounded either way: past [`WAL_RESTART`](super::WAL_RESTART) the writer asks for a pass at once.
+/// (every 100 ms) to 4 µs (every second), before the catch-up passes of a WAL restart took back
+/// part of that (docs/benchmarks.md, "Seventh round"). The WAL stays bounded either way: past
+/// [`WAL_RESTART`](super::WAL_RESTART) the writer asks for passes at once.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The thread that checkpoints the WAL (PASSIVE: it never blocks the writer or readers).
