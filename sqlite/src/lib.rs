@@ -3,6 +3,9 @@
 //!
 //! - [`open`]: a read-write connection in WAL mode with Oxim's pragmas, a statement cache of the
 //!   size asked for, and plans that never depend on bound values (QPSG).
+//! - [`open_buffered`]: the same, for a connection that answers only after its commits are on
+//!   the disk (`synchronous = FULL`), with each commit's WAL writes gathered into one system
+//!   call ([`wal_buffer`]).
 //! - [`open_reader`]: a read-only connection with the same cache and plans (WAL readers).
 //! - [`migrate`]: applies the schema migrations not yet applied, each in its own transaction,
 //!   counting them in `PRAGMA user_version`; refuses a database whose schema is newer than the
@@ -23,6 +26,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub mod wal_buffer;
+
 /// What differs between the connections Oxim opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
@@ -41,12 +46,24 @@ pub struct Settings {
 /// cut can lose the last commits that the OS had not flushed yet), temporary tables in memory
 /// (Android cannot always create temporary files), then [`Settings`] and stable plans.
 pub fn open(path: &Path, settings: &Settings) -> rusqlite::Result<Connection> {
-    let conn = Connection::open(path)?;
+    prepare(Connection::open(path)?, "NORMAL", settings)
+}
+
+/// [`open`], with `synchronous = FULL` (every commit fsyncs the WAL before it returns) and the
+/// WAL's writes gathered into one system call per commit ([`wal_buffer`]; it needs `FULL`).
+/// For a connection that writes much and answers only after its commits are on the disk.
+pub fn open_buffered(path: &Path, settings: &Settings) -> rusqlite::Result<Connection> {
+    wal_buffer::register()?;
+    let conn = Connection::open_with_flags_and_vfs(path, OpenFlags::default(), wal_buffer::NAME)?;
+    prepare(conn, "FULL", settings)
+}
+
+fn prepare(conn: Connection, synchronous: &str, settings: &Settings) -> rusqlite::Result<Connection> {
     if let Some(timeout) = settings.busy_timeout {
         conn.busy_timeout(timeout)?;
     }
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "synchronous", synchronous)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     tune(&conn, settings)?;
     Ok(conn)

@@ -110,7 +110,7 @@ impl SqliteStore {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("oxim.db");
-        let mut conn = schema::open(&path)?;
+        let mut conn = schema::open_writer(&path, options.durability)?;
         oxim_sqlite::migrate(&mut conn, schema::MIGRATIONS)?;
         // The checkpointer thread checkpoints; commits never do. The writer's WAL hook (set
         // after this pragma, which replaces any hook) records how long the WAL is.

@@ -4,6 +4,8 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
+use crate::config::Durability;
+
 /// Every connection of the store: 256 cached statements (a message send alone uses a dozen), and
 /// a 10 s wait for locks (the writer, the readers and the checkpointer share one file).
 pub(super) const SETTINGS: oxim_sqlite::Settings =
@@ -12,6 +14,17 @@ pub(super) const SETTINGS: oxim_sqlite::Settings =
 /// Opens a read-write connection to the database at `path`.
 pub(super) fn open(path: &Path) -> rusqlite::Result<Connection> {
     oxim_sqlite::open(path, &SETTINGS)
+}
+
+/// Opens the writer's connection. When every commit is fsynced before anyone is answered, its
+/// WAL writes are gathered into one system call per commit ([`oxim_sqlite::open_buffered`],
+/// which needs that fsync): two `pwrite`s per page cost the writer more than its B-trees did
+/// (docs/benchmarks.md, eighth round).
+pub(super) fn open_writer(path: &Path, durability: Durability) -> rusqlite::Result<Connection> {
+    match durability {
+        Durability::Full => oxim_sqlite::open_buffered(path, &SETTINGS),
+        Durability::Relaxed => open(path),
+    }
 }
 
 /// Schema migrations, applied in order by [`oxim_sqlite::migrate`]; `PRAGMA user_version`
