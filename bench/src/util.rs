@@ -187,9 +187,14 @@ pub fn sig(user: &str) -> String {
     key.sign(user, oxim_proto::clock::now_ms() / 1000, 86400)
 }
 
-/// Connects a raw WebSocket client with Nagle's algorithm off (as a latency-minded client would).
+/// Connects a raw WebSocket client with Nagle's algorithm off (as a latency-minded client would)
+/// and oxim-server's read buffer size. With tungstenite's default (128 KiB) every read zero-filled
+/// the buffer's spare room first: a quarter of the ramp's client CPU, taken from the server it
+/// measures on the same cores (docs/benchmarks.md, eighth round).
 pub async fn connect(url: &str) -> BenchResult<Ws> {
-    let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(oxim_server::gateway::limits::WS_READ_BUFFER);
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
         .await
         .map_err(|e| format!("connect {url}: {e}"))?;
     Ok(ws)
