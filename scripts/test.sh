@@ -24,6 +24,11 @@ python3 scripts/check-levels.py --self-test
 python3 scripts/check-levels.py
 
 step "Rust: unit and end-to-end tests"
+# Built first and the build's output flushed to the disk before any test runs: ext4 writes a
+# file system's pending data before it commits an fsync, so a test's fsync waited behind the
+# gigabytes just built (seconds on a small VM), and tests with deadlines failed.
+cargo test --workspace --no-run -q
+sync
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast
 else
