@@ -4,17 +4,18 @@
 //! commit of 400 pages made 800 system calls, each taking the file's lock and walking the page
 //! cache for a few bytes. This VFS wraps the default one: the main database and every other file
 //! are the default VFS's own, untouched; only the WAL gets a buffer in front of it. Writes that
-//! continue the buffered bytes are appended to it, and it is written out with one call before
-//! anything that needs the file as written: a sync, a read of the buffered range, a size or
-//! truncate, a file control, closing, or when it holds [`FLUSH_AT`] bytes. Measured on this
-//! machine: 4.4 → 0.9 µs of CPU per frame, fsync included (docs/benchmarks.md, eighth round).
+//! continue the buffered bytes are appended to it, and it is written out in as few calls as the
+//! default VFS takes (pieces of [`PIECE`]) before anything that needs the file as written: a
+//! sync, a read of the buffered range, a size or truncate, a file control, closing, or a write
+//! that would take it past [`FLUSH_AT`] bytes. Measured on this machine: 4.4 → 0.9 µs of CPU per
+//! frame, fsync included (docs/benchmarks.md, eighth round).
 //!
 //! Only for connections with `synchronous = FULL` ([`crate::open_buffered`] sets it): SQLite
 //! publishes new frames to other connections through the shared-memory index, which this VFS
 //! never sees, and only `FULL` syncs the WAL (writing the buffer) before every publication. The
 //! same holds only where SQLite does not pad commits to sector boundaries (the file reports
-//! power-safe overwrite, as the default VFS does unless told otherwise); a WAL that does not is
-//! opened unbuffered.
+//! power-safe overwrite, as the default VFS does unless told otherwise); a WAL that does not
+//! passes every write straight on.
 
 use std::ffi::{CStr, c_int, c_void};
 use std::sync::OnceLock;
@@ -52,7 +53,7 @@ static PASSED_ON: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsiz
 
 /// Most bytes passed on in one write: the default unix VFS writes at most 128 KiB − 1 per call
 /// (it masks larger lengths, and reports the rest as a full disk).
-const PIECE: usize = 124 * 1024;
+pub const PIECE: usize = 124 * 1024;
 
 /// Where the default VFS's file starts in the allocation (8-byte aligned, as SQLite's are).
 const REAL_AT: usize = std::mem::size_of::<WalFile>().next_multiple_of(8);
@@ -113,8 +114,13 @@ unsafe extern "C" fn open(
         let real = file.cast::<u8>().add(REAL_AT).cast::<ffi::sqlite3_file>();
         (*wal).base.pMethods = std::ptr::null();
         let rc = real_open(real_vfs, name, real, flags, out_flags);
-        if rc != ffi::SQLITE_OK {
-            return rc;
+        if rc != ffi::SQLITE_OK || (*real).pMethods.is_null() {
+            // SQLite closes only what reports methods (ours: none), so a half-open file of the
+            // default VFS is closed here.
+            if let Some(close) = (*real).pMethods.as_ref().and_then(|m| m.xClose) {
+                close(real);
+            }
+            return if rc == ffi::SQLITE_OK { ffi::SQLITE_CANTOPEN } else { rc };
         }
         let methods = &*(*real).pMethods;
         let characteristics = methods.xDeviceCharacteristics.map_or(0, |f| f(real));
