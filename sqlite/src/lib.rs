@@ -4,8 +4,8 @@
 //! - [`open`]: a read-write connection in WAL mode with Oxim's pragmas, a statement cache of the
 //!   size asked for, and plans that never depend on bound values (QPSG).
 //! - [`open_buffered`]: the same, for a connection that answers only after its commits are on
-//!   the disk (`synchronous = FULL`), with each commit's WAL writes gathered into one system
-//!   call ([`wal_buffer`]).
+//!   the disk (`synchronous = FULL`), with each commit's WAL writes gathered into writes of up
+//!   to 124 KiB ([`wal_buffer`]).
 //! - [`open_reader`]: a read-only connection with the same cache and plans (WAL readers).
 //! - [`migrate`]: applies the schema migrations not yet applied, each in its own transaction,
 //!   counting them in `PRAGMA user_version`; refuses a database whose schema is newer than the
@@ -50,7 +50,7 @@ pub fn open(path: &Path, settings: &Settings) -> rusqlite::Result<Connection> {
 }
 
 /// [`open`], with `synchronous = FULL` (every commit fsyncs the WAL before it returns) and the
-/// WAL's writes gathered into one system call per commit ([`wal_buffer`]; it needs `FULL`).
+/// WAL's writes gathered into writes of up to 124 KiB ([`wal_buffer`]; it needs `FULL`).
 /// For a connection that writes much and answers only after its commits are on the disk.
 pub fn open_buffered(path: &Path, settings: &Settings) -> rusqlite::Result<Connection> {
     wal_buffer::register()?;

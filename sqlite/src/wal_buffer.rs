@@ -1,4 +1,4 @@
-//! A VFS that gathers a commit's WAL writes into one system call.
+//! A VFS that gathers a commit's WAL writes into a few large ones.
 //!
 //! SQLite writes every WAL frame as two `pwrite`s (its 24-byte header, then the page), so a
 //! commit of 400 pages made 800 system calls, each taking the file's lock and walking the page

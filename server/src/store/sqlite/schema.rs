@@ -17,8 +17,8 @@ pub(super) fn open(path: &Path) -> rusqlite::Result<Connection> {
 }
 
 /// Opens the writer's connection. When every commit is fsynced before anyone is answered, its
-/// WAL writes are gathered into one system call per commit ([`oxim_sqlite::open_buffered`],
-/// which needs that fsync): two `pwrite`s per page cost the writer more than its B-trees did
+/// WAL writes are gathered into writes of up to 124 KiB ([`oxim_sqlite::open_buffered`], which
+/// needs that fsync): two `pwrite`s per page cost the writer more than its B-trees did
 /// (docs/benchmarks.md, eighth round).
 pub(super) fn open_writer(path: &Path, durability: Durability) -> rusqlite::Result<Connection> {
     match durability {
