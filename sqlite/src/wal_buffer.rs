@@ -437,7 +437,7 @@ mod tests {
     }
 
     #[test]
-    fn a_commit_of_many_pages_is_passed_on_in_one_write() {
+    fn a_commit_of_many_pages_is_passed_on_in_a_few_large_writes() {
         let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
         let dir = tempfile::tempdir().unwrap();
         let conn = buffered(dir.path(), 8 * 1024);
