@@ -58,6 +58,7 @@ pub fn open_buffered(path: &Path, settings: &Settings) -> rusqlite::Result<Conne
     prepare(conn, "FULL", settings)
 }
 
+/// Oxim's pragmas and [`Settings`] on a newly opened read-write connection.
 fn prepare(conn: Connection, synchronous: &str, settings: &Settings) -> rusqlite::Result<Connection> {
     if let Some(timeout) = settings.busy_timeout {
         conn.busy_timeout(timeout)?;

@@ -13,9 +13,9 @@
 //! Only for connections with `synchronous = FULL` ([`crate::open_buffered`] sets it): SQLite
 //! publishes new frames to other connections through the shared-memory index, which this VFS
 //! never sees, and only `FULL` syncs the WAL (writing the buffer) before every publication. The
-//! same holds only where SQLite does not pad commits to sector boundaries (the file reports
-//! power-safe overwrite, as the default VFS does unless told otherwise); a WAL that does not
-//! passes every write straight on.
+//! same holds only where SQLite does not pad commits to sector boundaries (the database file
+//! reports power-safe overwrite, as the default VFS does unless told otherwise, e.g. by the URI
+//! parameter `psow=0`); the WAL of a database that does not passes every write straight on.
 
 use std::ffi::{CStr, c_int, c_void};
 use std::sync::OnceLock;
@@ -122,10 +122,14 @@ unsafe extern "C" fn open(
             }
             return if rc == ffi::SQLITE_OK { ffi::SQLITE_CANTOPEN } else { rc };
         }
-        let methods = &*(*real).pMethods;
-        let characteristics = methods.xDeviceCharacteristics.map_or(0, |f| f(real));
         // Where SQLite pads commits to sector boundaries it writes past the last sync point
-        // after that sync: such a WAL passes every write straight on.
+        // after that sync: such a WAL passes every write straight on. SQLite decides that from
+        // the database file's characteristics (not the WAL's), so they are asked here too.
+        let db = ffi::sqlite3_database_file_object(name);
+        let characteristics = match db.as_ref().and_then(|db| db.pMethods.as_ref()) {
+            Some(methods) => methods.xDeviceCharacteristics.map_or(0, |f| f(db)),
+            None => 0,
+        };
         let gather = characteristics & ffi::SQLITE_IOCAP_POWERSAFE_OVERWRITE != 0;
         (*wal).real = real;
         (*wal).pending = Box::into_raw(Box::new(Pending { gather, start: 0, bytes: Vec::new() }));
@@ -453,6 +457,23 @@ mod tests {
         assert!(frames > 250, "the commit wrote {frames} frames");
         // SQLite alone makes two writes per frame; gathered, the commit goes in pieces of PIECE.
         assert_eq!(writes, bytes.div_ceil(PIECE), "{frames} frames, {writes} writes");
+    }
+
+    #[test]
+    fn a_wal_without_power_safe_overwrite_is_written_straight_through() {
+        let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+        let dir = tempfile::tempdir().unwrap();
+        // `psow=0`: SQLite pads commits to sector boundaries and writes past the last sync
+        // point after that sync, so nothing may wait in a buffer.
+        let uri = format!("file:{}?psow=0", dir.path().join("t.db").display());
+        let conn = open_buffered(Path::new(&uri), &SETTINGS).unwrap();
+        conn.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB NOT NULL)").unwrap();
+        let before = PASSED_ON.load(Ordering::Relaxed);
+        conn.execute_batch("BEGIN").unwrap();
+        insert(&conn, 300, 3000);
+        conn.execute_batch("COMMIT").unwrap();
+        assert_eq!(PASSED_ON.load(Ordering::Relaxed) - before, 0, "nothing was gathered");
+        assert_eq!(after_a_crash(dir.path()), (300, "ok".to_owned()));
     }
 
     #[test]
