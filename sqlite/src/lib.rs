@@ -7,6 +7,8 @@
 //!   the disk (`synchronous = FULL`), with each commit's WAL writes gathered into writes of up
 //!   to 124 KiB ([`wal_buffer`]).
 //! - [`open_reader`]: a read-only connection with the same cache and plans (WAL readers).
+//! - [`sync_database_file`]: fsyncs a connection's database file through SQLite's own handle
+//!   (a checkpoint that stops short of the WAL's end leaves what it copied unsynced).
 //! - [`migrate`]: applies the schema migrations not yet applied, each in its own transaction,
 //!   counting them in `PRAGMA user_version`; refuses a database whose schema is newer than the
 //!   migrations this binary knows ([`MigrateError::TooNew`]), instead of running against
@@ -80,6 +82,43 @@ pub fn open_reader(path: &Path, settings: &Settings) -> rusqlite::Result<Connect
     }
     tune(&conn, settings)?;
     Ok(conn)
+}
+
+/// Flushes the database file of `conn` (its `main` database) to the disk, through the file
+/// handle SQLite holds (closing a second handle to the file would drop SQLite's POSIX locks).
+///
+/// A WAL checkpoint fsyncs the database only when it copies the WAL up to its end; one that stops
+/// short (a PASSIVE checkpoint while a writer goes on committing) leaves the pages it copied
+/// dirty in the OS, and whichever checkpoint next reaches the end pays for writing all of them.
+/// Calling this after such a checkpoint moves that work onto the caller's thread.
+pub fn sync_database_file(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::ffi;
+    let mut file: *mut ffi::sqlite3_file = std::ptr::null_mut();
+    // SAFETY: `conn` is open for as long as this borrow lasts and is used by this thread only
+    // meanwhile (`Connection` is not `Sync`); SQLITE_FCNTL_FILE_POINTER writes one pointer to
+    // the `sqlite3_file` it keeps for `main`, valid while the connection is open.
+    let rc = unsafe {
+        ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            ffi::SQLITE_FCNTL_FILE_POINTER,
+            (&mut file as *mut *mut ffi::sqlite3_file).cast(),
+        )
+    };
+    if rc != ffi::SQLITE_OK {
+        return Err(rusqlite::Error::SqliteFailure(ffi::Error::new(rc), Some("no database file to sync".into())));
+    }
+    // SAFETY: `file` came from SQLite just above and the connection still holds it; its methods
+    // are set once the file is open (null for a database without a file, as in memory).
+    let sync = unsafe { file.as_ref().and_then(|f| f.pMethods.as_ref()).and_then(|m| m.xSync) };
+    let Some(sync) = sync else { return Ok(()) };
+    // SAFETY: as above; xSync is called on the connection's own thread, outside any statement.
+    let rc = unsafe { sync(file, ffi::SQLITE_SYNC_NORMAL) };
+    if rc == ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(rusqlite::Error::SqliteFailure(ffi::Error::new(rc), Some("fsync of the database file failed".into())))
+    }
 }
 
 fn tune(conn: &Connection, settings: &Settings) -> rusqlite::Result<()> {
@@ -176,6 +215,17 @@ mod tests {
         let reader = open_reader(&dir.path().join("t.db"), &SETTINGS).unwrap();
         assert!(reader.db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG).unwrap());
         assert!(reader.execute_batch("CREATE TABLE b (x)").is_err(), "readers cannot write");
+    }
+
+    #[test]
+    fn a_database_without_a_file_has_nothing_to_sync() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE a (x); INSERT INTO a VALUES (1);").unwrap();
+        sync_database_file(&conn).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let on_disk = open(&dir.path().join("t.db"), &SETTINGS).unwrap();
+        on_disk.execute_batch("CREATE TABLE a (x); INSERT INTO a VALUES (1);").unwrap();
+        sync_database_file(&on_disk).unwrap();
     }
 
     #[test]
