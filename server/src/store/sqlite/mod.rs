@@ -49,8 +49,10 @@ pub use writer::Limits;
 use writer::WriterState;
 
 /// The most the WAL may hold before the checkpointer waits for readers to fold it in, and the
-/// size it is cut back to after a checkpoint (`journal_size_limit`).
-pub const WAL_LIMIT: u64 = 64 * 1024 * 1024;
+/// size it is cut back to after a checkpoint (`journal_size_limit`). Above what the writer's
+/// restarts let it reach (three times [`WAL_RESTART`] while the checkpointer catches up), so it
+/// is met only when a reader stays on an old snapshot.
+pub const WAL_LIMIT: u64 = 128 * 1024 * 1024;
 
 /// How much the WAL holds when the writer starts it over (see [`checkpoint`]): every restart
 /// costs the writer a short pause (the little committed since the checkpointer's last pass is
