@@ -16,6 +16,12 @@
 //! between two batches, checkpoints the little that was committed meanwhile; its next
 //! transaction starts the WAL over. The file keeps its size (no truncation, no new blocks).
 //!
+//! SQLite fsyncs the database file only in a checkpoint that reaches the WAL's end; under load
+//! the checkpointer's passes never do (the writer commits meanwhile), so everything they copied
+//! waited in the OS for the writer's fold-in, whose fsync every sender waited through. Each
+//! pass now fsyncs the database itself ([`pass`]), and the writer's fold-in finds only its own
+//! few pages.
+//!
 //! A reader that stays on an old snapshot can keep both from reaching the WAL's end. Once the
 //! WAL holds more than [`WAL_LIMIT`] the checkpointer runs a RESTART checkpoint instead, which
 //! waits for such readers (and holds new writes back meanwhile); `journal_size_limit` then cuts
