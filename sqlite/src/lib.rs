@@ -218,7 +218,7 @@ mod tests {
     }
 
     #[test]
-    fn a_database_without_a_file_has_nothing_to_sync() {
+    fn a_database_file_is_synced_and_one_in_memory_has_nothing_to_sync() {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE a (x); INSERT INTO a VALUES (1);").unwrap();
         sync_database_file(&conn).unwrap();
