@@ -32,10 +32,11 @@ const CATCH_UP_PASSES: u32 = 16;
 /// The writer also stops asking once the WAL holds this many times its bound, and folds in
 /// what is left: past [`WAL_LIMIT`](super::WAL_LIMIT) (four times the default bound) the
 /// checkpointer's RESTART would hold the writer far longer. A pass fsyncs what it copied, so
-/// while it runs under load about half as many frames are committed as it copied; with the
+/// while it runs under load about half as many frames are committed as it copied. With the
 /// WAL allowed to grow only half its bound again (and 8 passes), at 12,000 msgs/s the writer
-/// was left 1,000–5,000 frames and folded them in for 10–48 ms; allowed three times (and 16
-/// passes), 100–1,000 frames and 1–12 ms (docs/benchmarks.md, "Ninth round").
+/// was left up to 5,000 frames and its fold-ins took 8.0 and 21.0 ms on average in two runs (at
+/// most 43 and 62); allowed three times (and 16 passes), 5.6 and 10.2 ms (at most 30 and 53;
+/// docs/benchmarks.md, "Ninth round").
 const CATCH_UP_GROWTH: u32 = 3;
 
 /// Kept by the writer thread: restarts the WAL between batches once it holds
