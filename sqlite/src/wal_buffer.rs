@@ -5,7 +5,7 @@
 //! cache for a few bytes. This VFS wraps the default one: the main database and every other file
 //! are the default VFS's own, untouched; only the WAL gets a buffer in front of it. Writes that
 //! continue the buffered bytes are appended to it, and it is written out in as few calls as the
-//! default VFS takes (pieces of [`PIECE`]) before anything that needs the file as written: a
+//! default VFS takes (pieces of 124 KiB: it writes at most 128 KiB − 1 per call) before anything that needs the file as written: a
 //! sync, a read of the buffered range, a size or truncate, a file control, closing, or a write
 //! that would take it past [`FLUSH_AT`] bytes. Measured on this machine: 4.4 → 0.9 µs of CPU per
 //! frame, fsync included (docs/benchmarks.md, eighth round).
@@ -53,7 +53,7 @@ static PASSED_ON: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsiz
 
 /// Most bytes passed on in one write: the default unix VFS writes at most 128 KiB − 1 per call
 /// (it masks larger lengths, and reports the rest as a full disk).
-pub const PIECE: usize = 124 * 1024;
+const PIECE: usize = 124 * 1024;
 
 /// Where the default VFS's file starts in the allocation (8-byte aligned, as SQLite's are).
 const REAL_AT: usize = std::mem::size_of::<WalFile>().next_multiple_of(8);

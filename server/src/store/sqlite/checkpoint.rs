@@ -72,13 +72,14 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name("oxim-store-checkpoint".into())
             .spawn(move || {
+                let mut previous = 0;
                 loop {
                     match received.recv_timeout(CHECKPOINT_INTERVAL) {
                         Ok(Order::Pass) | Err(RecvTimeoutError::Timeout) => {}
                         Ok(Order::Stop) | Err(RecvTimeoutError::Disconnected) => return,
                     }
-                    let previous = reported.load(Ordering::Relaxed);
-                    reported.store(pass(&conn, page_size, previous), Ordering::Relaxed);
+                    previous = pass(&conn, page_size, previous);
+                    reported.store(previous, Ordering::Relaxed);
                     counted.fetch_add(1, Ordering::Release);
                 }
             })
